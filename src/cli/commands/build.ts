@@ -1,0 +1,7 @@
+// PLACEHOLDER: replaced by the issue that implements `prompts build`.
+import type { CommandContext } from '../ui.js';
+import { InternalError } from '../../errors.js';
+
+export async function run(_ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
+  throw new InternalError('prompts build is not implemented yet');
+}

@@ -1,0 +1,199 @@
+/**
+ * The CLI entry: wires commander to the command modules, each imported lazily so that
+ * `prompts --version` and `prompts validate` load only what they use (cold start matters in
+ * pre-commit hooks). `run` returns the exit code; `bin/prompts.js` is the only caller of exit.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { CommandContext, Output } from './ui.js';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export interface RunIO {
+  stdout?: Output;
+  stderr?: Output;
+  env?: NodeJS.ProcessEnv;
+}
+
+type Handler = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<number>;
+type Loader = () => Promise<{ run: Handler }>;
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export async function run(argv: string[], io: RunIO = {}): Promise<number> {
+  const stdout: Output = io.stdout ?? { write: (s) => void process.stdout.write(s), isTTY: Boolean(process.stdout.isTTY) };
+  const stderr: Output = io.stderr ?? { write: (s) => void process.stderr.write(s), isTTY: Boolean(process.stderr.isTTY) };
+  const env = io.env ?? process.env;
+
+  // Fast path: `prompts --version` must not pay for loading commander and friends.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+
+  const verbose = argv.includes('--verbose') || Boolean(env.DEBUG);
+  const jsonMode = argv.includes('--json');
+  try {
+    const { Command, CommanderError } = await import('commander');
+    const ui = await import('./ui.js');
+    let exitCode = 0;
+    const program: Command = new Command('prompts');
+    program
+      .description('Version control for LLM prompts: validate, eval, promote and roll back prompt versions kept in git.')
+      .version(packageVersion(), '-V, --version', 'print the version')
+      .option('-C, --cwd <dir>', 'run as if started in <dir>')
+      .option('--json', 'print one JSON document on stdout (nothing else there)')
+      .option('--no-color', 'disable colors (also NO_COLOR=1)')
+      .option('-q, --quiet', 'print only errors and data')
+      .option('--verbose', 'show stack traces for unexpected errors')
+      .showSuggestionAfterError(true)
+      .exitOverride()
+      .configureOutput({
+        writeOut: (s) => stdout.write(s),
+        writeErr: (s) => stderr.write(s),
+      });
+
+    const add = (cmd: Command, load: Loader): Command =>
+      cmd.action(async (...actionArgs: unknown[]) => {
+        const command = actionArgs[actionArgs.length - 1] as Command;
+        const opts = command.opts<Record<string, unknown>>();
+        const g = program.opts<{ cwd?: string; json?: boolean; color?: boolean; quiet?: boolean; verbose?: boolean }>();
+        const color = ui.wantsColor(g.color !== false, env, stdout.isTTY || stderr.isTTY);
+        const ctx = ui.makeContext(
+          { cwd: g.cwd ?? process.cwd(), json: Boolean(g.json ?? opts.json), color, quiet: Boolean(g.quiet), verbose },
+          { stdout, stderr, env },
+        );
+        const mod = await load();
+        exitCode = await mod.run(ctx, command.args, opts);
+      });
+
+    add(
+      program.command('init').description('create a registry here: config, prompts/, environments/, .gitignore entry').option('--example', 'add a working sample prompt and eval suite'),
+      () => import('./commands/init.js'),
+    );
+    add(
+      program.command('new <id>').description('create prompts/<id>/1.0.0.yaml').option('--from <ref>', 'copy another prompt version (<id>@<version>)'),
+      () => import('./commands/new.js'),
+    );
+    add(
+      program
+        .command('bump <id> [level]')
+        .description('copy the latest version to the next semver file (level: major|minor|patch|prerelease; computed from the change when omitted)')
+        .option('--preid <id>', 'prerelease identifier, e.g. rc')
+        .option('-m, --message <change>', 'a changelog line (repeatable)', collect),
+      () => import('./commands/bump.js'),
+    );
+    add(program.command('list').description('prompts, their latest versions and each environment\'s pin'), () => import('./commands/list.js'));
+    add(
+      program.command('show <ref>').description('print a version file (<id>, <id>@<version>, <id>@<env>, <id>@latest)'),
+      () => import('./commands/show.js'),
+    );
+    add(
+      program
+        .command('render <ref>')
+        .description('render the messages with validated inputs')
+        .option('--var <k=v>', 'an input value (repeatable; JSON values are parsed)', collect)
+        .option('--vars <file>', 'inputs from a JSON file, or - for stdin')
+        .option('--env <env>', 'apply this environment\'s overrides'),
+      () => import('./commands/render.js'),
+    );
+    add(
+      program
+        .command('validate [paths...]')
+        .description('schema and semantic checks of prompts, suites, environments and config')
+        .option('--staged', 'check the content staged in the git index, not the working tree')
+        .option('--base <rev>', 'also check that version files existing at <rev> are unchanged')
+        .option('--format <format>', 'text | json | github | junit', 'text')
+        .option('--no-cache', 'do not read or write the validation cache'),
+      () => import('./commands/validate.js'),
+    );
+    add(program.command('status').description('prompts × environments: pins, latest versions and drift'), () => import('./commands/status.js'));
+    add(
+      program
+        .command('diff <ref> [other]')
+        .description('semantic differences between two versions (default: latest vs its predecessor)')
+        .option('--format <format>', 'text | markdown | json', 'text'),
+      () => import('./commands/diff.js'),
+    );
+    add(
+      program
+        .command('eval <ref>')
+        .description('run the prompt\'s regression suite')
+        .option('--baseline <ver|env>', 'compare against this version or environment\'s pin')
+        .option('--provider <name>', 'use this provider from the config')
+        .option('--concurrency <n>', 'requests in flight at most')
+        .option('--record', 'write responses to the cache')
+        .option('--replay', 'read responses only from the cache; never touch the network')
+        .option('--no-cache', 'bypass the response cache')
+        .option('--min-pass-rate <rate>', 'fail when the pass rate is below this (0..1)')
+        .option('--format <format>', 'text | json | junit', 'text')
+        .option('-o, --output <file>', 'also write the JSON report to <file>'),
+      () => import('./commands/eval.js'),
+    );
+    add(
+      program
+        .command('promote <ref>')
+        .description('pin <id>[@<version>] in an environment, behind its requires and gate')
+        .requiredOption('--env <env>', 'target environment')
+        .option('--reason <text>', 'why (recorded in history and the commit)')
+        .option('--skip-eval', 'promote without running the gate (needs --reason; recorded)')
+        .option('--no-commit', 'write the environment file but do not commit')
+        .option('--push', 'push the commit (fetch + rebase + retry on rejection)')
+        .option('--dry-run', 'print the plan, write nothing'),
+      () => import('./commands/promote.js'),
+    );
+    add(
+      program
+        .command('rollback <id>')
+        .description('restore the recorded previous version in an environment')
+        .requiredOption('--env <env>', 'target environment')
+        .option('--to <version>', 'roll back to this version from history')
+        .option('--reason <text>', 'why (recorded in history and the commit)')
+        .option('--no-commit', 'write the environment file but do not commit')
+        .option('--push', 'push the commit (fetch + rebase + retry on rejection)')
+        .option('--dry-run', 'print the plan, write nothing'),
+      () => import('./commands/rollback.js'),
+    );
+    add(
+      program.command('history <id>').description('the audit trail of a prompt across environments').option('--env <env>', 'only this environment'),
+      () => import('./commands/history.js'),
+    );
+    add(
+      program
+        .command('build')
+        .description('write a self-contained JSON bundle of everything pinned in an environment')
+        .requiredOption('--env <env>', 'environment to bundle')
+        .option('-o, --output <file>', 'write the bundle here (default: stdout)')
+        .option('--timestamp', 'include the build time (makes the bundle non-deterministic)'),
+      () => import('./commands/build.js'),
+    );
+    add(
+      program.command('types').description('generate TypeScript types for every prompt\'s inputs and outputs').option('-o, --output <file>', 'write here (default: stdout)'),
+      () => import('./commands/types.js'),
+    );
+    const hook = program.command('hook').description('git hooks');
+    add(
+      hook.command('install').description('install a git pre-commit hook running "prompts validate --staged"').option('--force', 'replace an existing hook that promptrail did not write'),
+      () => import('./commands/hook.js'),
+    );
+
+    try {
+      await program.parseAsync(argv, { from: 'user' });
+    } catch (e) {
+      if (e instanceof CommanderError) {
+        // help and version are "errors" to commander with exit code 0
+        if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+        if (e.code === 'commander.executeSubCommandAsync') return 2;
+        return 2;
+      }
+      throw e;
+    }
+    return exitCode;
+  } catch (e) {
+    const { reportError } = await import('./report-error.js');
+    return reportError(e, { stdout, stderr, env, verbose, json: jsonMode });
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Output plumbing: data to stdout, messages and progress to stderr, colors only when wanted
+ * (NO_COLOR / --no-color / FORCE_COLOR), spinners only on a TTY and never with --json or in CI.
+ */
+import type { ChalkInstance } from 'chalk';
+
+export interface Output {
+  write(s: string): void;
+  isTTY: boolean;
+}
+
+export interface GlobalOptions {
+  cwd: string;
+  json: boolean;
+  color: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+export interface CommandContext extends GlobalOptions {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+  /** chalk configured for stderr/stdout color support (level 0 when colors are off) */
+  c(): Promise<ChalkInstance>;
+  /** a message line on stderr (suppressed by --quiet) */
+  info(msg: string): void;
+  /** a warning line on stderr (never suppressed) */
+  warn(msg: string): void;
+  /** true when a spinner/progress may be shown */
+  interactive: boolean;
+}
+
+export function wantsColor(flag: boolean, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  if (!flag) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
+  return isTTY && env.TERM !== 'dumb';
+}
+
+export function isCI(env: NodeJS.ProcessEnv): boolean {
+  return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+}
+
+export function makeContext(opts: GlobalOptions, io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv }): CommandContext {
+  let chalkP: Promise<ChalkInstance> | undefined;
+  const ctx: CommandContext = {
+    ...opts,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+    interactive: io.stderr.isTTY && !opts.json && !opts.quiet && !isCI(io.env),
+    c() {
+      if (!chalkP) {
+        chalkP = import('chalk').then(({ Chalk }) => new Chalk({ level: opts.color ? 1 : 0 }));
+      }
+      return chalkP;
+    },
+    info(msg: string) {
+      if (!opts.quiet) io.stderr.write(msg.endsWith('\n') ? msg : `${msg}\n`);
+    },
+    warn(msg: string) {
+      io.stderr.write(msg.endsWith('\n') ? msg : `${msg}\n`);
+    },
+  };
+  return ctx;
+}
+
+/** Writes one JSON document to stdout (the only thing on stdout with --json). */
+export function writeJson(ctx: CommandContext, value: unknown): void {
+  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

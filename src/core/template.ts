@@ -1,0 +1,243 @@
+/**
+ * Templates: Handlebars (noEscape, strict, knownHelpersOnly; built-ins if/unless/each/with plus
+ * `json`). Rendering never runs code from a prompt file: partials, custom helpers and decorators
+ * are unavailable, and knownHelpersOnly rejects any other helper at compile time.
+ *
+ * Static analysis walks the AST to find the root-level variables a template uses, so validate
+ * can report undeclared variables (with line/column inside the template) without rendering.
+ */
+import Handlebars from 'handlebars';
+
+type ProgramNode = hbs.AST.Program;
+type AnyNode = hbs.AST.Node;
+
+export interface TemplatePos {
+  /** 1-based line inside the template text */
+  line: number;
+  /** 1-based column inside the template text */
+  column: number;
+}
+
+export interface TemplateVariable extends TemplatePos {
+  name: string;
+}
+
+export interface TemplateProblem extends TemplatePos {
+  rule: 'template-syntax' | 'template-unknown-helper' | 'template-partial';
+  message: string;
+}
+
+export const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'json', 'lookup', 'log'] as const;
+const ALLOWED_HELPERS = new Set(['if', 'unless', 'each', 'with', 'json']);
+/** helpers whose block body runs in a new context (so bare names inside refer to the item) */
+const CONTEXT_CHANGING = new Set(['each', 'with']);
+
+let env: typeof Handlebars | undefined;
+function hb(): typeof Handlebars {
+  if (!env) {
+    env = Handlebars.create();
+    env.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
+    // `lookup` and `log` are built in; unregister them so only the documented helpers exist.
+    env.unregisterHelper('lookup');
+    env.unregisterHelper('log');
+    env.unregisterHelper('helperMissing');
+    env.registerHelper('helperMissing', function (...args: unknown[]) {
+      const options = args[args.length - 1] as { name?: string };
+      throw new Error(`unknown helper "${options.name ?? '?'}"`);
+    });
+  }
+  return env;
+}
+
+export const COMPILE_OPTIONS = {
+  noEscape: true,
+  strict: true,
+  knownHelpersOnly: true,
+  knownHelpers: { json: true, lookup: false, log: false },
+} as const;
+
+/** Parses a template; returns the AST or a problem with its position inside the template. */
+export function parseTemplate(source: string): { ast: ProgramNode } | { problem: TemplateProblem } {
+  let ast: ProgramNode;
+  try {
+    ast = hb().parse(source);
+  } catch (e) {
+    return { problem: parseErrorToProblem(e, source) };
+  }
+  const p = checkHelpers(ast);
+  if (p) return { problem: p };
+  return { ast };
+}
+
+function parseErrorToProblem(e: unknown, source: string): TemplateProblem {
+  const err = e as { message?: string; lineNumber?: number; column?: number };
+  const msg = String(err.message ?? e);
+  if (typeof err.lineNumber === 'number') {
+    return { rule: 'template-syntax', message: `template error: ${msg.replace(/ - \d+:\d+$/, '')}`, line: err.lineNumber, column: (err.column ?? 0) + 1 };
+  }
+  // Jison parse errors: "Parse error on line N:\n<context>\n----^\nExpecting ..., got 'X'"
+  const m = /Parse error on line (\d+):\n(.*)\n(-*)\^\n(.*)/.exec(msg);
+  if (m) {
+    const line = Number(m[1]);
+    const got = /got '([^']+)'/.exec(m[4] ?? '');
+    const srcLine = source.split('\n')[line - 1] ?? '';
+    const caret = (m[3] ?? '').length;
+    // the context line is the tail of the source ending at the error; map back to a column
+    const ctx = m[2] ?? '';
+    const col = Math.max(1, srcLine.length - (ctx.length - caret) + 1);
+    const what = got ? (got[1] === 'EOF' ? 'the template ends before a block is closed (missing {{/…}}?)' : `unexpected ${got[1]}`) : 'syntax error';
+    return { rule: 'template-syntax', message: `template syntax error: ${what}`, line, column: Math.min(col, srcLine.length + 1) };
+  }
+  return { rule: 'template-syntax', message: `template syntax error: ${msg.split('\n')[0]}`, line: 1, column: 1 };
+}
+
+function locOf(node: AnyNode): TemplatePos {
+  const loc = (node as { loc?: { start: { line: number; column: number } } }).loc;
+  return loc ? { line: loc.start.line, column: loc.start.column + 1 } : { line: 1, column: 1 };
+}
+
+function checkHelpers(ast: ProgramNode): TemplateProblem | null {
+  let problem: TemplateProblem | null = null;
+  const visit = (node: AnyNode | null | undefined): void => {
+    if (!node || problem) return;
+    switch (node.type) {
+      case 'Program':
+        for (const s of (node as ProgramNode).body) visit(s);
+        break;
+      case 'PartialStatement':
+      case 'PartialBlockStatement':
+        problem = { rule: 'template-partial', message: 'partials ({{> …}}) are not supported; inline the text instead', ...locOf(node) };
+        break;
+      case 'DecoratorBlock':
+      case 'Decorator':
+        problem = { rule: 'template-unknown-helper', message: 'decorators ({{* …}}) are not supported', ...locOf(node) };
+        break;
+      case 'MustacheStatement':
+      case 'SubExpression':
+      case 'BlockStatement': {
+        const n = node as hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression;
+        const isCall = node.type !== 'MustacheStatement' || n.params.length > 0 || (n.hash && n.hash.pairs.length > 0);
+        if (isCall && n.path.type === 'PathExpression') {
+          const name = (n.path as hbs.AST.PathExpression).original;
+          if (!ALLOWED_HELPERS.has(name)) {
+            problem = {
+              rule: 'template-unknown-helper',
+              message: `unknown helper "${name}"; only if, unless, each, with and json are available`,
+              ...locOf(node),
+            };
+            return;
+          }
+        }
+        for (const p of n.params) visit(p as AnyNode);
+        if (node.type === 'BlockStatement') {
+          visit((node as hbs.AST.BlockStatement).program);
+          visit((node as hbs.AST.BlockStatement).inverse);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  visit(ast);
+  return problem;
+}
+
+/**
+ * Root-context variables used by a template (first path segment), in order of first use, with
+ * positions. Names inside {{#each}}/{{#with}} bodies refer to the item and are skipped, except
+ * `@root.x` and `../x` paths that climb back to the root.
+ */
+export function templateVariables(ast: ProgramNode): TemplateVariable[] {
+  const out: TemplateVariable[] = [];
+  const seen = new Set<string>();
+  const add = (name: string, node: AnyNode): void => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      out.push({ name, ...locOf(node) });
+    }
+  };
+  const path = (p: AnyNode, depth: number): void => {
+    if (p.type === 'SubExpression') {
+      const s = p as hbs.AST.SubExpression;
+      for (const x of s.params) path(x as AnyNode, depth);
+      return;
+    }
+    if (p.type !== 'PathExpression') return;
+    const pe = p as hbs.AST.PathExpression & { depth: number; data: boolean; parts: string[] };
+    if (pe.data) {
+      // @root.x refers to the root context
+      if (pe.parts[0] === 'root' && pe.parts[1]) add(pe.parts[1], p);
+      return;
+    }
+    const effective = depth - pe.depth;
+    if (effective <= 0 && pe.parts.length > 0 && pe.parts[0] !== undefined) {
+      if (pe.original === 'this' || pe.original === '.') return;
+      add(pe.parts[0], p);
+    }
+  };
+  const visit = (node: AnyNode | null | undefined, depth: number): void => {
+    if (!node) return;
+    switch (node.type) {
+      case 'Program':
+        for (const s of (node as ProgramNode).body) visit(s, depth);
+        break;
+      case 'MustacheStatement': {
+        const m = node as hbs.AST.MustacheStatement;
+        const isHelper = m.params.length > 0 || (m.hash && m.hash.pairs.length > 0);
+        if (!isHelper) path(m.path as AnyNode, depth);
+        for (const x of m.params) path(x as AnyNode, depth);
+        if (m.hash) for (const pair of m.hash.pairs) path(pair.value as AnyNode, depth);
+        break;
+      }
+      case 'BlockStatement': {
+        const b = node as hbs.AST.BlockStatement;
+        for (const x of b.params) path(x as AnyNode, depth);
+        const name = b.path.type === 'PathExpression' ? (b.path as hbs.AST.PathExpression).original : '';
+        const inner = CONTEXT_CHANGING.has(name) ? depth + 1 : depth;
+        visit(b.program, inner);
+        visit(b.inverse, depth);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  visit(ast, 0);
+  return out;
+}
+
+export type CompiledTemplate = (vars: Record<string, unknown>) => string;
+
+/** Compiles a template for rendering. Throws Error with a template message on syntax errors. */
+export function compileTemplate(source: string): CompiledTemplate {
+  const parsed = parseTemplate(source);
+  if ('problem' in parsed) {
+    const p = parsed.problem;
+    throw new TemplateError(`${p.message} (template line ${p.line}, column ${p.column})`, p.line, p.column);
+  }
+  const fn = hb().compile(source, COMPILE_OPTIONS);
+  return (vars) => {
+    try {
+      return fn(vars);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      const missing = /^"(.+)" not defined in/.exec(msg);
+      if (missing) throw new TemplateError(`the template uses "${missing[1]}", which is not provided`, 0, 0, missing[1]);
+      throw new TemplateError(`template error: ${msg.split('\n')[0]}`, 0, 0);
+    }
+  };
+}
+
+export class TemplateError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+    readonly variable?: string,
+  ) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+

@@ -1,0 +1,219 @@
+/**
+ * Types of the files in a registry. They mirror `schemas/*.schema.json`; test/unit/schema-types.test.ts
+ * fails when the two drift apart (keys and required-ness are compared).
+ */
+
+export type Role = 'system' | 'user' | 'assistant';
+
+export interface Message {
+  role: Role;
+  content: string;
+}
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface ModelConfig {
+  provider: string;
+  name: string;
+  parameters?: Record<string, unknown>;
+}
+
+export interface OutputSpec {
+  format: 'text' | 'json';
+  schema?: JsonSchema;
+}
+
+/** prompts/<id>/<version>.yaml */
+export interface PromptFile {
+  id: string;
+  version: string;
+  description?: string;
+  author?: string;
+  created?: string;
+  changes?: string[];
+  tags?: string[];
+  model: ModelConfig;
+  inputs?: JsonSchema;
+  output?: OutputSpec;
+  messages?: Message[];
+  template?: string;
+}
+
+export type AssertionType =
+  | 'equals'
+  | 'contains'
+  | 'icontains'
+  | 'not-contains'
+  | 'regex'
+  | 'starts-with'
+  | 'is-json'
+  | 'json-schema'
+  | 'json-path'
+  | 'length'
+  | 'similar'
+  | 'latency'
+  | 'cost'
+  | 'tokens'
+  | 'llm-rubric';
+
+export const ASSERTION_TYPES: readonly AssertionType[] = [
+  'equals',
+  'contains',
+  'icontains',
+  'not-contains',
+  'regex',
+  'starts-with',
+  'is-json',
+  'json-schema',
+  'json-path',
+  'length',
+  'similar',
+  'latency',
+  'cost',
+  'tokens',
+  'llm-rubric',
+];
+
+export interface Assertion {
+  type: AssertionType;
+  name?: string;
+  weight?: number;
+  /** equals, contains, icontains, not-contains, starts-with, similar */
+  value?: unknown;
+  /** regex */
+  pattern?: string;
+  flags?: string;
+  /** json-schema: inline schema (else the version's output.schema) */
+  schema?: JsonSchema;
+  /** json-path */
+  path?: string;
+  equals?: unknown;
+  contains?: unknown;
+  matches?: string;
+  /** length, tokens */
+  min?: number;
+  max?: number;
+  /** similar */
+  threshold?: number;
+  /** latency */
+  max_ms?: number;
+  /** cost */
+  max_usd?: number;
+  /** llm-rubric */
+  rubric?: string;
+  provider?: string;
+}
+
+export interface EvalCase {
+  name: string;
+  description?: string;
+  versions?: string;
+  vars?: Record<string, unknown>;
+  assert?: Assertion[];
+}
+
+/** prompts/<id>/evals.yaml */
+export interface SuiteFile {
+  defaults?: {
+    vars?: Record<string, unknown>;
+    assert?: Assertion[];
+  };
+  cases: EvalCase[];
+}
+
+export interface EvalSummary {
+  pass_rate: number;
+  passed: number;
+  cases: number;
+  suite_sha256?: string;
+  regressions?: number;
+  provider?: string;
+  model?: string;
+  skipped?: boolean;
+}
+
+export interface HistoryEntry {
+  action: 'promote' | 'rollback';
+  version: string;
+  from: string | null;
+  at: string;
+  by: string;
+  reason?: string;
+  eval?: EvalSummary;
+  skip_eval?: boolean;
+}
+
+export interface EnvPin {
+  version: string;
+  sha256: string;
+  previous: string | null;
+  promoted_at: string;
+  promoted_by: string;
+  reason?: string;
+  eval?: EvalSummary;
+  history: HistoryEntry[];
+}
+
+/** environments/<env>.yaml */
+export interface EnvironmentFile {
+  environment: string;
+  prompts: Record<string, EnvPin>;
+}
+
+export interface GateConfig {
+  min_pass_rate?: number;
+  no_regressions?: boolean;
+  provider?: string;
+}
+
+export interface EnvironmentConfig {
+  requires?: string;
+  gate?: GateConfig;
+  overrides?: { model?: Partial<ModelConfig> };
+}
+
+export interface ModelPrice {
+  /** USD per 1M input (prompt) tokens */
+  input_per_1m: number;
+  /** USD per 1M output (completion) tokens */
+  output_per_1m: number;
+}
+
+export interface ProviderConfig {
+  type: 'openai' | 'anthropic' | 'echo';
+  base_url?: string;
+  api_key_env?: string;
+  headers?: Record<string, string>;
+  timeout_ms?: number;
+  prices?: Record<string, ModelPrice>;
+}
+
+export interface EvalConfig {
+  concurrency?: number;
+  timeout_ms?: number;
+  retries?: number;
+  max_consecutive_failures?: number;
+  provider?: string;
+}
+
+/** prompts.config.yaml */
+export interface ConfigFile {
+  prompts_dir?: string;
+  environments_dir?: string;
+  history_limit?: number;
+  environments?: Record<string, EnvironmentConfig>;
+  providers?: Record<string, ProviderConfig>;
+  eval?: EvalConfig;
+}
+
+/** Config with defaults applied. */
+export interface ResolvedConfig {
+  prompts_dir: string;
+  environments_dir: string;
+  history_limit: number;
+  environments: Record<string, EnvironmentConfig>;
+  /** environment names in promotion order (the order of the config's mapping) */
+  environmentOrder: string[];
+  providers: Record<string, ProviderConfig>;
+  eval: Required<Omit<EvalConfig, 'provider'>> & { provider?: string };
+}

@@ -1,0 +1,197 @@
+/**
+ * Reading and writing registry files safely: size and encoding guards before parsing, sha256,
+ * atomic writes (temp file + fsync + rename) so a crash never leaves a half-written file.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UsageError, CheckFailed } from '../errors.js';
+
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export type FileProblemRule =
+  | 'file-missing'
+  | 'file-not-regular'
+  | 'file-outside-registry'
+  | 'file-too-large'
+  | 'file-empty'
+  | 'file-binary'
+  | 'file-encoding'
+  | 'conflict-marker'
+  | 'file-unreadable';
+
+export interface FileProblem {
+  rule: FileProblemRule;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export interface DecodedFile {
+  bytes: Buffer;
+  text: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/**
+ * Decodes file bytes as UTF-8 text after the guards every registry file goes through.
+ * Returns a problem (never throws) so `validate` can report it and go on.
+ */
+export function decodeRegistryBytes(bytes: Buffer): DecodedFile | FileProblem {
+  if (bytes.length > MAX_FILE_BYTES) {
+    return { rule: 'file-too-large', message: `file is ${bytes.length} bytes; registry files are limited to 1 MiB (${MAX_FILE_BYTES} bytes). Split the prompt or move large data out of it.` };
+  }
+  if (bytes.length === 0) return { rule: 'file-empty', message: 'file is empty; a registry file must hold a YAML mapping' };
+  if (bytes.includes(0)) return { rule: 'file-binary', message: 'file contains NUL bytes; it looks binary, not YAML text' };
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { rule: 'file-encoding', message: 'file is not valid UTF-8; save it as UTF-8' };
+  }
+  if (text.trim() === '') return { rule: 'file-empty', message: 'file holds only white space; a registry file must hold a YAML mapping' };
+  const marker = findConflictMarker(text);
+  if (marker) return marker;
+  return { bytes, text };
+}
+
+const CONFLICT = /^(<{7}(?: .*)?|={7}|>{7}(?: .*)?|\|{7}(?: .*)?)$/m;
+
+/** git merge conflict markers (<<<<<<<, =======, >>>>>>>) at the start of a line. */
+export function findConflictMarker(text: string): FileProblem | null {
+  const m = CONFLICT.exec(text);
+  if (!m) return null;
+  const line = text.slice(0, m.index).split('\n').length;
+  return {
+    rule: 'conflict-marker',
+    message: `git conflict marker "${m[1]!.slice(0, 7)}" found; resolve the merge conflict before committing`,
+    line,
+    column: 1,
+  };
+}
+
+/** Is `target` inside `root` (both absolute, already resolved)? */
+export function isInside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Reads a registry file with every guard: must be a regular file (a symlink is followed only
+ * when it stays inside `root`), at most 1 MiB, UTF-8, no NUL bytes, no conflict markers.
+ */
+export function readRegistryFile(file: string, root: string): DecodedFile | FileProblem {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { rule: 'file-missing', message: 'file does not exist' };
+    return { rule: 'file-unreadable', message: `cannot read file (${code ?? 'error'}); check its permissions` };
+  }
+  if (st.isSymbolicLink()) {
+    let real: string;
+    try {
+      real = fs.realpathSync(file);
+    } catch {
+      return { rule: 'file-missing', message: 'symbolic link points at a file that does not exist' };
+    }
+    let realRoot = root;
+    try {
+      realRoot = fs.realpathSync(root);
+    } catch {
+      /* keep root */
+    }
+    if (!isInside(realRoot, real)) {
+      return { rule: 'file-outside-registry', message: `symbolic link leads outside the registry (to ${real}); replace it with a regular file` };
+    }
+    st = fs.statSync(real);
+  }
+  if (st.isDirectory()) return { rule: 'file-not-regular', message: 'expected a file but found a directory' };
+  if (!st.isFile()) return { rule: 'file-not-regular', message: 'expected a regular file' };
+  if (st.size > MAX_FILE_BYTES) {
+    return { rule: 'file-too-large', message: `file is ${st.size} bytes; registry files are limited to 1 MiB (${MAX_FILE_BYTES} bytes). Split the prompt or move large data out of it.` };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { rule: 'file-unreadable', message: `cannot read file (${code ?? 'error'}); check its permissions` };
+  }
+  return decodeRegistryBytes(bytes);
+}
+
+export function isFileProblem(x: DecodedFile | FileProblem): x is FileProblem {
+  return (x as FileProblem).rule !== undefined;
+}
+
+/** Like readRegistryFile but throws a UsageError (exit 2) for commands that need the file. */
+export function readRegistryFileOrThrow(file: string, root: string, display: string, exit: 1 | 2 = 2): DecodedFile {
+  const r = readRegistryFile(file, root);
+  if (isFileProblem(r)) {
+    const opts = { location: { file: display, line: r.line, column: r.column } };
+    throw exit === 1 ? new CheckFailed(r.message, opts) : new UsageError(r.message, opts);
+  }
+  return r;
+}
+
+/**
+ * Atomic write: write a temp file in the same directory, fsync it, rename over the target,
+ * fsync the directory. Readers see the old or the new file, never a mix.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', opts.mode ?? 0o644);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* ignore */
+      }
+    }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* ignore */
+    }
+    throw e;
+  }
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch {
+    /* directory fsync is not supported everywhere */
+  }
+}
+
+/** Creates a file only when it does not exist yet (never overwrites). Returns false when it existed. */
+export function writeFileExclusive(file: string, data: string): boolean {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    fs.writeFileSync(file, data, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}

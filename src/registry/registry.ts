@@ -1,0 +1,257 @@
+/**
+ * The registry on disk: found by walking up from cwd to `prompts.config.yaml` (like git finds
+ * `.git`). Loads the config with defaults and gives typed paths for prompts, suites and envs.
+ * Every path built from an id goes through `idProblem` first.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UsageError, CheckFailed } from '../errors.js';
+import { idProblem, envNameProblem, isStrictSemver, sortVersions, latestVersion } from '../core/ref.js';
+import type { ConfigFile, ResolvedConfig, PromptFile, EnvironmentFile, SuiteFile } from '../core/types.js';
+import { readRegistryFile, isFileProblem, isInside, type DecodedFile } from './files.js';
+import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
+import { getValidator, describeAjvErrors } from './schemas.js';
+import { didYouMean } from '../core/suggest.js';
+
+export const CONFIG_FILE = 'prompts.config.yaml';
+export const STATE_DIR = '.prompts';
+export const SUITE_FILE = 'evals.yaml';
+
+export function findRoot(cwd: string): string | undefined {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, CONFIG_FILE))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export const DEFAULT_EVAL = { concurrency: 8, timeout_ms: 60000, retries: 4, max_consecutive_failures: 10 };
+
+export function resolveConfig(raw: ConfigFile): ResolvedConfig {
+  const environments: ResolvedConfig['environments'] = {};
+  for (const [name, cfg] of Object.entries(raw.environments ?? {})) environments[name] = cfg ?? {};
+  const order = Object.keys(environments);
+  return {
+    prompts_dir: raw.prompts_dir ?? 'prompts',
+    environments_dir: raw.environments_dir ?? 'environments',
+    history_limit: raw.history_limit ?? 50,
+    environments: order.length ? environments : { development: {}, staging: { requires: 'development' }, production: { requires: 'staging' } },
+    environmentOrder: order.length ? order : ['development', 'staging', 'production'],
+    providers: raw.providers ?? {},
+    eval: { ...DEFAULT_EVAL, ...(raw.eval ?? {}) },
+  };
+}
+
+/** A parsed YAML file with its text, bytes and positions, or the problems that stopped it. */
+export interface LoadedYaml<T> {
+  file: string;
+  /** path relative to the registry root, with "/" separators, for messages */
+  rel: string;
+  decoded: DecodedFile;
+  parsed: ParsedYaml;
+  value: T;
+}
+
+export class Registry {
+  readonly root: string;
+  readonly config: ResolvedConfig;
+  readonly rawConfig: ConfigFile;
+
+  constructor(root: string, rawConfig: ConfigFile) {
+    this.root = root;
+    this.rawConfig = rawConfig;
+    this.config = resolveConfig(rawConfig);
+  }
+
+  get promptsDir(): string {
+    return path.join(this.root, this.config.prompts_dir);
+  }
+  get environmentsDir(): string {
+    return path.join(this.root, this.config.environments_dir);
+  }
+  get stateDir(): string {
+    return path.join(this.root, STATE_DIR);
+  }
+
+  /** registry-relative display path with "/" separators */
+  rel(file: string): string {
+    return path.relative(this.root, file).split(path.sep).join('/');
+  }
+
+  assertId(id: string): void {
+    const p = idProblem(id);
+    if (p) throw new UsageError(`invalid prompt id "${id}": ${p}`);
+  }
+
+  promptDir(id: string): string {
+    this.assertId(id);
+    const dir = path.join(this.promptsDir, ...id.split('/'));
+    if (!isInside(this.promptsDir, dir)) throw new UsageError(`invalid prompt id "${id}": it leaves the prompts folder`);
+    return dir;
+  }
+
+  versionPath(id: string, version: string): string {
+    if (!isStrictSemver(version)) throw new UsageError(`"${version}" is not a strict semver version (expected e.g. 1.2.0)`);
+    return path.join(this.promptDir(id), `${version}.yaml`);
+  }
+
+  suitePath(id: string): string {
+    return path.join(this.promptDir(id), SUITE_FILE);
+  }
+
+  envPath(env: string): string {
+    const p = envNameProblem(env);
+    if (p) throw new UsageError(p);
+    return path.join(this.environmentsDir, `${env}.yaml`);
+  }
+
+  /** Throws UsageError (exit 2) for an environment not declared in the config, with a suggestion. */
+  assertEnv(env: string): void {
+    if (!(env in this.config.environments)) {
+      const s = didYouMean(env, this.config.environmentOrder);
+      throw new UsageError(`unknown environment "${env}"${s ? `; did you mean "${s}"?` : ''}`, {
+        hint: `environments in ${CONFIG_FILE}: ${this.config.environmentOrder.join(', ')}`,
+      });
+    }
+  }
+
+  /** All prompt ids: every folder under prompts/ that holds at least one <semver>.yaml. Sorted. */
+  listPromptIds(): string[] {
+    const ids: string[] = [];
+    const walk = (dir: string, segs: string[]): void => {
+      if (segs.length > 4) return;
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      let hasVersion = false;
+      for (const e of entries) {
+        if (e.isDirectory()) walk(path.join(dir, e.name), [...segs, e.name]);
+        else if (e.name.endsWith('.yaml') && isStrictSemver(e.name.slice(0, -5))) hasVersion = true;
+      }
+      if (hasVersion && segs.length > 0) ids.push(segs.join('/'));
+    };
+    walk(this.promptsDir, []);
+    return ids.sort();
+  }
+
+  /** Versions of a prompt, ascending by semver precedence (file names that are strict semver). */
+  listVersions(id: string): string[] {
+    const dir = this.promptDir(id);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return sortVersions(names.filter((n) => n.endsWith('.yaml')).map((n) => n.slice(0, -5)).filter(isStrictSemver));
+  }
+
+  latest(id: string): string | undefined {
+    return latestVersion(this.listVersions(id));
+  }
+
+  /** Throws UsageError (exit 2) when the prompt does not exist, with a suggestion. */
+  assertPromptExists(id: string): string[] {
+    const versions = this.listVersions(id);
+    if (versions.length === 0) {
+      const s = didYouMean(id, this.listPromptIds());
+      throw new UsageError(`unknown prompt "${id}"${s ? `; did you mean "${s}"?` : ''}`, {
+        hint: `run "prompts list" to see the prompts, or "prompts new ${id}" to create it`,
+      });
+    }
+    return versions;
+  }
+
+  /**
+   * Reads and parses a YAML registry file, validating it against `kind`'s schema. Any problem
+   * throws (exit `exit`) with file:line:col. Commands other than `validate` use this.
+   */
+  loadYaml<T>(file: string, kind: 'prompt' | 'suite' | 'environment', exit: 1 | 2 = 1): LoadedYaml<T> {
+    const rel = this.rel(file);
+    const decoded = readRegistryFile(file, this.root);
+    const Err = exit === 1 ? CheckFailed : UsageError;
+    if (isFileProblem(decoded)) throw new Err(decoded.message, { location: { file: rel, line: decoded.line, column: decoded.column } });
+    const parsed = parseYaml(decoded.text);
+    const first = parsed.issues[0];
+    if (first) throw new Err(first.message, { location: { file: rel, line: first.line, column: first.column }, hint: 'run "prompts validate" to see every problem' });
+    const validate = getValidator(kind);
+    if (!validate(parsed.value)) {
+      const issues = describeAjvErrors(validate.errors, (k, known) => didYouMean(k, known));
+      const i = issues[0]!;
+      const pos = positionOf(parsed, i.pointer, i.key);
+      throw new Err(i.message, { location: { file: rel, ...pos }, hint: issues.length > 1 ? `${issues.length - 1} more problem(s); run "prompts validate"` : undefined });
+    }
+    return { file, rel, decoded, parsed, value: parsed.value as T };
+  }
+
+  loadPrompt(id: string, version: string): LoadedYaml<PromptFile> {
+    const file = this.versionPath(id, version);
+    if (!fs.existsSync(file)) {
+      const versions = this.assertPromptExists(id);
+      throw new UsageError(`prompt "${id}" has no version ${version}`, { hint: `versions: ${versions.join(', ')}` });
+    }
+    return this.loadYaml<PromptFile>(file, 'prompt');
+  }
+
+  loadSuite(id: string): LoadedYaml<SuiteFile> | undefined {
+    const file = this.suitePath(id);
+    if (!fs.existsSync(file)) return undefined;
+    return this.loadYaml<SuiteFile>(file, 'suite');
+  }
+
+  /** The environment file, or an empty one when it does not exist yet. */
+  loadEnv(env: string): { file: string; exists: boolean; value: EnvironmentFile; text: string | null } {
+    this.assertEnv(env);
+    const file = this.envPath(env);
+    if (!fs.existsSync(file)) return { file, exists: false, value: { environment: env, prompts: {} }, text: null };
+    const loaded = this.loadYaml<EnvironmentFile>(file, 'environment');
+    return { file, exists: true, value: loaded.value, text: loaded.decoded.text };
+  }
+}
+
+/**
+ * Finds the registry from `cwd` and loads its config. Exit 2 when there is none or it is
+ * unreadable/invalid: nothing else can work without it.
+ */
+export function openRegistry(cwd: string): Registry {
+  const root = findRoot(cwd);
+  if (!root) {
+    throw new UsageError(`no promptrail registry found in ${path.resolve(cwd)} or any parent folder (looked for ${CONFIG_FILE})`, {
+      hint: 'run "prompts init" to create one here, or pass -C <dir>',
+    });
+  }
+  return new Registry(root, loadConfigFile(root));
+}
+
+export function loadConfigFile(root: string): ConfigFile {
+  const file = path.join(root, CONFIG_FILE);
+  const decoded = readRegistryFile(file, root);
+  if (isFileProblem(decoded)) {
+    throw new UsageError(`cannot use ${CONFIG_FILE}: ${decoded.message}`, { location: { file: CONFIG_FILE, line: decoded.line, column: decoded.column } });
+  }
+  const parsed = parseYaml(decoded.text);
+  const first = parsed.issues[0];
+  if (first) throw new UsageError(first.message, { location: { file: CONFIG_FILE, line: first.line, column: first.column } });
+  const validate = getValidator('config');
+  if (!validate(parsed.value)) {
+    const i = describeAjvErrors(validate.errors, (k, known) => didYouMean(k, known))[0]!;
+    throw new UsageError(i.message, { location: { file: CONFIG_FILE, ...positionOf(parsed, i.pointer, i.key) } });
+  }
+  const cfg = parsed.value as ConfigFile;
+  const envs = Object.keys(cfg.environments ?? {});
+  for (const [name, e] of Object.entries(cfg.environments ?? {})) {
+    if (e?.requires !== undefined && !envs.includes(e.requires)) {
+      throw new UsageError(`environment "${name}" requires unknown environment "${e.requires}"`, {
+        location: { file: CONFIG_FILE, ...positionOf(parsed, `/environments/${name}/requires`) },
+      });
+    }
+  }
+  return cfg;
+}
+
+export type { ParsedYaml };
