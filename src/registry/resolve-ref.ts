@@ -1,0 +1,74 @@
+/**
+ * Resolves a user's reference — `<id>`, `<id>@<version>`, `<id>@<env>` or `<id>@latest` — to
+ * one version file of the registry. Every failure is a UsageError (exit 2) naming what is wrong
+ * and, where a near miss exists, what the user probably meant. Nothing is read but directory
+ * listings and (for `@<env>`) the environment file.
+ */
+import * as fs from 'node:fs';
+import { UsageError } from '../errors.js';
+import { parseRef } from '../core/ref.js';
+import { didYouMean } from '../core/suggest.js';
+import type { Registry } from './registry.js';
+
+export interface ResolvedRef {
+  id: string;
+  version: string;
+  /** absolute path of the version file */
+  file: string;
+  /** the environment the version came from, for `<id>@<env>` */
+  via?: string;
+}
+
+/**
+ * Resolves `ref` against `registry`. Throws UsageError (exit 2) for an invalid id or selector,
+ * an unknown prompt, version or environment (with did-you-mean), an environment that does not
+ * pin the prompt, or a pin to a version whose file is missing.
+ */
+export function resolveRef(registry: Registry, ref: string): ResolvedRef {
+  const parsed = parseRef(ref);
+  if ('problem' in parsed) {
+    throw new UsageError(parsed.problem, { hint: 'a reference is <id>, <id>@<version>, <id>@<env> or <id>@latest' });
+  }
+  const { id, selector } = parsed;
+  const versions = registry.assertPromptExists(id);
+  switch (selector.kind) {
+    case 'latest': {
+      const version = versions[versions.length - 1]!;
+      return { id, version, file: registry.versionPath(id, version) };
+    }
+    case 'version': {
+      const { version } = selector;
+      if (!versions.includes(version)) {
+        const s = didYouMean(version, versions);
+        throw new UsageError(`prompt "${id}" has no version ${version}${s ? `; did you mean "${s}"?` : ''}`, {
+          hint: `versions of ${id}: ${versions.join(', ')}`,
+        });
+      }
+      return { id, version, file: registry.versionPath(id, version) };
+    }
+    case 'env': {
+      const env = selector.env;
+      if (!(env in registry.config.environments)) {
+        const s = didYouMean(env, [...registry.config.environmentOrder, 'latest']);
+        throw new UsageError(`unknown environment "${env}" in "${ref}"${s ? `; did you mean "${s}"?` : ''}`, {
+          hint: `environments in prompts.config.yaml: ${registry.config.environmentOrder.join(', ')}; or use a version or "latest"`,
+        });
+      }
+      const loaded = registry.loadEnv(env);
+      const pin = loaded.value.prompts[id];
+      if (!pin) {
+        throw new UsageError(`prompt "${id}" is not pinned in environment "${env}"`, {
+          hint: `promote it first ("prompts promote ${id}@<version> --env ${env}") or use ${id}@latest`,
+        });
+      }
+      const file = registry.versionPath(id, pin.version);
+      if (!fs.existsSync(file)) {
+        throw new UsageError(`environment "${env}" pins ${id}@${pin.version}, but ${registry.rel(file)} does not exist`, {
+          location: { file: registry.rel(loaded.file) },
+          hint: 'restore the version file from git, or promote an existing version',
+        });
+      }
+      return { id, version: pin.version, file, via: env };
+    }
+  }
+}
