@@ -1,0 +1,382 @@
+/**
+ * Semver that means something (issue 3 item 8): the smallest version bump a change between two
+ * prompt versions requires, with a human reason for each finding. Pure: no fs, no clock.
+ *
+ * Callers pass values to a prompt (its `inputs`), and consume what it produces (`output`):
+ * - major: an input removed or renamed, a new required input, an optional input made required,
+ *   an input's type/enum/constraints narrowed or changed, `additionalProperties: false` added;
+ *   the output format changed, the output schema removed, or changed incompatibly (a property
+ *   removed, newly required, no longer required, narrowed type/enum/constraints).
+ * - minor: a new optional input, an input made optional, a widened type/enum/constraint, an
+ *   additive output change (a new optional property, a schema added where there was none).
+ * - patch: everything else (templates, model, parameters, description, tags, …).
+ */
+import semver from 'semver';
+import type { JsonSchema, PromptFile } from './types.js';
+
+export type BumpLevel = 'major' | 'minor' | 'patch';
+
+export interface BumpFinding {
+  level: BumpLevel;
+  reason: string;
+}
+
+export interface RequiredBump {
+  level: BumpLevel;
+  /** one human sentence per finding, most severe first */
+  reasons: string[];
+  findings: BumpFinding[];
+}
+
+const RANK: Record<BumpLevel, number> = { patch: 0, minor: 1, major: 2 };
+
+export function levelRank(level: BumpLevel): number {
+  return RANK[level];
+}
+
+export function maxLevel(a: BumpLevel, b: BumpLevel): BumpLevel {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/* ----------------------------------------------------------------- JSON Schema comparison -- */
+
+/** From the point of view of the set of values a schema accepts. */
+type Direction = 'narrow' | 'widen';
+
+interface SchemaChange {
+  dir: Direction;
+  /** sentence completing a subject such as `input "x"` */
+  text: string;
+  /** for properties: the property path relative to the compared schema ("" = the schema itself) */
+  path: string;
+  kind: 'removed' | 'added-required' | 'added-optional' | 'made-required' | 'made-optional' | 'other';
+}
+
+function isObj(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+function stable(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(stable).join(',')}]`;
+  if (isObj(x)) {
+    return `{${Object.keys(x)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable(x[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(x) ?? 'undefined';
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  return stable(a) === stable(b);
+}
+
+const ALL_TYPES = ['array', 'boolean', 'integer', 'null', 'number', 'object', 'string'];
+
+/** The set of JSON types a schema allows (all when `type` is absent). */
+function typesOf(s: Record<string, unknown>): string[] | undefined {
+  const t = s.type;
+  if (typeof t === 'string') return [t];
+  if (Array.isArray(t)) return t.filter((x): x is string => typeof x === 'string');
+  return undefined;
+}
+
+function typeCovers(types: string[] | undefined, t: string): boolean {
+  if (!types) return true;
+  return types.includes(t) || (t === 'integer' && types.includes('number'));
+}
+
+function fmtTypes(types: string[] | undefined): string {
+  return types ? types.join(' | ') : 'any';
+}
+
+function enumOf(s: Record<string, unknown>): unknown[] | undefined {
+  if (Array.isArray(s.enum)) return s.enum;
+  if ('const' in s) return [s.const];
+  return undefined;
+}
+
+const fmtVal = (v: unknown): string => JSON.stringify(v) ?? String(v);
+
+/** keywords whose change alone does not change what a schema accepts */
+const ANNOTATIONS = new Set(['title', 'description', 'default', 'examples', '$comment', 'deprecated', 'readOnly', 'writeOnly', '$schema', '$id']);
+/** keywords handled explicitly below */
+const HANDLED = new Set(['type', 'enum', 'const', 'properties', 'required', 'additionalProperties', 'items', ...[
+  'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'multipleOf', 'pattern', 'format', 'uniqueItems',
+]]);
+
+const LOWER_BOUNDS = ['minLength', 'minimum', 'exclusiveMinimum', 'minItems', 'minProperties'];
+const UPPER_BOUNDS = ['maxLength', 'maximum', 'exclusiveMaximum', 'maxItems', 'maxProperties'];
+
+function join(base: string, key: string): string {
+  return base ? `${base}.${key}` : key;
+}
+
+/**
+ * Compares two JSON Schemas by the values they accept. `path` names the location for nested
+ * properties. Unknown or structural keywords (anyOf, $ref, …) that changed are reported as a
+ * narrowing: promptrail cannot prove them compatible, so it errs on the safe side.
+ */
+function compareSchema(prevRaw: unknown, nextRaw: unknown, path: string): SchemaChange[] {
+  const out: SchemaChange[] = [];
+  if (deepEqual(prevRaw, nextRaw)) return out;
+  if (typeof prevRaw === 'boolean' || typeof nextRaw === 'boolean' || !isObj(prevRaw) || !isObj(nextRaw)) {
+    const prevAll = prevRaw === true || (isObj(prevRaw) && Object.keys(prevRaw).length === 0);
+    const nextAll = nextRaw === true || (isObj(nextRaw) && Object.keys(nextRaw).length === 0);
+    if (prevAll && !nextAll) out.push({ dir: 'narrow', text: 'now has a schema where it accepted anything', path, kind: 'other' });
+    else if (nextAll && !prevAll) out.push({ dir: 'widen', text: 'now accepts anything', path, kind: 'other' });
+    else out.push({ dir: 'narrow', text: 'had its schema replaced', path, kind: 'other' });
+    return out;
+  }
+  const prev = prevRaw;
+  const next = nextRaw;
+
+  // type
+  const pt = typesOf(prev);
+  const nt = typesOf(next);
+  if (!deepEqual(pt?.slice().sort(), nt?.slice().sort())) {
+    const lost = (pt ?? ALL_TYPES).filter((t) => !typeCovers(nt, t));
+    const gained = (nt ?? ALL_TYPES).filter((t) => !typeCovers(pt, t));
+    if (lost.length) out.push({ dir: 'narrow', text: `changed type from ${fmtTypes(pt)} to ${fmtTypes(nt)}`, path, kind: 'other' });
+    else if (gained.length) out.push({ dir: 'widen', text: `widened type from ${fmtTypes(pt)} to ${fmtTypes(nt)}`, path, kind: 'other' });
+  }
+
+  // enum / const
+  const pe = enumOf(prev);
+  const ne = enumOf(next);
+  if (pe && !ne) out.push({ dir: 'widen', text: 'no longer restricts its values to an enum', path, kind: 'other' });
+  else if (!pe && ne) out.push({ dir: 'narrow', text: `now only allows ${ne.map(fmtVal).join(', ')}`, path, kind: 'other' });
+  else if (pe && ne) {
+    const removed = pe.filter((v) => !ne.some((w) => deepEqual(v, w)));
+    const added = ne.filter((v) => !pe.some((w) => deepEqual(v, w)));
+    if (removed.length) out.push({ dir: 'narrow', text: `no longer allows ${removed.map(fmtVal).join(', ')}`, path, kind: 'other' });
+    if (added.length) out.push({ dir: 'widen', text: `now also allows ${added.map(fmtVal).join(', ')}`, path, kind: 'other' });
+  }
+
+  // bounds
+  for (const k of [...LOWER_BOUNDS, ...UPPER_BOUNDS, 'multipleOf']) {
+    const a = prev[k];
+    const b = next[k];
+    if (deepEqual(a, b)) continue;
+    const lower = LOWER_BOUNDS.includes(k);
+    if (a === undefined) out.push({ dir: 'narrow', text: `gained ${k}: ${fmtVal(b)}`, path, kind: 'other' });
+    else if (b === undefined) out.push({ dir: 'widen', text: `dropped ${k}: ${fmtVal(a)}`, path, kind: 'other' });
+    else if (typeof a === 'number' && typeof b === 'number' && k !== 'multipleOf') {
+      const narrower = lower ? b > a : b < a;
+      out.push({ dir: narrower ? 'narrow' : 'widen', text: `${narrower ? 'tightened' : 'relaxed'} ${k} from ${a} to ${b}`, path, kind: 'other' });
+    } else out.push({ dir: 'narrow', text: `changed ${k} from ${fmtVal(a)} to ${fmtVal(b)}`, path, kind: 'other' });
+  }
+  for (const k of ['pattern', 'format']) {
+    const a = prev[k];
+    const b = next[k];
+    if (deepEqual(a, b)) continue;
+    if (a === undefined) out.push({ dir: 'narrow', text: `gained ${k} ${fmtVal(b)}`, path, kind: 'other' });
+    else if (b === undefined) out.push({ dir: 'widen', text: `dropped ${k} ${fmtVal(a)}`, path, kind: 'other' });
+    else out.push({ dir: 'narrow', text: `changed ${k} from ${fmtVal(a)} to ${fmtVal(b)}`, path, kind: 'other' });
+  }
+  if (prev.uniqueItems !== next.uniqueItems) {
+    const now = next.uniqueItems === true;
+    out.push({ dir: now ? 'narrow' : 'widen', text: now ? 'now requires unique items' : 'no longer requires unique items', path, kind: 'other' });
+  }
+
+  // object properties
+  const pp = isObj(prev.properties) ? prev.properties : {};
+  const np = isObj(next.properties) ? next.properties : {};
+  const pr = new Set(Array.isArray(prev.required) ? prev.required.filter((x): x is string => typeof x === 'string') : []);
+  const nr = new Set(Array.isArray(next.required) ? next.required.filter((x): x is string => typeof x === 'string') : []);
+  const pClosed = prev.additionalProperties === false;
+  const nClosed = next.additionalProperties === false;
+  for (const k of Object.keys(pp)) {
+    const p = join(path, k);
+    if (!(k in np)) {
+      // Callers that send it are rejected (or silently ignored): breaking either way.
+      out.push({ dir: 'narrow', text: 'was removed', path: p, kind: 'removed' });
+      continue;
+    }
+    out.push(...compareSchema(pp[k], np[k], p));
+    if (!pr.has(k) && nr.has(k)) out.push({ dir: 'narrow', text: 'is now required', path: p, kind: 'made-required' });
+    if (pr.has(k) && !nr.has(k)) out.push({ dir: 'widen', text: 'is no longer required', path: p, kind: 'made-optional' });
+  }
+  for (const k of Object.keys(np)) {
+    if (k in pp) continue;
+    const p = join(path, k);
+    if (nr.has(k)) out.push({ dir: 'narrow', text: 'was added as a required field', path: p, kind: 'added-required' });
+    else out.push({ dir: 'widen', text: 'was added (optional)', path: p, kind: 'added-optional' });
+  }
+  // required names without a declared property
+  for (const k of nr) if (!(k in np) && !pr.has(k)) out.push({ dir: 'narrow', text: 'is now required', path: join(path, k), kind: 'made-required' });
+  for (const k of pr) if (!(k in pp) && !nr.has(k)) out.push({ dir: 'widen', text: 'is no longer required', path: join(path, k), kind: 'made-optional' });
+
+  if (!pClosed && nClosed) out.push({ dir: 'narrow', text: 'no longer accepts undeclared fields (additionalProperties: false)', path, kind: 'other' });
+  else if (pClosed && !nClosed) out.push({ dir: 'widen', text: 'now accepts undeclared fields', path, kind: 'other' });
+  else if (isObj(prev.additionalProperties) || isObj(next.additionalProperties)) {
+    out.push(...compareSchema(prev.additionalProperties ?? true, next.additionalProperties ?? true, join(path, '*')));
+  }
+
+  // arrays
+  if (prev.items !== undefined || next.items !== undefined) out.push(...compareSchema(prev.items ?? true, next.items ?? true, `${path}[]`));
+
+  // anything else we cannot classify
+  const keys = new Set([...Object.keys(prev), ...Object.keys(next)]);
+  for (const k of keys) {
+    if (HANDLED.has(k) || ANNOTATIONS.has(k)) continue;
+    if (!deepEqual(prev[k], next[k])) out.push({ dir: 'narrow', text: `changed "${k}" (not provably compatible)`, path, kind: 'other' });
+  }
+  return out;
+}
+
+/* ---------------------------------------------------------------------------- the rules -- */
+
+const NO_INPUTS: JsonSchema = { type: 'object', properties: {}, additionalProperties: false };
+
+function inputFindings(prev: JsonSchema | undefined, next: JsonSchema | undefined): BumpFinding[] {
+  const changes = compareSchema(prev ?? NO_INPUTS, next ?? NO_INPUTS, '');
+  // A removed input and an added one with an identical schema read better as a rename.
+  const renamed = new Set<SchemaChange>();
+  const findings: BumpFinding[] = [];
+  const pp = isObj(prev?.properties) ? prev.properties : {};
+  const np = isObj(next?.properties) ? next.properties : {};
+  for (const r of changes.filter((c) => c.kind === 'removed' && !c.path.includes('.'))) {
+    const a = changes.find((c) => (c.kind === 'added-optional' || c.kind === 'added-required') && !c.path.includes('.') && !renamed.has(c) && deepEqual(pp[r.path], np[c.path]));
+    if (a) {
+      renamed.add(r).add(a);
+      findings.push({ level: 'major', reason: `input "${r.path}" was renamed to "${a.path}"` });
+    }
+  }
+  for (const c of changes) {
+    if (renamed.has(c)) continue;
+    const subject = c.path ? `input "${c.path}"` : 'the inputs schema';
+    findings.push({ level: c.dir === 'narrow' ? 'major' : 'minor', reason: `${subject} ${c.text}` });
+  }
+  return findings;
+}
+
+function outputFindings(prev: PromptFile['output'], next: PromptFile['output']): BumpFinding[] {
+  const pf = prev?.format ?? 'text';
+  const nf = next?.format ?? 'text';
+  if (pf !== nf) return [{ level: 'major', reason: `output format changed from ${pf} to ${nf}` }];
+  const ps = prev?.schema;
+  const ns = next?.schema;
+  if (ps === undefined && ns === undefined) return [];
+  if (ps !== undefined && ns === undefined) return [{ level: 'major', reason: 'output schema was removed' }];
+  if (ps === undefined && ns !== undefined) return [{ level: 'minor', reason: 'output schema was added' }];
+  const findings: BumpFinding[] = [];
+  for (const c of compareSchema(ps, ns, '')) {
+    const subject = c.path ? `output property "${c.path}"` : 'the output schema';
+    // Consumers read the output: a property that may now be missing breaks them too.
+    const major = c.kind === 'made-optional' || c.kind === 'removed' || c.dir === 'narrow';
+    findings.push({ level: major ? 'major' : 'minor', reason: `${subject} ${c.text}` });
+  }
+  return findings;
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return '(none)';
+  return typeof v === 'string' ? JSON.stringify(v) : stable(v);
+}
+
+function patchFindings(prev: PromptFile, next: PromptFile): BumpFinding[] {
+  const out: BumpFinding[] = [];
+  const p = (reason: string): void => void out.push({ level: 'patch', reason });
+  const pm = prev.messages ?? [];
+  const nm = next.messages ?? [];
+  if (prev.template !== next.template || !deepEqual(pm, nm)) {
+    if (prev.template !== undefined && next.template !== undefined) p('the template text changed');
+    else if (prev.template !== undefined || next.template !== undefined) p('switched between "template" and "messages"');
+    else if (pm.length !== nm.length) p(`the number of messages changed from ${pm.length} to ${nm.length}`);
+    else {
+      nm.forEach((m, i) => {
+        const o = pm[i];
+        if (o && o.role !== m.role) p(`message ${i + 1} changed role from ${o.role} to ${m.role}`);
+        if (o && o.content !== m.content) p(`message ${i + 1} (${m.role}) text changed`);
+      });
+    }
+  }
+  if (prev.model?.provider !== next.model?.provider) p(`model provider changed from ${describeValue(prev.model?.provider)} to ${describeValue(next.model?.provider)}`);
+  if (prev.model?.name !== next.model?.name) p(`model changed from ${describeValue(prev.model?.name)} to ${describeValue(next.model?.name)}`);
+  const pp = prev.model?.parameters ?? {};
+  const np = next.model?.parameters ?? {};
+  for (const k of new Set([...Object.keys(pp), ...Object.keys(np)])) {
+    if (!deepEqual(pp[k], np[k])) p(`model parameter ${k} changed from ${describeValue(pp[k])} to ${describeValue(np[k])}`);
+  }
+  for (const k of ['description', 'author', 'tags'] as const) {
+    if (!deepEqual(prev[k], next[k])) p(`${k} changed`);
+  }
+  return out;
+}
+
+/**
+ * The smallest bump `next` needs relative to `prev`, with a reason for each finding. Fields
+ * that change with every version (`id`, `version`, `created`, `changes`) are ignored. When
+ * nothing else differs, the level is `patch` and `reasons` is empty.
+ */
+export function requiredBump(prev: PromptFile, next: PromptFile): RequiredBump {
+  const findings = [...inputFindings(prev.inputs, next.inputs), ...outputFindings(prev.output, next.output), ...patchFindings(prev, next)];
+  if (!deepEqual(prev.inputs, next.inputs) && !findings.some((f) => f.reason.startsWith('input') || f.reason.startsWith('the inputs'))) {
+    findings.push({ level: 'patch', reason: 'input descriptions or annotations changed' });
+  }
+  if (!deepEqual(prev.output, next.output) && !findings.some((f) => f.reason.includes('output'))) {
+    findings.push({ level: 'patch', reason: 'output annotations changed' });
+  }
+  findings.sort((a, b) => RANK[b.level] - RANK[a.level]);
+  const level = findings.reduce<BumpLevel>((acc, f) => maxLevel(acc, f.level), 'patch');
+  return { level, reasons: findings.map((f) => f.reason), findings };
+}
+
+/* ------------------------------------------------------------------ versions and levels -- */
+
+export type ReleaseType = 'major' | 'minor' | 'patch' | 'premajor' | 'preminor' | 'prepatch' | 'prerelease';
+export const RELEASE_TYPES: readonly ReleaseType[] = ['major', 'minor', 'patch', 'premajor', 'preminor', 'prepatch', 'prerelease'];
+
+export function isReleaseType(s: string): s is ReleaseType {
+  return (RELEASE_TYPES as readonly string[]).includes(s);
+}
+
+/**
+ * The next version (semver's `inc`): `prerelease` of `1.2.0` is `1.2.1-<preid>.0`, of
+ * `1.2.1-rc.0` it is `1.2.1-rc.1`. Returns undefined for an invalid current version.
+ */
+export function nextVersion(current: string, type: ReleaseType, preid?: string): string | undefined {
+  const id = preid ?? (type.startsWith('pre') ? 'rc' : undefined);
+  return (id === undefined ? semver.inc(current, type) : semver.inc(current, type, id, '0')) ?? undefined;
+}
+
+/**
+ * The level a version step `from → to` amounts to, for comparison with a required level.
+ * A prerelease step within one release line counts as that release's level (2.0.0-rc.0 →
+ * 2.0.0-rc.1 is "major"). Below 1.0.0 a minor step counts as major, following npm's caret
+ * convention (^0.2.0 excludes 0.3.0) and a patch step as minor (^0.2.0 includes 0.2.5).
+ * Returns undefined when `to` is not greater than `from`.
+ */
+export function stepLevel(from: string, to: string): BumpLevel | undefined {
+  const a = semver.parse(from);
+  const b = semver.parse(to);
+  if (!a || !b || semver.compare(b, a) <= 0) return undefined;
+  let level: BumpLevel;
+  if (b.major !== a.major) level = 'major';
+  else if (b.minor !== a.minor) level = 'minor';
+  else if (b.patch !== a.patch) level = 'patch';
+  else {
+    // same release line: from is a prerelease of b's release (or b is too)
+    level = b.patch !== 0 ? 'patch' : b.minor !== 0 ? 'minor' : 'major';
+  }
+  if (b.major === 0) level = level === 'minor' ? 'major' : level === 'patch' ? 'minor' : level;
+  return level;
+}
+
+/** Does the step `from → to` satisfy `required`? */
+export function bumpSatisfies(from: string, to: string, required: BumpLevel): boolean {
+  const level = stepLevel(from, to);
+  return level !== undefined && RANK[level] >= RANK[required];
+}
+
+/**
+ * The release type that applies `required` to `current`: below 1.0.0 (initial development) a
+ * breaking change is a minor step (0.3.0 → 0.4.0) and an additive one a patch step, the
+ * mirror of `stepLevel`, so that `prompts bump` never leaves 0.x on its own.
+ */
+export function releaseTypeFor(current: string, required: BumpLevel): BumpLevel {
+  const v = semver.parse(current);
+  if (v && v.major === 0) return required === 'major' ? 'minor' : 'patch';
+  return required;
+}
