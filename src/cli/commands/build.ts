@@ -1,7 +1,66 @@
-// PLACEHOLDER: replaced by the issue that implements `prompts build`.
+/**
+ * `prompts build --env <env> [-o file] [--timestamp]`: a self-contained JSON bundle of everything
+ * the environment pins (schemas/bundle.schema.json), for deployment without the repository.
+ * All checks (pins exist, sha256 match, files valid, templates compile) happen before the write;
+ * `-o` is written atomically.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { CommandContext } from '../ui.js';
-import { InternalError } from '../../errors.js';
+import { writeJson } from '../ui.js';
+import { UsageError } from '../../errors.js';
+import { openRegistry } from '../../registry/registry.js';
+import { writeFileAtomic } from '../../registry/files.js';
+import { collectPinned } from '../../sdk/collect.js';
+import { makeBundle, serializeBundle } from '../../sdk/build.js';
+import type { BundleGit } from '../../sdk/bundle-format.js';
+import { git, gitTopLevel } from '../../git/run.js';
 
-export async function run(_ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
-  throw new InternalError('prompts build is not implemented yet');
+/** HEAD's commit and whether any bundled file differs from it (untracked counts as dirty). */
+export async function gitState(root: string, files: string[]): Promise<BundleGit> {
+  const top = await gitTopLevel(root);
+  if (!top) return { commit: null, dirty: false };
+  let commit: string | null;
+  try {
+    commit = (await git(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { okCodes: [1] })).trim() || null;
+  } catch {
+    commit = null;
+  }
+  const status = await git(root, ['status', '--porcelain', '--untracked-files=all', '--', ...files.map((f) => path.relative(root, f) || '.')]);
+  return { commit, dirty: status.trim() !== '' };
+}
+
+export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+  const env = String(opts.env ?? '');
+  const output = typeof opts.output === 'string' ? path.resolve(ctx.cwd, opts.output) : undefined;
+  if (output) {
+    let isDir = false;
+    try {
+      isDir = fs.statSync(output).isDirectory();
+    } catch {
+      /* does not exist yet */
+    }
+    if (isDir) throw new UsageError(`-o ${String(opts.output)} is a directory; give a file name, e.g. ${path.join(String(opts.output), `${env}.bundle.json`)}`);
+  }
+  const reg = openRegistry(ctx.cwd);
+  const pinned = collectPinned(reg, env);
+  const gitInfo = await gitState(reg.root, pinned.paths);
+  const bundle = makeBundle(pinned, gitInfo, opts.timestamp ? new Date().toISOString() : undefined);
+  const text = serializeBundle(bundle);
+  if (gitInfo.dirty) {
+    ctx.warn(`warning: bundled files have uncommitted changes; the bundle records commit ${gitInfo.commit ?? '(none)'} with "dirty": true`);
+  }
+  const summary = pinned.entries.map((e) => ({ id: e.id, version: e.version, sha256: e.sha256 }));
+  if (output) {
+    writeFileAtomic(output, text);
+    if (ctx.json) {
+      writeJson(ctx, { ok: true, environment: env, output, commit: gitInfo.commit, dirty: gitInfo.dirty, bytes: Buffer.byteLength(text), prompts: summary });
+    } else {
+      ctx.info(`wrote ${path.relative(ctx.cwd, output) || output}: ${summary.length} prompt(s) pinned in ${env}${gitInfo.commit ? ` at ${gitInfo.commit.slice(0, 12)}` : ''}`);
+    }
+  } else {
+    // the bundle is the data (and already one JSON document, with or without --json)
+    ctx.stdout.write(text);
+  }
+  return 0;
 }

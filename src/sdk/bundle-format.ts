@@ -1,0 +1,61 @@
+/**
+ * The bundle file written by `prompts build` and read by `loadBundle` (schemas/bundle.schema.json).
+ *
+ * Integrity: each entry carries `source`, the exact text of the version file, and `sha256`, the
+ * digest of its bytes (the same digest the environment file records at promotion). Its runtime
+ * fields (model with overrides, inputs, output, messages) are covered by `digest`, a sha256 over
+ * the canonical JSON of { id, version, sha256, model, inputs, output, messages }.
+ * loadBundle checks both digests for every entry at load, and on the first `get(id)` re-parses
+ * `source` and checks that the runtime fields are exactly what the source defines (with the
+ * bundle's `overrides` applied). So an edited template, schema, model, version or sha256 is
+ * refused, and the content in use is always the content whose sha256 the environment file records.
+ */
+import type { Message, ModelConfig, OutputSpec, JsonSchema } from '../core/types.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+
+export const BUNDLE_FORMAT = 'promptrail-bundle';
+export const BUNDLE_VERSION = 1;
+
+export interface BundleEntry {
+  id: string;
+  version: string;
+  /** sha256 of the version file's bytes (= the environment file's pin) */
+  sha256: string;
+  /** sha256 of the canonical JSON of the runtime fields (see entryDigest) */
+  digest: string;
+  /** model config with the environment's overrides applied */
+  model: ModelConfig;
+  inputs: JsonSchema | null;
+  output: OutputSpec | null;
+  messages: Message[];
+  /** the version file's text, byte for byte */
+  source: string;
+}
+
+export interface BundleGit {
+  /** the commit HEAD pointed at, or null outside git / before the first commit */
+  commit: string | null;
+  /** true when a bundled file (config, environment file or a pinned version file) differs from HEAD */
+  dirty: boolean;
+}
+
+export interface BundleFile {
+  format: typeof BUNDLE_FORMAT;
+  bundle_version: typeof BUNDLE_VERSION;
+  environment: string;
+  git: BundleGit;
+  /** only with `prompts build --timestamp` */
+  built_at?: string;
+  /** the environment's `overrides` from prompts.config.yaml (applied to every entry's model) */
+  overrides: { model?: Partial<ModelConfig> };
+  /** keyed by prompt id, sorted */
+  prompts: Record<string, BundleEntry>;
+}
+
+export type EntryFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model' | 'inputs' | 'output' | 'messages'>;
+
+export function entryDigest(e: EntryFields): string {
+  return sha256Hex(
+    canonicalJson({ id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages }),
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * The prompts pinned in an environment, read from the registry on disk and checked: every
+ * pinned file exists, its bytes match the environment file's sha256, it is a valid prompt file
+ * for that id and version, and its templates and schemas compile. Shared by `prompts build`,
+ * `prompts types --env` and loadRegistry, so all three see the same content.
+ */
+import * as path from 'node:path';
+import { CheckFailed } from '../errors.js';
+import { applyOverrides, compilePrompt, messagesOf, schemaProblem } from '../core/render.js';
+import type { ModelConfig, PromptFile } from '../core/types.js';
+import { didYouMean } from '../core/suggest.js';
+import { CONFIG_FILE, type Registry } from '../registry/registry.js';
+import { readRegistryFile, isFileProblem, sha256 } from '../registry/files.js';
+import { parseYaml, positionOf } from '../registry/yaml.js';
+import { getValidator, describeAjvErrors } from '../registry/schemas.js';
+import { entryDigest, type BundleEntry } from './bundle-format.js';
+import { IntegrityError } from './errors.js';
+
+export interface PinnedPrompts {
+  env: string;
+  overrides: { model?: Partial<ModelConfig> };
+  /** sorted by id */
+  entries: BundleEntry[];
+  /** the parsed version files, same order */
+  files: PromptFile[];
+  /** absolute paths of every file the content comes from: config, env file (when it exists), version files */
+  paths: string[];
+}
+
+export function collectPinned(reg: Registry, env: string): PinnedPrompts {
+  reg.assertEnv(env);
+  const envFile = reg.loadEnv(env);
+  const envRel = reg.rel(envFile.file);
+  const envCfg = reg.config.environments[env] ?? {};
+  const overrides: { model?: Partial<ModelConfig> } = envCfg.overrides?.model ? { model: envCfg.overrides.model } : {};
+  const entries: BundleEntry[] = [];
+  const files: PromptFile[] = [];
+  const paths = [path.join(reg.root, CONFIG_FILE)];
+  if (envFile.exists) paths.push(envFile.file);
+  for (const id of Object.keys(envFile.value.prompts).sort()) {
+    const pin = envFile.value.prompts[id]!;
+    const file = reg.versionPath(id, pin.version);
+    const rel = reg.rel(file);
+    const decoded = readRegistryFile(file, reg.root);
+    if (isFileProblem(decoded)) {
+      if (decoded.rule === 'file-missing') {
+        const near = didYouMean(pin.version, reg.listVersions(id));
+        throw new IntegrityError(`${envRel} pins ${id}@${pin.version}, but ${rel} does not exist`, {
+          id,
+          file: rel,
+          hint: `restore it from git${near ? ` (versions on disk include ${near})` : ''}, or promote another version`,
+        });
+      }
+      throw new CheckFailed(decoded.message, { location: { file: rel, line: decoded.line, column: decoded.column } });
+    }
+    const digest = sha256(decoded.bytes);
+    if (digest !== pin.sha256) {
+      throw new IntegrityError(
+        `${rel} changed after it was promoted to ${env}: its sha256 is ${digest.slice(0, 12)}…, ${envRel} records ${pin.sha256.slice(0, 12)}…`,
+        { id, file: rel, hint: `version files are immutable: restore it (git checkout <rev> -- ${rel}), or bump a new version and promote that` },
+      );
+    }
+    const parsed = parseYaml(decoded.text);
+    const issue = parsed.issues[0];
+    if (issue) throw new CheckFailed(issue.message, { location: { file: rel, line: issue.line, column: issue.column } });
+    const validate = getValidator('prompt');
+    if (!validate(parsed.value)) {
+      const i = describeAjvErrors(validate.errors, (k, known) => didYouMean(k, known))[0]!;
+      throw new CheckFailed(i.message, { location: { file: rel, ...positionOf(parsed, i.pointer, i.key) }, hint: 'run "prompts validate"' });
+    }
+    const p = parsed.value as PromptFile;
+    if (p.id !== id) throw new CheckFailed(`id "${p.id}" does not match the folder (expected "${id}")`, { location: { file: rel, ...positionOf(parsed, '/id') } });
+    if (p.version !== pin.version) {
+      throw new CheckFailed(`version "${p.version}" does not match the file name (expected "${pin.version}")`, { location: { file: rel, ...positionOf(parsed, '/version') } });
+    }
+    checkCompiles(p, rel, parsed);
+    const base = {
+      id,
+      version: p.version,
+      sha256: digest,
+      model: applyOverrides(p.model, envCfg),
+      inputs: p.inputs ?? null,
+      output: p.output ?? null,
+      messages: messagesOf(p),
+    };
+    entries.push({ ...base, digest: entryDigest(base), source: decoded.bytes.toString('utf8') });
+    files.push(p);
+    paths.push(file);
+  }
+  return { env, overrides, entries, files, paths };
+}
+
+/** A pinned prompt that cannot render is refused here rather than at the application's first call. */
+function checkCompiles(p: PromptFile, rel: string, parsed: ReturnType<typeof parseYaml>): void {
+  if (p.inputs) {
+    const sp = schemaProblem(p.inputs);
+    if (sp) throw new CheckFailed(`inputs is not a valid JSON Schema: ${sp}`, { location: { file: rel, ...positionOf(parsed, '/inputs') } });
+  }
+  if (p.output?.schema) {
+    const sp = schemaProblem(p.output.schema);
+    if (sp) throw new CheckFailed(`output.schema is not a valid JSON Schema: ${sp}`, { location: { file: rel, ...positionOf(parsed, '/output/schema') } });
+  }
+  let compiled;
+  try {
+    compiled = compilePrompt(p);
+  } catch (e) {
+    throw new CheckFailed(e instanceof Error ? e.message : String(e), { location: { file: rel, ...positionOf(parsed, p.messages ? '/messages' : '/template') }, hint: 'run "prompts validate"' });
+  }
+  if (compiled.undeclared.length) {
+    throw new CheckFailed(`the template uses ${compiled.undeclared.map((v) => `"${v}"`).join(', ')}, not declared in inputs`, {
+      location: { file: rel, ...positionOf(parsed, p.messages ? '/messages' : '/template') },
+      hint: 'declare it under inputs.properties, or run "prompts validate"',
+    });
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * loadBundle: a `prompts build` bundle → PromptSet, with no git and no registry on disk.
+ * Every entry's sha256 (of its source) and digest (of its runtime fields) are checked at load;
+ * each entry's source is re-parsed and compared with its runtime fields before first use.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { applyOverrides, messagesOf } from '../core/render.js';
+import type { ModelConfig, PromptFile } from '../core/types.js';
+import { parseYaml } from '../registry/yaml.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, entryDigest, type BundleEntry, type EntryFields } from './bundle-format.js';
+import { BundleFormatError, IntegrityError } from './errors.js';
+import { makePromptSet } from './prompt-set.js';
+import type { LoadBundleOptions, PromptSet } from './types.js';
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+/** Reads a bundle file (path or file: URL) or takes an already-parsed bundle object. */
+export async function loadBundle(input: string | URL | object, opts: LoadBundleOptions = {}): Promise<PromptSet> {
+  if (typeof input === 'string' || input instanceof URL) {
+    const file = typeof input === 'string' ? input : fileURLToPath(input);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new BundleFormatError(code === 'ENOENT' ? 'bundle file does not exist' : `cannot read the bundle (${code ?? String(e)})`, {
+        file,
+        hint: 'build one with "prompts build --env <env> -o <file>"',
+      });
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new BundleFormatError(`bundle is not valid JSON (${e instanceof Error ? e.message : String(e)})`, { file });
+    }
+    return openBundle(value, opts, file);
+  }
+  return openBundle(input, opts);
+}
+
+/** The synchronous core of loadBundle, for an already-parsed bundle value. */
+export function openBundle(value: unknown, opts: LoadBundleOptions = {}, file?: string): PromptSet {
+  if (!isObject(value) || value.format !== BUNDLE_FORMAT) {
+    throw new BundleFormatError(`not a promptrail bundle (expected "format": "${BUNDLE_FORMAT}")`, { file });
+  }
+  if (value.bundle_version !== BUNDLE_VERSION) {
+    const v = value.bundle_version;
+    throw new BundleFormatError(`unsupported bundle_version ${JSON.stringify(v)}; this promptrail reads version ${BUNDLE_VERSION}`, {
+      file,
+      hint: typeof v === 'number' && v > BUNDLE_VERSION ? 'upgrade promptrail' : 'rebuild the bundle with "prompts build"',
+    });
+  }
+  const env = value.environment;
+  if (typeof env !== 'string' || !isObject(value.prompts) || !isObject(value.git) || !isObject(value.overrides)) {
+    throw new BundleFormatError('malformed bundle: "environment", "git", "overrides" and "prompts" are required', { file });
+  }
+  const commit = typeof value.git.commit === 'string' ? value.git.commit : null;
+  const overrides = value.overrides as { model?: Partial<ModelConfig> };
+  const entries = new Map<string, EntryFields>();
+  const sources = new Map<string, string>();
+  for (const [key, raw] of Object.entries(value.prompts)) {
+    const e = checkEntryShape(key, raw, file);
+    if (sha256Hex(e.source) !== e.sha256) {
+      throw new IntegrityError(`prompt "${key}" in the bundle was altered: its source does not match its sha256`, {
+        id: key,
+        file,
+        hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
+      });
+    }
+    if (entryDigest(e) !== e.digest) {
+      throw new IntegrityError(`prompt "${key}" in the bundle was altered: its version, model, inputs, output or messages do not match its digest`, {
+        id: key,
+        file,
+        hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
+      });
+    }
+    entries.set(key, { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages });
+    sources.set(key, e.source);
+  }
+  const verifySource = (id: string): void => {
+    const entry = entries.get(id);
+    const source = sources.get(id);
+    if (entry && source !== undefined) checkAgainstSource(entry, source, overrides, file);
+  };
+  if (opts.verify === 'full') for (const id of entries.keys()) verifySource(id);
+  return makePromptSet({ env, origin: 'bundle', commit, where: `the ${env} bundle` }, entries, opts.verify === 'full' ? undefined : verifySource);
+}
+
+function checkEntryShape(key: string, raw: unknown, file: string | undefined): BundleEntry {
+  const bad = (what: string): IntegrityError =>
+    new IntegrityError(`prompt "${key}" in the bundle is malformed: ${what}`, { id: key, file, hint: 'rebuild the bundle with "prompts build"' });
+  if (!isObject(raw)) throw bad('expected an object');
+  if (raw.id !== key) throw bad(`its "id" is ${JSON.stringify(raw.id)}, but it is listed under "${key}"`);
+  if (typeof raw.version !== 'string' || raw.version === '') throw bad('"version" must be a string');
+  if (typeof raw.sha256 !== 'string' || !HEX64.test(raw.sha256)) throw bad('"sha256" must be 64 hex digits');
+  if (typeof raw.digest !== 'string' || !HEX64.test(raw.digest)) throw bad('"digest" must be 64 hex digits');
+  if (typeof raw.source !== 'string') throw bad('"source" must be a string');
+  const m = raw.model;
+  if (!isObject(m) || typeof m.provider !== 'string' || typeof m.name !== 'string') throw bad('"model" must have "provider" and "name"');
+  if (raw.inputs !== null && !isObject(raw.inputs)) throw bad('"inputs" must be an object or null');
+  if (raw.output !== null && (!isObject(raw.output) || (raw.output.format !== 'text' && raw.output.format !== 'json'))) throw bad('"output" must be null or have "format" text or json');
+  if (!Array.isArray(raw.messages)) throw bad('"messages" must be a list');
+  for (const msg of raw.messages as unknown[]) {
+    if (!isObject(msg) || typeof msg.content !== 'string' || (msg.role !== 'system' && msg.role !== 'user' && msg.role !== 'assistant')) {
+      throw bad('every message needs a "role" (system, user or assistant) and a "content" string');
+    }
+  }
+  return raw as unknown as BundleEntry;
+}
+
+/** Re-derives an entry's runtime fields from its source and refuses any difference. */
+function checkAgainstSource(entry: EntryFields, source: string, overrides: { model?: Partial<ModelConfig> }, file: string | undefined): void {
+  const fail = (what: string): never => {
+    throw new IntegrityError(`prompt "${entry.id}" in the bundle was altered: ${what}`, {
+      id: entry.id,
+      file,
+      hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
+    });
+  };
+  const parsed = parseYaml(source);
+  if (parsed.issues.length || !isObject(parsed.value)) return fail('its source is not a valid prompt file');
+  const p = parsed.value as unknown as PromptFile;
+  if (!isObject(p.model)) return fail('its source has no model');
+  const expected: Record<string, unknown> = {
+    id: p.id,
+    version: p.version,
+    model: applyOverrides(p.model, { overrides }),
+    inputs: p.inputs ?? null,
+    output: p.output ?? null,
+    messages: messagesOf(p),
+  };
+  const actual = entry as unknown as Record<string, unknown>;
+  for (const k of Object.keys(expected)) {
+    if (canonicalJson(expected[k]) !== canonicalJson(actual[k])) fail(`its "${k}" differs from its source`);
+  }
+}
