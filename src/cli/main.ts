@@ -171,7 +171,11 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
       () => import('./commands/build.js'),
     );
     add(
-      program.command('types').description('generate TypeScript types for every prompt\'s inputs and outputs').option('-o, --output <file>', 'write here (default: stdout)'),
+      program
+        .command('types')
+        .description('generate TypeScript types for every prompt\'s inputs and outputs')
+        .option('-o, --output <file>', 'write here (default: stdout)')
+        .option('--env <env>', 'use the versions pinned in <env> (default: each prompt\'s latest version)'),
       () => import('./commands/types.js'),
     );
     const hook = program.command('hook').description('git hooks');
