@@ -1,13 +1,16 @@
 /**
  * The promotion gate: the one interface between `promote` (environments) and the eval runner.
- * `promote` calls `runGate` for an environment that has a `gate` in the config; the eval issue
- * implements it (run the suite, or reuse a stored report whose prompt sha256, suite sha256,
- * provider and model all match; enforce min_pass_rate and no_regressions against the version
- * currently pinned in the target environment).
+ * `promote` calls `runGate` for an environment that has a `gate` in the config. It runs the
+ * suite on the version (or reuses a stored report whose prompt sha256, suite sha256, provider
+ * and model all match), enforces `min_pass_rate`, and with `no_regressions` compares per case
+ * against the version pinned in the target environment now.
  */
 import type { Registry } from '../registry/registry.js';
 import type { EvalSummary, GateConfig } from '../core/types.js';
 import type { CommandContext } from '../cli/ui.js';
+import { buildReport, compareResults, loadStoredReport, storeReport, summaryOf, type EvalReport } from './report.js';
+import { chooseProvider, runEval } from './runner.js';
+import { loadEvalTarget, SuiteMissing, type EvalTarget } from './suite.js';
 
 export interface GateInput {
   registry: Registry;
@@ -31,15 +34,82 @@ export interface GateOutcome {
   failures: string[];
 }
 
-export async function runGate(_input: GateInput): Promise<GateOutcome> {
-  // PLACEHOLDER until the eval issue lands: a gated environment cannot be evaluated yet, so
-  // promote must refuse unless --skip-eval --reason is given.
-  throw new GateUnavailable('evals are not available yet; promote with --skip-eval --reason <text> to bypass the gate');
-}
-
 export class GateUnavailable extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'GateUnavailable';
   }
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+/** A stored report is reused only when it evaluated exactly these bytes with this provider and model, completely. */
+export function reusable(r: EvalReport | undefined, target: EvalTarget, provider: string): r is EvalReport {
+  return (
+    r !== undefined &&
+    r.sha256 === target.sha256 &&
+    r.suite_sha256 === target.suite_sha256 &&
+    r.provider === provider &&
+    r.model === target.prompt.model.name &&
+    !r.interrupted &&
+    r.stopped === null
+  );
+}
+
+async function evaluate(input: GateInput, target: EvalTarget, provider: string): Promise<EvalReport> {
+  const stored = loadStoredReport(input.registry, target.id, target.version);
+  if (reusable(stored, target, provider)) {
+    input.ctx?.info(`gate: reusing the stored eval of ${target.id}@${target.version} (${stored.passed}/${stored.cases} passed, ${stored.started_at})`);
+    return stored;
+  }
+  input.ctx?.info(`gate: evaluating ${target.id}@${target.version} with provider "${provider}" (${target.cases.length} cases)…`);
+  const run = await runEval({ registry: input.registry, target, provider, env: input.ctx?.env ?? process.env });
+  const report = buildReport(target, run);
+  if (!run.interrupted && run.stopped === null) storeReport(input.registry, report);
+  return report;
+}
+
+export async function runGate(input: GateInput): Promise<GateOutcome> {
+  const { registry, id, version, gate } = input;
+  let target: EvalTarget;
+  try {
+    target = loadEvalTarget(registry, id, version);
+  } catch (e) {
+    if (e instanceof SuiteMissing) {
+      throw new GateUnavailable(
+        `environment "${input.env}" has a gate, but prompt "${id}" has no eval suite: add ${e.rel} (cases with assertions), or promote with --skip-eval --reason <text>`,
+      );
+    }
+    throw e;
+  }
+  const provider = gate.provider ?? chooseProvider(registry, target);
+  const report = await evaluate(input, target, provider);
+  const failures: string[] = [];
+  let regressions: string[] = [];
+
+  if (report.stopped !== null) failures.push(`the eval stopped early: ${report.stopped}`);
+  if (report.cases === 0) failures.push(`the suite has no cases that apply to ${id}@${version}`);
+  if (gate.min_pass_rate !== undefined && report.pass_rate < gate.min_pass_rate) {
+    failures.push(`pass rate ${pct(report.pass_rate)} (${report.passed}/${report.cases}) is below the gate's min_pass_rate ${pct(gate.min_pass_rate)}`);
+    for (const r of report.results) {
+      if (r.pass) continue;
+      const why = r.error ?? r.assertions.find((a) => !a.pass)?.message ?? 'failed';
+      failures.push(`case "${r.name}" failed: ${why}`);
+    }
+  }
+  if (gate.no_regressions && input.baselineVersion !== null && input.baselineVersion !== version) {
+    const bTarget = loadEvalTarget(registry, id, input.baselineVersion);
+    const bReport = await evaluate(input, bTarget, provider);
+    const cmp = compareResults(report.results, bReport.results);
+    regressions = cmp.regressions;
+    for (const name of regressions) {
+      const r = report.results.find((x) => x.name === name);
+      const why = r?.error ?? r?.assertions.find((a) => !a.pass)?.message ?? 'failed';
+      failures.push(`regression: case "${name}" passes on ${input.baselineVersion} but fails on ${version}: ${why}`);
+    }
+  }
+  const summary: EvalSummary = { ...summaryOf(report), regressions: regressions.length };
+  return { passed: failures.length === 0, summary, failures };
 }

@@ -1,0 +1,70 @@
+/**
+ * The response cache under `.prompts/cache/`: one small JSON file per response, sharded by the
+ * first two hex digits of its key (256 folders keep directories small at 10k+ entries). The key
+ * is the sha256 of what determines a response — provider type, base_url, model, parameters and
+ * the rendered messages — and never includes an API key or header.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sha256, writeFileAtomic } from '../registry/files.js';
+import type { Message } from '../core/types.js';
+import type { Usage } from './providers/types.js';
+
+export type CacheMode = 'readwrite' | 'record' | 'replay' | 'off';
+
+export interface CacheEntry {
+  output: string;
+  usage: Usage | null;
+  latency_ms: number;
+  provider_type: string;
+  model: string;
+  created: string;
+}
+
+/** JSON with object keys sorted, so parameter order never changes the key. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value as object).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+export function cacheKey(parts: { type: string; baseUrl: string; model: string; parameters: Record<string, unknown>; messages: readonly Message[] }): string {
+  return sha256(canonicalJson({ v: 1, type: parts.type, base_url: parts.baseUrl, model: parts.model, parameters: parts.parameters, messages: parts.messages }));
+}
+
+export class ResponseCache {
+  constructor(readonly dir: string, readonly mode: CacheMode) {}
+
+  get reads(): boolean {
+    return this.mode === 'readwrite' || this.mode === 'replay';
+  }
+  get writes(): boolean {
+    return this.mode === 'readwrite' || this.mode === 'record';
+  }
+
+  fileOf(key: string): string {
+    return path.join(this.dir, key.slice(0, 2), `${key}.json`);
+  }
+
+  get(key: string): CacheEntry | undefined {
+    if (!this.reads) return undefined;
+    let text: string;
+    try {
+      text = fs.readFileSync(this.fileOf(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const e = JSON.parse(text) as CacheEntry;
+      return typeof e.output === 'string' ? e : undefined;
+    } catch {
+      return undefined; // a damaged entry is a miss; the next write replaces it
+    }
+  }
+
+  set(key: string, entry: CacheEntry): void {
+    if (!this.writes) return;
+    writeFileAtomic(this.fileOf(key), `${JSON.stringify(entry)}\n`);
+  }
+}
