@@ -136,6 +136,8 @@ export interface HistoryEntry {
   action: 'promote' | 'rollback';
   version: string;
   from: string | null;
+  /** sha256 of the version file when this entry was written (lets rollback verify the bytes) */
+  sha256?: string;
   at: string;
   by: string;
   reason?: string;

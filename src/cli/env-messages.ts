@@ -1,0 +1,31 @@
+/** Commit messages and one-line summaries shared by promote and rollback. */
+import type { EvalSummary } from '../core/types.js';
+
+export function evalLine(e: EvalSummary | undefined | null): string | null {
+  if (!e) return null;
+  const parts = [`pass rate ${e.pass_rate} (${e.passed}/${e.cases} cases)`];
+  if (e.regressions !== undefined) parts.push(`${e.regressions} regression${e.regressions === 1 ? '' : 's'}`);
+  if (e.provider) parts.push(`provider ${e.provider}`);
+  if (e.model) parts.push(`model ${e.model}`);
+  if (e.suite_sha256) parts.push(`suite ${e.suite_sha256.slice(0, 12)}`);
+  return parts.join(', ');
+}
+
+export function commitSubject(action: 'promote' | 'rollback', env: string, id: string, from: string | null, to: string): string {
+  return `prompts(${env}): ${action} ${id} ${from ?? 'none'} -> ${to}`;
+}
+
+/** Body lines as git trailers, so `prompts history` (and humans) can read them back. */
+export function commitBody(o: { reason?: string; eval?: EvalSummary | null; skipEval?: boolean; id: string; version: string; sha256: string; gate?: string | null }): string {
+  const lines: string[] = [];
+  if (o.reason) lines.push(`Reason: ${o.reason.replace(/\s*\n\s*/g, ' ')}`);
+  const ev = evalLine(o.eval);
+  if (o.skipEval) lines.push(`Eval: skipped (--skip-eval)${o.gate ? `; gate ${o.gate} not run` : ''}`);
+  else if (ev) lines.push(`Eval: ${ev}`);
+  lines.push(`Prompt: ${o.id}`, `Version: ${o.version}`, `Sha256: ${o.sha256}`);
+  return lines.join('\n');
+}
+
+export function shortHash(h: string | null): string {
+  return h ? h.slice(0, 12) : '';
+}

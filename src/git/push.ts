@@ -1,0 +1,147 @@
+/**
+ * `--push`: push the branch; when the remote moved on (non-fast-forward), fetch, rebase the
+ * local commit onto it, regenerate the environment file from the remote's version (the plan
+ * is re-checked against it: a concurrent change to the same prompt is a conflict, exit 3),
+ * and try again, a bounded number of times.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConflictError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../registry/files.js';
+import { git, GitError } from './run.js';
+import { currentBranch } from './repo.js';
+import { commitFile } from './commit.js';
+
+export interface PushTarget {
+  remote: string;
+  branch: string;
+}
+
+/** Where `--push` pushes: the branch's upstream, else origin (or the only remote). Exit 2 when unknown. */
+export async function resolvePushTarget(top: string): Promise<PushTarget> {
+  const local = await currentBranch(top);
+  if (!local) throw new UsageError('cannot --push from a detached HEAD', { hint: 'check out a branch first, or commit without --push' });
+  const cfg = async (key: string): Promise<string> => (await git(top, ['config', '--get', key], { okCodes: [1] })).trim();
+  const remote = await cfg(`branch.${local}.remote`);
+  const merge = await cfg(`branch.${local}.merge`);
+  if (remote && remote !== '.' && merge.startsWith('refs/heads/')) return { remote, branch: merge.slice('refs/heads/'.length) };
+  const remotes = (await git(top, ['remote'])).split('\n').map((s) => s.trim()).filter(Boolean);
+  const chosen = remotes.includes('origin') ? 'origin' : remotes.length === 1 ? remotes[0] : undefined;
+  if (!chosen) {
+    throw new UsageError(remotes.length ? `cannot tell which remote to --push to (${remotes.join(', ')})` : 'cannot --push: the repository has no remote', {
+      hint: `set an upstream ("git branch --set-upstream-to <remote>/${local}") or add a remote named origin`,
+    });
+  }
+  return { remote: chosen, branch: local };
+}
+
+function isRejection(e: unknown): boolean {
+  return e instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(?:lock|cannot lock ref)/i.test(e.stderr);
+}
+
+export interface PushOptions {
+  /** the environment file, relative to `top` */
+  envRel: string;
+  /**
+   * Re-applies the plan to the remote's environment file (its text, or null when the remote has
+   * none) and returns the new text. Throws ConflictError when the plan no longer holds.
+   */
+  regenerate: (baseText: string | null) => string;
+  attempts?: number;
+  onRetry?: (attempt: number, reason: string) => void;
+}
+
+async function showOrNull(top: string, spec: string): Promise<string | null> {
+  try {
+    return await git(top, ['show', spec]);
+  } catch {
+    return null;
+  }
+}
+
+async function abortRebase(top: string): Promise<void> {
+  try {
+    await git(top, ['rebase', '--abort']);
+  } catch {
+    /* not rebasing */
+  }
+}
+
+const EDITOR_ENV = { GIT_EDITOR: 'true', GIT_SEQUENCE_EDITOR: 'true' };
+
+/** Rebases the local commits onto FETCH_HEAD, resolving the env file by regeneration. */
+async function rebaseOntoFetched(top: string, opts: PushOptions): Promise<void> {
+  const envAbs = path.join(top, opts.envRel);
+  let clean = true;
+  try {
+    await git(top, ['rebase', '--quiet', 'FETCH_HEAD'], { env: EDITOR_ENV });
+  } catch (e) {
+    const msg = e instanceof GitError ? e.stderr : String(e);
+    if (/unstaged changes|uncommitted changes|Please commit or stash/i.test(msg)) {
+      throw new ConflictError('the push was rejected and the local branch cannot be rebased: the working tree has uncommitted changes', {
+        hint: 'the promotion is committed locally; commit or stash your other changes, then "git pull --rebase && git push"',
+      });
+    }
+    clean = false;
+  }
+  if (!clean) {
+    const conflicted = (await git(top, ['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
+    if (conflicted.length !== 1 || conflicted[0] !== opts.envRel) {
+      await abortRebase(top);
+      throw new ConflictError(`the push was rejected and rebasing onto the remote conflicts in ${conflicted.join(', ') || 'the local commits'}`, {
+        hint: 'the promotion is committed locally; resolve with "git pull --rebase", then "git push"',
+      });
+    }
+    let text: string;
+    try {
+      text = opts.regenerate(await showOrNull(top, `:2:${opts.envRel}`));
+    } catch (e) {
+      await abortRebase(top);
+      throw e;
+    }
+    writeFileAtomic(envAbs, text);
+    await git(top, ['add', '--', `:(literal)${opts.envRel}`]);
+    try {
+      await git(top, ['rebase', '--continue'], { env: EDITOR_ENV });
+    } catch {
+      await abortRebase(top);
+      throw new ConflictError('the push was rejected and the local commits cannot be rebased onto the remote automatically', {
+        hint: 'the promotion is committed locally; resolve with "git pull --rebase", then "git push"',
+      });
+    }
+    return;
+  }
+  // A clean textual rebase can still merge two YAML edits wrongly: regenerate from the remote's
+  // file and amend when the result differs.
+  const expected = opts.regenerate(await showOrNull(top, `FETCH_HEAD:${opts.envRel}`));
+  const actual = fs.existsSync(envAbs) ? fs.readFileSync(envAbs, 'utf8') : null;
+  if (actual !== expected) {
+    writeFileAtomic(envAbs, expected);
+    const msg = await git(top, ['log', '-1', '--format=%B']);
+    const [subject, ...rest] = msg.replace(/\n+$/, '').split('\n');
+    await commitFile(top, opts.envRel, subject ?? '', rest.join('\n').trim(), { untracked: false, amend: true });
+  }
+}
+
+export async function pushWithRebase(top: string, target: PushTarget, opts: PushOptions): Promise<{ attempts: number; hash: string }> {
+  const attempts = opts.attempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await git(top, ['push', '--quiet', target.remote, `HEAD:refs/heads/${target.branch}`]);
+      return { attempts: attempt, hash: (await git(top, ['rev-parse', 'HEAD'])).trim() };
+    } catch (e) {
+      if (!isRejection(e)) {
+        const why = e instanceof GitError ? e.stderr.trim().split('\n').filter(Boolean).pop() ?? e.message : String(e);
+        throw new ConflictError(`push to ${target.remote}/${target.branch} failed: ${why}`, { hint: 'the promotion is committed locally; push it with "git push" once the remote is reachable' });
+      }
+      if (attempt >= attempts) {
+        throw new ConflictError(`push to ${target.remote}/${target.branch} was rejected ${attempts} times (the remote keeps moving)`, {
+          hint: 'the promotion is committed locally; run "git pull --rebase && git push" or retry later',
+        });
+      }
+      opts.onRetry?.(attempt, 'rejected (non-fast-forward)');
+    }
+    await git(top, ['fetch', '--quiet', target.remote, `refs/heads/${target.branch}`]);
+    await rebaseOntoFetched(top, opts);
+  }
+}

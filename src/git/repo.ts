@@ -1,0 +1,76 @@
+/**
+ * What promote/rollback need to know about the repository before writing anything: is this a
+ * git work tree, which files are dirty or untracked, who is the author. Every call takes the
+ * repo dir; `--no-optional-locks` keeps read-only calls from racing concurrent commits for
+ * `.git/index.lock`.
+ */
+import * as os from 'node:os';
+import { git, GitError } from './run.js';
+
+export interface RepoInfo {
+  /** the work tree's top level (absolute, as git reports it) */
+  top: string;
+  shallow: boolean;
+}
+
+/** null when `dir` is not inside a git work tree (or git is missing). */
+export async function repoInfo(dir: string): Promise<RepoInfo | null> {
+  try {
+    const lines = (await git(dir, ['rev-parse', '--show-toplevel', '--is-shallow-repository'])).split('\n');
+    const top = lines[0]?.trim();
+    if (!top) return null;
+    return { top, shallow: lines[1]?.trim() === 'true' };
+  } catch {
+    return null;
+  }
+}
+
+/** The current branch, or null on a detached HEAD. */
+export async function currentBranch(top: string): Promise<string | null> {
+  const out = await git(top, ['symbolic-ref', '-q', '--short', 'HEAD'], { okCodes: [1] });
+  return out.trim() || null;
+}
+
+export type PathState = 'clean' | 'modified' | 'untracked' | 'ignored';
+
+/**
+ * The state of each path (relative to `top`) against HEAD and the index: anything staged or
+ * unstaged is `modified`; `??` untracked; `!!` ignored; absent from the output = clean.
+ */
+export async function pathStates(top: string, paths: string[]): Promise<Map<string, PathState>> {
+  const out = await git(top, ['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=matching', '--', ...paths.map((p) => `:(literal)${p}`)]);
+  const states = new Map<string, PathState>(paths.map((p) => [p, 'clean']));
+  const parts = out.split('\0');
+  for (let i = 0; i < parts.length; i++) {
+    const rec = parts[i]!;
+    if (rec.length < 4) continue;
+    const xy = rec.slice(0, 2);
+    const p = rec.slice(3);
+    if (xy[0] === 'R' || xy[0] === 'C') i++; // the next field is the source path
+    const state: PathState = xy === '??' ? 'untracked' : xy === '!!' ? 'ignored' : 'modified';
+    if (states.has(p)) states.set(p, state);
+  }
+  return states;
+}
+
+/** "Name <email>" as git would author a commit, else the OS user. */
+export async function authorIdent(dir: string | null, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (dir) {
+    try {
+      const ident = (await git(dir, ['var', 'GIT_AUTHOR_IDENT'])).trim();
+      const m = /^(.*<[^>]*>)\s+\d+\s+[-+]\d{4}$/.exec(ident);
+      if (m) return m[1]!;
+    } catch {
+      /* no identity configured */
+    }
+  }
+  try {
+    return os.userInfo().username || env.USER || 'unknown';
+  } catch {
+    return env.USER ?? env.USERNAME ?? 'unknown';
+  }
+}
+
+export function isIndexLockError(e: unknown): boolean {
+  return e instanceof GitError && /index\.lock|Unable to create .*\.lock/i.test(e.stderr);
+}
