@@ -86,3 +86,16 @@ export function sdkRegistry(opts: { git?: boolean } = {}): TempRegistry {
   if (opts.git) reg.commitAll('initial registry');
   return reg;
 }
+
+/** Runs the CLI in-process (src/cli/main.ts) in `cwd`; faster than spawning the built binary. */
+export async function runCli(cwd: string, args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const { run } = await import('../../src/cli/main.js');
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await run(['-C', cwd, ...args], {
+    stdout: { write: (s) => void (stdout += s), isTTY: false },
+    stderr: { write: (s) => void (stderr += s), isTTY: false },
+    env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+  });
+  return { stdout, stderr, exitCode };
+}
