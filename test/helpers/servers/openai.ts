@@ -1,0 +1,7 @@
+/** An OpenAI-compatible Chat Completions server on 127.0.0.1 (see fake-llm.ts). */
+import { startFakeServer, type FakeServer, type FakeServerOptions } from './fake-llm.js';
+
+export function startOpenAIServer(opts: Omit<FakeServerOptions, 'kind'> = {}): Promise<FakeServer> {
+  return startFakeServer({ ...opts, kind: 'openai' });
+}
+export type { FakeServer, Behavior, RecordedRequest } from './fake-llm.js';
