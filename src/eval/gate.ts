@@ -91,6 +91,9 @@ export async function runGate(input: GateInput): Promise<GateOutcome> {
 
   if (report.stopped !== null) failures.push(`the eval stopped early: ${report.stopped}`);
   if (report.cases === 0) failures.push(`the suite has no cases that apply to ${id}@${version}`);
+  else if (report.errors === report.cases) {
+    failures.push(`no case could be evaluated: ${report.results[0]?.error ?? 'error'}`);
+  }
   if (gate.min_pass_rate !== undefined && report.pass_rate < gate.min_pass_rate) {
     failures.push(`pass rate ${pct(report.pass_rate)} (${report.passed}/${report.cases}) is below the gate's min_pass_rate ${pct(gate.min_pass_rate)}`);
     for (const r of report.results) {
