@@ -49,7 +49,8 @@ export function resolveRef(registry: Registry, ref: string): ResolvedRef {
     case 'env': {
       const env = selector.env;
       if (!(env in registry.config.environments)) {
-        const s = didYouMean(env, [...registry.config.environmentOrder, 'latest']);
+        const candidates = [...registry.config.environmentOrder, 'latest'];
+        const s = didYouMean(env, candidates) ?? candidates.find((c) => c.startsWith(env));
         throw new UsageError(`unknown environment "${env}" in "${ref}"${s ? `; did you mean "${s}"?` : ''}`, {
           hint: `environments in prompts.config.yaml: ${registry.config.environmentOrder.join(', ')}; or use a version or "latest"`,
         });

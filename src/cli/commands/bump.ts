@@ -1,7 +1,227 @@
-// PLACEHOLDER: replaced by the issue that implements `prompts bump`.
-import type { CommandContext } from '../ui.js';
-import { InternalError } from '../../errors.js';
+/**
+ * `prompts bump <id> [level] [--preid rc] [-m <change>]...`
+ *
+ * Version files are immutable, so a change is made by editing the latest version in place and
+ * running `prompts bump <id>`: the edited content becomes the next version file and the latest
+ * file goes back to its committed bytes. Without a level, the level is computed from the change
+ * (semver-rules) and explained; an explicit level smaller than the change needs is refused.
+ * With nothing edited (or outside git) an explicit level copies the latest version.
+ *
+ * Order of effects: all checks, then write the new file (exclusive create), then restore the
+ * latest file. If the restore fails, the edit is already safe in the new file: nothing is lost.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CheckFailed, ConflictError, InternalError, UsageError } from '../../errors.js';
+import { writeJson, type CommandContext } from '../ui.js';
+import { openRegistry, type Registry } from '../../registry/registry.js';
+import { writeFileAtomic, writeFileExclusive, decodeRegistryBytes, isFileProblem } from '../../registry/files.js';
+import { parseYaml } from '../../registry/yaml.js';
+import { getValidator } from '../../registry/schemas.js';
+import { setTopLevelKeys } from '../../registry/yaml-edit.js';
+import { isoDate } from '../../registry/scaffold.js';
+import { git, gitBuffer, gitTopLevel } from '../../git/run.js';
+import { didYouMean } from '../../core/suggest.js';
+import { idProblem } from '../../core/ref.js';
+import {
+  bumpSatisfies,
+  isReleaseType,
+  nextVersion,
+  releaseTypeFor,
+  stepLevel,
+  RELEASE_TYPES,
+  type BumpLevel,
+  type ReleaseType,
+  type RequiredBump,
+  requiredBump,
+} from '../../core/semver-rules.js';
+import type { PromptFile } from '../../core/types.js';
 
-export async function run(_ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
-  throw new InternalError('prompts bump is not implemented yet');
+const PREID = /^[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$/;
+
+interface Committed {
+  /** the latest file is tracked and HEAD has content for it */
+  head: Buffer | null;
+  /** repo-relative path of the latest file, when in git */
+  gitPath: string | null;
+  top: string | null;
+}
+
+async function committedContent(reg: Registry, file: string): Promise<Committed> {
+  const top = await gitTopLevel(reg.root);
+  if (!top) return { head: null, gitPath: null, top: null };
+  let realFile = file;
+  try {
+    realFile = path.join(fs.realpathSync(path.dirname(file)), path.basename(file));
+  } catch {
+    /* keep */
+  }
+  const gitPath = path.relative(fs.realpathSync(top), realFile).split(path.sep).join('/');
+  try {
+    const head = await gitBuffer(top, ['show', `HEAD:${gitPath}`]);
+    return { head, gitPath, top };
+  } catch {
+    return { head: null, gitPath, top };
+  }
+}
+
+/** Parses committed bytes as a prompt; undefined when they are not a valid prompt file. */
+function parseCommitted(bytes: Buffer): PromptFile | undefined {
+  const decoded = decodeRegistryBytes(bytes);
+  if (isFileProblem(decoded)) return undefined;
+  const parsed = parseYaml(decoded.text);
+  if (parsed.issues.length) return undefined;
+  return getValidator('prompt')(parsed.value) ? (parsed.value as PromptFile) : undefined;
+}
+
+function preType(level: BumpLevel): ReleaseType {
+  return `pre${level}` as ReleaseType;
+}
+
+export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
+  const id = args[0] ?? '';
+  const levelArg = args[1];
+  const preid = typeof opts.preid === 'string' ? opts.preid : undefined;
+  const messages = Array.isArray(opts.message) ? opts.message.filter((m): m is string => typeof m === 'string') : [];
+
+  // --- usage checks (exit 2) -------------------------------------------------------------
+  const problem = idProblem(id);
+  if (problem) throw new UsageError(`invalid prompt id "${id}": ${problem}`);
+  if (levelArg !== undefined && !isReleaseType(levelArg)) {
+    const s = didYouMean(levelArg, RELEASE_TYPES);
+    throw new UsageError(`unknown bump level "${levelArg}"${s ? `; did you mean "${s}"?` : ''}`, { hint: `levels: ${RELEASE_TYPES.join(', ')}, or none to compute it from your edit` });
+  }
+  if (preid !== undefined && !PREID.test(preid)) {
+    throw new UsageError(`--preid "${preid}" is not a valid prerelease identifier`, { hint: 'use letters, digits and "-", e.g. rc or beta' });
+  }
+  if (preid !== undefined && levelArg !== undefined && !levelArg.startsWith('pre')) {
+    throw new UsageError(`--preid applies to prerelease levels, not "${levelArg}"`, { hint: 'use premajor, preminor, prepatch or prerelease, or omit the level' });
+  }
+  for (const m of messages) if (m.trim() === '') throw new UsageError('-m needs a non-empty change description');
+
+  const reg = openRegistry(ctx.cwd);
+  const versions = reg.assertPromptExists(id);
+  const latest = versions[versions.length - 1]!;
+  const latestFile = reg.versionPath(id, latest);
+  // The working content of the latest version must itself be a valid prompt (exit 1 otherwise).
+  const working = reg.loadYaml<PromptFile>(latestFile, 'prompt');
+
+  // --- what changed since HEAD -------------------------------------------------------------
+  const committed = await committedContent(reg, latestFile);
+  const edited = committed.head !== null && !committed.head.equals(working.decoded.bytes);
+  let required: RequiredBump | undefined;
+  if (edited) {
+    const prev = parseCommitted(committed.head!);
+    if (prev) required = requiredBump(prev, working.value);
+    else if (levelArg === undefined) {
+      throw new UsageError(`the committed ${working.rel} is not a valid prompt file, so the bump level cannot be computed`, { hint: 'pass a level: major, minor or patch' });
+    }
+  } else if (levelArg === undefined) {
+    if (!committed.top) {
+      throw new UsageError(`the registry ${reg.root} is not in a git repository, so there is no committed version to compare an edit with`, {
+        hint: `pass a level: prompts bump ${id} major|minor|patch|prerelease`,
+      });
+    }
+    if (committed.head === null) {
+      throw new UsageError(`${working.rel} is not committed yet, so there is nothing to compare it with`, { hint: `commit it first, or pass a level: prompts bump ${id} patch` });
+    }
+    throw new UsageError(`nothing changed in ${working.rel} since HEAD; edit the latest version or pass a level`, {
+      hint: `edit ${working.rel} and run "prompts bump ${id}", or "prompts bump ${id} patch" to copy it`,
+    });
+  }
+
+  // --- the next version ----------------------------------------------------------------------
+  let type: ReleaseType;
+  if (levelArg !== undefined) type = levelArg as ReleaseType;
+  else {
+    const level = releaseTypeFor(latest, required!.level);
+    if (preid === undefined) type = level;
+    else {
+      // On a prerelease line (2.0.0-rc.0) the next prerelease (rc.1) is enough when it satisfies the change.
+      const nextPre = nextVersion(latest, 'prerelease', preid);
+      type = latest.includes('-') && nextPre && bumpSatisfies(latest, nextPre, required!.level) ? 'prerelease' : preType(level);
+    }
+  }
+  const next = nextVersion(latest, type, preid);
+  if (!next) throw new InternalError(`cannot compute the ${type} version after ${latest}`);
+  if (required && !bumpSatisfies(latest, next, required.level)) {
+    const got = stepLevel(latest, next) ?? 'no';
+    const needed = releaseTypeFor(latest, required.level);
+    throw new CheckFailed(`${latest} -> ${next} is a ${got} bump, but your edit needs a ${required.level} bump: ${required.findings.filter((f) => f.level === required.level).map((f) => f.reason).join('; ')}`, {
+      location: { file: working.rel },
+      hint: `run "prompts bump ${id} ${preid !== undefined || type.startsWith('pre') ? preType(needed) : needed}"${preid ? ` --preid ${preid}` : ''}, or omit the level`,
+    });
+  }
+  const nextFile = reg.versionPath(id, next);
+  if (fs.existsSync(nextFile)) throw new UsageError(`${reg.rel(nextFile)} already exists`, { hint: 'version files are immutable; pick another level' });
+
+  let changes = messages;
+  if (changes.length === 0 && edited) {
+    // Changelog lines the user wrote into the edited file win; else the computed reasons.
+    const prevChanges = parseCommitted(committed.head!)?.changes ?? [];
+    const own = working.value.changes ?? [];
+    changes = JSON.stringify(own) !== JSON.stringify(prevChanges) && own.length ? own : (required?.reasons.length ? required.reasons : ['Edited']);
+  }
+  const created = isoDate(new Date());
+  const text = setTopLevelKeys(working.decoded.text, { version: next, created, changes }, ['version']);
+
+  // --- apply: new file first, then restore the latest -----------------------------------------
+  if (!writeFileExclusive(nextFile, text)) throw new ConflictError(`${reg.rel(nextFile)} appeared while bumping; nothing was changed`);
+  let restored = false;
+  if (edited) {
+    // Re-check that nobody changed the file since we read it, then put back the committed bytes.
+    let now: Buffer;
+    try {
+      now = fs.readFileSync(latestFile);
+    } catch (e) {
+      throw new InternalError(`wrote ${reg.rel(nextFile)}, but could not re-read ${working.rel} to restore it: ${(e as Error).message}`, { hint: `restore it yourself with: git checkout HEAD -- ${committed.gitPath}` });
+    }
+    if (!now.equals(working.decoded.bytes)) {
+      throw new ConflictError(`${working.rel} changed while bumping; wrote ${reg.rel(nextFile)} from the content read first and left ${working.rel} as is`, {
+        hint: `compare the two files, then restore ${working.rel} with: git checkout HEAD -- ${committed.gitPath}`,
+      });
+    }
+    try {
+      writeFileAtomic(latestFile, committed.head!);
+      restored = true;
+    } catch (e) {
+      throw new InternalError(`wrote ${reg.rel(nextFile)}, but could not restore ${working.rel}: ${(e as Error).message}`, { hint: `your edit is safe in ${reg.rel(nextFile)}; restore the old file with: git checkout HEAD -- ${committed.gitPath}` });
+    }
+    // If the edit was staged, unstage it too: the index must not carry a change to an immutable file.
+    try {
+      const staged = await git(committed.top!, ['diff', '--cached', '--name-only', '--', committed.gitPath!]);
+      if (staged.trim() !== '') await git(committed.top!, ['restore', '--staged', '--', committed.gitPath!]);
+    } catch {
+      ctx.warn(`warning: could not unstage ${working.rel}; run: git restore --staged ${committed.gitPath}`);
+    }
+  }
+
+  const level = stepLevel(latest, next);
+  if (ctx.json) {
+    writeJson(ctx, {
+      ok: true,
+      id,
+      from: latest,
+      version: next,
+      file: reg.rel(nextFile),
+      release: type,
+      level,
+      required: required?.level ?? null,
+      reasons: required?.reasons ?? [],
+      edited,
+      restored: restored ? working.rel : null,
+      changes,
+    });
+    return 0;
+  }
+  ctx.stdout.write(`${reg.rel(nextFile)}\n`);
+  const c = await ctx.c();
+  ctx.info(`${id} ${latest} -> ${c.bold(next)} (${type}${required && levelArg === undefined ? `, computed from your edit` : ''})`);
+  if (required) {
+    if (required.reasons.length === 0) ctx.info('  no content change besides metadata');
+    for (const f of required.findings) ctx.info(`  ${f.level.padEnd(5)} ${f.reason}`);
+  }
+  if (restored) ctx.info(`restored ${working.rel} to its committed content (version files are immutable)`);
+  if (changes.length === 0) ctx.info(`note: no -m given; describe the change under "changes:" in ${reg.rel(nextFile)}`);
+  return 0;
 }

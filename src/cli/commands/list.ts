@@ -1,7 +1,51 @@
-// PLACEHOLDER: replaced by the issue that implements `prompts list`.
-import type { CommandContext } from '../ui.js';
-import { InternalError } from '../../errors.js';
+/**
+ * `prompts list`: every prompt with its latest version and each environment's pinned version.
+ * Prompts pinned in an environment whose folder is gone are listed too (latest `-`), so a
+ * deleted prompt that production still uses is never invisible.
+ */
+import { writeJson, type CommandContext } from '../ui.js';
+import { openRegistry } from '../../registry/registry.js';
 
-export async function run(_ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
-  throw new InternalError('prompts list is not implemented yet');
+export interface ListEntry {
+  id: string;
+  latest: string | null;
+  versions: string[];
+  environments: Record<string, string | null>;
+}
+
+export async function run(ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
+  const reg = openRegistry(ctx.cwd);
+  const envs = reg.config.environmentOrder;
+  const pins = new Map<string, Record<string, { version: string }>>();
+  for (const env of envs) pins.set(env, reg.loadEnv(env).value.prompts);
+  const ids = new Set(reg.listPromptIds());
+  for (const p of pins.values()) for (const id of Object.keys(p)) ids.add(id);
+
+  const entries: ListEntry[] = [...ids].sort().map((id) => {
+    const versions = reg.listVersions(id);
+    const environments: Record<string, string | null> = {};
+    for (const env of envs) environments[env] = pins.get(env)?.[id]?.version ?? null;
+    return { id, latest: versions[versions.length - 1] ?? null, versions, environments };
+  });
+
+  if (ctx.json) {
+    writeJson(ctx, { prompts: entries });
+    return 0;
+  }
+  if (entries.length === 0) {
+    ctx.info('no prompts yet; create one with "prompts new <id>"');
+    return 0;
+  }
+  const header = ['ID', 'LATEST', ...envs.map((e) => e.toUpperCase())];
+  const rows = entries.map((e) => [e.id, e.latest ?? '-', ...envs.map((env) => e.environments[env] ?? '-')]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const c = await ctx.c();
+  ctx.stdout.write(`${c.bold(fmt(header))}\n`);
+  for (const r of rows) ctx.stdout.write(`${fmt(r)}\n`);
+  return 0;
 }

@@ -1,7 +1,73 @@
-// PLACEHOLDER: replaced by the issue that implements `prompts new`.
-import type { CommandContext } from '../ui.js';
-import { InternalError } from '../../errors.js';
+/**
+ * `prompts new <id> [--from <ref>]`: creates `prompts/<id>/1.0.0.yaml`, either a valid skeleton
+ * or a copy of another version with id/version/created/changes (and author) reset. The id is
+ * checked before any path is built; an existing prompt is never touched.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConflictError, UsageError } from '../../errors.js';
+import { idProblem } from '../../core/ref.js';
+import { writeJson, type CommandContext } from '../ui.js';
+import { openRegistry } from '../../registry/registry.js';
+import { resolveRef } from '../../registry/resolve-ref.js';
+import { writeFileExclusive } from '../../registry/files.js';
+import { setTopLevelKeys } from '../../registry/yaml-edit.js';
+import { authorEmail, isoDate, modeline, promptSkeleton, withModeline } from '../../registry/scaffold.js';
+import type { PromptFile } from '../../core/types.js';
 
-export async function run(_ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
-  throw new InternalError('prompts new is not implemented yet');
+export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
+  const id = args[0] ?? '';
+  const problem = idProblem(id);
+  if (problem) throw new UsageError(`invalid prompt id "${id}": ${problem}`, { hint: 'ids look like support/triage: lower-case segments joined by "/"' });
+  const reg = openRegistry(ctx.cwd);
+  const dir = reg.promptDir(id);
+  const existing = reg.listVersions(id);
+  if (existing.length > 0) {
+    throw new UsageError(`prompt "${id}" already exists (versions: ${existing.join(', ')})`, {
+      hint: `edit its latest version and run "prompts bump ${id}", or choose another id`,
+    });
+  }
+  // Every folder on the way must be a folder (or not exist yet).
+  let cur = reg.promptsDir;
+  for (const seg of id.split('/')) {
+    cur = path.join(cur, seg);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(cur);
+    } catch {
+      break;
+    }
+    if (!st.isDirectory()) throw new UsageError(`${reg.rel(cur)} exists but is not a folder`, { hint: 'choose another id or move that file away' });
+  }
+  const file = path.join(dir, '1.0.0.yaml');
+  if (fs.existsSync(file)) throw new UsageError(`${reg.rel(file)} already exists`);
+
+  const created = isoDate(new Date());
+  const author = await authorEmail(reg.root, ctx.env);
+  const line = modeline(reg.root, file, 'prompt');
+  let text: string;
+  let from: { id: string; version: string } | undefined;
+  if (typeof opts.from === 'string') {
+    const src = resolveRef(reg, opts.from);
+    const loaded = reg.loadYaml<PromptFile>(src.file, 'prompt');
+    from = { id: src.id, version: src.version };
+    const values: Record<string, string | string[]> = { id, version: '1.0.0', created, changes: [`Copied from ${src.id}@${src.version}`] };
+    if (author) values.author = author;
+    text = withModeline(setTopLevelKeys(loaded.decoded.text, values, ['version', 'id']), line);
+  } else {
+    const providers = Object.keys(reg.config.providers);
+    const provider = providers[0] ?? 'openai';
+    if (providers.length === 0) ctx.warn(`warning: prompts.config.yaml declares no providers; set model.provider in ${reg.rel(file)} to one you add there`);
+    text = promptSkeleton({ id, modeline: line, created, author, provider, providerType: reg.config.providers[provider]?.type });
+  }
+  if (!writeFileExclusive(file, text)) throw new ConflictError(`${reg.rel(file)} was created by someone else while "prompts new" was running; nothing overwritten`);
+
+  const rel = reg.rel(file);
+  if (ctx.json) {
+    writeJson(ctx, { ok: true, id, version: '1.0.0', file: rel, from: from ? `${from.id}@${from.version}` : null });
+    return 0;
+  }
+  ctx.stdout.write(`${rel}\n`);
+  ctx.info(`created ${id}@1.0.0${from ? ` from ${from.id}@${from.version}` : ''}; edit it, then run "prompts validate"`);
+  return 0;
 }

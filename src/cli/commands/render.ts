@@ -1,7 +1,147 @@
-// PLACEHOLDER: replaced by the issue that implements `prompts render`.
-import type { CommandContext } from '../ui.js';
-import { InternalError } from '../../errors.js';
+/**
+ * `prompts render <ref> [--var k=v]... [--vars <file.json|->] [--env <env>]`: the messages a
+ * model would receive, with the inputs validated against the version's `inputs` schema (the
+ * same `compilePrompt` the eval runner and the SDK use). Bad inputs are a usage error (exit 2)
+ * naming every variable at fault. `--env` (or a `<id>@<env>` ref) applies that environment's
+ * model overrides.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CheckFailed, UsageError } from '../../errors.js';
+import { writeJson, type CommandContext } from '../ui.js';
+import { openRegistry } from '../../registry/registry.js';
+import { resolveRef } from '../../registry/resolve-ref.js';
+import { sha256 } from '../../registry/files.js';
+import { positionOf } from '../../registry/yaml.js';
+import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, messagesOf } from '../../core/render.js';
+import { parseTemplate, TemplateError } from '../../core/template.js';
+import { didYouMean } from '../../core/suggest.js';
+import type { JsonSchema, PromptFile } from '../../core/types.js';
 
-export async function run(_ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
-  throw new InternalError('prompts render is not implemented yet');
+const MAX_VARS_BYTES = 16 * 1024 * 1024;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += b.length;
+    if (size > MAX_VARS_BYTES) throw new UsageError('--vars - : stdin holds more than 16 MiB');
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads `--vars <file|->`: a JSON object of input values. */
+async function readVarsFile(spec: string, cwd: string): Promise<Record<string, unknown>> {
+  const name = spec === '-' ? 'stdin' : spec;
+  let text: string;
+  if (spec === '-') text = await readStdin();
+  else {
+    const file = path.resolve(cwd, spec);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      throw new UsageError(`--vars ${spec}: file not found`, { hint: 'pass a JSON file of input values, or - to read them from stdin' });
+    }
+    if (!st.isFile()) throw new UsageError(`--vars ${spec}: not a regular file`);
+    if (st.size > MAX_VARS_BYTES) throw new UsageError(`--vars ${spec}: file is larger than 16 MiB`);
+    text = fs.readFileSync(file, 'utf8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--vars ${name}: not valid JSON (${(e as Error).message})`, { hint: 'expected an object such as {"ticket": "…"}' });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UsageError(`--vars ${name}: expected a JSON object of name: value, found ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
+  }
+  // JSON.parse makes "__proto__" an own property; copying into a null-prototype object keeps it inert.
+  return Object.assign(Object.create(null) as Record<string, unknown>, value);
+}
+
+/** True when the declared input accepts strings (or is untyped/undeclared): keep --var text as is. */
+function takesString(inputs: JsonSchema | undefined, name: string): boolean {
+  const props = inputs?.properties;
+  const schema = props && typeof props === 'object' ? (props as Record<string, unknown>)[name] : undefined;
+  if (!schema || typeof schema !== 'object') return true;
+  const t = (schema as Record<string, unknown>).type;
+  if (t === undefined) return true;
+  return t === 'string' || (Array.isArray(t) && t.includes('string'));
+}
+
+function parseVarFlags(flags: string[], inputs: JsonSchema | undefined, into: Record<string, unknown>): void {
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--var "${flag}" must look like name=value`);
+    const name = flag.slice(0, eq);
+    const raw = flag.slice(eq + 1);
+    if (takesString(inputs, name)) {
+      into[name] = raw;
+      continue;
+    }
+    try {
+      into[name] = JSON.parse(raw);
+    } catch {
+      throw new UsageError(`--var ${name}: "${raw}" is not valid JSON, and input "${name}" is not a string`, { hint: `e.g. --var ${name}=42, --var ${name}=true or --var '${name}=["a","b"]'` });
+    }
+  }
+}
+
+export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
+  const reg = openRegistry(ctx.cwd);
+  const envOpt = typeof opts.env === 'string' ? opts.env : undefined;
+  if (envOpt !== undefined) reg.assertEnv(envOpt);
+  const ref = resolveRef(reg, args[0] ?? '');
+  const loaded = reg.loadYaml<PromptFile>(ref.file, 'prompt');
+  const prompt = loaded.value;
+
+  // Template syntax problems point at the message in the YAML file.
+  messagesOf(prompt).forEach((m, i) => {
+    const parsed = parseTemplate(m.content);
+    if ('problem' in parsed) {
+      const pointer = prompt.messages ? `/messages/${i}/content` : '/template';
+      throw new CheckFailed(`template syntax error: ${parsed.problem.message} (template line ${parsed.problem.line}, column ${parsed.problem.column})`, {
+        location: { file: loaded.rel, ...positionOf(loaded.parsed, pointer) },
+        hint: 'run "prompts validate" to see every problem',
+      });
+    }
+  });
+
+  const vars: Record<string, unknown> = typeof opts.vars === 'string' ? await readVarsFile(opts.vars, ctx.cwd) : (Object.create(null) as Record<string, unknown>);
+  parseVarFlags(Array.isArray(opts.var) ? opts.var.filter((v): v is string => typeof v === 'string') : [], prompt.inputs, vars);
+
+  let messages;
+  try {
+    messages = compilePrompt(prompt).render(vars);
+  } catch (e) {
+    if (e instanceof InputsInvalid) {
+      const declared = declaredInputs(prompt.inputs);
+      const problems = e.problems.map((p) => {
+        const s = p.message.includes('not declared') && !declared.includes(p.field) ? didYouMean(p.field, declared) : undefined;
+        return s ? `${p.message} (did you mean "${s}"?)` : p.message;
+      });
+      throw new UsageError(`invalid inputs for ${ref.id}@${ref.version}: ${problems.join('; ')}`, {
+        hint: declared.length ? `declared inputs: ${declared.join(', ')}; pass them with --var name=value or --vars file.json` : 'this prompt declares no inputs',
+      });
+    }
+    if (e instanceof TemplateError) throw new UsageError(`cannot render ${ref.id}@${ref.version}: ${e.message}`, { location: { file: loaded.rel } });
+    throw e;
+  }
+
+  const env = envOpt ?? ref.via;
+  const model = applyOverrides(prompt.model, env ? reg.config.environments[env] : undefined);
+  if (ctx.json) {
+    writeJson(ctx, { id: ref.id, version: ref.version, sha256: sha256(loaded.decoded.bytes), env: env ?? null, model, messages });
+    return 0;
+  }
+  const c = await ctx.c();
+  ctx.info(`${ref.id}@${ref.version} · ${model.provider}/${model.name}${env ? ` · ${env} overrides applied` : ''}`);
+  messages.forEach((m, i) => {
+    if (i > 0) ctx.stdout.write('\n');
+    ctx.stdout.write(`${c.bold.cyan(`--- ${m.role} ---`)}\n${m.content}${m.content.endsWith('\n') ? '' : '\n'}`);
+  });
+  return 0;
 }

@@ -1,7 +1,23 @@
-// PLACEHOLDER: replaced by the issue that implements `prompts show`.
-import type { CommandContext } from '../ui.js';
-import { InternalError } from '../../errors.js';
+/**
+ * `prompts show <ref>`: prints a version file's bytes exactly as stored (after the same checks
+ * every command applies: the file must be a valid prompt). `--json` adds id, version, sha256,
+ * the registry-relative file, the environment it came through, and the parsed prompt.
+ */
+import { writeJson, type CommandContext } from '../ui.js';
+import { openRegistry } from '../../registry/registry.js';
+import { resolveRef } from '../../registry/resolve-ref.js';
+import { sha256 } from '../../registry/files.js';
+import type { PromptFile } from '../../core/types.js';
 
-export async function run(_ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
-  throw new InternalError('prompts show is not implemented yet');
+export async function run(ctx: CommandContext, args: string[], _opts: Record<string, unknown>): Promise<number> {
+  const reg = openRegistry(ctx.cwd);
+  const ref = resolveRef(reg, args[0] ?? '');
+  const loaded = reg.loadYaml<PromptFile>(ref.file, 'prompt');
+  if (ctx.json) {
+    writeJson(ctx, { id: ref.id, version: ref.version, sha256: sha256(loaded.decoded.bytes), file: loaded.rel, via: ref.via ?? null, prompt: loaded.value });
+    return 0;
+  }
+  ctx.stdout.write(loaded.decoded.bytes.toString('utf8'));
+  if (ref.via) ctx.info(`(${ref.id}@${ref.via} is ${ref.version})`);
+  return 0;
 }

@@ -1,0 +1,136 @@
+/**
+ * Surgical edits of top-level keys in a YAML mapping, keeping every other byte of the file:
+ * comments, blank lines, quoting and flow style stay exactly as the user wrote them. Only the
+ * edited values' text is replaced (or a new `key: value` line inserted). The result is re-parsed
+ * and compared with the expected value; if the surgery cannot be proven right, the `yaml`
+ * Document API (which also keeps comments) is used instead.
+ */
+import { isMap, isPair, isScalar, isSeq, parseDocument, stringify, type Node as YNode, type Pair } from 'yaml';
+
+export type TopLevelValue = string | string[];
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+function scalarText(s: string): string {
+  const plain = stringify(s, { lineWidth: 0 }).replace(/\n$/, '');
+  return plain.includes('\n') ? JSON.stringify(s) : plain;
+}
+
+function findPair(doc: ReturnType<typeof parseDocument>, key: string): Pair<YNode, YNode | null> | undefined {
+  const contents = doc.contents;
+  if (!isMap(contents)) return undefined;
+  return contents.items.find((p): p is Pair<YNode, YNode | null> => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+function lineEnd(text: string, offset: number): number {
+  const i = text.indexOf('\n', offset);
+  return i === -1 ? text.length : i;
+}
+
+function plainEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Sets top-level keys of the mapping in `text`. Keys that do not exist are inserted after
+ * `insertAfter` (the first of those keys that exists), else at the end. Values are strings or
+ * lists of strings (written as block sequences).
+ */
+export function setTopLevelKeys(text: string, values: Record<string, TopLevelValue>, insertAfter: string[] = []): string {
+  const doc = parseDocument(text, { version: '1.2', keepSourceTokens: false });
+  const original = doc.toJS() as Record<string, unknown>;
+  const expected: Record<string, unknown> = { ...original, ...values };
+  const edits: Edit[] = [];
+  const inserts: string[] = [];
+  let ok = isMap(doc.contents) && doc.errors.length === 0;
+  if (ok) {
+    for (const [key, value] of Object.entries(values)) {
+      const pair = findPair(doc, key);
+      const v = pair?.value;
+      if (!pair || !v || !v.range || !isScalar(pair.key) || !pair.key.range) {
+        if (pair) {
+          ok = false; // e.g. `changes:` with an empty value: leave it to the Document API
+          break;
+        }
+        inserts.push(Array.isArray(value) ? blockSeq(key, value, '  ') : `${key}: ${scalarText(value)}`);
+        continue;
+      }
+      const [vStart, vEnd] = v.range;
+      if (typeof value === 'string') {
+        if (!isScalar(v)) {
+          ok = false;
+          break;
+        }
+        edits.push({ start: vStart, end: vEnd, text: scalarText(value) });
+      } else {
+        // Replace whole lines from the key to the end of the sequence: old items (and their
+        // comments) go, the lines around stay.
+        const keyLine = lineStart(text, pair.key.range[0]);
+        if (text.slice(keyLine, pair.key.range[0]).trim() !== '') {
+          ok = false;
+          break;
+        }
+        let indent = '  ';
+        if (isSeq(v) && !v.flow && v.items.length > 0) {
+          const col = vStart - lineStart(text, vStart);
+          indent = ' '.repeat(col);
+        }
+        edits.push({ start: keyLine, end: lineEnd(text, Math.max(vEnd - 1, vStart)), text: blockSeq(key, value, indent) });
+      }
+    }
+  }
+  if (ok) {
+    let out = text;
+    for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+    if (inserts.length) out = insertLines(out, inserts, insertAfter);
+    const check = parseDocument(out, { version: '1.2' });
+    if (check.errors.length === 0 && plainEqual(sortKeys(check.toJS()), sortKeys(expected))) return out;
+  }
+  return viaDocument(text, values);
+}
+
+function blockSeq(key: string, items: string[], indent: string): string {
+  if (items.length === 0) return `${key}: []`;
+  return `${key}:\n${items.map((i) => `${indent}- ${scalarText(i)}`).join('\n')}`;
+}
+
+function insertLines(text: string, lines: string[], after: string[]): string {
+  const doc = parseDocument(text, { version: '1.2' });
+  for (const k of after) {
+    const pair = findPair(doc, k);
+    const end = pair?.value?.range?.[1];
+    if (pair && end !== undefined) {
+      const at = lineEnd(text, Math.max(end - 1, 0));
+      return `${text.slice(0, at)}\n${lines.join('\n')}${text.slice(at)}`;
+    }
+  }
+  const sep = text.endsWith('\n') ? '' : '\n';
+  return `${text}${sep}${lines.join('\n')}\n`;
+}
+
+function sortKeys(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(sortKeys);
+  if (x && typeof x === 'object') {
+    const o = x as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, sortKeys(o[k])]),
+    );
+  }
+  return x;
+}
+
+function viaDocument(text: string, values: Record<string, TopLevelValue>): string {
+  const doc = parseDocument(text, { version: '1.2' });
+  for (const [k, v] of Object.entries(values)) doc.set(k, doc.createNode(v));
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
