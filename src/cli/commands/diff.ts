@@ -1,7 +1,56 @@
-// PLACEHOLDER: replaced by the issue that implements `prompts diff`.
+/**
+ * `prompts diff <ref> [<ref>] [--format text|markdown|json]`: one ref = that version against its
+ * predecessor (default: latest); two refs = first -> second. `<id>@<env>` works, so
+ * `diff x@staging x@production` shows what a promotion changes. Appends the markdown to
+ * $GITHUB_STEP_SUMMARY under GitHub Actions.
+ */
+import * as fs from 'node:fs';
 import type { CommandContext } from '../ui.js';
-import { InternalError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { openRegistry } from '../../registry/registry.js';
+import { resolveRef, type ResolvedRef } from '../../registry/resolve-ref.js';
+import { diffPrompts } from '../../core/diff.js';
+import { renderDiffText } from '../reporters/diff-text.js';
+import { renderDiffMarkdown } from '../reporters/diff-markdown.js';
+import { renderDiffJson } from '../reporters/diff-json.js';
+import type { PromptFile } from '../../core/types.js';
 
-export async function run(_ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
-  throw new InternalError('prompts diff is not implemented yet');
+const FORMATS = ['text', 'markdown', 'json'] as const;
+
+export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
+  const format = ctx.json ? 'json' : String(opts.format ?? 'text');
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown --format "${format}"`, { hint: `use one of: ${FORMATS.join(', ')}` });
+  const registry = openRegistry(ctx.cwd);
+  const [refA, refB] = args;
+  let from: ResolvedRef;
+  let to: ResolvedRef;
+  if (refB !== undefined) {
+    from = resolveRef(registry, refA ?? '');
+    to = resolveRef(registry, refB);
+  } else {
+    to = resolveRef(registry, refA ?? '');
+    const versions = registry.listVersions(to.id);
+    const prev = versions[versions.indexOf(to.version) - 1];
+    if (prev === undefined) {
+      throw new UsageError(`${to.id}@${to.version} has no earlier version to compare with`, { hint: `name two refs: "prompts diff ${to.id}@<a> ${to.id}@<b>"` });
+    }
+    from = { id: to.id, version: prev, file: registry.versionPath(to.id, prev) };
+  }
+  const a = registry.loadPrompt(from.id, from.version).value as PromptFile;
+  const b = registry.loadPrompt(to.id, to.version).value as PromptFile;
+  const d = diffPrompts(a, b, { from: from.via ?? from.version, to: to.via ?? to.version });
+
+  if (format === 'json') ctx.stdout.write(renderDiffJson(d));
+  else if (format === 'markdown') ctx.stdout.write(renderDiffMarkdown(d));
+  else ctx.stdout.write(renderDiffText(d, await ctx.c(), ctx.color));
+
+  const summary = ctx.env.GITHUB_STEP_SUMMARY;
+  if (summary) {
+    try {
+      fs.appendFileSync(summary, `${renderDiffMarkdown(d)}\n`);
+    } catch (e) {
+      ctx.warn(`warning: could not append to GITHUB_STEP_SUMMARY (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return 0;
 }

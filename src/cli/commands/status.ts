@@ -1,7 +1,37 @@
-// PLACEHOLDER: replaced by the issue that implements `prompts status`.
+/**
+ * `prompts status`: prompts × environments (pins, latest, drift). Exit 0 when every pin is
+ * sound, 1 when a pin is broken (its file missing, its sha256 changed, or an unknown prompt)
+ * so CI can gate on it; drift (behind latest, not upstream) is reported but does not fail.
+ */
+import * as fs from 'node:fs';
 import type { CommandContext } from '../ui.js';
-import { InternalError } from '../../errors.js';
+import { writeJson } from '../ui.js';
+import { openRegistry } from '../../registry/registry.js';
+import { readEnvSnapshot } from '../../registry/env-store.js';
+import { sha256 } from '../../registry/files.js';
+import { buildStatus } from '../../core/status.js';
+import { renderStatusText } from '../reporters/status-text.js';
 
-export async function run(_ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
-  throw new InternalError('prompts status is not implemented yet');
+export async function run(ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
+  const registry = openRegistry(ctx.cwd);
+  const prompts = registry.listPromptIds().map((id) => ({ id, versions: registry.listVersions(id) }));
+  const environments = registry.config.environmentOrder.map((name) => ({
+    name,
+    requires: registry.config.environments[name]?.requires,
+    file: readEnvSnapshot(registry, name).value,
+  }));
+  const report = buildStatus({
+    prompts,
+    environments,
+    fileSha: (id, version) => {
+      try {
+        return sha256(fs.readFileSync(registry.versionPath(id, version)));
+      } catch {
+        return null;
+      }
+    },
+  });
+  if (ctx.json) writeJson(ctx, { ok: report.broken === 0, ...report });
+  else ctx.stdout.write(renderStatusText(report, await ctx.c()));
+  return report.broken > 0 ? 1 : 0;
 }

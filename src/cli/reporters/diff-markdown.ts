@@ -1,0 +1,43 @@
+/** `diff --format markdown`: ready to post as a PR comment (tables for fields, ```diff blocks for templates). */
+import type { PromptDiff, FieldChange } from '../../core/diff.js';
+
+function cell(v: unknown): string {
+  if (v === undefined) return '—';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return `\`${s.replace(/`/g, 'ˋ').replace(/\|/g, '\\|').replace(/\r?\n/g, '⏎')}\``;
+}
+
+function table(title: string, changes: FieldChange[], from: string, to: string): string[] {
+  if (changes.length === 0) return [];
+  const out = [`**${title}**`, '', `| field | ${from} | ${to} |`, '|---|---|---|'];
+  for (const ch of changes) out.push(`| \`${ch.path}\` | ${ch.kind === 'added' ? '—' : cell(ch.before)} | ${ch.kind === 'removed' ? '—' : cell(ch.after)} |`);
+  out.push('');
+  return out;
+}
+
+export function renderDiffMarkdown(d: PromptDiff): string {
+  const from = d.from.label === d.from.version ? d.from.version : `${d.from.label} (${d.from.version})`;
+  const to = d.to.label === d.to.version ? d.to.version : `${d.to.label} (${d.to.version})`;
+  const name = d.from.id === d.to.id ? `\`${d.to.id}\`` : `\`${d.from.id}\` → \`${d.to.id}\``;
+  const out = [`### Prompt diff: ${name} ${from} → ${to}`, ''];
+  if (d.identical) {
+    out.push('No differences.', '');
+    return out.join('\n');
+  }
+  if (d.requires) {
+    out.push(`Requires a **${d.requires.level}** version bump.`);
+    for (const r of d.requires.reasons) out.push(`- ${r}`);
+    out.push('');
+  }
+  out.push(...table('Metadata', d.metadata, from, to), ...table('Model', d.model, from, to), ...table('Inputs schema', d.inputs, from, to), ...table('Output schema', d.output, from, to));
+  const changed = d.messages.filter((m) => m.status !== 'unchanged');
+  if (changed.length) {
+    out.push('**Messages**', '');
+    for (const m of changed) {
+      const role = m.roleBefore === m.roleAfter ? (m.roleAfter ?? '') : `${m.roleBefore ?? 'none'} → ${m.roleAfter ?? 'none'}`;
+      const fence = m.unified.includes('```') ? '~~~~' : '```';
+      out.push(`<details open><summary>Message ${m.index} (${role}) ${m.status}</summary>`, '', `${fence}diff`, m.unified, fence, '', '</details>', '');
+    }
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,36 @@
+/** `status` as an aligned table: one row per prompt, one column per environment, flags in brackets. */
+import type { ChalkInstance } from 'chalk';
+import type { StatusReport, StatusFlag } from '../../core/status.js';
+import { BROKEN_FLAGS } from '../../core/status.js';
+
+const LABEL: Record<StatusFlag, string> = {
+  behind: 'behind',
+  missing: 'MISSING FILE',
+  'sha-mismatch': 'SHA256 MISMATCH',
+  'not-upstream': 'not upstream',
+  'unknown-prompt': 'UNKNOWN PROMPT',
+};
+
+export function renderStatusText(r: StatusReport, c: ChalkInstance): string {
+  if (r.prompts.length === 0) return 'no prompts yet (create one with "prompts new <id>")\n';
+  const header = ['prompt', 'latest', ...r.environments];
+  const rows: { plain: string; colored: string }[][] = r.prompts.map((p) => [
+    { plain: p.id, colored: p.id },
+    { plain: p.latest ?? '-', colored: p.latest ?? '-' },
+    ...r.environments.map((e) => {
+      const cell = p.environments[e]!;
+      if (!cell.version) return { plain: '-', colored: c.dim('-') };
+      const flags = cell.flags.map((f) => LABEL[f]);
+      const plain = flags.length ? `${cell.version} (${flags.join(', ')})` : cell.version;
+      const broken = cell.flags.some((f) => BROKEN_FLAGS.includes(f));
+      const colored = flags.length ? `${cell.version} ${(broken ? c.red : c.yellow)(`(${flags.join(', ')})`)}` : c.green(cell.version);
+      return { plain, colored };
+    }),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.plain.length)));
+  const pad = (s: { plain: string; colored: string }, w: number): string => s.colored + ' '.repeat(Math.max(0, w - s.plain.length));
+  const lines = [header.map((h, i) => c.bold(h.padEnd(widths[i]!))).join('  ').trimEnd(), ...rows.map((row) => row.map((cell, i) => pad(cell, widths[i]!)).join('  ').trimEnd())];
+  const notes: string[] = [];
+  if (r.broken) notes.push(c.red(`${r.broken} broken pin${r.broken === 1 ? '' : 's'} (pinned file missing or changed): run "prompts validate"`));
+  return `${lines.join('\n')}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}`;
+}

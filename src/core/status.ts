@@ -1,0 +1,77 @@
+/**
+ * `status` as data: prompts × environments with the pinned version, the latest version and
+ * flags. Pure: the command supplies each pinned file's current sha256 (null = missing).
+ */
+import semver from 'semver';
+import { wasPinned } from './promotion.js';
+import type { EnvironmentFile } from './types.js';
+
+export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'not-upstream' | 'unknown-prompt';
+
+/** Flags that mean a pin is broken (status exits 1 when any is present). */
+export const BROKEN_FLAGS: readonly StatusFlag[] = ['missing', 'sha-mismatch', 'unknown-prompt'];
+
+export interface StatusCell {
+  version: string | null;
+  sha256: string | null;
+  flags: StatusFlag[];
+}
+
+export interface StatusRow {
+  id: string;
+  latest: string | null;
+  versions: number;
+  environments: Record<string, StatusCell>;
+}
+
+export interface StatusReport {
+  environments: string[];
+  prompts: StatusRow[];
+  /** number of broken pins (missing file, sha256 mismatch, unknown prompt) */
+  broken: number;
+  /** number of cells with any flag */
+  flagged: number;
+}
+
+export interface StatusInput {
+  prompts: { id: string; versions: readonly string[] }[];
+  environments: { name: string; requires?: string; file: EnvironmentFile }[];
+  /** the current sha256 of a version file, or null when it does not exist */
+  fileSha: (id: string, version: string) => string | null;
+}
+
+export function buildStatus(input: StatusInput): StatusReport {
+  const byName = new Map(input.environments.map((e) => [e.name, e]));
+  const known = new Map(input.prompts.map((p) => [p.id, p.versions]));
+  const ids = new Set(input.prompts.map((p) => p.id));
+  for (const e of input.environments) for (const id of Object.keys(e.file.prompts)) ids.add(id);
+  let broken = 0;
+  let flagged = 0;
+  const rows: StatusRow[] = [...ids].sort().map((id) => {
+    const versions = known.get(id) ?? [];
+    const latest = versions.length ? versions[versions.length - 1]! : null;
+    const cells: Record<string, StatusCell> = {};
+    for (const e of input.environments) {
+      const pin = e.file.prompts[id];
+      if (!pin) {
+        cells[e.name] = { version: null, sha256: null, flags: [] };
+        continue;
+      }
+      const flags: StatusFlag[] = [];
+      if (!known.has(id)) flags.push('unknown-prompt');
+      else {
+        const sha = input.fileSha(id, pin.version);
+        if (sha === null) flags.push('missing');
+        else if (sha !== pin.sha256) flags.push('sha-mismatch');
+      }
+      if (latest && semver.valid(pin.version) && semver.lt(pin.version, latest)) flags.push('behind');
+      const up = e.requires ? byName.get(e.requires) : undefined;
+      if (up && !wasPinned(up.file, id, pin.version)) flags.push('not-upstream');
+      if (flags.some((f) => BROKEN_FLAGS.includes(f))) broken++;
+      if (flags.length) flagged++;
+      cells[e.name] = { version: pin.version, sha256: pin.sha256, flags };
+    }
+    return { id, latest, versions: versions.length, environments: cells };
+  });
+  return { environments: input.environments.map((e) => e.name), prompts: rows, broken, flagged };
+}
