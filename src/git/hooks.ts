@@ -1,0 +1,91 @@
+/**
+ * The git pre-commit hook that runs `prompts validate --staged`. Installed into the hooks
+ * folder git actually uses (`git rev-parse --git-path hooks` honours core.hooksPath and
+ * worktrees). A marker line identifies our own hook so re-installing replaces it silently; a
+ * hook someone else wrote is only replaced with --force, and then kept as a backup.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { git } from './run.js';
+
+export const HOOK_MARKER = '# promptrail-managed-hook';
+
+/** POSIX-shell single-quoted string. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The hook script. `registryRel` is the registry folder relative to the repository's top level
+ * ("" when they are the same). The binary is resolved at commit time: the repo's local
+ * node_modules first (the version the project pins), then `prompts` on PATH, then npx without
+ * installing anything.
+ */
+export function hookScript(registryRel: string): string {
+  const rel = registryRel.split(path.sep).join('/');
+  return `#!/bin/sh
+${HOOK_MARKER}
+# Installed by "prompts hook install": validates the prompt registry content staged for this
+# commit. Re-run "prompts hook install" to update it; delete this file to remove it; bypass
+# once with "git commit --no-verify".
+REPO_ROOT="$(git rev-parse --show-toplevel)" || exit 1
+REGISTRY="$REPO_ROOT"${rel ? `/${shellQuote(rel)}` : ''}
+for candidate in "$REGISTRY/node_modules/.bin/prompts" "$REPO_ROOT/node_modules/.bin/prompts"; do
+  if [ -x "$candidate" ]; then
+    exec "$candidate" -C "$REGISTRY" validate --staged
+  fi
+done
+if command -v prompts >/dev/null 2>&1; then
+  exec prompts -C "$REGISTRY" validate --staged
+fi
+if command -v npx >/dev/null 2>&1; then
+  exec npx --no-install prompts -C "$REGISTRY" validate --staged
+fi
+echo "promptrail pre-commit hook: the prompts CLI was not found (npm install --save-dev promptrail); skipping prompt validation" >&2
+exit 1
+`;
+}
+
+export function isPromptrailHook(text: string): boolean {
+  return text.includes(HOOK_MARKER);
+}
+
+/** The absolute hooks folder git uses for the repository containing `cwd`. */
+export async function hooksDir(cwd: string): Promise<string> {
+  const out = (await git(cwd, ['rev-parse', '--git-path', 'hooks'])).trim();
+  return path.resolve(cwd, out);
+}
+
+export type HookAction = 'installed' | 'updated' | 'unchanged' | 'replaced';
+
+export interface HookPlan {
+  file: string;
+  action: HookAction;
+  /** where a foreign hook is moved before it is replaced (--force) */
+  backup?: string;
+  foreign: boolean;
+}
+
+/** Decides what installing would do; never writes. */
+export function planHookInstall(file: string, script: string, force: boolean): HookPlan {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return { file, action: 'installed', foreign: false };
+  }
+  if (st.isDirectory()) return { file, action: 'replaced', foreign: true };
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    text = '';
+  }
+  if (!st.isSymbolicLink() && isPromptrailHook(text)) {
+    return { file, action: text === script && (st.mode & 0o111) !== 0 ? 'unchanged' : 'updated', foreign: false };
+  }
+  if (!force) return { file, action: 'replaced', foreign: true };
+  let backup = `${file}.before-promptrail`;
+  for (let i = 1; fs.existsSync(backup); i++) backup = `${file}.before-promptrail.${i}`;
+  return { file, action: 'replaced', foreign: true, backup };
+}
