@@ -56,11 +56,17 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     if (ctx.json) {
       writeJson(ctx, { ok: true, environment: env, output, commit: gitInfo.commit, dirty: gitInfo.dirty, bytes: Buffer.byteLength(text), prompts: summary });
     } else {
-      ctx.info(`wrote ${path.relative(ctx.cwd, output) || output}: ${summary.length} prompt(s) pinned in ${env}${gitInfo.commit ? ` at ${gitInfo.commit.slice(0, 12)}` : ''}`);
+      ctx.info(`wrote ${displayPath(ctx.cwd, output)}: ${summary.length} prompt(s) pinned in ${env}${gitInfo.commit ? ` at ${gitInfo.commit.slice(0, 12)}` : ''}`);
     }
   } else {
     // the bundle is the data (and already one JSON document, with or without --json)
     ctx.stdout.write(text);
   }
   return 0;
+}
+
+/** `output` relative to cwd when it is below it, else absolute. */
+function displayPath(cwd: string, output: string): string {
+  const rel = path.relative(cwd, output);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : output;
 }

@@ -40,11 +40,17 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (output) {
     writeFileAtomic(output, generated.text);
     if (ctx.json) writeJson(ctx, { ok: true, output, prompts: generated.prompts });
-    else ctx.info(`wrote ${path.relative(ctx.cwd, output) || output}: types for ${generated.prompts.length} prompt(s) from ${origin}`);
+    else ctx.info(`wrote ${displayPath(ctx.cwd, output)}: types for ${generated.prompts.length} prompt(s) from ${origin}`);
   } else if (ctx.json) {
     writeJson(ctx, { ok: true, output: null, prompts: generated.prompts, types: generated.text });
   } else {
     ctx.stdout.write(generated.text);
   }
   return 0;
+}
+
+/** `output` relative to cwd when it is below it, else absolute. */
+function displayPath(cwd: string, output: string): string {
+  const rel = path.relative(cwd, output);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : output;
 }
