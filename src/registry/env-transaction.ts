@@ -64,7 +64,7 @@ export async function prepareGit(registry: Registry, opts: { envFile: string; ve
     }
   }
   const envState = states.get(envRel) ?? 'clean';
-  if (envState === 'modified') ctx.warn(`warning: ${envRel} has uncommitted changes; they will be part of this commit`);
+  if (envState === 'modified' || envState === 'untracked') ctx.warn(`warning: ${envRel} has uncommitted changes; they will be part of this commit`);
   return { repo, envRel, versionRel, envState, pushTarget, by };
 }
 
