@@ -1,0 +1,352 @@
+/**
+ * The per-file checks of `prompts validate`: everything that can be decided from one file's
+ * bytes, its registry-relative path and the config (providers, environment names). Results
+ * are pure functions of those inputs, which is what makes them cacheable by content hash.
+ * Cross-file checks (pins, duplicates, stray files, immutability) live in engine.ts.
+ */
+import semver from 'semver';
+import { decodeRegistryBytes } from '../registry/files.js';
+import { parseYaml } from '../registry/yaml.js';
+import { idProblem } from '../core/ref.js';
+import { didYouMean } from '../core/suggest.js';
+import { parseTemplate, templateVariables } from '../core/template.js';
+import { fastDoc, fullDoc, NeedPositions, type Doc, type Pos } from './doc.js';
+import { schemaFindings } from './schema-check.js';
+import { fastParse } from './fast-yaml.js';
+import { jsonSchemaProblem } from './json-schema.js';
+import type { FileProblemEntry, Severity } from './problem.js';
+
+export type FileKind = 'config' | 'prompt' | 'suite' | 'environment';
+
+export interface CheckContext {
+  /** provider names declared in the config */
+  providers: string[];
+  /** environment names declared in the config */
+  environments: string[];
+  /** registry-relative prompts folder ("prompts") */
+  promptsDir: string;
+}
+
+export interface PinFact {
+  id: string;
+  version: string;
+  sha256: string;
+  previous: string | null;
+}
+
+export interface FileOutcome {
+  problems: FileProblemEntry[];
+  /** environment files: the pins, for the cross-file sha256 check */
+  pins?: PinFact[];
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(x: unknown): x is Obj {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+function own(o: Obj, k: string): unknown {
+  return Object.hasOwn(o, k) ? o[k] : undefined;
+}
+
+/** Escapes a key for a JSON pointer segment. */
+export function ptr(...segs: (string | number)[]): string {
+  return segs.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+class Reporter {
+  readonly problems: FileProblemEntry[] = [];
+  constructor(readonly doc: Doc) {}
+  add(severity: Severity, rule: string, message: string, at: Pos): void {
+    this.problems.push({ line: at.line, column: at.column, rule, message, severity });
+  }
+  error(rule: string, message: string, pointer: string, key?: string): void {
+    this.add('error', rule, message, this.doc.pos(pointer, key));
+  }
+  warning(rule: string, message: string, pointer: string, key?: string): void {
+    this.add('warning', rule, message, this.doc.pos(pointer, key));
+  }
+}
+
+function schemaStep(r: Reporter, kind: 'prompt' | 'suite' | 'environment' | 'config'): void {
+  for (const f of schemaFindings(kind, r.doc.value)) r.error(f.rule, f.message, f.pointer, f.key);
+}
+
+/** prompts/<id...>/<version>.yaml → the id and version its path implies */
+export function versionPathParts(rel: string, promptsDir: string): { id: string; version: string } {
+  const inner = rel.slice(promptsDir.length + 1);
+  const slash = inner.lastIndexOf('/');
+  const id = slash === -1 ? '' : inner.slice(0, slash);
+  const version = inner.slice(slash + 1).replace(/\.yaml$/, '');
+  return { id, version };
+}
+
+function checkProviderName(r: Reporter, name: unknown, pointer: string, ctx: CheckContext): void {
+  if (typeof name !== 'string' || name === '') return;
+  if (ctx.providers.includes(name)) return;
+  const s = didYouMean(name, ctx.providers);
+  const known = ctx.providers.length ? `providers in prompts.config.yaml: ${ctx.providers.join(', ')}` : 'prompts.config.yaml declares no providers';
+  r.error('provider-unknown', `unknown provider "${name}"${s ? `; did you mean "${s}"?` : ''} (${known})`, pointer);
+}
+
+function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
+  const v = r.doc.value;
+  schemaStep(r, 'prompt');
+  const { id, version } = versionPathParts(rel, ctx.promptsDir);
+  const idP = idProblem(id);
+  if (idP) {
+    r.error('id-invalid', `the folder "${id}" is not a valid prompt id: ${idP}; rename the folder`, Object.hasOwn(v, 'id') ? '/id' : '');
+  } else if (typeof own(v, 'id') === 'string' && own(v, 'id') !== id) {
+    r.error('id-mismatch', `id "${String(v.id)}" does not match the folder: expected "${id}" (the id is the folder under ${ctx.promptsDir}/)`, '/id');
+  }
+  if (typeof own(v, 'version') === 'string' && own(v, 'version') !== version) {
+    r.error('version-mismatch', `version "${String(v.version)}" does not match the file name: expected "${version}" (a version file is named <version>.yaml)`, '/version');
+  }
+  const model = own(v, 'model');
+  if (isObj(model)) checkProviderName(r, own(model, 'provider'), '/model/provider', ctx);
+
+  const inputs = own(v, 'inputs');
+  let inputsUsable = false;
+  if (isObj(inputs)) {
+    if (own(inputs, 'type') !== 'object') {
+      r.error('inputs-not-object', `"inputs" must be a JSON Schema of an object: add "type: object" with "properties" naming each template variable`, '/inputs');
+    }
+    const p = jsonSchemaProblem(inputs);
+    if (p) r.error('inputs-invalid-schema', `"inputs" is not a valid JSON Schema: ${p}`, '/inputs');
+    else inputsUsable = true;
+  }
+  const output = own(v, 'output');
+  if (isObj(output) && own(output, 'schema') !== undefined && isObj(own(output, 'schema'))) {
+    const p = jsonSchemaProblem(own(output, 'schema'));
+    if (p) r.error('output-schema-invalid', `"output.schema" is not a valid JSON Schema: ${p}`, '/output/schema');
+  }
+
+  // exactly one of template / messages
+  const hasT = Object.hasOwn(v, 'template');
+  const hasM = Object.hasOwn(v, 'messages');
+  if (hasT && hasM) {
+    r.error('template-or-messages', 'a prompt has either "template" (one user message) or "messages" (a chat), not both; remove one', '', 'template');
+  } else if (!hasT && !hasM) {
+    r.error('template-or-messages', 'a prompt needs its text: add "template: ..." (one user message) or "messages:" (a list of {role, content})', '');
+  }
+
+  // templates: parse, collect variables
+  const templates: { pointer: string; text: string }[] = [];
+  if (typeof own(v, 'template') === 'string') templates.push({ pointer: '/template', text: v.template as string });
+  const messages = own(v, 'messages');
+  if (Array.isArray(messages)) {
+    messages.forEach((m, i) => {
+      if (isObj(m) && typeof own(m, 'content') === 'string') templates.push({ pointer: ptr('messages', i, 'content'), text: m.content as string });
+    });
+  }
+  const declaredProps = isObj(inputs) && isObj(own(inputs, 'properties')) ? Object.keys(inputs.properties as Obj) : [];
+  const declared = new Set(declaredProps);
+  const used = new Set<string>();
+  let allParsed = true;
+  for (const t of templates) {
+    const parsed = parseTemplate(t.text);
+    if ('problem' in parsed) {
+      allParsed = false;
+      const p = parsed.problem;
+      r.add('error', p.rule, p.message, r.doc.posInScalar(t.pointer, p.line, p.column));
+      continue;
+    }
+    for (const tv of templateVariables(parsed.ast)) {
+      used.add(tv.name);
+      if (declared.has(tv.name)) continue;
+      const s = didYouMean(tv.name, declaredProps);
+      const msg = isObj(inputs)
+        ? `the template uses "${tv.name}", which is not declared in inputs.properties${s ? `; did you mean "${s}"?` : `; declare it (e.g. ${tv.name}: { type: string })`}`
+        : `the template uses "${tv.name}" but the prompt declares no inputs; add "inputs: { type: object, properties: { ${tv.name}: { type: string } } }"`;
+      r.add('error', 'input-undeclared', msg, r.doc.posInScalar(t.pointer, tv.line, tv.column));
+    }
+  }
+  if (allParsed && inputsUsable && isObj(inputs) && Array.isArray(own(inputs, 'required'))) {
+    (inputs.required as unknown[]).forEach((name, i) => {
+      if (typeof name === 'string' && !used.has(name)) {
+        r.warning('input-unused', `required input "${name}" is never used by the template; use it or make it optional`, ptr('inputs', 'required', i));
+      }
+    });
+  }
+}
+
+function checkAssertions(r: Reporter, list: unknown, base: string, ctx: CheckContext): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((a, i) => {
+    if (!isObj(a)) return;
+    const p = `${base}/${i}`;
+    const type = own(a, 'type');
+    if (type === 'regex') {
+      const pattern = own(a, 'pattern') ?? own(a, 'value');
+      const flags = own(a, 'flags');
+      if (typeof pattern === 'string') {
+        try {
+          new RegExp(pattern, typeof flags === 'string' ? flags : undefined);
+        } catch (e) {
+          r.error('suite-regex-invalid', `invalid regular expression: ${e instanceof Error ? e.message : String(e)}`, `${p}/${own(a, 'pattern') !== undefined ? 'pattern' : 'value'}`);
+        }
+      }
+    }
+    if (type === 'json-schema' && isObj(own(a, 'schema'))) {
+      const sp = jsonSchemaProblem(own(a, 'schema'));
+      if (sp) r.error('suite-schema-invalid', `the assertion's schema is not a valid JSON Schema: ${sp}`, `${p}/schema`);
+    }
+    if (type === 'json-path' && typeof own(a, 'path') === 'string' && !(a.path as string).startsWith('$')) {
+      r.error('suite-json-path', `json-path "${String(a.path)}" must start with "$" (e.g. $.category)`, `${p}/path`);
+    }
+    if (type === 'llm-rubric') checkProviderName(r, own(a, 'provider'), `${p}/provider`, ctx);
+  });
+}
+
+function checkSuite(r: Reporter, ctx: CheckContext): void {
+  const v = r.doc.value;
+  schemaStep(r, 'suite');
+  const defaults = own(v, 'defaults');
+  if (isObj(defaults)) checkAssertions(r, own(defaults, 'assert'), '/defaults/assert', ctx);
+  const cases = own(v, 'cases');
+  if (!Array.isArray(cases)) return;
+  const names = new Map<string, number>();
+  cases.forEach((c, i) => {
+    if (!isObj(c)) return;
+    const name = own(c, 'name');
+    if (typeof name === 'string') {
+      const first = names.get(name);
+      if (first !== undefined) r.error('suite-duplicate-case', `case name "${name}" is used twice (first by case ${first + 1}); case names must be unique`, ptr('cases', i, 'name'));
+      else names.set(name, i);
+    }
+    const range = own(c, 'versions');
+    if (typeof range === 'string' && semver.validRange(range) === null) {
+      r.error('suite-versions-range', `"${range}" is not a valid semver range (e.g. ">=1.2.0", "^1.0.0", "1.x")`, ptr('cases', i, 'versions'));
+    }
+    checkAssertions(r, own(c, 'assert'), ptr('cases', i, 'assert'), ctx);
+  });
+}
+
+function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): PinFact[] {
+  const v = r.doc.value;
+  schemaStep(r, 'environment');
+  const stem = rel.slice(rel.lastIndexOf('/') + 1).replace(/\.yaml$/, '');
+  const env = own(v, 'environment');
+  if (typeof env === 'string' && env !== stem) {
+    r.error('env-name-mismatch', `environment "${env}" does not match the file name: expected "${stem}"`, '/environment');
+  }
+  if (!ctx.environments.includes(stem)) {
+    const s = didYouMean(stem, ctx.environments);
+    r.error(
+      'env-undeclared',
+      `environment "${stem}" is not declared in prompts.config.yaml${s ? `; did you mean "${s}"?` : ''} (environments: ${ctx.environments.join(', ') || 'none'}); declare it or remove this file`,
+      Object.hasOwn(v, 'environment') ? '/environment' : '',
+    );
+  }
+  const pins: PinFact[] = [];
+  const prompts = own(v, 'prompts');
+  if (isObj(prompts)) {
+    for (const [id, pin] of Object.entries(prompts)) {
+      if (!isObj(pin)) continue;
+      const version = own(pin, 'version');
+      const sha = own(pin, 'sha256');
+      const previous = own(pin, 'previous');
+      if (typeof version === 'string' && typeof sha === 'string') {
+        pins.push({ id, version, sha256: sha, previous: typeof previous === 'string' ? previous : null });
+      }
+    }
+  }
+  return pins;
+}
+
+function checkConfig(r: Reporter): void {
+  const v = r.doc.value;
+  schemaStep(r, 'config');
+  const envs = isObj(own(v, 'environments')) ? (v.environments as Obj) : {};
+  const envNames = Object.keys(envs);
+  const providers = isObj(own(v, 'providers')) ? Object.keys(v.providers as Obj) : [];
+  const pctx: CheckContext = { providers, environments: envNames, promptsDir: '' };
+  for (const dirKey of ['prompts_dir', 'environments_dir']) {
+    const d = own(v, dirKey);
+    if (typeof d === 'string' && (d.startsWith('/') || d.includes('\\') || d.split('/').includes('..') || /^[A-Za-z]:/.test(d))) {
+      r.error('config-dir-invalid', `"${dirKey}" must be a folder inside the registry (relative, no ".."), found "${d}"`, `/${dirKey}`);
+    }
+  }
+  for (const name of envNames) {
+    const e = envs[name];
+    if (!isObj(e)) continue;
+    const req = own(e, 'requires');
+    if (typeof req === 'string') {
+      if (!envNames.includes(req)) {
+        const s = didYouMean(req, envNames);
+        r.error('config-requires-unknown', `environment "${name}" requires unknown environment "${req}"${s ? `; did you mean "${s}"?` : ''}`, ptr('environments', name, 'requires'));
+      } else if (req === name) {
+        r.error('config-requires-cycle', `environment "${name}" requires itself; point "requires" at an earlier environment`, ptr('environments', name, 'requires'));
+      } else {
+        // follow the chain: a cycle would make every promotion impossible
+        const seen = new Set([name]);
+        let cur: string | undefined = req;
+        while (cur !== undefined && !seen.has(cur)) {
+          seen.add(cur);
+          const next: unknown = isObj(envs[cur]) ? own(envs[cur] as Obj, 'requires') : undefined;
+          cur = typeof next === 'string' && envNames.includes(next) ? next : undefined;
+        }
+        if (cur === name) r.error('config-requires-cycle', `the "requires" chain of environment "${name}" loops back to itself; break the cycle`, ptr('environments', name, 'requires'));
+      }
+    }
+    const gate = own(e, 'gate');
+    if (isObj(gate)) checkProviderName(r, own(gate, 'provider'), ptr('environments', name, 'gate', 'provider'), pctx);
+    const overrides = own(e, 'overrides');
+    if (isObj(overrides) && isObj(own(overrides, 'model'))) {
+      checkProviderName(r, own(overrides.model as Obj, 'provider'), ptr('environments', name, 'overrides', 'model', 'provider'), pctx);
+    }
+  }
+  const ev = own(v, 'eval');
+  if (isObj(ev)) checkProviderName(r, own(ev, 'provider'), '/eval/provider', pctx);
+}
+
+function runChecks(kind: FileKind, doc: Doc, rel: string, ctx: CheckContext): FileOutcome {
+  const r = new Reporter(doc);
+  let pins: PinFact[] | undefined;
+  switch (kind) {
+    case 'prompt':
+      checkPrompt(r, rel, ctx);
+      break;
+    case 'suite':
+      checkSuite(r, ctx);
+      break;
+    case 'environment':
+      pins = checkEnvironment(r, rel, ctx);
+      break;
+    case 'config':
+      checkConfig(r);
+      break;
+  }
+  return pins ? { problems: r.problems, pins } : { problems: r.problems };
+}
+
+/**
+ * Checks one registry file. Never throws for bad input: every problem becomes an entry.
+ * Clean files take the fast path (js-yaml, no positions); any finding re-runs the checks on
+ * the `yaml` document so each problem has its exact line:column.
+ */
+export function checkFile(kind: FileKind, rel: string, bytes: Uint8Array, ctx: CheckContext): FileOutcome {
+  const decoded = decodeRegistryBytes(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+  if ('rule' in decoded) {
+    return { problems: [{ line: decoded.line ?? 1, column: decoded.column ?? 1, rule: decoded.rule, message: decoded.message, severity: 'error' }] };
+  }
+  return checkText(kind, rel, decoded.text, ctx);
+}
+
+export function checkText(kind: FileKind, rel: string, text: string, ctx: CheckContext): FileOutcome {
+  const fast = fastParse(text);
+  if (fast) {
+    try {
+      const out = runChecks(kind, fastDoc(fast), rel, ctx);
+      if (out.problems.length === 0) return out;
+    } catch (e) {
+      if (!(e instanceof NeedPositions)) throw e;
+    }
+  }
+  const parsed = parseYaml(text);
+  if (parsed.issues.length) {
+    return { problems: parsed.issues.map((i) => ({ line: i.line, column: i.column, rule: i.rule, message: i.message, severity: 'error' as const })) };
+  }
+  return runChecks(kind, fullDoc(parsed, text), rel, ctx);
+}

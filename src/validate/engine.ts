@@ -1,0 +1,531 @@
+/**
+ * The validate engine: lists the registry (working tree or git index), runs the per-file
+ * checks (cached by content hash, spread over worker threads on large cold runs), then the
+ * cross-file checks: environment pins (file exists, sha256 matches), structure, and with a
+ * base revision, immutability and semver bumps. Never throws for bad registry content; throws
+ * UsageError (exit 2) for bad invocations (unknown rev, --staged outside git, missing paths).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../errors.js';
+import { readRegistryFile, decodeRegistryBytes, isInside, type FileProblem } from '../registry/files.js';
+import { isStrictSemver, sortVersions } from '../core/ref.js';
+import { didYouMean } from '../core/suggest.js';
+import type { CheckContext, FileOutcome, PinFact } from './checks.js';
+import { fastParse } from './fast-yaml.js';
+import { analyzeLayout, versionRel, CONFIG_FILE, type ListedEntry, type EntryType } from './layout.js';
+import { loadCache, saveCache, fingerprintOf, sameFingerprint, trustworthy, type CacheEntry } from './cache.js';
+import { sortProblems, type FileProblemEntry, type Problem, type ValidateResult } from './problem.js';
+import type { WorkItem, WorkRequest, WorkResponse } from './worker.js';
+
+/** Bump when the checks change in a way that makes cached results wrong. */
+export const CHECKS_VERSION = 1;
+const STATE_DIR = '.prompts';
+const DEFAULT_ENVIRONMENTS = ['development', 'staging', 'production'];
+/** below this many files to check, worker threads cost more than they save */
+const PARALLEL_THRESHOLD = 600;
+
+export interface EngineOptions {
+  root: string;
+  cwd: string;
+  paths: string[];
+  staged: boolean;
+  base?: string;
+  cache: boolean;
+  toolVersion: string;
+  /** worker threads for large runs: 'auto' (default) or a number (0 = none) */
+  workers?: number | 'auto';
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+interface Blob {
+  bytes?: Buffer;
+  problem?: FileProblem;
+}
+
+/** Where file contents come from: the working tree or the git index. */
+interface Source {
+  list(dirs: string[]): Promise<ListedEntry[]>;
+  /** raw bytes (or the problem that stopped reading) of many files */
+  read(rels: string[]): Promise<Map<string, Blob>>;
+  /** stat fingerprint for the cache (working tree only) */
+  stat?(rel: string): fs.Stats | undefined;
+}
+
+function sha256(b: Uint8Array | string): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function normDir(d: string | undefined, dflt: string): string {
+  const s = (d ?? dflt).replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
+  return s === '' || s === '.' ? dflt : s;
+}
+
+/* ------------------------------------------------------------------------------ sources -- */
+
+function worktreeSource(root: string): Source {
+  let realRoot = root;
+  try {
+    realRoot = fs.realpathSync(root);
+  } catch {}
+  const stats = new Map<string, fs.Stats>();
+  return {
+    async list(dirs) {
+      const out: ListedEntry[] = [];
+      const walk = (relDir: string, depth: number): void => {
+        let ents: fs.Dirent[];
+        try {
+          ents = fs.readdirSync(path.join(root, relDir), { withFileTypes: true });
+        } catch {
+          return;
+        }
+        for (const e of ents) {
+          const rel = `${relDir}/${e.name}`;
+          let type: EntryType = e.isFile() ? 'file' : e.isDirectory() ? 'dir' : e.isSymbolicLink() ? 'symlink' : 'other';
+          if (type === 'symlink' && !/\.ya?ml$/.test(e.name)) {
+            // a linked folder is not followed; one leading outside the registry is reported
+            let real: string | undefined;
+            try {
+              real = fs.realpathSync(path.join(root, rel));
+            } catch {}
+            if (real !== undefined && !isInside(realRoot, real)) {
+              out.push({
+                rel,
+                type: 'other',
+                problem: { line: 1, column: 1, rule: 'file-outside-registry', message: `symbolic link leads outside the registry (to ${real}); replace it with the files themselves`, severity: 'error' },
+              });
+              continue;
+            }
+            type = 'other';
+          }
+          if (type === 'symlink') type = 'file';
+          out.push({ rel, type });
+          if (type === 'dir' && depth < 8 && !e.name.endsWith('.yaml')) walk(rel, depth + 1);
+        }
+      };
+      for (const d of dirs) walk(d, 0);
+      return out;
+    },
+    async read(rels) {
+      const map = new Map<string, Blob>();
+      for (const rel of rels) {
+        const r = readRegistryFile(path.join(root, rel), root);
+        map.set(rel, 'rule' in r ? { problem: r } : { bytes: r.bytes });
+      }
+      return map;
+    },
+    stat(rel) {
+      let st = stats.get(rel);
+      if (!st) {
+        try {
+          st = fs.lstatSync(path.join(root, rel));
+        } catch {
+          return undefined;
+        }
+        if (!st.isFile()) return undefined;
+        stats.set(rel, st);
+      }
+      return st;
+    },
+  };
+}
+
+async function indexSource(root: string): Promise<Source & { changes(): Promise<{ status: string; path: string }[]> }> {
+  const staged = await import('../git/staged.js');
+  const entries = new Map<string, { oid: string; mode: string; stage: number }>();
+  return {
+    async list(dirs) {
+      const listed = await staged.listIndex(root, [CONFIG_FILE, ...dirs]);
+      const out: ListedEntry[] = [];
+      const seenDirs = new Set<string>();
+      for (const e of listed) {
+        const prev = entries.get(e.path);
+        if (!prev || e.stage > 0) entries.set(e.path, { oid: e.oid, mode: e.mode, stage: Math.max(e.stage, prev?.stage ?? 0) });
+        if (prev) continue;
+        out.push({ rel: e.path, type: e.mode === '160000' ? 'other' : 'file' });
+        // folders named like files (a version path that is a directory) show up as prefixes
+        const parts = e.path.split('/');
+        for (let i = 1; i < parts.length - 1; i++) {
+          const d = parts.slice(0, i + 1).join('/');
+          if (d.endsWith('.yaml') && !seenDirs.has(d)) {
+            seenDirs.add(d);
+            out.push({ rel: d, type: 'dir' });
+          }
+        }
+      }
+      return out;
+    },
+    async read(rels) {
+      const map = new Map<string, Blob>();
+      const want: { rel: string; oid: string }[] = [];
+      const links: { rel: string; oid: string }[] = [];
+      for (const rel of rels) {
+        const e = entries.get(rel);
+        if (!e) map.set(rel, { problem: { rule: 'file-missing', message: 'file is not in the git index (deleted or not staged)' } });
+        else if (e.stage > 0) map.set(rel, { problem: { rule: 'conflict-marker', message: 'the file has an unresolved merge conflict in the index; resolve it and "git add" the file' } });
+        else if (e.mode === '160000') map.set(rel, { problem: { rule: 'file-not-regular', message: 'expected a file but found a git submodule' } });
+        else if (e.mode === '120000') links.push({ rel, oid: e.oid });
+        else want.push({ rel, oid: e.oid });
+      }
+      const blobs = await staged.readBlobs(root, [...want, ...links].map((w) => w.oid));
+      for (const w of want) {
+        const b = blobs.get(w.oid);
+        map.set(w.rel, b ? { bytes: b } : { problem: { rule: 'file-unreadable', message: 'cannot read the staged content from git' } });
+      }
+      for (const l of links) {
+        // a staged symbolic link: follow it inside the index, never outside the registry
+        const target = blobs.get(l.oid)?.toString('utf8') ?? '';
+        const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(l.rel), target));
+        if (target.startsWith('/') || resolved.startsWith('..')) {
+          map.set(l.rel, { problem: { rule: 'file-outside-registry', message: `symbolic link leads outside the registry (to ${target}); replace it with a regular file` } });
+          continue;
+        }
+        const t = entries.get(resolved);
+        if (!t || t.mode === '120000') {
+          map.set(l.rel, { problem: { rule: 'file-missing', message: `symbolic link points at ${resolved}, which is not a staged file` } });
+          continue;
+        }
+        const tb = (await staged.readBlobs(root, [t.oid])).get(t.oid);
+        map.set(l.rel, tb ? { bytes: tb } : { problem: { rule: 'file-unreadable', message: 'cannot read the staged content from git' } });
+      }
+      return map;
+    },
+    changes: () => staged.stagedChanges(root),
+  };
+}
+
+/* ------------------------------------------------------------------------- the engine -- */
+
+/** the package's schemas/ folder (as in registry/schemas.ts, without loading ajv) */
+const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
+
+function schemasDigest(): string {
+  const h = createHash('sha256');
+  // the check code itself: a new build must not trust results of the old one
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const f of ['checks.js', 'schema-check.js', 'json-schema.js', 'doc.js', 'fast-yaml.js', '../core/template.js', '../registry/yaml.js', '../registry/files.js']) {
+    try {
+      const st = fs.statSync(path.join(here, f));
+      h.update(`${f}:${st.size}:${st.mtimeMs}`);
+    } catch {
+      h.update(`${f}:none`);
+    }
+  }
+  for (const k of ['prompt', 'suite', 'environment', 'config']) {
+    try {
+      h.update(fs.readFileSync(path.join(SCHEMAS_DIR, `${k}.schema.json`)));
+    } catch {
+      h.update(`missing:${k}`);
+    }
+  }
+  return h.digest('hex');
+}
+
+function toEntry(p: FileProblem): FileProblemEntry {
+  return { line: p.line ?? 1, column: p.column ?? 1, rule: p.rule, message: p.message, severity: 'error' };
+}
+
+async function configValue(bytes: Buffer | undefined): Promise<Obj | null> {
+  if (!bytes) return null;
+  const d = decodeRegistryBytes(bytes);
+  if ('rule' in d) return null;
+  const fast = fastParse(d.text);
+  if (fast) return fast;
+  const { parseYaml } = await import('../registry/yaml.js');
+  const parsed = parseYaml(d.text);
+  return parsed.issues.length === 0 && isObj(parsed.value) ? (parsed.value as Obj) : null;
+}
+
+type Checks = typeof import('./checks.js');
+let checksModule: Promise<Checks> | undefined;
+/** the checks (ajv, handlebars, yaml) load only when some file is not answered by the cache */
+function loadChecks(): Promise<Checks> {
+  checksModule ??= import('./checks.js');
+  return checksModule;
+}
+
+function runInWorkers(items: WorkItem[], ctx: CheckContext, threads: number, checks: Checks): Promise<FileOutcome[]> {
+  const { checkFile } = checks;
+  return import('node:worker_threads').then(({ Worker }) => {
+    const size = Math.ceil(items.length / threads);
+    const chunks: WorkItem[][] = [];
+    for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+    const [mine, ...theirs] = chunks;
+    const workerUrl = new URL('./worker.js', import.meta.url);
+    const pending = theirs.map(
+      (chunk) =>
+        new Promise<FileOutcome[]>((resolve, reject) => {
+          const w = new Worker(workerUrl);
+          w.once('message', (res: WorkResponse) => {
+            void w.terminate();
+            if (res.ok) resolve(res.outcomes);
+            else reject(new Error(res.error));
+          });
+          w.once('error', reject);
+          w.postMessage({ ctx, items: chunk } satisfies WorkRequest);
+        }),
+    );
+    const local = (mine ?? []).map((it) => checkFile(it.kind, it.rel, it.bytes, ctx));
+    return Promise.all(pending).then((rest) => [...local, ...rest.flat()]);
+  });
+}
+
+export async function runValidate(opts: EngineOptions): Promise<ValidateResult> {
+  const { root } = opts;
+  const scanStart = Date.now();
+  const problems: Problem[] = [];
+  const addAll = (file: string, list: readonly FileProblemEntry[]): void => {
+    for (const p of list) problems.push({ file, ...p });
+  };
+
+  if (opts.staged || opts.base !== undefined) {
+    const { gitTopLevel } = await import('../git/run.js');
+    if (!(await gitTopLevel(root))) {
+      throw new UsageError(`${opts.staged ? '--staged' : '--base'} needs a git repository, but ${root} is not inside one`, {
+        hint: 'run "git init", or validate the working tree without it',
+      });
+    }
+  }
+  let baseCommit: string | null = null;
+  if (opts.base !== undefined) {
+    const { resolveCommit } = await import('../git/staged.js');
+    baseCommit = await resolveCommit(root, opts.base);
+    if (!baseCommit) throw new UsageError(`unknown revision "${opts.base}" for --base`, { hint: 'pass a commit, branch or tag that exists here (e.g. origin/main); in CI fetch enough history' });
+  }
+
+  const idx = opts.staged ? await indexSource(root) : undefined;
+  const src: Source = idx ?? worktreeSource(root);
+
+  // 1. the config: everything else depends on it
+  let listing = await src.list(['prompts', 'environments']);
+  const configBlob = (await src.read([CONFIG_FILE])).get(CONFIG_FILE)!;
+  const cfg = await configValue(configBlob.bytes);
+  const promptsDir = normDir(cfg && typeof cfg.prompts_dir === 'string' ? cfg.prompts_dir : undefined, 'prompts');
+  const environmentsDir = normDir(cfg && typeof cfg.environments_dir === 'string' ? cfg.environments_dir : undefined, 'environments');
+  if (promptsDir !== 'prompts' || environmentsDir !== 'environments') listing = await src.list([promptsDir, environmentsDir]);
+  const cfgEnvs = cfg && isObj(cfg.environments) ? Object.keys(cfg.environments) : [];
+  const ctx: CheckContext = {
+    providers: cfg && isObj(cfg.providers) ? Object.keys(cfg.providers) : [],
+    environments: cfgEnvs.length ? cfgEnvs : DEFAULT_ENVIRONMENTS,
+    promptsDir,
+  };
+  const digest = sha256(`${opts.toolVersion}|${CHECKS_VERSION}|${schemasDigest()}|${configBlob.bytes ? sha256(configBlob.bytes) : ''}`);
+  const stateDir = path.join(root, STATE_DIR);
+  const cache = opts.cache ? loadCache(stateDir, digest) : new Map<string, CacheEntry>();
+  const fresh = new Map<string, CacheEntry>();
+  let configOutcome: FileOutcome;
+  if (configBlob.problem) configOutcome = { problems: [toEntry(configBlob.problem)] };
+  else {
+    const s = sha256(configBlob.bytes!);
+    const hit = cache.get(CONFIG_FILE);
+    configOutcome = hit && hit.s === s ? { problems: hit.r } : (await loadChecks()).checkFile('config', CONFIG_FILE, configBlob.bytes!, ctx);
+    fresh.set(CONFIG_FILE, { s, r: configOutcome.problems });
+  }
+  addAll(CONFIG_FILE, configOutcome.problems);
+  const configError = configOutcome.problems.some((p) => p.severity === 'error');
+  const dirsUsable = cfg !== null && !configOutcome.problems.some((p) => p.rule === 'config-dir-invalid');
+  if (!dirsUsable) return finish(problems, [CONFIG_FILE], true, promptsDir);
+
+  // 2. structure
+  const layout = analyzeLayout(listing, promptsDir, environmentsDir);
+
+  // 3. what to check
+  let selected: Set<string> | null = null; // null = everything
+  const deleted = new Set<string>();
+  if (idx) {
+    selected = new Set();
+    for (const c of await idx.changes()) {
+      if (c.path === CONFIG_FILE) {
+        selected = null;
+        break;
+      }
+      if (c.status === 'D') deleted.add(c.path);
+      else selected.add(c.path);
+    }
+    if (selected) for (const d of deleted) selected.add(d);
+  }
+  if (opts.paths.length) {
+    const fromPaths = selectPaths(opts, listing);
+    if (fromPaths === null) selected = selected ?? null;
+    else selected = selected ? new Set([...selected].filter((r) => fromPaths.has(r))) : fromPaths;
+  }
+  if (selected?.has(CONFIG_FILE)) selected = null;
+
+  const envRels = [...layout.files].filter(([, k]) => k === 'environment').map(([r]) => r);
+  const inSel = (rel: string): boolean => selected === null || selected.has(rel);
+  // files whose per-file checks run: the selection, plus every environment file (their pins
+  // tell which environments reference a selected version)
+  const toCheck = [...layout.files.keys()].filter((r) => r !== CONFIG_FILE && (inSel(r) || layout.files.get(r) === 'environment'));
+
+  // 4. per-file checks with the cache
+  const outcomes = new Map<string, FileOutcome>();
+  const shas = new Map<string, string>();
+  const needRead: string[] = [];
+  for (const rel of toCheck) {
+    const st = src.stat?.(rel);
+    const hit = cache.get(rel);
+    if (st && hit && sameFingerprint(hit.f, fingerprintOf(st))) {
+      outcomes.set(rel, hit.p ? { problems: hit.r, pins: hit.p } : { problems: hit.r });
+      shas.set(rel, hit.s);
+      fresh.set(rel, hit);
+    } else needRead.push(rel);
+  }
+  const blobs = await src.read(needRead);
+  const work: WorkItem[] = [];
+  for (const rel of needRead) {
+    const b = blobs.get(rel)!;
+    if (b.problem) {
+      outcomes.set(rel, { problems: [toEntry(b.problem)] });
+      continue;
+    }
+    const s = sha256(b.bytes!);
+    shas.set(rel, s);
+    const hit = cache.get(rel);
+    const st = src.stat?.(rel);
+    const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
+    if (hit && hit.s === s) {
+      outcomes.set(rel, hit.p ? { problems: hit.r, pins: hit.p } : { problems: hit.r });
+      fresh.set(rel, f ? { ...hit, f } : { s, r: hit.r, ...(hit.p ? { p: hit.p } : {}) });
+    } else {
+      work.push({ rel, kind: layout.files.get(rel)!, bytes: b.bytes! });
+    }
+  }
+  const threads = opts.workers === undefined || opts.workers === 'auto' ? Math.min(4, availableParallelism()) : opts.workers;
+  const checks = work.length ? await loadChecks() : undefined;
+  const results = !checks ? [] : threads > 1 && work.length >= PARALLEL_THRESHOLD ? await runInWorkers(work, ctx, threads, checks) : work.map((w) => checks.checkFile(w.kind, w.rel, w.bytes, ctx));
+  work.forEach((w, i) => {
+    const out = results[i]!;
+    outcomes.set(w.rel, out);
+    const st = src.stat?.(w.rel);
+    const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
+    fresh.set(w.rel, { s: shas.get(w.rel)!, ...(f ? { f } : {}), r: out.problems, ...(out.pins ? { p: out.pins } : {}) });
+  });
+  if (opts.cache && !idx && (work.length > 0 || fresh.size !== cache.size || needRead.length > 0 || !cache.has(CONFIG_FILE))) {
+    // keep entries of files not looked at this run (a partial run must not empty the cache)
+    for (const [k, v] of cache) if (!fresh.has(k) && layout.files.has(k) && k !== CONFIG_FILE) fresh.set(k, v);
+    saveCache(stateDir, digest, fresh);
+  }
+
+  // 5. which files are reported: the selection, plus environment files that pin a selected version
+  const report = new Set<string>();
+  const pinsToCheck = new Map<string, PinFact[]>();
+  for (const rel of envRels) {
+    const pins = outcomes.get(rel)?.pins ?? [];
+    if (inSel(rel)) {
+      report.add(rel);
+      pinsToCheck.set(rel, pins);
+    } else {
+      const relevant = pins.filter((p) => selected!.has(versionRel(promptsDir, p.id, p.version)));
+      if (relevant.length) {
+        report.add(rel);
+        pinsToCheck.set(rel, relevant);
+      }
+    }
+  }
+  for (const rel of layout.files.keys()) if (rel !== CONFIG_FILE && inSel(rel)) report.add(rel);
+  for (const [rel, list] of layout.problems) {
+    if (!inSel(rel)) continue;
+    addAll(rel, list);
+    report.add(rel);
+  }
+  for (const rel of report) {
+    const o = outcomes.get(rel);
+    if (o) addAll(rel, o.problems);
+  }
+
+  // 6. pins: the pinned version exists and its bytes are the promoted bytes
+  const pinned = new Set<string>();
+  for (const pins of pinsToCheck.values()) for (const p of pins) pinned.add(versionRel(promptsDir, p.id, p.version));
+  const missingSha = [...pinned].filter((r) => layout.files.get(r) === 'prompt' && !shas.has(r));
+  if (missingSha.length) {
+    const more = await src.read(missingSha);
+    for (const [rel, b] of more) if (b.bytes) shas.set(rel, sha256(b.bytes));
+  }
+  for (const [envRel, pins] of pinsToCheck) {
+    const found: { pin: PinFact; field: 'version' | 'sha256' | 'previous'; rule: string; message: string; severity: 'error' | 'warning' }[] = [];
+    const envName = envRel.slice(envRel.lastIndexOf('/') + 1, -5);
+    for (const pin of pins) {
+      const vr = versionRel(promptsDir, pin.id, pin.version);
+      if (layout.files.get(vr) !== 'prompt') {
+        const versions = layout.versions.get(pin.id);
+        const wasDeleted = deleted.has(vr);
+        let message: string;
+        if (wasDeleted) message = `${vr} is pinned in ${envName} but its deletion is staged; version files that were promoted must stay (unstage the deletion: git restore --staged ${vr})`;
+        else if (!versions) {
+          const s = didYouMean(pin.id, layout.versions.keys());
+          message = `pins prompt "${pin.id}", which does not exist${s ? `; did you mean "${s}"?` : ''} (restore ${vr} or roll the pin back)`;
+        } else message = `pins ${pin.id}@${pin.version}, but ${vr} does not exist (versions: ${sortVersions(versions).join(', ')}); restore the file`;
+        found.push({ pin, field: 'version', rule: 'pin-missing-version', message, severity: 'error' });
+        continue;
+      }
+      const actual = shas.get(vr);
+      if (actual !== undefined && actual !== pin.sha256) {
+        found.push({
+          pin,
+          field: 'sha256',
+          rule: 'pin-sha-mismatch',
+          message: `${vr} changed after it was promoted to ${envName} (sha256 ${pin.sha256.slice(0, 12)}… recorded, ${actual.slice(0, 12)}… now); version files are immutable: restore it (git checkout -- ${vr}) and put the change in a new version (prompts bump)`,
+          severity: 'error',
+        });
+      }
+      if (pin.previous !== null && isStrictSemver(pin.previous) && layout.files.get(versionRel(promptsDir, pin.id, pin.previous)) !== 'prompt' && layout.versions.has(pin.id)) {
+        found.push({ pin, field: 'previous', rule: 'pin-previous-missing', message: `previous version ${pin.id}@${pin.previous} (the rollback target) does not exist; rollback would fail`, severity: 'warning' });
+      }
+    }
+    if (found.length) {
+      const text = (await src.read([envRel])).get(envRel)?.bytes?.toString('utf8') ?? '';
+      const { parseYaml, positionOf } = await import('../registry/yaml.js');
+      const parsed = parseYaml(text);
+      for (const f of found) {
+        const pos = parsed.issues.length ? { line: 1, column: 1 } : positionOf(parsed, `/prompts/${f.pin.id.replace(/~/g, '~0').replace(/\//g, '~1')}/${f.field}`);
+        problems.push({ file: envRel, line: pos.line, column: pos.column, rule: f.rule, message: f.message, severity: f.severity });
+      }
+    }
+  }
+
+  // 7. immutability and semver against a base revision
+  if (baseCommit) {
+    const { checkAgainstBase } = await import('./base.js');
+    const baseProblems = await checkAgainstBase({ root, commit: baseCommit, rev: opts.base!, staged: opts.staged, promptsDir, layout, read: (rels) => src.read(rels) });
+    for (const p of baseProblems) if (inSel(p.file)) problems.push(p);
+  }
+
+  const checked = [CONFIG_FILE, ...[...report].sort()];
+  return finish(problems, checked, configError, promptsDir);
+}
+
+function finish(problems: Problem[], checked: string[], configError: boolean, promptsDir: string): ValidateResult {
+  sortProblems(problems);
+  const errors = problems.filter((p) => p.severity === 'error');
+  const warnings = problems.filter((p) => p.severity === 'warning');
+  return { ok: errors.length === 0, files: checked.length, checked, errors, warnings, configError, promptsDir };
+}
+
+/**
+ * The registry files named by `paths` (files or folders, relative to cwd). Paths outside the
+ * registry are ignored (lint-staged passes every staged file); a path that does not exist is a
+ * usage error. Returns null when a path covers the whole registry.
+ */
+function selectPaths(opts: EngineOptions, listing: ListedEntry[]): Set<string> | null {
+  const sel = new Set<string>();
+  const rels = listing.map((e) => e.rel);
+  for (const p of opts.paths) {
+    const abs = path.resolve(opts.cwd, p);
+    if (!isInside(opts.root, abs)) continue;
+    const rel = path.relative(opts.root, abs).split(path.sep).join('/');
+    if (rel === '') return null;
+    const under = rels.filter((r) => r === rel || r.startsWith(`${rel}/`));
+    if (rel === CONFIG_FILE) return null;
+    if (under.length === 0 && !fs.existsSync(abs) && !opts.staged) {
+      throw new UsageError(`no such file or folder: ${p}`, { hint: 'pass files or folders of the registry, e.g. prompts/support/triage' });
+    }
+    for (const r of under) sel.add(r);
+  }
+  return sel;
+}
+

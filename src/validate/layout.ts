@@ -1,0 +1,149 @@
+/**
+ * Which registry path is what: version files, suites, environment files, and the structural
+ * problems a listing alone reveals (stray or misnamed files, `.yml`, directories where a
+ * version file should be, folders that collide on case-insensitive file systems, two files
+ * of the same version). Pure: works the same on a working-tree walk and on the git index.
+ */
+import semver from 'semver';
+import { isStrictSemver } from '../core/ref.js';
+import type { FileKind } from './checks.js';
+import type { FileProblemEntry } from './problem.js';
+
+export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
+
+export interface ListedEntry {
+  rel: string;
+  type: EntryType;
+  /** a problem the listing itself found (e.g. a symbolic link leaving the registry) */
+  problem?: FileProblemEntry;
+}
+
+export interface Layout {
+  /** checkable files and their kind */
+  files: Map<string, FileKind>;
+  /** structural problems by file */
+  problems: Map<string, FileProblemEntry[]>;
+  /** prompt id → versions present (file names) */
+  versions: Map<string, string[]>;
+}
+
+export const CONFIG_FILE = 'prompts.config.yaml';
+
+function err(rule: string, message: string, severity: 'error' | 'warning' = 'error'): FileProblemEntry {
+  return { line: 1, column: 1, rule, message, severity };
+}
+
+export function versionRel(promptsDir: string, id: string, version: string): string {
+  return `${promptsDir}/${id}/${version}.yaml`;
+}
+
+export function analyzeLayout(entries: ListedEntry[], promptsDir: string, environmentsDir: string): Layout {
+  const files = new Map<string, FileKind>();
+  const problems = new Map<string, FileProblemEntry[]>();
+  const versions = new Map<string, string[]>();
+  const suites = new Map<string, string>();
+  const yamlNames = new Set(entries.map((e) => e.rel));
+  const push = (rel: string, p: FileProblemEntry): void => {
+    const list = problems.get(rel);
+    if (list) list.push(p);
+    else problems.set(rel, [p]);
+  };
+  const pPrefix = `${promptsDir}/`;
+  const ePrefix = `${environmentsDir}/`;
+  for (const e of entries) {
+    const { rel, type } = e;
+    if (e.problem) {
+      push(rel, e.problem);
+      continue;
+    }
+    if (rel === CONFIG_FILE) {
+      files.set(rel, 'config');
+      continue;
+    }
+    const slash = rel.lastIndexOf('/');
+    const name = rel.slice(slash + 1);
+    const isYaml = name.endsWith('.yaml');
+    const isYml = name.endsWith('.yml');
+    if (rel.startsWith(ePrefix)) {
+      if (rel.slice(ePrefix.length).includes('/')) continue; // sub-folders are not environments
+      if (isYml) {
+        push(rel, err('file-extension', `environment files use the .yaml extension: rename it to ${name.replace(/\.yml$/, '.yaml')}`));
+      } else if (isYaml) {
+        if (type === 'dir') push(rel, err('file-not-regular', 'expected an environment file but found a directory'));
+        else files.set(rel, 'environment');
+      }
+      continue;
+    }
+    if (!rel.startsWith(pPrefix)) continue;
+    const inner = rel.slice(pPrefix.length);
+    const folder = inner.includes('/') ? inner.slice(0, inner.lastIndexOf('/')) : '';
+    if (!isYaml && !isYml) continue;
+    if (folder === '') {
+      push(rel, err('stray-file', `"${name}" is directly in ${promptsDir}/; a version file lives in ${promptsDir}/<id>/<version>.yaml`));
+      continue;
+    }
+    const stem = name.replace(/\.ya?ml$/, '');
+    if (isYml) {
+      const twin = `${rel.slice(0, -4)}.yaml`;
+      if (yamlNames.has(twin)) push(rel, err('duplicate-version', `${name} duplicates ${stem}.yaml; keep only ${stem}.yaml`));
+      else push(rel, err('file-extension', `registry files use the .yaml extension: rename it to ${stem}.yaml`));
+      continue;
+    }
+    if (name === 'evals.yaml') {
+      if (type === 'dir') push(rel, err('file-not-regular', 'expected an eval suite file but found a directory'));
+      else {
+        files.set(rel, 'suite');
+        suites.set(folder, rel);
+      }
+      continue;
+    }
+    if (!isStrictSemver(stem)) {
+      const fixed = stem.replace(/^v(?=\d)/, '');
+      const coerced = isStrictSemver(fixed) ? fixed : semver.coerce(stem)?.version;
+      push(
+        rel,
+        err('version-filename', `"${name}" is not a version file name: version files are named <semver>.yaml${coerced ? `; did you mean "${coerced}.yaml"?` : ' (e.g. 1.0.0.yaml)'}`),
+      );
+      continue;
+    }
+    if (type === 'dir') {
+      push(rel, err('file-not-regular', 'expected a version file but found a directory; a version is one file'));
+      continue;
+    }
+    files.set(rel, 'prompt');
+    const list = versions.get(folder);
+    if (list) list.push(stem);
+    else versions.set(folder, [stem]);
+  }
+  // two files of the same version (differing only in build metadata)
+  for (const [id, vs] of versions) {
+    for (let i = 0; i < vs.length; i++) {
+      for (let j = 0; j < i; j++) {
+        if (semver.compare(vs[i]!, vs[j]!) === 0) {
+          push(versionRel(promptsDir, id, vs[i]!), err('duplicate-version', `${vs[i]} has the same precedence as ${vs[j]} (build metadata is ignored when ordering); keep one of them`));
+        }
+      }
+    }
+  }
+  // ids that differ only in case collide on case-insensitive file systems
+  const byLower = new Map<string, string[]>();
+  for (const id of versions.keys()) {
+    const k = id.toLowerCase();
+    const l = byLower.get(k);
+    if (l) l.push(id);
+    else byLower.set(k, [id]);
+  }
+  for (const ids of byLower.values()) {
+    if (ids.length < 2) continue;
+    for (const id of ids) {
+      const others = ids.filter((o) => o !== id).join('", "');
+      for (const v of versions.get(id)!) {
+        push(versionRel(promptsDir, id, v), err('duplicate-id', `prompt "${id}" collides with "${others}" on case-insensitive file systems; merge the folders or rename one`));
+      }
+    }
+  }
+  for (const [folder, rel] of suites) {
+    if (!versions.has(folder)) push(rel, err('suite-orphan', `eval suite for "${folder}", which has no version files; add ${promptsDir}/${folder}/1.0.0.yaml or remove the suite`, 'warning'));
+  }
+  return { files, problems, versions };
+}

@@ -1,0 +1,170 @@
+/**
+ * Schema conformance of a registry file against `schemas/*.schema.json` (ajv, all errors),
+ * turned into readable problems: unknown keys with did-you-mean, missing keys, anyOf/oneOf/if
+ * wrappers collapsed into one message instead of three, pattern errors in words.
+ */
+import type { ErrorObject } from 'ajv';
+import { getValidator, loadSchema, type SchemaKind } from '../registry/schemas.js';
+import { didYouMean } from '../core/suggest.js';
+
+export interface SchemaFinding {
+  rule: 'schema-unknown-key' | 'schema-missing-key' | 'schema-invalid' | 'assertion-type-unknown';
+  pointer: string;
+  /** for unknown keys: point at the key itself */
+  key?: string;
+  message: string;
+}
+
+const PATTERN_WORDS: [RegExp, string][] = [
+  [/semver/, 'must be a strict semver version such as 1.2.0 (no leading "v")'],
+  [/sha256/, 'must be a sha256 digest (64 lower-case hex characters)'],
+];
+
+function where(pointer: string): string {
+  if (pointer === '') return 'the top level';
+  const segs = pointer.slice(1).split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return `"${segs.map((x, i) => (/^[\w-]+$/.test(x) ? `${i ? '.' : ''}${x}` : `[${JSON.stringify(x)}]`)).join('')}"`;
+}
+
+function patternMessage(e: ErrorObject): string {
+  for (const [re, words] of PATTERN_WORDS) if (re.test(e.schemaPath)) return `${where(e.instancePath)} ${words}`;
+  if (/\/id$/.test(e.instancePath) || /propertyNames/.test(e.schemaPath)) {
+    return `${where(e.instancePath)} must be a prompt id: lower-case segments [a-z0-9][a-z0-9._-]* joined by "/" (at most 4)`;
+  }
+  if (/^\/version$/.test(e.instancePath)) return `${where(e.instancePath)} must be a strict semver version such as 1.2.0 (no leading "v")`;
+  if (/^\/environment$/.test(e.instancePath)) return `${where(e.instancePath)} must be an environment name matching [a-z0-9][a-z0-9_-]*`;
+  return `${where(e.instancePath)} ${e.message ?? 'does not match the expected pattern'}`;
+}
+
+/** The keys the schema allows where an additionalProperties error happened (from its schemaPath). */
+function knownKeys(e: ErrorObject, kind: SchemaKind): string[] {
+  let node: unknown = loadSchema(kind);
+  const segs = e.schemaPath.replace(/^#\/?/, '').split('/').slice(0, -1);
+  for (const seg of segs) {
+    if (node === null || typeof node !== 'object') return [];
+    const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
+    node = Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+  }
+  const props = (node as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return props && typeof props === 'object' ? Object.keys(props) : [];
+}
+
+const ASSERTION_TYPES = (): string[] => {
+  const s = loadSchema('suite') as { $defs?: { assertion?: { properties?: { type?: { enum?: string[] } } } } };
+  return s.$defs?.assertion?.properties?.type?.enum ?? [];
+};
+
+function describeOne(e: ErrorObject, value: unknown, kind: SchemaKind): SchemaFinding | null {
+  const w = where(e.instancePath);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const known = knownKeys(e, kind);
+      const s = didYouMean(key, known);
+      const allowed = known.length ? `; allowed keys: ${known.join(', ')}` : '';
+      return {
+        rule: 'schema-unknown-key',
+        pointer: e.instancePath,
+        key,
+        message: `unknown key "${key}" at ${w}${s ? `; did you mean "${s}"?` : allowed}`,
+      };
+    }
+    case 'required': {
+      const missing = String((e.params as { missingProperty: string }).missingProperty);
+      const then = /\/allOf\/\d+\/then/.test(e.schemaPath);
+      if (then) {
+        const type = typeAt(value, e.instancePath);
+        return { rule: 'schema-missing-key', pointer: e.instancePath, message: `assertion "${type ?? '?'}" at ${w} needs "${missing}"; add it` };
+      }
+      return { rule: 'schema-missing-key', pointer: e.instancePath, message: `missing required key "${missing}" at ${w}; add it` };
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+      if (/\/assert\/\d+\/type$/.test(e.instancePath)) {
+        const got = typeAt(value, e.instancePath.replace(/\/type$/, ''));
+        const s = typeof got === 'string' ? didYouMean(got, ASSERTION_TYPES()) : undefined;
+        return {
+          rule: 'assertion-type-unknown',
+          pointer: e.instancePath,
+          message: `unknown assertion type ${JSON.stringify(got)}${s ? `; did you mean "${s}"?` : ''} (known: ${allowed.join(', ')})`,
+        };
+      }
+      return { rule: 'schema-invalid', pointer: e.instancePath, message: `${w} must be one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}` };
+    }
+    case 'pattern':
+      return { rule: 'schema-invalid', pointer: e.instancePath, message: patternMessage(e) };
+    case 'propertyNames':
+      return null; // the nested pattern error says it better
+    case 'type':
+      return { rule: 'schema-invalid', pointer: e.instancePath, message: `${w} must be ${articled(String((e.params as { type: unknown }).type))}` };
+    case 'format':
+      return { rule: 'schema-invalid', pointer: e.instancePath, message: `${w} must be a valid ${String((e.params as { format: string }).format)}` };
+    default:
+      return { rule: 'schema-invalid', pointer: e.instancePath, message: `${w} ${e.message ?? 'is invalid'}` };
+  }
+}
+
+function articled(type: string): string {
+  return type
+    .split(',')
+    .map((t) => (t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : t === 'null' ? 'null' : /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`))
+    .join(' or ');
+}
+
+function typeAt(value: unknown, pointer: string): unknown {
+  let cur: unknown = value;
+  for (const seg of pointer.split('/').slice(1)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = Object.hasOwn(cur, seg) ? (cur as Record<string, unknown>)[seg] : undefined;
+  }
+  if (cur && typeof cur === 'object' && !Array.isArray(cur) && Object.hasOwn(cur, 'type')) return (cur as { type: unknown }).type;
+  return cur;
+}
+
+function anyOfMessage(e: ErrorObject, children: ErrorObject[]): string {
+  const w = where(e.instancePath);
+  if (/^\/created$/.test(e.instancePath)) return `${w} must be an ISO 8601 date (2026-11-20) or date-time (2026-11-20T10:04:11Z)`;
+  if (children.length > 0 && children.every((c) => c.keyword === 'required')) {
+    const keys = children.map((c) => `"${String((c.params as { missingProperty: string }).missingProperty)}"`);
+    const parent = /\/assert\/\d+$/.test(e.instancePath) ? 'this assertion' : w;
+    return `${parent} at ${w} needs one of ${keys.join(' or ')}`;
+  }
+  if (children.some((c) => /semver/.test(c.schemaPath)) && children.some((c) => c.keyword === 'type')) {
+    return `${w} must be a strict semver version such as 1.2.0, or null`;
+  }
+  const parts = children.map((c) => (c.keyword === 'pattern' ? patternMessage(c).replace(`${w} `, '') : (c.message ?? c.keyword)));
+  return `${w} ${[...new Set(parts)].join(', or ')}`;
+}
+
+/** Validates `value` against the schema of `kind` and returns readable findings (no positions). */
+export function schemaFindings(kind: SchemaKind, value: unknown): SchemaFinding[] {
+  const validate = getValidator(kind);
+  if (validate(value)) return [];
+  const errors = validate.errors ?? [];
+  const out: SchemaFinding[] = [];
+  const seen = new Set<string>();
+  const push = (f: SchemaFinding | null): void => {
+    if (!f) return;
+    const k = `${f.pointer}|${f.key ?? ''}|${f.message}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(f);
+    }
+  };
+  const anyOfs = errors.filter((e) => e.keyword === 'anyOf' || (e.keyword === 'oneOf' && e.instancePath !== ''));
+  const childOf = (e: ErrorObject): ErrorObject | undefined =>
+    anyOfs.find((a) => a !== e && e.schemaPath.startsWith(`${a.schemaPath}/`) && e.instancePath.startsWith(a.instancePath));
+  for (const e of errors) {
+    if (e.keyword === 'if' || e.keyword === 'not') continue;
+    // the prompt's "exactly one of template/messages" rule is reported by the prompt checks
+    if (kind === 'prompt' && e.schemaPath.startsWith('#/oneOf')) continue;
+    if (childOf(e)) continue;
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
+      const children = errors.filter((c) => c !== e && c.schemaPath.startsWith(`${e.schemaPath}/`) && c.instancePath === e.instancePath);
+      push({ rule: 'schema-invalid', pointer: e.instancePath, message: anyOfMessage(e, children) });
+      continue;
+    }
+    push(describeOne(e, value, kind));
+  }
+  return out;
+}
