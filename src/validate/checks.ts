@@ -162,7 +162,7 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
       r.add('error', 'input-undeclared', msg, r.doc.posInScalar(t.pointer, tv.line, tv.column));
     }
   }
-  if (allParsed && inputsUsable && isObj(inputs) && Array.isArray(own(inputs, 'required'))) {
+  if (allParsed && templates.length > 0 && inputsUsable && isObj(inputs) && Array.isArray(own(inputs, 'required'))) {
     (inputs.required as unknown[]).forEach((name, i) => {
       if (typeof name === 'string' && !used.has(name)) {
         r.warning('input-unused', `required input "${name}" is never used by the template; use it or make it optional`, ptr('inputs', 'required', i));
