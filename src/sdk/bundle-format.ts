@@ -54,6 +54,18 @@ export interface BundleFile {
 
 export type EntryFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model' | 'inputs' | 'output' | 'messages'>;
 
+/**
+ * Checks an entry's digest. Fast path: bundles written by `prompts build` have every key sorted,
+ * so JSON.stringify of the fields in sorted top-level order already is the canonical JSON;
+ * anything else (keys reordered, integer-like keys) falls back to the canonical serializer.
+ */
+export function digestMatches(e: EntryFields, digest: string): boolean {
+  const fast = sha256Hex(
+    JSON.stringify({ id: e.id, inputs: e.inputs, messages: e.messages, model: e.model, output: e.output, sha256: e.sha256, version: e.version }),
+  );
+  return fast === digest || entryDigest(e) === digest;
+}
+
 export function entryDigest(e: EntryFields): string {
   return sha256Hex(
     canonicalJson({ id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages }),

@@ -27,7 +27,11 @@ export interface PinnedPrompts {
   paths: string[];
 }
 
-export function collectPinned(reg: Registry, env: string): PinnedPrompts {
+/**
+ * `compileCheck` (default true): also refuse pinned prompts whose schemas or templates do not
+ * compile (build, types). loadRegistry skips it: handles compile lazily and report then.
+ */
+export function collectPinned(reg: Registry, env: string, opts: { compileCheck?: boolean } = {}): PinnedPrompts {
   reg.assertEnv(env);
   const envFile = reg.loadEnv(env);
   const envRel = reg.rel(envFile.file);
@@ -73,7 +77,7 @@ export function collectPinned(reg: Registry, env: string): PinnedPrompts {
     if (p.version !== pin.version) {
       throw new CheckFailed(`version "${p.version}" does not match the file name (expected "${pin.version}")`, { location: { file: rel, ...positionOf(parsed, '/version') } });
     }
-    checkCompiles(p, rel, parsed);
+    if (opts.compileCheck !== false) checkCompiles(p, rel, parsed);
     const base = {
       id,
       version: p.version,

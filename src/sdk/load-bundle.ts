@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { applyOverrides, messagesOf } from '../core/render.js';
 import type { ModelConfig, PromptFile } from '../core/types.js';
-import { parseYaml } from '../registry/yaml.js';
+import { parse as parseYamlText } from 'yaml';
 import { canonicalJson, sha256Hex } from './canonical.js';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, entryDigest, type BundleEntry, type EntryFields } from './bundle-format.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, type BundleEntry, type EntryFields } from './bundle-format.js';
 import { BundleFormatError, IntegrityError } from './errors.js';
 import { makePromptSet } from './prompt-set.js';
 import type { LoadBundleOptions, PromptSet } from './types.js';
@@ -74,7 +74,7 @@ export function openBundle(value: unknown, opts: LoadBundleOptions = {}, file?: 
         hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
       });
     }
-    if (entryDigest(e) !== e.digest) {
+    if (!digestMatches(e, e.digest)) {
       throw new IntegrityError(`prompt "${key}" in the bundle was altered: its version, model, inputs, output or messages do not match its digest`, {
         id: key,
         file,
@@ -124,9 +124,15 @@ function checkAgainstSource(entry: EntryFields, source: string, overrides: { mod
       hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
     });
   };
-  const parsed = parseYaml(source);
-  if (parsed.issues.length || !isObject(parsed.value)) return fail('its source is not a valid prompt file');
-  const p = parsed.value as unknown as PromptFile;
+  // the same options registry/yaml.ts parses version files with (YAML 1.2 core, unique keys, bounded aliases)
+  let value: unknown;
+  try {
+    value = parseYamlText(source, { version: '1.2', strict: true, uniqueKeys: true, merge: false, maxAliasCount: 100 });
+  } catch {
+    value = undefined;
+  }
+  if (!isObject(value)) return fail('its source is not a valid prompt file');
+  const p = value as unknown as PromptFile;
   if (!isObject(p.model)) return fail('its source has no model');
   const expected: Record<string, unknown> = {
     id: p.id,

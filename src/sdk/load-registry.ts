@@ -14,7 +14,7 @@ export async function loadRegistry(opts: LoadRegistryOptions): Promise<PromptSet
     throw new UsageError('loadRegistry needs { env }, e.g. loadRegistry({ env: "production" })');
   }
   const reg = openRegistry(opts.cwd ?? process.cwd());
-  const pinned = collectPinned(reg, opts.env);
+  const pinned = collectPinned(reg, opts.env, { compileCheck: false });
   const entries = new Map<string, EntryFields>();
   for (const e of pinned.entries) {
     entries.set(e.id, { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages });
