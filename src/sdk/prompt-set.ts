@@ -43,11 +43,17 @@ class Handle implements PromptHandle {
   }
 
   #compile(): CompiledPrompt {
+    let compiled: CompiledPrompt;
     try {
-      return compilePrompt({ messages: [...this.messages], inputs: this.inputs ?? undefined });
+      compiled = compilePrompt({ messages: [...this.messages], inputs: this.inputs ?? undefined });
     } catch (e) {
       throw new PromptDefinitionError(this.id, this.version, e instanceof Error ? e.message.split('\n')[0]! : String(e));
     }
+    if (compiled.undeclared.length) {
+      const names = compiled.undeclared.map((v) => `"${v}"`).join(', ');
+      throw new PromptDefinitionError(this.id, this.version, `the template uses ${names}, not declared in inputs`);
+    }
+    return compiled;
   }
 
   render(vars: Record<string, unknown>): RenderedPrompt {

@@ -306,6 +306,20 @@ describe('loadRegistry', () => {
     await expect(loadRegistry(undefined as unknown as { env: string })).rejects.toThrow(/loadRegistry needs \{ env \}/);
   });
 
+  it('PromptDefinitionError on first render of a pinned prompt whose template uses undeclared inputs', async () => {
+    const r = makeRegistry();
+    try {
+      r.write('prompts/bad/1.0.0.yaml', 'id: bad\nversion: 1.0.0\nmodel: { provider: offline, name: x }\ninputs: { type: object, properties: { a: { type: string } } }\ntemplate: "{{a}} {{b}}"\n');
+      pin(r, 'production', { bad: '1.0.0' });
+      const set = await loadRegistry({ cwd: r.dir, env: 'production' });
+      const h = set.get('bad');
+      expect(() => h.render({ a: 'x' })).toThrow(PromptDefinitionError);
+      expect(() => h.render({ a: 'x' })).toThrow('prompt bad@1.0.0 cannot be used: the template uses "b", not declared in inputs');
+    } finally {
+      r.cleanup();
+    }
+  });
+
   it('reads an environment file written in the SPEC format by hand', async () => {
     const r = makeRegistry();
     try {
