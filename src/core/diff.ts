@@ -131,6 +131,13 @@ function withWords(lines: DiffLine[]): DiffLine[] {
   return lines;
 }
 
+/** `@@ -a,b +c,d @@` as diff(1)/git write it (an empty side starts at line 0). */
+export function hunkHeader(h: Pick<Hunk, 'oldStart' | 'oldLines' | 'newStart' | 'newLines'>): string {
+  const os = h.oldLines === 0 ? h.oldStart - 1 : h.oldStart;
+  const ns = h.newLines === 0 ? h.newStart - 1 : h.newStart;
+  return `@@ -${os},${h.oldLines} +${ns},${h.newLines} @@`;
+}
+
 export function textDiff(before: string, after: string, context = 3): { hunks: Hunk[]; unified: string } {
   const nl = (s: string): string => (s === '' || s.endsWith('\n') ? s : `${s}\n`);
   const patch = structuredPatch('a', 'b', nl(before), nl(after), undefined, undefined, { context });
@@ -146,7 +153,7 @@ export function textDiff(before: string, after: string, context = 3): { hunks: H
     ),
   }));
   const unified = hunks
-    .map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines.map((l) => `${l.type === 'add' ? '+' : l.type === 'del' ? '-' : ' '}${l.text}`)].join('\n'))
+    .map((h) => [hunkHeader(h), ...h.lines.map((l) => `${l.type === 'add' ? '+' : l.type === 'del' ? '-' : ' '}${l.text}`)].join('\n'))
     .join('\n');
   return { hunks, unified };
 }

@@ -1,6 +1,7 @@
 /** `diff --format text`: sections with field changes and unified template diffs; colored words when colors are on. */
 import type { ChalkInstance } from 'chalk';
 import type { PromptDiff, FieldChange, DiffLine } from '../../core/diff.js';
+import { hunkHeader } from '../../core/diff.js';
 
 export function showValue(v: unknown): string {
   if (v === undefined) return '(none)';
@@ -50,7 +51,7 @@ export function renderDiffText(d: PromptDiff, c: ChalkInstance, color: boolean):
     const role = m.roleBefore === m.roleAfter ? (m.roleAfter ?? '') : `${m.roleBefore ?? '(none)'} -> ${m.roleAfter ?? '(none)'}`;
     out.push('', c.bold(`Message ${m.index} (${role}) ${m.status}`));
     for (const h of m.hunks) {
-      out.push(c.cyan(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`));
+      out.push(c.cyan(hunkHeader(h)));
       for (const l of h.lines) out.push(line(l, c, color));
     }
   }

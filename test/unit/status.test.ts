@@ -1,0 +1,71 @@
+import { describe, it, expect } from 'vitest';
+import { buildStatus } from '../../src/core/status.js';
+import { renderStatusText } from '../../src/cli/reporters/status-text.js';
+import { Chalk } from 'chalk';
+import type { EnvironmentFile, EnvPin } from '../../src/core/types.js';
+
+const pin = (version: string, sha: string, history: string[] = [version]): EnvPin => ({
+  version,
+  sha256: sha,
+  previous: null,
+  promoted_at: '2026-11-22T10:00:00Z',
+  promoted_by: 'Ana',
+  history: history.map((v) => ({ action: 'promote' as const, version: v, from: null, at: '2026-11-22T10:00:00Z', by: 'Ana' })),
+});
+const env = (name: string, prompts: Record<string, EnvPin>): EnvironmentFile => ({ environment: name, prompts });
+const SHAS: Record<string, string> = { 'a@1.0.0': 'A1', 'a@1.1.0': 'A2', 'b@1.0.0': 'B1' };
+
+describe('buildStatus', () => {
+  const report = buildStatus({
+    prompts: [
+      { id: 'a', versions: ['1.0.0', '1.1.0'] },
+      { id: 'b', versions: ['1.0.0'] },
+      { id: 'c', versions: ['1.0.0'] },
+    ],
+    environments: [
+      { name: 'development', file: env('development', { a: pin('1.1.0', 'A2', ['1.1.0', '1.0.0']), b: pin('1.0.0', 'CHANGED') }) },
+      { name: 'staging', requires: 'development', file: env('staging', { a: pin('1.0.0', 'A1'), gone: pin('1.0.0', 'X') }) },
+      { name: 'production', requires: 'staging', file: env('production', { a: pin('1.1.0', 'A2'), b: pin('1.0.0', 'B1') }) },
+    ],
+    fileSha: (id, v) => SHAS[`${id}@${v}`] ?? null,
+  });
+  const cell = (id: string, e: string) => report.prompts.find((p) => p.id === id)!.environments[e]!;
+
+  it('lists every prompt (and pins of unknown prompts) with its latest version', () => {
+    expect(report.prompts.map((p) => [p.id, p.latest])).toEqual([
+      ['a', '1.1.0'],
+      ['b', '1.0.0'],
+      ['c', '1.0.0'],
+      ['gone', null],
+    ]);
+    expect(cell('c', 'development')).toEqual({ version: null, sha256: null, flags: [] });
+  });
+  it('flags behind latest, sha256 mismatch, unknown prompt, and pinned downstream but not upstream', () => {
+    expect(cell('a', 'development').flags).toEqual([]);
+    expect(cell('a', 'staging').flags).toEqual(['behind']);
+    expect(cell('b', 'development').flags).toEqual(['sha-mismatch']);
+    expect(cell('gone', 'staging').flags).toEqual(['unknown-prompt', 'not-upstream']);
+    expect(cell('a', 'production').flags).toEqual(['not-upstream']);
+    expect(cell('b', 'production').flags).toEqual(['not-upstream']);
+  });
+  it('counts broken pins', () => {
+    expect(report.broken).toBe(2);
+  });
+  it('a missing pinned file is broken', () => {
+    const r = buildStatus({ prompts: [{ id: 'a', versions: ['1.0.0'] }], environments: [{ name: 'd', file: env('d', { a: pin('1.0.0', 'A1') }) }], fileSha: () => null });
+    expect(r.prompts[0]!.environments.d!.flags).toEqual(['missing']);
+    expect(r.broken).toBe(1);
+  });
+  it('renders an aligned table', () => {
+    const text = renderStatusText(report, new Chalk({ level: 0 }));
+    const lines = text.split('\n');
+    expect(lines[0]!.split(/\s+/)).toEqual(['prompt', 'latest', 'development', 'staging', 'production']);
+    const a = lines[1]!;
+    expect(a.startsWith('a ')).toBe(true);
+    // columns line up: each cell starts where its header starts
+    expect(a.indexOf('1.0.0 (behind)')).toBe(lines[0]!.indexOf('staging'));
+    expect(a.indexOf('1.1.0 (not upstream)')).toBe(lines[0]!.indexOf('production'));
+    expect(lines[2]!.indexOf('1.0.0 (SHA256 MISMATCH)')).toBe(lines[0]!.indexOf('development'));
+    expect(text).toContain('2 broken pins');
+  });
+});
