@@ -97,6 +97,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   // every grader provider is checked before the first request: a typo fails fast (exit 2)
   for (const c of target.cases) for (const a of c.assert) if (a.type === 'llm-rubric') getSetup(graderOf(a, providerName, target.prompt.model.name).provider);
   const secrets = [...setups.values()].flatMap((s) => s.secrets);
+  target.remember?.();
 
   const model = target.prompt.model.name;
   const parameters = { ...(target.prompt.model.parameters ?? {}) };

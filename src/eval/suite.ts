@@ -8,7 +8,10 @@ import { CheckFailed } from '../errors.js';
 import type { Assertion, PromptFile, SuiteFile } from '../core/types.js';
 import type { Registry, LoadedYaml } from '../registry/registry.js';
 import { positionOf } from '../registry/yaml.js';
-import { sha256 } from '../registry/files.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sha256, readRegistryFile, isFileProblem, writeFileAtomic } from '../registry/files.js';
+import { schemaPath } from '../registry/schemas.js';
 
 export interface EvalCaseSpec {
   /** position in the suite file, for stable ordering */
@@ -31,6 +34,8 @@ export interface EvalTarget {
   cases: EvalCaseSpec[];
   /** how many cases the suite has in all */
   totalCases: number;
+  /** remembers the parsed suite (called by the runner once the run is sure to start, so usage errors write nothing) */
+  remember?: () => void;
 }
 
 export class SuiteMissing extends Error {
@@ -72,21 +77,62 @@ export function casesFor(suite: SuiteFile, version: string): EvalCaseSpec[] {
   return out;
 }
 
+let schemaDigest: string | undefined;
+
+/**
+ * The suite, parsed and validated. Parsing YAML with positions costs ~0.3 ms per case, so a
+ * suite that was valid once is remembered under .prompts/cache/suites/ keyed by the sha256 of
+ * its bytes and of the suite schema: the same bytes are never re-parsed. Anything else (a new
+ * or changed file, an error) goes through the registry's full parse, which reports positions.
+ */
+export function loadSuiteCached(registry: Registry, id: string): { value: SuiteFile; sha256: string; rel: string; remember?: () => void } | undefined {
+  const file = registry.suitePath(id);
+  if (!fs.existsSync(file)) return undefined;
+  const rel = registry.rel(file);
+  const decoded = readRegistryFile(file, registry.root);
+  if (!isFileProblem(decoded)) {
+    const digest = sha256(decoded.bytes);
+    try {
+      schemaDigest ??= sha256(fs.readFileSync(schemaPath('suite')));
+    } catch {
+      schemaDigest = 'none';
+    }
+    const cacheFile = path.join(registry.stateDir, 'cache', 'suites', `${sha256(`${digest}:${schemaDigest}`)}.json`);
+    try {
+      const value = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as SuiteFile;
+      if (value && Array.isArray(value.cases)) return { value, sha256: digest, rel };
+    } catch {}
+    const loaded = registry.loadSuite(id)!;
+    checkSuite(loaded);
+    const remember = (): void => {
+      try {
+        writeFileAtomic(cacheFile, JSON.stringify(loaded.value));
+      } catch {
+        // a read-only checkout still evaluates; it only re-parses next time
+      }
+    };
+    return { value: loaded.value, sha256: sha256(loaded.decoded.bytes), rel, remember };
+  }
+  const loaded = registry.loadSuite(id)!; // throws the file problem with its location
+  checkSuite(loaded);
+  return { value: loaded.value, sha256: sha256(loaded.decoded.bytes), rel };
+}
+
 /** Loads version + suite; throws SuiteMissing when the prompt has no evals.yaml. */
 export function loadEvalTarget(registry: Registry, id: string, version: string): EvalTarget {
   const p = registry.loadPrompt(id, version);
-  const s = registry.loadSuite(id);
+  const s = loadSuiteCached(registry, id);
   if (!s) throw new SuiteMissing(id, registry.rel(registry.suitePath(id)));
-  checkSuite(s);
   return {
     id,
     version,
     prompt: p.value,
     sha256: sha256(p.decoded.bytes),
     suite: s.value,
-    suite_sha256: sha256(s.decoded.bytes),
+    suite_sha256: s.sha256,
     suiteRel: s.rel,
     cases: casesFor(s.value, version),
     totalCases: s.value.cases.length,
+    remember: s.remember,
   };
 }

@@ -215,7 +215,7 @@ describe('response cache', () => {
     await run();
     expect(server.requests).toHaveLength(3);
     const cacheDir = path.join(reg.dir, '.prompts', 'cache');
-    const files = fs.readdirSync(cacheDir, { recursive: true }).filter((f) => String(f).endsWith('.json'));
+    const files = fs.readdirSync(cacheDir, { recursive: true }).filter((f) => String(f).endsWith('.json') && !String(f).startsWith('suites'));
     expect(files).toHaveLength(3);
     const second = await run();
     expect(server.requests).toHaveLength(3);
@@ -241,7 +241,7 @@ describe('response cache', () => {
     const { server, reg, run } = await setup({ cases: 1 });
     await run();
     const cacheDir = path.join(reg.dir, '.prompts', 'cache');
-    const f = fs.readdirSync(cacheDir, { recursive: true }).map(String).find((x) => x.endsWith('.json'))!;
+    const f = fs.readdirSync(cacheDir, { recursive: true }).map(String).find((x) => x.endsWith('.json') && !x.startsWith('suites'))!;
     fs.writeFileSync(path.join(cacheDir, f), '{ broken');
     const r = await run();
     expect(r.results[0]!.pass).toBe(true);
