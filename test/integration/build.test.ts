@@ -67,6 +67,15 @@ describe('prompts build', () => {
     expect(validate(bundle), JSON.stringify(validate.errors)).toBe(true);
   });
 
+  it('BundleFile/BundleEntry keys match the schema\'s properties (types and schema do not drift)', async () => {
+    reg = sdkRegistry({ git: true });
+    const { bundle } = await build(reg, '--env', 'production', '--timestamp');
+    const schema = bundleSchema as { properties: object; required: string[]; $defs: { entry: { properties: object; required: string[] } } };
+    expect(Object.keys(bundle!).sort()).toEqual(Object.keys(schema.properties).sort());
+    expect(Object.keys(bundle!.prompts.summarize!).sort()).toEqual(Object.keys(schema.$defs.entry.properties).sort());
+    expect([...schema.$defs.entry.required].sort()).toEqual(Object.keys(schema.$defs.entry.properties).sort());
+  });
+
   it('applies no overrides for an environment without them', async () => {
     reg = sdkRegistry();
     const { bundle } = await build(reg, '--env', 'development');
