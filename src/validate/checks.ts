@@ -19,10 +19,10 @@ import type { FileProblemEntry, Severity } from './problem.js';
 export type FileKind = 'config' | 'prompt' | 'suite' | 'environment';
 
 export interface CheckContext {
-  /** provider names declared in the config */
-  providers: string[];
-  /** environment names declared in the config */
-  environments: string[];
+  /** provider names declared in the config (null: the config is unusable, skip these checks) */
+  providers: string[] | null;
+  /** environment names declared in the config (null: unknown) */
+  environments: string[] | null;
   /** registry-relative prompts folder ("prompts") */
   promptsDir: string;
 }
@@ -83,7 +83,7 @@ export function versionPathParts(rel: string, promptsDir: string): { id: string;
 }
 
 function checkProviderName(r: Reporter, name: unknown, pointer: string, ctx: CheckContext): void {
-  if (typeof name !== 'string' || name === '') return;
+  if (typeof name !== 'string' || name === '' || ctx.providers === null) return;
   if (ctx.providers.includes(name)) return;
   const s = didYouMean(name, ctx.providers);
   const known = ctx.providers.length ? `providers in prompts.config.yaml: ${ctx.providers.join(', ')}` : 'prompts.config.yaml declares no providers';
@@ -231,7 +231,7 @@ function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): PinFact[
   if (typeof env === 'string' && env !== stem) {
     r.error('env-name-mismatch', `environment "${env}" does not match the file name: expected "${stem}"`, '/environment');
   }
-  if (!ctx.environments.includes(stem)) {
+  if (ctx.environments !== null && !ctx.environments.includes(stem)) {
     const s = didYouMean(stem, ctx.environments);
     r.error(
       'env-undeclared',

@@ -38,6 +38,8 @@ export interface EngineOptions {
   toolVersion: string;
   /** worker threads for large runs: 'auto' (default) or a number (0 = none) */
   workers?: number | 'auto';
+  /** the run's start time (tests move it to exercise the stat fingerprints) */
+  now?: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -277,7 +279,7 @@ function runInWorkers(items: WorkItem[], ctx: CheckContext, threads: number, che
 
 export async function runValidate(opts: EngineOptions): Promise<ValidateResult> {
   const { root } = opts;
-  const scanStart = Date.now();
+  const scanStart = opts.now ?? Date.now();
   const problems: Problem[] = [];
   const addAll = (file: string, list: readonly FileProblemEntry[]): void => {
     for (const p of list) problems.push({ file, ...p });
@@ -310,8 +312,8 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   if (promptsDir !== 'prompts' || environmentsDir !== 'environments') listing = await src.list([promptsDir, environmentsDir]);
   const cfgEnvs = cfg && isObj(cfg.environments) ? Object.keys(cfg.environments) : [];
   const ctx: CheckContext = {
-    providers: cfg && isObj(cfg.providers) ? Object.keys(cfg.providers) : [],
-    environments: cfgEnvs.length ? cfgEnvs : DEFAULT_ENVIRONMENTS,
+    providers: cfg === null ? null : isObj(cfg.providers) ? Object.keys(cfg.providers) : [],
+    environments: cfg === null ? null : cfgEnvs.length ? cfgEnvs : DEFAULT_ENVIRONMENTS,
     promptsDir,
   };
   const digest = sha256(`${opts.toolVersion}|${CHECKS_VERSION}|${schemasDigest()}|${configBlob.bytes ? sha256(configBlob.bytes) : ''}`);
@@ -328,7 +330,8 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   }
   addAll(CONFIG_FILE, configOutcome.problems);
   const configError = configOutcome.problems.some((p) => p.severity === 'error');
-  const dirsUsable = cfg !== null && !configOutcome.problems.some((p) => p.rule === 'config-dir-invalid');
+  // an unparsable config still lets the other files be checked (with the default folders)
+  const dirsUsable = !configOutcome.problems.some((p) => p.rule === 'config-dir-invalid');
   if (!dirsUsable) return finish(problems, [CONFIG_FILE], true, promptsDir);
 
   // 2. structure

@@ -1,0 +1,292 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runValidate, type EngineOptions } from '../../src/validate/engine.js';
+import { makeRegistry, promptYaml, type TempRegistry } from '../helpers/registry.js';
+import { UsageError } from '../../src/errors.js';
+
+const regs: TempRegistry[] = [];
+afterEach(() => {
+  while (regs.length) regs.pop()!.cleanup();
+});
+function reg(opts: Parameters<typeof makeRegistry>[0] = {}): TempRegistry {
+  const r = makeRegistry(opts);
+  regs.push(r);
+  return r;
+}
+const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
+
+function envYaml(env: string, pins: Record<string, { version: string; sha256: string; previous?: string | null }>): string {
+  let out = `environment: ${env}\nprompts:\n`;
+  for (const [id, p] of Object.entries(pins)) {
+    out += `  ${id}:\n    version: ${p.version}\n    sha256: ${p.sha256}\n    previous: ${p.previous ?? 'null'}\n    promoted_at: 2026-11-22T10:04:11Z\n    promoted_by: Ana <ana@example.com>\n    history: []\n`;
+  }
+  return out;
+}
+
+function validate(r: TempRegistry, o: Partial<EngineOptions> = {}) {
+  return runValidate({ root: r.dir, cwd: r.dir, paths: [], staged: false, cache: false, toolVersion: 'test', workers: 0, ...o });
+}
+const brief = (res: Awaited<ReturnType<typeof validate>>) => [...res.errors, ...res.warnings].map((p) => `${p.file}:${p.line}:${p.column} ${p.rule}`).sort();
+
+/** a registry with support/triage 1.0.0 + 1.1.0, pinned in production at 1.1.0 (previous 1.0.0) */
+function pinnedRegistry(git = false): TempRegistry {
+  const r = reg({ git, prompts: { 'support/triage': ['1.0.0', '1.1.0'], summarize: ['1.0.0'] } });
+  const v11 = fs.readFileSync(path.join(r.dir, 'prompts/support/triage/1.1.0.yaml'));
+  r.write('environments/production.yaml', envYaml('production', { 'support/triage': { version: '1.1.0', sha256: sha(v11), previous: '1.0.0' } }));
+  r.write('prompts/support/triage/evals.yaml', 'cases:\n  - name: a\n    vars: { ticket: x }\n    assert:\n      - { type: contains, value: x }\n');
+  return r;
+}
+
+describe('validate engine: whole registry', () => {
+  it('a clean registry passes and counts its files', async () => {
+    const r = pinnedRegistry();
+    const res = await validate(r);
+    expect(brief(res)).toEqual([]);
+    expect(res.ok).toBe(true);
+    expect(res.files).toBe(6);
+  });
+
+  it('a pinned version whose bytes changed fails at the pin (immutability)', async () => {
+    const r = pinnedRegistry();
+    r.write('prompts/support/triage/1.1.0.yaml', promptYaml('support/triage', '1.1.0').replace('Classify', 'Sort'));
+    const res = await validate(r);
+    expect(brief(res)).toEqual(['environments/production.yaml:5:13 pin-sha-mismatch']);
+    expect(res.errors[0]!.message).toMatch(/changed after it was promoted to production.*prompts bump/);
+  });
+
+  it('a pin to a missing version or prompt fails; a missing previous version warns', async () => {
+    const r = pinnedRegistry();
+    r.write('environments/staging.yaml', envYaml('staging', { 'support/triage': { version: '2.0.0', sha256: 'a'.repeat(64) }, 'support/triag': { version: '1.0.0', sha256: 'a'.repeat(64) } }));
+    fs.rmSync(path.join(r.dir, 'prompts/support/triage/1.0.0.yaml'));
+    const res = await validate(r);
+    expect(brief(res)).toEqual(['environments/production.yaml:6:15 pin-previous-missing', 'environments/staging.yaml:11:14 pin-missing-version', 'environments/staging.yaml:4:14 pin-missing-version']);
+    expect(res.errors.find((e) => e.line === 11)!.message).toMatch(/"support\/triag", which does not exist; did you mean "support\/triage"/);
+  });
+
+  it('finds structural problems: .yml, stray and misnamed files, duplicate ids and versions, directories, symlinks out, orphan suites', async () => {
+    const r = reg({ prompts: { 'support/triage': ['1.0.0'], 'Support/triage': ['1.0.0'] } });
+    r.write('prompts/support/triage/1.0.0.yml', promptYaml('support/triage', '1.0.0'));
+    r.write('prompts/support/triage/2.0.0.yml', promptYaml('support/triage', '2.0.0'));
+    r.write('prompts/support/triage/latest.yaml', 'x: 1\n');
+    r.write('prompts/support/triage/1.0.0+build.5.yaml', promptYaml('support/triage', '1.0.0+build.5'));
+    r.write('prompts/stray.yaml', 'x: 1\n');
+    r.write('prompts/empty-folder/evals.yaml', 'cases: []\n');
+    r.write('environments/production.yml', 'environment: production\nprompts: {}\n');
+    fs.mkdirSync(path.join(r.dir, 'prompts/support/triage/3.0.0.yaml'));
+    fs.symlinkSync('/etc/hostname', path.join(r.dir, 'prompts/support/triage/4.0.0.yaml'));
+    fs.symlinkSync('/tmp', path.join(r.dir, 'prompts/linked'));
+    const res = await validate(r);
+    expect(brief(res)).toEqual([
+      'environments/production.yml:1:1 file-extension',
+      'prompts/Support/triage/1.0.0.yaml:1:1 duplicate-id',
+      'prompts/Support/triage/1.0.0.yaml:1:5 id-invalid',
+      'prompts/Support/triage/1.0.0.yaml:1:5 schema-invalid',
+      'prompts/empty-folder/evals.yaml:1:1 suite-orphan',
+      'prompts/linked:1:1 file-outside-registry',
+      'prompts/stray.yaml:1:1 stray-file',
+      'prompts/support/triage/1.0.0+build.5.yaml:1:1 version-filename',
+      'prompts/support/triage/1.0.0.yaml:1:1 duplicate-id',
+      'prompts/support/triage/1.0.0.yml:1:1 duplicate-version',
+      'prompts/support/triage/2.0.0.yml:1:1 file-extension',
+      'prompts/support/triage/3.0.0.yaml:1:1 file-not-regular',
+      'prompts/support/triage/4.0.0.yaml:1:1 duplicate-id',
+      'prompts/support/triage/4.0.0.yaml:1:1 file-outside-registry',
+      'prompts/support/triage/latest.yaml:1:1 version-filename',
+    ]);
+    expect(res.errors.find((e) => e.rule === 'duplicate-id')!.message).toMatch(/collides with "support\/triage" on case-insensitive file systems/);
+  });
+
+  it('git conflict markers are found in the config, suites and environment files', async () => {
+    const r = pinnedRegistry();
+    const cfg = fs.readFileSync(path.join(r.dir, 'prompts.config.yaml'), 'utf8');
+    r.write('prompts.config.yaml', `${cfg}<<<<<<< HEAD\neval: { retries: 1 }\n=======\neval: { retries: 2 }\n>>>>>>> other\n`);
+    r.write('prompts/support/triage/evals.yaml', 'cases:\n<<<<<<< ours\n  - name: a\n=======\n  - name: b\n>>>>>>> theirs\n');
+    r.write('environments/staging.yaml', 'environment: staging\n<<<<<<< ours\nprompts: {}\n=======\nprompts: { }\n>>>>>>> theirs\n');
+    const res = await validate(r);
+    expect(brief(res)).toEqual([
+      'environments/staging.yaml:2:1 conflict-marker',
+      `prompts.config.yaml:${cfg.split('\n').length}:1 conflict-marker`,
+      'prompts/support/triage/evals.yaml:2:1 conflict-marker',
+    ]);
+    expect(res.configError).toBe(true);
+  });
+
+  it('an invalid config is reported precisely as a config error', async () => {
+    const r = pinnedRegistry();
+    r.write('prompts.config.yaml', 'prompts_dir: prompts\nenvironmnts: {}\n');
+    const res = await validate(r);
+    expect(res.configError).toBe(true);
+    expect(res.errors[0]).toMatchObject({ file: 'prompts.config.yaml', line: 2, column: 1, rule: 'schema-unknown-key' });
+    expect(res.errors[0]!.message).toMatch(/did you mean "environments"/);
+  });
+
+  it('paths restrict the run to those files or folders (plus the env files pinning them)', async () => {
+    const r = pinnedRegistry();
+    r.write('prompts/summarize/1.0.0.yaml', 'broken: [\n');
+    r.write('prompts/support/triage/1.1.0.yaml', promptYaml('support/triage', '1.1.0').replace('Classify', 'Sort'));
+    const one = await validate(r, { paths: ['prompts/summarize'] });
+    expect(brief(one)).toEqual(['prompts/summarize/1.0.0.yaml:2:1 yaml-syntax']);
+    r.write('README.md', '# notes\n');
+    const two = await validate(r, { paths: ['prompts/support/triage/1.1.0.yaml', 'README.md', '../outside.txt'] });
+    expect(brief(two)).toEqual(['environments/production.yaml:5:13 pin-sha-mismatch']);
+    await expect(validate(r, { paths: ['prompts/nope'] })).rejects.toThrow(UsageError);
+  });
+});
+
+describe('validate engine: cache', () => {
+  const cacheFile = (r: TempRegistry) => path.join(r.dir, '.prompts/cache/validate.json');
+  const inject = (r: TempRegistry, rel: string) => {
+    const c = JSON.parse(fs.readFileSync(cacheFile(r), 'utf8')) as { entries: Record<string, { r: unknown[] }> };
+    c.entries[rel]!.r = [{ line: 1, column: 1, rule: 'from-cache', message: 'served from the cache', severity: 'error' }];
+    fs.writeFileSync(cacheFile(r), JSON.stringify(c));
+  };
+
+  it('reuses results for unchanged bytes, never for changed bytes, config or a corrupt cache', async () => {
+    const r = pinnedRegistry();
+    const later = Date.now() + 60_000; // every file counts as old: fingerprints are kept
+    expect((await validate(r, { cache: true, now: later })).ok).toBe(true);
+    inject(r, 'prompts/summarize/1.0.0.yaml');
+    expect(brief(await validate(r, { cache: true, now: later }))).toEqual(['prompts/summarize/1.0.0.yaml:1:1 from-cache']);
+    // --no-cache ignores it
+    expect((await validate(r, { cache: false })).ok).toBe(true);
+    // changed bytes of the same size are re-checked (stat fingerprint differs)
+    const file = path.join(r.dir, 'prompts/summarize/1.0.0.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('Classify', 'Clazzify'));
+    expect((await validate(r, { cache: true, now: later })).ok).toBe(true);
+    // a config change invalidates everything
+    inject(r, 'prompts/summarize/1.0.0.yaml');
+    fs.appendFileSync(path.join(r.dir, 'prompts.config.yaml'), '# changed\n');
+    expect((await validate(r, { cache: true, now: later })).ok).toBe(true);
+    // a corrupt cache is ignored and replaced
+    fs.writeFileSync(cacheFile(r), '{"format":1,"digest":');
+    expect((await validate(r, { cache: true })).ok).toBe(true);
+    expect(() => JSON.parse(fs.readFileSync(cacheFile(r), 'utf8')) as unknown).not.toThrow();
+  });
+
+  it('files changed moments before a run are not fingerprinted (racy writes are never trusted)', async () => {
+    const r = pinnedRegistry();
+    await validate(r, { cache: true });
+    const c = JSON.parse(fs.readFileSync(cacheFile(r), 'utf8')) as { entries: Record<string, { f?: unknown }> };
+    expect(Object.values(c.entries).some((e) => e.f !== undefined)).toBe(false);
+  });
+
+  it('writes nothing but its cache under .prompts/', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll();
+    r.write('prompts/summarize/1.0.0.yaml', 'broken: [\n');
+    const snapshot = () => r.git('status', '--porcelain', '--untracked-files=all', '--ignored');
+    const before = snapshot();
+    await validate(r, { cache: true });
+    const after = snapshot().split('\n').filter((l) => !l.includes('.prompts/cache/')).join('\n');
+    expect(after).toBe(before);
+    expect(fs.readdirSync(path.join(r.dir, '.prompts'))).toEqual(['cache']);
+    expect(fs.readdirSync(path.join(r.dir, '.prompts/cache')).sort()).toEqual(['.gitignore', 'validate.json']);
+  });
+});
+
+describe('validate engine: --staged', () => {
+  it('checks the bytes in the index, not the working tree (both ways)', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll();
+    const file = 'prompts/summarize/1.0.0.yaml';
+    const good = fs.readFileSync(path.join(r.dir, file), 'utf8');
+    // staged bad, working tree good
+    r.write(file, good.replace('description:', 'descripton:'));
+    r.git('add', file);
+    r.write(file, good);
+    expect(brief(await validate(r, { staged: true }))).toEqual([`${file}:3:1 schema-unknown-key`]);
+    expect((await validate(r)).ok).toBe(true);
+    // staged good, working tree bad
+    r.git('add', file);
+    r.write(file, good.replace('description:', 'descripton:'));
+    expect((await validate(r, { staged: true })).ok).toBe(true);
+    expect((await validate(r)).ok).toBe(false);
+  });
+
+  it('only staged files are checked, plus the env files that pin them', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll();
+    r.write('prompts/summarize/1.0.0.yaml', 'broken: [\n'); // not staged
+    const pinned = 'prompts/support/triage/1.1.0.yaml';
+    r.write(pinned, promptYaml('support/triage', '1.1.0').replace('Classify', 'Sort'));
+    r.git('add', pinned);
+    const res = await validate(r, { staged: true });
+    expect(brief(res)).toEqual(['environments/production.yaml:5:13 pin-sha-mismatch']);
+    expect(res.checked).toEqual(['prompts.config.yaml', 'environments/production.yaml', pinned]);
+  });
+
+  it('a staged deletion of a pinned version is an error; of an unpinned one is fine', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll();
+    r.git('rm', '-q', 'prompts/support/triage/1.1.0.yaml');
+    const res = await validate(r, { staged: true });
+    expect(brief(res)).toEqual(['environments/production.yaml:4:14 pin-missing-version']);
+    expect(res.errors[0]!.message).toMatch(/deletion is staged/);
+    r.git('reset', '-q', 'HEAD', '--', 'prompts/support/triage/1.1.0.yaml');
+    r.git('checkout', '--', 'prompts/support/triage/1.1.0.yaml');
+    r.git('rm', '-q', 'prompts/summarize/1.0.0.yaml');
+    expect((await validate(r, { staged: true })).ok).toBe(true);
+  });
+
+  it('a staged env file is checked against the versions in the index', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll();
+    // the working tree copy of 1.0.0 differs from the index; the env file pins the working-tree bytes
+    const v = 'prompts/support/triage/1.0.0.yaml';
+    const changed = promptYaml('support/triage', '1.0.0').replace('Classify', 'Sort');
+    r.write(v, changed);
+    r.write('environments/staging.yaml', envYaml('staging', { 'support/triage': { version: '1.0.0', sha256: sha(changed) } }));
+    r.git('add', 'environments/staging.yaml');
+    expect(brief(await validate(r, { staged: true }))).toEqual(['environments/staging.yaml:5:13 pin-sha-mismatch']);
+    expect(brief(await validate(r))).toEqual(expect.not.arrayContaining(['environments/staging.yaml:5:13 pin-sha-mismatch']));
+  });
+
+  it('needs a git repository', async () => {
+    const r = pinnedRegistry(false);
+    await expect(validate(r, { staged: true })).rejects.toThrow(/needs a git repository/);
+  });
+});
+
+describe('validate engine: --base', () => {
+  it('version files existing at the base must be unchanged; new versions are fine', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll('base');
+    r.write('prompts/summarize/1.0.0.yaml', promptYaml('summarize', '1.0.0').replace('Classify', 'Sort'));
+    fs.rmSync(path.join(r.dir, 'prompts/support/triage/1.0.0.yaml'));
+    r.write('prompts/summarize/1.0.1.yaml', promptYaml('summarize', '1.0.1'));
+    const res = await validate(r, { base: 'HEAD' });
+    expect(brief(res)).toEqual(['environments/production.yaml:6:15 pin-previous-missing', 'prompts/summarize/1.0.0.yaml:1:1 immutable-version-changed', 'prompts/support/triage/1.0.0.yaml:1:1 immutable-version-deleted']);
+    expect(res.errors[0]!.message).toMatch(/git checkout HEAD -- prompts\/summarize\/1\.0\.0\.yaml/);
+  });
+
+  it('with --staged compares the index', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll('base');
+    r.write('prompts/summarize/1.0.0.yaml', promptYaml('summarize', '1.0.0').replace('Classify', 'Sort'));
+    expect((await validate(r, { base: 'HEAD', staged: true })).ok).toBe(true);
+    r.git('add', '-A');
+    expect(brief(await validate(r, { base: 'HEAD', staged: true }))).toEqual(['prompts/summarize/1.0.0.yaml:1:1 immutable-version-changed']);
+  });
+
+  it('a new version whose bump is smaller than its change needs is an error', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll('base');
+    const breaking = promptYaml('support/triage', '1.1.1').replace('required: [ticket]', 'required: [ticket, customer_tier]');
+    r.write('prompts/support/triage/1.1.1.yaml', breaking);
+    const res = await validate(r, { base: 'HEAD' });
+    expect(brief(res)).toEqual(['prompts/support/triage/1.1.1.yaml:2:10 bump-too-small']);
+    expect(res.errors[0]!.message).toMatch(/1\.1\.1 is a patch step from 1\.1\.0, but the change needs a major bump: .*customer_tier.*make it 2\.0\.0 instead/);
+    fs.renameSync(path.join(r.dir, 'prompts/support/triage/1.1.1.yaml'), path.join(r.dir, 'prompts/support/triage/2.0.0.yaml'));
+    r.write('prompts/support/triage/2.0.0.yaml', breaking.replace('version: 1.1.1', 'version: 2.0.0'));
+    expect((await validate(r, { base: 'HEAD' })).ok).toBe(true);
+  });
+
+  it('an unknown revision is a usage error', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll('base');
+    await expect(validate(r, { base: 'no-such-branch' })).rejects.toThrow(/unknown revision "no-such-branch"/);
+    await expect(validate(r, { base: '--output=/tmp/x' })).rejects.toThrow(UsageError);
+  });
+});
