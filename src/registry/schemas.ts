@@ -34,7 +34,8 @@ const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => Ajv2020;
 /** One shared ajv for registry schemas: allErrors so validate reports every problem at once. */
 export function getAjv(): Ajv2020 {
   if (!ajvInstance) {
-    ajvInstance = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true });
+    // verbose: errors carry parentSchema, which describeAjvErrors needs for "did you mean" on unknown keys
+    ajvInstance = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true });
     addFormats(ajvInstance);
   }
   return ajvInstance;
