@@ -147,6 +147,22 @@ prompts:
     expect(server.requests.length - before).toBe(3);
   });
 
+  it('against an environment, its gate min_pass_rate applies unless --min-pass-rate is given', async () => {
+    const reg = registry();
+    const cfg = path.join(reg.dir, 'prompts.config.yaml');
+    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('  staging: {}', '  staging: { gate: { min_pass_rate: 0.9 } }'));
+    reg.write('environments/staging.yaml', `environment: staging
+prompts:
+  support/triage: { version: 1.1.0, sha256: "${'0'.repeat(64)}", previous: null, promoted_at: 2026-11-22T10:00:00Z, promoted_by: Test, history: [] }
+`);
+    const r = await cli(['eval', 'support/triage@1.1.0', '--baseline', 'staging'], { cwd: reg.dir, env: KEY });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('using environment "staging"\'s gate: min_pass_rate 0.9');
+    expect(r.stdout).toContain('pass rate 66.7% is below the minimum 90.0%');
+    expect(r.stdout).toContain('no regressions');
+    expect((await cli(['eval', 'support/triage@1.1.0', '--baseline', 'staging', '--min-pass-rate', '0.5'], { cwd: reg.dir, env: KEY })).exitCode).toBe(0);
+  });
+
   it('rejects an unknown baseline with exit 2', async () => {
     const reg = registry();
     const r = await cli(['eval', 'support/triage@1.2.0', '--baseline', '9.9.9'], { cwd: reg.dir, env: KEY });

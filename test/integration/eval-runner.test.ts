@@ -303,3 +303,23 @@ describe('interruption', () => {
     expect(r.results.every((x) => x.error === null)).toBe(true);
   });
 });
+
+describe('suite cache', () => {
+  it('remembers a valid suite by digest once a run starts, and re-parses when the file changes or the copy is damaged', async () => {
+    const { reg, registry } = await setup({ cases: 2 });
+    const dir = path.join(reg.dir, '.prompts', 'cache', 'suites');
+    expect(fs.existsSync(dir)).toBe(false);
+    const t1 = loadEvalTarget(registry, 't', '1.0.0');
+    expect(fs.existsSync(dir)).toBe(false); // nothing written until a run starts
+    await runEval({ registry, target: t1, env: { TEST_KEY: 'k' }, cacheMode: 'off' });
+    const [copy] = fs.readdirSync(dir);
+    expect(copy).toMatch(/^[0-9a-f]{64}\.json$/);
+    expect(loadEvalTarget(registry, 't', '1.0.0').suite).toEqual(t1.suite);
+    fs.writeFileSync(path.join(dir, copy!), 'garbage');
+    expect(loadEvalTarget(registry, 't', '1.0.0').cases).toHaveLength(2);
+    reg.write('prompts/t/evals.yaml', suite(3));
+    const t3 = loadEvalTarget(registry, 't', '1.0.0');
+    expect(t3.cases).toHaveLength(3);
+    expect(t3.suite_sha256).not.toBe(t1.suite_sha256);
+  });
+});

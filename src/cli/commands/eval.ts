@@ -73,6 +73,12 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
     if (o.baseline.includes('@')) throw new UsageError(`--baseline takes a version or an environment name, not a reference: "${o.baseline}"`);
     const b = resolveRef(registry, `${ref.id}@${o.baseline}`);
     baselineTarget = loadTarget(registry, b.id, b.version);
+    // against an environment, its gate's min_pass_rate applies unless --min-pass-rate is given
+    const gateMin = b.via !== undefined ? registry.config.environments[b.via]?.gate?.min_pass_rate : undefined;
+    if (opts.minPassRate === null && gateMin !== undefined) {
+      opts.minPassRate = gateMin;
+      ctx.info(`using environment "${b.via}"'s gate: min_pass_rate ${gateMin}`);
+    }
   }
   const outFile = o.output !== undefined ? path.resolve(ctx.cwd, o.output) : undefined;
   const jsonOut = ctx.json || opts.format === 'json';

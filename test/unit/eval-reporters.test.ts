@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { Chalk } from 'chalk';
+import { renderEvalJunit, xmlEscape } from '../../src/cli/reporters/eval-junit.js';
+import { renderEvalMarkdown } from '../../src/cli/reporters/eval-markdown.js';
+import { renderEvalText, summaryLine } from '../../src/cli/reporters/eval-text.js';
+import type { EvalReport } from '../../src/eval/report.js';
+
+const report = (over: Partial<EvalReport> = {}): EvalReport => ({
+  ok: false, prompt: 'a/b', version: '1.0.0', sha256: 'a'.repeat(64), suite_sha256: 'b'.repeat(64), provider: 'openai', provider_type: 'openai', model: 'gpt', cases: 3, passed: 1, failed: 1, errors: 1,
+  pass_rate: 0.3333, min_pass_rate: null, regressions: [], improvements: [], unchanged: 0, baseline: null, tokens: { input: 10, output: 5, total: 15 }, cost_usd: 0.0001, started_at: '2026-11-22T00:00:00Z', duration_ms: 1234, interrupted: false, stopped: null,
+  results: [
+    { name: 'ok <case>', pass: true, error: null, output: 'fine', latency_ms: 12, tokens: { input: 5, output: 2, total: 7 }, cost_usd: 0.00005, cached: false, score: 1, assertions: [] },
+    { name: 'bad | "case"', pass: false, error: null, output: 'x & y', latency_ms: 30, tokens: { input: 5, output: 3, total: 8 }, cost_usd: 0.00005, cached: true, score: 0, assertions: [{ type: 'contains', pass: false, message: 'expected output to contain "z", got "x & y"', weight: 1 }], change: 'regression' },
+    { name: 'err', pass: false, error: 'HTTP 500: boom', output: null, latency_ms: 0, tokens: null, cost_usd: null, cached: false, score: 0, assertions: [] },
+  ],
+  ...over,
+});
+const plain = new Chalk({ level: 0 });
+
+describe('eval reporters', () => {
+  it('text: a row per case with status, latency (* = cached), tokens, cost, and failure details', () => {
+    const t = renderEvalText(report(), plain);
+    expect(t).toMatch(/^PASS\s+ok <case>\s+12ms\s+7\s+\$0\.000050$/m);
+    expect(t).toMatch(/^FAIL\s+bad \| "case" \(regression\)\s+30ms\*\s+8/m);
+    expect(t).toMatch(/^ERROR\s+err\s+-\s+-\s+-$/m);
+    expect(t).toContain('        HTTP 500: boom');
+    expect(t).toContain('        contains: expected output to contain "z", got "x & y"');
+    expect(summaryLine(report())).toBe('a/b@1.0.0 on openai/gpt: 1/3 passed (33.3%), 1 failed, 1 error, 1.23s, 15 tokens, $0.000100');
+  });
+  it('junit: one testcase per case, failures and errors, XML-escaped', () => {
+    const x = renderEvalJunit(report());
+    expect(x.match(/<testcase /g)).toHaveLength(3);
+    expect(x).toContain('<testcase name="ok &lt;case&gt;" classname="a/b@1.0.0" time="0.012"/>');
+    expect(x).toContain('<failure message="contains: expected output to contain &quot;z&quot;, got &quot;x &amp; y&quot; (regression)" type="contains">');
+    expect(x).toContain('<error message="HTTP 500: boom" type="error"/>');
+    expect(x).toContain('<system-out>x &amp; y</system-out>');
+    expect(xmlEscape('a\u0001b<')).toBe('ab&lt;');
+  });
+  it('markdown: heading with the verdict, failures first, pipes escaped', () => {
+    const m = renderEvalMarkdown(report());
+    expect(m.startsWith('### ❌ Eval `a/b@1.0.0` — 1/3 passed (33.3%)')).toBe(true);
+    const rows = m.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| status'));
+    expect(rows[0]).toContain('bad \\| "case" **(regression)**');
+    expect(rows[1]).toContain('⚠️ error | err');
+    expect(rows[2]).toContain('✅ pass');
+    expect(renderEvalMarkdown(report({ ok: true })).startsWith('### ✅')).toBe(true);
+  });
+});
