@@ -141,6 +141,9 @@ const all = await sdk.loadBundle(bundlePath);
 for (const id of all.ids()) all.get(id);
 console.log(`loadBundle + get() of all ${N} (each source re-parsed and compared once): ${fmt(performance.now() - t)}`);
 t = performance.now();
+await sdk.loadBundle(bundlePath, { verify: 'full' });
+console.log(`loadBundle(..., { verify: 'full' }) (every source re-parsed at load): ${fmt(performance.now() - t)}`);
+t = performance.now();
 const reg = await sdk.loadRegistry({ cwd: WORK, env: 'production' });
 console.log(`loadRegistry(${N} pinned files, sha256-checked, parsed, compiled): ${fmt(performance.now() - t)} (${reg.ids().length} prompts)`);
 
