@@ -90,6 +90,22 @@ function parseVarFlags(flags: string[], inputs: JsonSchema | undefined, into: Re
   }
 }
 
+/**
+ * Maps a position inside a template to the YAML file: for a literal/folded block scalar the
+ * template's first line is the line after the `|`; for a one-line scalar it is that line.
+ */
+function templatePosition(text: string, node: { line: number; column: number }, at: { line: number; column: number }): { line: number; column: number } {
+  const lines = text.split('\n');
+  const nodeLine = lines[node.line - 1] ?? '';
+  const indicator = nodeLine.charAt(node.column - 1);
+  if (indicator === '|' || indicator === '>') {
+    const body = lines[node.line + at.line - 1];
+    const indent = body !== undefined ? body.length - body.trimStart().length : 0;
+    return { line: node.line + at.line, column: indent + at.column };
+  }
+  return at.line === 1 ? { line: node.line, column: node.column + at.column - 1 } : { line: node.line + at.line - 1, column: at.column };
+}
+
 export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
   const reg = openRegistry(ctx.cwd);
   const envOpt = typeof opts.env === 'string' ? opts.env : undefined;
@@ -103,8 +119,9 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     const parsed = parseTemplate(m.content);
     if ('problem' in parsed) {
       const pointer = prompt.messages ? `/messages/${i}/content` : '/template';
-      throw new CheckFailed(`template syntax error: ${parsed.problem.message} (template line ${parsed.problem.line}, column ${parsed.problem.column})`, {
-        location: { file: loaded.rel, ...positionOf(loaded.parsed, pointer) },
+      const msg = parsed.problem.message.replace(/^template syntax error: /, '');
+      throw new CheckFailed(`template syntax error: ${msg} (template line ${parsed.problem.line}, column ${parsed.problem.column})`, {
+        location: { file: loaded.rel, ...templatePosition(loaded.decoded.text, positionOf(loaded.parsed, pointer), parsed.problem) },
         hint: 'run "prompts validate" to see every problem',
       });
     }
