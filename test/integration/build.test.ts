@@ -222,6 +222,15 @@ describe('prompts build', () => {
     expect(res.stderr).toContain('is a directory');
   });
 
+  it('reports an unwritable -o path as exit 2 without a stack trace', async () => {
+    reg = sdkRegistry();
+    writeFileSync(path.join(reg.dir, 'afile'), 'x');
+    const res = await build(reg, '--env', 'production', '-o', 'afile/b.json');
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toMatch(/^error: cannot write .*afile\/b\.json \((ENOTDIR|EEXIST)\)/);
+    expect(readFileSync(path.join(reg.dir, 'afile'), 'utf8')).toBe('x');
+  });
+
   it('exits 2 outside a registry', async () => {
     reg = makeRegistry({ config: null });
     const res = await build(reg, '--env', 'production');

@@ -52,7 +52,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   }
   const summary = pinned.entries.map((e) => ({ id: e.id, version: e.version, sha256: e.sha256 }));
   if (output) {
-    writeFileAtomic(output, text);
+    writeOutput(output, text);
     if (ctx.json) {
       writeJson(ctx, { ok: true, environment: env, output, commit: gitInfo.commit, dirty: gitInfo.dirty, bytes: Buffer.byteLength(text), prompts: summary });
     } else {
@@ -69,4 +69,14 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
 function displayPath(cwd: string, output: string): string {
   const rel = path.relative(cwd, output);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : output;
+}
+
+/** Atomic write of -o; an unwritable path is a usage error (exit 2), not a crash. */
+function writeOutput(file: string, text: string): void {
+  try {
+    writeFileAtomic(file, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(`cannot write ${file} (${code})`, { hint: 'check that its folder can be created and written' });
+  }
 }

@@ -38,7 +38,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   }
   const generated = generateTypes(sources, origin);
   if (output) {
-    writeFileAtomic(output, generated.text);
+    writeOutput(output, generated.text);
     if (ctx.json) writeJson(ctx, { ok: true, output, prompts: generated.prompts });
     else ctx.info(`wrote ${displayPath(ctx.cwd, output)}: types for ${generated.prompts.length} prompt(s) from ${origin}`);
   } else if (ctx.json) {
@@ -53,4 +53,14 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
 function displayPath(cwd: string, output: string): string {
   const rel = path.relative(cwd, output);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : output;
+}
+
+/** Atomic write of -o; an unwritable path is a usage error (exit 2), not a crash. */
+function writeOutput(file: string, text: string): void {
+  try {
+    writeFileAtomic(file, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(`cannot write ${file} (${code})`, { hint: 'check that its folder can be created and written' });
+  }
 }
