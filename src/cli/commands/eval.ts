@@ -105,7 +105,8 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
       const now = Date.now();
       if (done !== total && now - last < 80) return;
       last = now;
-      ctx.stderr.write(`\r\x1b[2K${label} ${done}/${total}${failed ? ` (${failed} failing)` : ''}${done === total ? '\n' : ''}`);
+      // the line is redrawn in place and cleared when the run is done (the table follows on stdout)
+      ctx.stderr.write(done === total ? '\r\x1b[2K' : `\r\x1b[2K${label} ${done}/${total}${failed ? ` (${failed} failing)` : ''}`);
     };
   };
 
