@@ -249,6 +249,7 @@ describe('prompts eval errors', () => {
     [['--min-pass-rate', '2'], '--min-pass-rate must be a number from 0 to 1'],
     [['--format', 'xml'], 'unknown --format "xml"'],
     [['--provider', 'lm'], 'unknown provider "lm"; did you mean "llm"?'],
+    [['-o', 'prompts'], '-o prompts is a directory'],
   ])('usage error %j exits 2 and writes nothing', async (flags, message) => {
     const reg = registry();
     const r = await cli(['eval', 'support/triage@1.0.0', ...flags], { cwd: reg.dir, env: KEY });

@@ -81,6 +81,9 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
     }
   }
   const outFile = o.output !== undefined ? path.resolve(ctx.cwd, o.output) : undefined;
+  if (outFile !== undefined && fs.existsSync(outFile) && fs.statSync(outFile).isDirectory()) {
+    throw new UsageError(`-o ${o.output} is a directory; give a file name such as ${path.join(o.output ?? '', 'eval-report.json')}`);
+  }
   const jsonOut = ctx.json || opts.format === 'json';
 
   // Ctrl-C: stop scheduling, keep what finished, write the partial report. A second Ctrl-C kills.
@@ -142,7 +145,13 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
     minPassRate: opts.minPassRate,
   });
   storeReport(registry, report);
-  if (outFile) writeFileAtomic(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  if (outFile) {
+    try {
+      writeFileAtomic(outFile, `${JSON.stringify(report, null, 2)}\n`);
+    } catch (e) {
+      throw new UsageError(`cannot write -o ${o.output} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { hint: 'choose a writable path; the report is also in .prompts/evals/' });
+    }
+  }
   const summaryFile = ctx.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) {
     const { renderEvalMarkdown } = await import('../reporters/eval-markdown.js');
