@@ -28,9 +28,15 @@ const NOT_STRING = [
 ];
 
 /** A YAML 1.2 scalar for a string: plain when that reads back as the same string, else JSON-quoted. */
+const scalarCache = new Map<string, string>();
 export function yamlString(s: string): string {
-  if (PLAIN.test(s) && !NOT_STRING.some((r) => r.test(s))) return s;
-  return JSON.stringify(s);
+  let out = scalarCache.get(s);
+  if (out === undefined) {
+    out = PLAIN.test(s) && !NOT_STRING.some((r) => r.test(s)) ? s : JSON.stringify(s);
+    // env files repeat the same dates, names and versions thousands of times
+    if (scalarCache.size < 50_000) scalarCache.set(s, out);
+  }
+  return out;
 }
 
 function scalar(v: unknown): string {
@@ -43,8 +49,13 @@ function scalar(v: unknown): string {
 
 /** Known keys first in their documented order, then any others sorted (forward compatible). */
 function orderedKeys(o: object, known: readonly string[]): string[] {
-  const present = Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined);
-  return [...known.filter((k) => present.includes(k)), ...present.filter((k) => !known.includes(k)).sort()];
+  const r = o as Record<string, unknown>;
+  const out: string[] = [];
+  for (const k of known) if (r[k] !== undefined) out.push(k);
+  let n = 0;
+  for (const k in r) if (r[k] !== undefined) n++;
+  if (n === out.length) return out;
+  return [...out, ...Object.keys(r).filter((k) => r[k] !== undefined && !known.includes(k)).sort()];
 }
 
 function flow(v: unknown, known: readonly string[] = []): string {
@@ -114,8 +125,34 @@ export function readEnvSnapshot(registry: Registry, env: string): EnvSnapshot {
   const file = registry.envPath(env);
   const rel = registry.rel(file);
   if (!fs.existsSync(file)) return { env, file, rel, exists: false, bytes: null, value: { environment: env, prompts: {} } };
+  // fast path: a file exactly as promote/rollback write it
+  const raw = readOwnEnvBytes(file);
+  if (raw) {
+    const fast = fastParseEnv(raw.text);
+    if (fast && envShapeOk(fast)) return { env, file, rel, exists: true, bytes: raw.bytes, value: fast };
+  }
   const loaded = registry.loadYaml<EnvironmentFile>(file, 'environment');
   return { env, file, rel, exists: true, bytes: loaded.decoded.bytes, value: loaded.value };
+}
+
+/**
+ * Environment files grow with every pin and its history, so they get a larger size limit than
+ * hand-written registry files (1 MiB) when they are in the format promote/rollback write. A
+ * symlink, non-UTF-8 or NUL bytes go to the general reader, which explains the problem.
+ */
+export const MAX_ENV_FILE_BYTES = 64 * 1024 * 1024;
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+function readOwnEnvBytes(file: string): { bytes: Buffer; text: string } | null {
+  try {
+    const st = fs.lstatSync(file);
+    if (!st.isFile() || st.size > MAX_ENV_FILE_BYTES) return null;
+    const bytes = fs.readFileSync(file);
+    if (bytes.includes(0)) return null;
+    return { bytes, text: utf8Strict.decode(bytes) };
+  } catch {
+    return null;
+  }
 }
 
 /** Have the bytes on disk changed since `snap` was read? */
@@ -183,4 +220,201 @@ export function removeDeadTempFiles(dir: string): void {
       /* another process removed it */
     }
   }
+}
+
+/* ---------------------------------------------------------------- fast path for our own output -- */
+
+class FastParseError extends Error {}
+
+const plainCache = new Map<string, unknown>();
+function plainValue(tok: string): unknown {
+  const hit = plainCache.get(tok);
+  if (hit !== undefined) return hit;
+  const v = plainValueUncached(tok);
+  if (plainCache.size < 50_000) plainCache.set(tok, v);
+  return v;
+}
+
+function plainValueUncached(tok: string): unknown {
+  if (tok === 'null') return null;
+  if (tok === 'true') return true;
+  if (tok === 'false') return false;
+  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/.test(tok)) return Number(tok);
+  if (PLAIN.test(tok) && !NOT_STRING.some((r) => r.test(tok))) return tok;
+  throw new FastParseError(tok);
+}
+
+const stringCache = new Map<string, string>();
+
+/** Reads one JSON string literal starting at s[i] === '"'; returns [value, next index]. */
+function jsonString(s: string, i: number): [string, number] {
+  let j = i + 1;
+  while (j < s.length) {
+    const ch = s[j];
+    if (ch === '\\') j += 2;
+    else if (ch === '"') {
+      const raw = s.slice(i, j + 1);
+      let v = stringCache.get(raw);
+      if (v === undefined) {
+        v = JSON.parse(raw) as string;
+        if (stringCache.size < 50_000) stringCache.set(raw, v);
+      }
+      return [v, j + 1];
+    }
+    else j++;
+  }
+  throw new FastParseError('unterminated string');
+}
+
+function flowValue(s: string, i: number): [unknown, number] {
+  const ch = s[i];
+  if (ch === '"') return jsonString(s, i);
+  if (ch === '{') return flowMap(s, i);
+  if (ch === '[') {
+    const out: unknown[] = [];
+    i++;
+    if (s[i] === ']') return [out, i + 1];
+    for (;;) {
+      const [v, n] = flowValue(s, i);
+      out.push(v);
+      if (s.startsWith(', ', n)) i = n + 2;
+      else if (s[n] === ']') return [out, n + 1];
+      else throw new FastParseError('array');
+    }
+  }
+  let j = i;
+  while (j < s.length && s[j] !== ',' && s[j] !== ']' && !(s[j] === ' ' && s[j + 1] === '}')) j++;
+  return [plainValue(s.slice(i, j)), j];
+}
+
+function flowMap(s: string, i: number): [Record<string, unknown>, number] {
+  const out: Record<string, unknown> = {};
+  if (s.startsWith('{}', i)) return [out, i + 2];
+  if (!s.startsWith('{ ', i)) throw new FastParseError('map');
+  i += 2;
+  for (;;) {
+    const colon = s.indexOf(': ', i);
+    if (colon === -1) throw new FastParseError('key');
+    const key = s.slice(i, colon);
+    if (!PLAIN.test(key)) throw new FastParseError('key');
+    const [v, n] = flowValue(s, colon + 2);
+    out[key] = v;
+    if (s.startsWith(', ', n)) i = n + 2;
+    else if (s.startsWith(' }', n)) return [out, n + 2];
+    else throw new FastParseError('map end');
+  }
+}
+
+function blockValue(rest: string): unknown {
+  const [v, n] = flowValue(rest, 0);
+  if (n !== rest.length) throw new FastParseError('trailing');
+  return v;
+}
+
+/**
+ * Parses an environment file exactly as `serializeEnv` writes it, in a fraction of the time a
+ * general YAML parser needs for a file with thousands of entries. Returns null for anything
+ * else (hand edits, other layouts): callers then use the full parser with positions. The result
+ * is accepted only when serializing it gives back the same text, so it cannot differ from what
+ * the YAML parser would read.
+ */
+export function fastParseEnv(text: string): EnvironmentFile | null {
+  try {
+    const lines = text.split('\n');
+    if (lines[0] !== ENV_HEADER || lines[lines.length - 1] !== '' || !lines[1]?.startsWith('environment: ')) return null;
+    const environment = blockValue(lines[1].slice('environment: '.length));
+    const prompts: Record<string, Record<string, unknown>> = {};
+    const value = { environment, prompts } as unknown as EnvironmentFile;
+    if (lines[2] === 'prompts: {}') return lines.length === 4 && serializeEnv(value) === text ? value : null;
+    if (lines[2] !== 'prompts:') return null;
+    let pin: Record<string, unknown> | null = null;
+    let history: unknown[] | null = null;
+    for (let k = 3; k < lines.length - 1; k++) {
+      const line = lines[k]!;
+      if (line.startsWith('      - ')) {
+        if (!history) return null;
+        history.push(blockValue(line.slice(8)));
+      } else if (line.startsWith('    ')) {
+        if (!pin) return null;
+        const colon = line.indexOf(':', 4);
+        if (colon === -1) return null;
+        const key = line.slice(4, colon);
+        if (line.length === colon + 1) {
+          if (key !== 'history') return null;
+          history = [];
+          pin.history = history;
+        } else {
+          if (line[colon + 1] !== ' ') return null;
+          pin[key] = blockValue(line.slice(colon + 2));
+          history = null;
+        }
+      } else if (line.startsWith('  ') && line.endsWith(':')) {
+        const id = blockValue(line.slice(2, -1));
+        if (typeof id !== 'string' || id in prompts) return null;
+        pin = {};
+        prompts[id] = pin;
+        history = null;
+      } else return null;
+    }
+    return serializeEnv(value) === text ? value : null;
+  } catch (e) {
+    if (e instanceof FastParseError || e instanceof SyntaxError) return null;
+    throw e;
+  }
+}
+
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+const ID = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63}){0,3}$/;
+const ENV_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function onlyKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
+  return Object.keys(o).every((k) => keys.includes(k));
+}
+function evalOk(e: unknown): boolean {
+  if (!isObj(e) || !onlyKeys(e, EVAL_KEYS)) return false;
+  const int = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+  return (
+    typeof e.pass_rate === 'number' && e.pass_rate >= 0 && e.pass_rate <= 1 && int(e.passed) && int(e.cases) &&
+    (e.suite_sha256 === undefined || (typeof e.suite_sha256 === 'string' && HEX64.test(e.suite_sha256))) &&
+    (e.regressions === undefined || int(e.regressions)) &&
+    (e.provider === undefined || typeof e.provider === 'string') &&
+    (e.model === undefined || typeof e.model === 'string') &&
+    (e.skipped === undefined || typeof e.skipped === 'boolean')
+  );
+}
+const semverOrNull = (v: unknown): boolean => v === null || (typeof v === 'string' && SEMVER.test(v));
+
+/**
+ * The environment schema (schemas/environment.schema.json) as code, for the fast path: true
+ * means the schema accepts the value. Anything it rejects goes to ajv for a positioned message.
+ */
+export function envShapeOk(v: unknown): v is EnvironmentFile {
+  if (!isObj(v) || !onlyKeys(v, ['environment', 'prompts'])) return false;
+  if (typeof v.environment !== 'string' || !ENV_NAME.test(v.environment) || !isObj(v.prompts)) return false;
+  for (const [id, p] of Object.entries(v.prompts)) {
+    if (!ID.test(id) || !isObj(p) || !onlyKeys(p, PIN_KEYS)) return false;
+    if (typeof p.version !== 'string' || !SEMVER.test(p.version)) return false;
+    if (typeof p.sha256 !== 'string' || !HEX64.test(p.sha256)) return false;
+    if (!('previous' in p) || !semverOrNull(p.previous)) return false;
+    if (typeof p.promoted_at !== 'string' || !DATE_TIME.test(p.promoted_at) || typeof p.promoted_by !== 'string') return false;
+    if (p.reason !== undefined && typeof p.reason !== 'string') return false;
+    if (p.eval !== undefined && !evalOk(p.eval)) return false;
+    if (!Array.isArray(p.history)) return false;
+    for (const h of p.history) {
+      if (!isObj(h) || !onlyKeys(h, ENTRY_KEYS)) return false;
+      if (h.action !== 'promote' && h.action !== 'rollback') return false;
+      if (typeof h.version !== 'string' || !SEMVER.test(h.version) || !('from' in h) || !semverOrNull(h.from)) return false;
+      if (h.sha256 !== undefined && (typeof h.sha256 !== 'string' || !HEX64.test(h.sha256))) return false;
+      if (typeof h.at !== 'string' || !DATE_TIME.test(h.at) || typeof h.by !== 'string') return false;
+      if (h.reason !== undefined && typeof h.reason !== 'string') return false;
+      if (h.eval !== undefined && !evalOk(h.eval)) return false;
+      if (h.skip_eval !== undefined && typeof h.skip_eval !== 'boolean') return false;
+    }
+  }
+  return true;
 }

@@ -3,7 +3,7 @@ import { writeFileSync, appendFileSync, chmodSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { makeRegistry, BASIC_CONFIG, type TempRegistry } from '../helpers/registry.js';
 import { prompts, envBytes, readEnv, head, commitCount, gitRegistry, UNGATED_CONFIG } from './env-helpers.js';
-import { serializeEnv, ENV_HEADER, yamlString } from '../../src/registry/env-store.js';
+import { serializeEnv, ENV_HEADER, yamlString, fastParseEnv, envShapeOk } from '../../src/registry/env-store.js';
 import { parseYaml } from '../../src/registry/yaml.js';
 import { getValidator } from '../../src/registry/schemas.js';
 import { sha256 } from '../../src/registry/files.js';
@@ -59,6 +59,55 @@ describe('env-store serialization', () => {
     }
     expect(yamlString('1.2.0')).toBe('1.2.0');
     expect(yamlString('support/triage')).toBe('support/triage');
+  });
+});
+
+describe('env-store fast path', () => {
+  const one: EnvironmentFile = {
+    environment: 'development',
+    prompts: { a: { version: '1.0.0', sha256: 'a'.repeat(64), previous: null, promoted_at: '2026-11-22T10:04:11Z', promoted_by: 'Ana', history: [{ action: 'promote', version: '1.0.0', from: null, at: '2026-11-22T10:04:11Z', by: 'Ana' }] } },
+  };
+
+  it('reads exactly what the YAML parser reads, and only our own layout', () => {
+    const text = serializeEnv(one);
+    expect(fastParseEnv(text)).toEqual(parseYaml(text).value);
+    expect(fastParseEnv(text.replace('environment: development', 'environment: development # hand edit'))).toBeNull();
+    expect(fastParseEnv(text.replace('    version: 1.0.0', '    version:   1.0.0'))).toBeNull();
+    expect(fastParseEnv(`environment: development\nprompts: {}\n`)).toBeNull();
+    expect(fastParseEnv(serializeEnv({ environment: 'development', prompts: {} }))).toEqual({ environment: 'development', prompts: {} });
+  });
+
+  it('its shape check agrees with the schema', () => {
+    const validate = getValidator('environment');
+    const variants: unknown[] = [
+      one,
+      { ...one, extra: 1 },
+      { environment: 'development', prompts: { a: { ...one.prompts.a, sha256: 'xyz' } } },
+      { environment: 'development', prompts: { a: { ...one.prompts.a, version: 'v1' } } },
+      { environment: 'development', prompts: { a: { ...one.prompts.a, history: [{ action: 'deploy', version: '1.0.0', from: null, at: 't', by: 'b' }] } } },
+      { environment: 'development', prompts: { A: one.prompts.a } },
+      { environment: 'development', prompts: { a: { ...one.prompts.a, eval: { pass_rate: 2, passed: 1, cases: 1 } } } },
+    ];
+    for (const v of variants) expect(envShapeOk(v)).toBe(validate(v));
+  });
+
+  it('a hand-edited env file is read by the full parser; a broken one is reported with its position', async () => {
+    r = gitRegistry();
+    r.write('environments/development.yaml', 'environment: development\nprompts:\n  a:\n    version: 1.0.0\n    sha256: nope\n');
+    const res = await prompts(r.dir, ['promote', 'a@1.1.0', '--env', 'development']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^error: environments\/development\.yaml:\d+:\d+: /);
+  });
+
+  it('env files in our layout may exceed the 1 MiB limit of hand-written files', async () => {
+    r = gitRegistry();
+    const big: EnvironmentFile = { environment: 'development', prompts: {} };
+    for (let i = 0; i < 4000; i++) big.prompts[`p${i}`] = { ...one.prompts.a!, reason: 'x'.repeat(200) };
+    r.write('environments/development.yaml', serializeEnv(big));
+    r.commitAll('big env');
+    const res = await prompts(r.dir, ['promote', 'a@1.0.0', '--env', 'development']);
+    expect(res, res.stderr).toMatchObject({ code: 0 });
+    expect(Object.keys(readEnv(r, 'development').prompts)).toHaveLength(4001);
   });
 });
 

@@ -1,0 +1,117 @@
+// Benchmark: `prompts promote` including its git commit, in a repository with 5,000 commits and
+// 1,000 pinned prompts, against a bare `git add + git commit` of one file in the same repo,
+// measured in the same run. Goal (issue 3): ratio <= 3x. Data goes to bench/.work/promote/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BIN = path.join(here, '..', 'bin', 'prompts.js');
+const work = path.join(here, '.work', 'promote');
+const repo = path.join(work, 'repo');
+const PROMPTS = 1000;
+const COMMITS = 5000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.com',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  NO_COLOR: '1',
+  CI: 'true',
+};
+const git = (...args) => execFileSync('git', args, { cwd: repo, env, encoding: 'utf8', maxBuffer: 1 << 28 });
+
+const { serializeEnv } = await import(path.join(here, '..', 'dist', 'registry', 'env-store.js'));
+const { sha256 } = await import(path.join(here, '..', 'dist', 'registry', 'files.js'));
+
+const id = (i) => `team${String(i % 10)}/p${String(i).padStart(4, '0')}`;
+const promptText = (pid, v) => `id: ${pid}
+version: ${v}
+description: bench prompt ${pid}
+model: { provider: offline, name: echo }
+inputs: { type: object, properties: { x: { type: string } } }
+messages:
+  - role: system
+    content: You are prompt ${pid} at ${v}.
+  - role: user
+    content: "{{x}}"
+`;
+
+function build() {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(repo, { recursive: true });
+  git('init', '-q', '-b', 'main');
+  git('config', 'commit.gpgsign', 'false');
+  const files = new Map();
+  files.set('prompts.config.yaml', 'environments:\n  development: {}\n  staging: { requires: development }\nproviders:\n  offline: { type: echo }\n');
+  files.set('.gitignore', '.prompts/\n');
+  const pins = {};
+  for (let i = 0; i < PROMPTS; i++) {
+    const pid = id(i);
+    const v1 = promptText(pid, '1.0.0');
+    files.set(`prompts/${pid}/1.0.0.yaml`, v1);
+    files.set(`prompts/${pid}/1.1.0.yaml`, promptText(pid, '1.1.0'));
+    const at = '2026-11-01T10:00:00Z';
+    pins[pid] = {
+      version: '1.0.0',
+      sha256: sha256(v1),
+      previous: null,
+      promoted_at: at,
+      promoted_by: 'Bench <bench@example.com>',
+      history: [{ action: 'promote', version: '1.0.0', from: null, sha256: sha256(v1), at, by: 'Bench <bench@example.com>' }],
+    };
+  }
+  files.set('environments/development.yaml', serializeEnv({ environment: 'development', prompts: pins }));
+  // fast-import stream: one commit with everything, then COMMITS-1 small commits
+  const chunks = [];
+  const blob = (s) => `data ${Buffer.byteLength(s)}\n${s}\n`;
+  let t = 1_700_000_000;
+  chunks.push(`commit refs/heads/main\nmark :1\ncommitter Bench <bench@example.com> ${t} +0000\n${blob('initial registry')}`);
+  for (const [p, c] of files) chunks.push(`M 100644 inline ${p}\n${blob(c)}`);
+  for (let n = 2; n <= COMMITS; n++) {
+    t += 60;
+    chunks.push(`commit refs/heads/main\nmark :${n}\ncommitter Bench <bench@example.com> ${t} +0000\n${blob(`change ${n}`)}from :${n - 1}\nM 100644 inline notes/n${n % 200}.txt\n${blob(`note ${n}\n`)}`);
+  }
+  execFileSync('git', ['fast-import', '--quiet'], { cwd: repo, env, input: chunks.join(''), maxBuffer: 1 << 28 });
+  git('checkout', '-q', '-f', 'main');
+}
+
+function time(cmd, args) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: repo, env, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const t0 = Date.now();
+build();
+const count = git('rev-list', '--count', 'HEAD').trim();
+console.log(`repo: ${count} commits, ${PROMPTS} pinned prompts (${((Date.now() - t0) / 1000).toFixed(1)} s to generate)`);
+
+const bare = [];
+const promote = [];
+const nodeStart = [];
+for (let i = 0; i < ROUNDS; i++) {
+  // baseline: a bare git add + git commit of one file
+  writeFileSync(path.join(repo, 'bench.txt'), `round ${i}\n`);
+  bare.push(time('sh', ['-c', 'git add bench.txt && git commit -q -m "bench round"']));
+  promote.push(time(process.execPath, [BIN, 'promote', `${id(i)}@1.1.0`, '--env', 'development', '--reason', 'bench']));
+  nodeStart.push(time(process.execPath, [BIN, '--version']));
+}
+if (!existsSync(path.join(repo, 'environments', 'development.yaml'))) throw new Error('env file missing');
+const last = git('log', '-1', '--format=%s').trim();
+if (!last.startsWith('prompts(development): promote')) throw new Error(`unexpected last commit: ${last}`);
+
+const b = median(bare);
+const p = median(promote);
+const n = median(nodeStart);
+console.log(`bare git add + commit (baseline)   median ${b.toFixed(1)} ms   1.00x`);
+console.log(`prompts promote (incl. commit)      median ${p.toFixed(1)} ms   ${(p / b).toFixed(2)}x   goal <= 3x`);
+console.log(`  for reference: node start + prompts --version   median ${n.toFixed(1)} ms   ${(n / b).toFixed(2)}x`);
+console.log(`  promote minus node start: ${(p - n).toFixed(1)} ms = ${((p - n) / b).toFixed(2)}x the baseline`);
