@@ -266,6 +266,25 @@ describe('integrity of bundles', () => {
   });
 });
 
+describe('bundles of unusual but valid files', () => {
+  it('keeps CRLF line endings and a UTF-8 BOM byte for byte, so sha256 and the source check still agree', async () => {
+    const r = makeRegistry();
+    try {
+      const text = readFileSync(path.join(reg.dir, 'prompts/summarize/1.0.0.yaml'), 'utf8').replace(/\n/g, '\r\n');
+      r.write('prompts/summarize/1.0.0.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text.replace('Summarize in', 'Résumé in'), 'utf8')]));
+      pin(r, 'production', { summarize: '1.0.0' });
+      const b = JSON.parse(JSON.stringify(makeBundle(collectPinned(openRegistry(r.dir), 'production'), { commit: null, dirty: false }))) as BundleFile;
+      const e = b.prompts.summarize!;
+      expect(e.source.startsWith('\uFEFF')).toBe(true);
+      expect(e.source).toContain('\r\n');
+      const set = await loadBundle(b, { verify: 'full' });
+      expect(set.get('summarize').render({ text: 'x' }).messages[0]!.content).toBe('Résumé in 50 words: x');
+    } finally {
+      r.cleanup();
+    }
+  });
+});
+
 describe('loadRegistry', () => {
   it('loads the pins of an environment from disk, with overrides', async () => {
     const set = await loadRegistry({ cwd: path.join(reg.dir, 'prompts'), env: 'production' });
