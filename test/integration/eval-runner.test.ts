@@ -157,10 +157,11 @@ describe('openai provider over HTTP', () => {
   });
 
   it('never has more requests in flight than the concurrency', async () => {
-    const { server, run } = await setup({ cases: 30, server: { latencyMs: 20 } });
+    const { server, run } = await setup({ cases: 30, server: { latencyMs: 60 } });
     await run({ cacheMode: 'off', concurrency: 5 });
     expect(server.requests).toHaveLength(30);
-    expect(server.maxInFlight).toBe(5);
+    expect(server.maxInFlight).toBeLessThanOrEqual(5);
+    expect(server.maxInFlight).toBeGreaterThanOrEqual(3); // it does run requests in parallel
   });
 
   it('a missing API key is a usage error naming the variable (not checked under --replay)', async () => {
