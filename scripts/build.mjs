@@ -2,8 +2,15 @@
 // dist/ is not wiped first: concurrent test runs may be reading it, and tsc overwrites every file.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
 const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
+// validate's schemas precompiled to standalone ajv code (optional: validate compiles them when absent)
+const pre = new URL('../dist/validate/precompile.js', import.meta.url);
+if (existsSync(pre)) {
+  const p = spawnSync(process.execPath, [pre.pathname], { stdio: 'inherit' });
+  if (p.status !== 0) console.warn('build: could not precompile the schemas; validate will compile them at run time');
+}
 process.exit(r.status ?? 1);

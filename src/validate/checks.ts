@@ -9,7 +9,7 @@ import { decodeRegistryBytes } from '../registry/files.js';
 import { parseYaml } from '../registry/yaml.js';
 import { idProblem } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
-import { parseTemplate, templateVariables } from '../core/template.js';
+import { parseTemplate, templateVariables, type TemplateProblem, type TemplateVariable } from '../core/template.js';
 import { fastDoc, fullDoc, NeedPositions, type Doc, type Pos } from './doc.js';
 import { schemaFindings } from './schema-check.js';
 import { fastParse } from './fast-yaml.js';
@@ -145,14 +145,14 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
   const used = new Set<string>();
   let allParsed = true;
   for (const t of templates) {
-    const parsed = parseTemplate(t.text);
+    const parsed = analyzeTemplate(t.text);
     if ('problem' in parsed) {
       allParsed = false;
       const p = parsed.problem;
       r.add('error', p.rule, p.message, r.doc.posInScalar(t.pointer, p.line, p.column));
       continue;
     }
-    for (const tv of templateVariables(parsed.ast)) {
+    for (const tv of parsed.vars) {
       used.add(tv.name);
       if (declared.has(tv.name)) continue;
       const s = didYouMean(tv.name, declaredProps);
@@ -169,6 +169,19 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
       }
     });
   }
+}
+
+/** parse + variables of a template, memoized by text: versions of a prompt share most messages */
+const templateMemo = new Map<string, { problem: TemplateProblem } | { vars: TemplateVariable[] }>();
+function analyzeTemplate(text: string): { problem: TemplateProblem } | { vars: TemplateVariable[] } {
+  let hit = templateMemo.get(text);
+  if (!hit) {
+    const parsed = parseTemplate(text);
+    hit = 'problem' in parsed ? { problem: parsed.problem } : { vars: templateVariables(parsed.ast) };
+    if (templateMemo.size > 50_000) templateMemo.clear();
+    templateMemo.set(text, hit);
+  }
+  return hit;
 }
 
 function checkAssertions(r: Reporter, list: unknown, base: string, ctx: CheckContext): void {

