@@ -122,6 +122,9 @@ describe('prompts eval --baseline', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/^FAIL\s+crash is technical \(regression\)/m);
     expect(r.stdout).toContain('vs 1.0.0: 100.0% -> 66.7% (-33.3 pts); 1 regression ("crash is technical"), 0 improvements, 1 unchanged');
+    // the baseline's own report is kept too (a later promote gate can reuse it)
+    const stored = JSON.parse(fs.readFileSync(path.join(reg.dir, '.prompts/evals/support/triage/1.0.0.json'), 'utf8')) as { version: string; passed: number; baseline: unknown };
+    expect(stored).toMatchObject({ version: '1.0.0', passed: 2, baseline: null });
   });
 
   it('reports improvements against an environment pin with --json, reusing cached responses, and exits 0', async () => {

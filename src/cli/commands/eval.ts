@@ -145,6 +145,8 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
     minPassRate: opts.minPassRate,
   });
   storeReport(registry, report);
+  // the baseline's own report too, so a later gate (promote) can reuse it
+  if (baselineRun && baselineTarget && !baselineRun.interrupted && baselineRun.stopped === null) storeReport(registry, buildReport(baselineTarget, baselineRun));
   if (outFile) {
     try {
       writeFileAtomic(outFile, `${JSON.stringify(report, null, 2)}\n`);
