@@ -145,6 +145,6 @@ await sdk.loadBundle(bundlePath, { verify: 'full' });
 console.log(`loadBundle(..., { verify: 'full' }) (every source re-parsed at load): ${fmt(performance.now() - t)}`);
 t = performance.now();
 const reg = await sdk.loadRegistry({ cwd: WORK, env: 'production' });
-console.log(`loadRegistry(${N} pinned files, sha256-checked, parsed, compiled): ${fmt(performance.now() - t)} (${reg.ids().length} prompts)`);
+console.log(`loadRegistry(${N} pinned files, sha256-checked, parsed, schema-validated; templates compile on first render): ${fmt(performance.now() - t)} (${reg.ids().length} prompts)`);
 
 process.exit(loadMs <= 50 && renderUs <= 20 ? 0 : 1);
