@@ -6,7 +6,7 @@ import { git } from './run.js';
 import { isIndexLockError } from './repo.js';
 
 export interface CommitResult {
-  /** full hash of the new commit */
+  /** hash of the new commit: full when `fullHash` was asked for, else git's abbreviation */
   hash: string;
 }
 
@@ -27,14 +27,16 @@ async function retryOnIndexLock<T>(fn: () => Promise<T>): Promise<T> {
  * Commits `file` (relative to `top`) alone with `subject` and `body`. `untracked` files are
  * added first (a pathspec commit only takes paths git already knows).
  */
-export async function commitFile(top: string, file: string, subject: string, body: string, opts: { untracked: boolean; amend?: boolean }): Promise<CommitResult> {
+export async function commitFile(top: string, file: string, subject: string, body: string, opts: { untracked: boolean; amend?: boolean; fullHash?: boolean }): Promise<CommitResult> {
   const spec = `:(literal)${file}`;
   if (opts.untracked) await retryOnIndexLock(() => git(top, ['add', '--', spec]));
-  const args = ['commit', '--quiet', '--only', '--no-edit', '-m', subject];
+  // not --quiet: the summary line "[branch abc1234] subject" gives the hash without another process
+  const args = ['-c', 'core.abbrev=12', 'commit', '--only', '--no-edit', '--no-status', '-m', subject];
   if (body) args.push('-m', body);
   if (opts.amend) args.push('--amend');
   args.push('--', spec);
-  await retryOnIndexLock(() => git(top, args, { env: { GIT_EDITOR: 'true' } }));
-  const hash = (await git(top, ['rev-parse', 'HEAD'])).trim();
-  return { hash };
+  const out = await retryOnIndexLock(() => git(top, args, { env: { GIT_EDITOR: 'true' } }));
+  const m = /^\[[^\]]*?([0-9a-f]{7,64})\]/m.exec(out);
+  if (m && !opts.fullHash) return { hash: m[1]! };
+  return { hash: (await git(top, ['rev-parse', 'HEAD'])).trim() };
 }

@@ -36,11 +36,28 @@ export interface GitContext {
  * Everything git-related that must be known before the first write. Throws ConflictError
  * (exit 3) when the version file has uncommitted changes or is untracked.
  */
-export async function prepareGit(registry: Registry, opts: { envFile: string; versionFile: string | null; commit: boolean; push: boolean; ctx: CommandContext }): Promise<GitContext> {
+export interface GitProbe {
+  repo: RepoInfo | null;
+  by: string;
+}
+
+/**
+ * Starts the git calls that do not depend on the plan (work tree, author) so the processes run
+ * while the command parses files; `prepareGit` awaits the result.
+ */
+export function probeGit(root: string, env: NodeJS.ProcessEnv): Promise<GitProbe> {
+  return Promise.all([repoInfo(root), authorIdent(root, env)]).then(([repo, by]) => ({ repo, by }));
+}
+
+export async function prepareGit(
+  registry: Registry,
+  opts: { envFile: string; versionFile: string | null; commit: boolean; push: boolean; ctx: CommandContext; probe?: Promise<GitProbe> },
+): Promise<GitContext> {
   const { ctx } = opts;
-  const repo = opts.commit ? await repoInfo(registry.root) : null;
+  const probe = await (opts.probe ?? probeGit(registry.root, ctx.env));
+  const repo = opts.commit ? probe.repo : null;
   if (!repo) {
-    const by = await authorIdent(opts.commit ? null : registry.root, ctx.env);
+    const by = probe.repo ? probe.by : await authorIdent(null, ctx.env);
     if (opts.commit) ctx.info(`note: ${registry.root} is not in a git repository; the environment file is written without a commit`);
     return { repo: null, envRel: null, versionRel: null, envState: null, pushTarget: null, by };
   }
@@ -48,9 +65,9 @@ export async function prepareGit(registry: Registry, opts: { envFile: string; ve
   const relTop = (f: string): string => path.relative(repo.top, path.join(realRoot, path.relative(registry.root, f))).split(path.sep).join('/');
   const envRel = relTop(opts.envFile);
   const versionRel = opts.versionFile ? relTop(opts.versionFile) : null;
-  const [states, by, pushTarget] = await Promise.all([
+  const by = probe.by;
+  const [states, pushTarget] = await Promise.all([
     pathStates(repo.top, versionRel ? [envRel, versionRel] : [envRel]),
-    authorIdent(repo.top, ctx.env),
     opts.push ? resolvePushTarget(repo.top) : Promise.resolve(null),
   ]);
   if (versionRel) {
@@ -125,7 +142,7 @@ export async function applyChange<P>(o: ApplyOptions<P>): Promise<ApplyResult<P>
     if (gitc.repo && gitc.envRel) {
       const untracked = !fresh.exists || gitc.envState === 'untracked';
       try {
-        commit = (await commitFile(gitc.repo.top, gitc.envRel, o.subject(plan), o.body, { untracked })).hash;
+        commit = (await commitFile(gitc.repo.top, gitc.envRel, o.subject(plan), o.body, { untracked, fullHash: ctx.json })).hash;
       } catch (e) {
         restoreEnv(fresh);
         if (untracked) {

@@ -35,7 +35,9 @@ const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => Ajv2020;
 export function getAjv(): Ajv2020 {
   if (!ajvInstance) {
     // verbose: errors carry parentSchema, which describeAjvErrors needs for "did you mean" on unknown keys
-    ajvInstance = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true });
+    // validateSchema: false: our shipped schemas are fixed and tested; checking them against the
+    // 2020-12 meta-schema on every run cost ~30% of the compile time on every command's start.
+    ajvInstance = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true, validateSchema: false });
     addFormats(ajvInstance);
   }
   return ajvInstance;

@@ -9,7 +9,7 @@ import { openRegistry } from '../../registry/registry.js';
 import { parseRef } from '../../core/ref.js';
 import { planPromotion, applyPromotion, recheckPromotion, type PromotionPlan, type PromotionRecord } from '../../core/promotion.js';
 import { readEnvSnapshot } from '../../registry/env-store.js';
-import { prepareGit, applyChange, nowIso } from '../../registry/env-transaction.js';
+import { prepareGit, applyChange, nowIso, probeGit } from '../../registry/env-transaction.js';
 import { sha256 } from '../../registry/files.js';
 import { commitSubject, commitBody, evalLine, shortHash } from '../env-messages.js';
 import type { EvalSummary, GateConfig } from '../../core/types.js';
@@ -42,6 +42,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   }
   const registry = openRegistry(ctx.cwd);
   registry.assertEnv(env);
+  const probe = probeGit(registry.root, ctx.env);
+  probe.catch(() => undefined); // awaited later; a refusal before then must not leave it unhandled
   const versions = registry.assertPromptExists(parsed.id);
   const envConfig = registry.config.environments[env] ?? {};
   const snap = readEnvSnapshot(registry, env);
@@ -67,7 +69,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   // the version file must be a valid prompt; its bytes are what gets pinned
   const loaded = registry.loadPrompt(plan.id, plan.version);
   const digest = sha256(loaded.decoded.bytes);
-  const gitc = await prepareGit(registry, { envFile: snap.file, versionFile: loaded.file, commit: doCommit, push, ctx });
+  const gitc = await prepareGit(registry, { envFile: snap.file, versionFile: loaded.file, commit: doCommit, push, ctx, probe });
 
   const gate = plan.gate;
   const gateDesc = gateText(gate);

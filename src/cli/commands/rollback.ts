@@ -11,7 +11,7 @@ import { openRegistry } from '../../registry/registry.js';
 import { idProblem, isStrictSemver } from '../../core/ref.js';
 import { planRollback, applyRollback, recheckRollback, type RollbackPlan } from '../../core/rollback.js';
 import { readEnvSnapshot } from '../../registry/env-store.js';
-import { prepareGit, applyChange, nowIso } from '../../registry/env-transaction.js';
+import { prepareGit, applyChange, nowIso, probeGit } from '../../registry/env-transaction.js';
 import { sha256 } from '../../registry/files.js';
 import { commitSubject, commitBody, shortHash } from '../env-messages.js';
 
@@ -31,6 +31,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
 
   const registry = openRegistry(ctx.cwd);
   registry.assertEnv(env);
+  const probe = probeGit(registry.root, ctx.env);
+  probe.catch(() => undefined); // awaited later; a refusal before then must not leave it unhandled
   registry.assertPromptExists(id);
   const snap = readEnvSnapshot(registry, env);
   const decision = planRollback({ id, env, target: snap.value, to });
@@ -67,7 +69,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
       hint: 'version files are immutable; restore the original bytes from git, or roll back --to another version',
     });
   }
-  const gitc = await prepareGit(registry, { envFile: snap.file, versionFile: file, commit: doCommit, push, ctx });
+  const gitc = await prepareGit(registry, { envFile: snap.file, versionFile: file, commit: doCommit, push, ctx, probe });
 
   if (dryRun) {
     if (ctx.json) {
