@@ -27,7 +27,7 @@ walk(path.join(root, 'environments'));
 files.push(path.join(root, 'prompts.config.yaml'));
 let bad = 0;
 for (const f of files) {
-  const value = jsyaml.load(readFileSync(f, 'utf8'));
+  const value = jsyaml.load(readFileSync(f, 'utf8'), { schema: jsyaml.CORE_SCHEMA });
   const kind = f.endsWith('prompts.config.yaml') ? 'config' : f.includes(`${path.sep}environments${path.sep}`) ? 'environment' : f.endsWith('evals.yaml') ? 'suite' : 'prompt';
   if (!v[kind](value)) bad++;
 }

@@ -36,8 +36,13 @@ interface CacheFile {
   entries: Record<string, CacheEntry>;
 }
 
-export function cacheFile(stateDir: string): string {
-  return path.join(stateDir, 'cache', 'validate.json');
+/**
+ * Two files: the config and environment files (few; all a --staged run needs) and the rest
+ * (a large registry's many version files), so a pre-commit hook does not parse the big one.
+ */
+export type CachePart = 'env' | 'files';
+export function cacheFile(stateDir: string, part: CachePart = 'files'): string {
+  return path.join(stateDir, 'cache', part === 'env' ? 'validate-env.json' : 'validate.json');
 }
 
 export function fingerprintOf(st: fs.Stats): Fingerprint {
@@ -57,31 +62,40 @@ function isEntry(x: unknown): x is CacheEntry {
 }
 
 /** The cached entries for `digest`, or an empty map (missing, corrupt, other digest). */
-export function loadCache(stateDir: string, digest: string): Map<string, CacheEntry> {
-  const map = new Map<string, CacheEntry>();
+function loadPart(file: string, digest: string, into: Map<string, CacheEntry>): void {
   let raw: string;
   try {
-    raw = fs.readFileSync(cacheFile(stateDir), 'utf8');
+    raw = fs.readFileSync(file, 'utf8');
   } catch {
-    return map;
+    return;
   }
   try {
     const data = JSON.parse(raw) as CacheFile;
-    if (!data || data.format !== CACHE_FORMAT || data.digest !== digest || typeof data.entries !== 'object' || data.entries === null) return map;
-    for (const [k, v] of Object.entries(data.entries)) if (isEntry(v)) map.set(k, v);
+    if (!data || data.format !== CACHE_FORMAT || data.digest !== digest || typeof data.entries !== 'object' || data.entries === null) return;
+    for (const [k, v] of Object.entries(data.entries)) if (isEntry(v)) into.set(k, v);
   } catch {
-    return new Map();
+    // corrupt: ignored (and replaced by the next full run)
   }
+}
+
+/** The cached entries for `digest` from the given parts, or none (missing, corrupt, other digest). */
+export function loadCache(stateDir: string, digest: string, parts: CachePart[] = ['env', 'files']): Map<string, CacheEntry> {
+  const map = new Map<string, CacheEntry>();
+  for (const p of parts) loadPart(cacheFile(stateDir, p), digest, map);
   return map;
 }
 
-export function saveCache(stateDir: string, digest: string, entries: Map<string, CacheEntry>): void {
-  const data: CacheFile = { format: CACHE_FORMAT, digest, entries: Object.fromEntries(entries) };
+/** Writes both parts atomically; `isEnvPart` tells which entries belong to the small one. */
+export function saveCache(stateDir: string, digest: string, entries: Map<string, CacheEntry>, isEnvPart: (rel: string) => boolean): void {
+  const env: Record<string, CacheEntry> = {};
+  const files: Record<string, CacheEntry> = {};
+  for (const [k, v] of entries) (isEnvPart(k) ? env : files)[k] = v;
   try {
-    const file = cacheFile(stateDir);
+    const file = cacheFile(stateDir, 'files');
     const ignore = path.join(path.dirname(file), '.gitignore');
     if (!fs.existsSync(ignore)) writeFileAtomic(ignore, '# promptrail validate cache: never commit\n*\n');
-    writeFileAtomic(file, JSON.stringify(data));
+    writeFileAtomic(cacheFile(stateDir, 'env'), JSON.stringify({ format: CACHE_FORMAT, digest, entries: env } satisfies CacheFile));
+    writeFileAtomic(file, JSON.stringify({ format: CACHE_FORMAT, digest, entries: files } satisfies CacheFile));
   } catch {
     // a cache that cannot be written (read-only checkout) only costs speed
   }

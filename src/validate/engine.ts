@@ -318,7 +318,8 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   };
   const digest = sha256(`${opts.toolVersion}|${CHECKS_VERSION}|${schemasDigest()}|${configBlob.bytes ? sha256(configBlob.bytes) : ''}`);
   const stateDir = path.join(root, STATE_DIR);
-  const cache = opts.cache ? loadCache(stateDir, digest) : new Map<string, CacheEntry>();
+  // a --staged run checks a few changed files: only the small part (config, environments) pays off
+  const cache = opts.cache ? loadCache(stateDir, digest, idx ? ['env'] : ['env', 'files']) : new Map<string, CacheEntry>();
   const fresh = new Map<string, CacheEntry>();
   let configOutcome: FileOutcome;
   if (configBlob.problem) configOutcome = { problems: [toEntry(configBlob.problem)] };
@@ -333,9 +334,6 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   // an unparsable config still lets the other files be checked (with the default folders)
   const dirsUsable = !configOutcome.problems.some((p) => p.rule === 'config-dir-invalid');
   if (!dirsUsable) return finish(problems, [CONFIG_FILE], true, promptsDir);
-
-  // 2. structure
-  const layout = analyzeLayout(listing, promptsDir, environmentsDir);
 
   // 3. what to check
   let selected: Set<string> | null = null; // null = everything
@@ -358,6 +356,26 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     else selected = selected ? new Set([...selected].filter((r) => fromPaths.has(r))) : fromPaths;
   }
   if (selected?.has(CONFIG_FILE)) selected = null;
+
+  // 3. structure; a partial run analyzes only the folders it touches (and the environments)
+  const listedType = new Map(listing.map((e) => [e.rel, e.type]));
+  const pPrefix = `${promptsDir}/`;
+  const allIds = new Set<string>();
+  for (const e of listing) {
+    if (e.rel.startsWith(pPrefix) && e.rel.endsWith('.yaml') && e.rel.lastIndexOf('/') > pPrefix.length) allIds.add(e.rel.slice(pPrefix.length, e.rel.lastIndexOf('/')));
+  }
+  let layoutEntries = listing;
+  if (selected !== null) {
+    const folders = new Set([...selected].map((r) => r.slice(0, r.lastIndexOf('/'))));
+    const ePrefix = `${environmentsDir}/`;
+    layoutEntries = listing.filter((e) => e.rel === CONFIG_FILE || e.rel.startsWith(ePrefix) || folders.has(e.rel.slice(0, e.rel.lastIndexOf('/'))));
+  }
+  const layout = analyzeLayout(layoutEntries, promptsDir, environmentsDir, allIds);
+  const versionExists = (rel: string): boolean => layout.files.get(rel) === 'prompt' || (listedType.get(rel) === 'file' && isStrictSemver(rel.slice(rel.lastIndexOf('/') + 1, -5)));
+  const versionsOf = (id: string): string[] => {
+    const prefix = `${pPrefix}${id}/`;
+    return listing.filter((e) => e.rel.startsWith(prefix) && !e.rel.slice(prefix.length).includes('/') && versionExists(e.rel)).map((e) => e.rel.slice(prefix.length, -5));
+  };
 
   const envRels = [...layout.files].filter(([, k]) => k === 'environment').map(([r]) => r);
   const inSel = (rel: string): boolean => selected === null || selected.has(rel);
@@ -410,8 +428,8 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   });
   if (opts.cache && !idx && (work.length > 0 || fresh.size !== cache.size || needRead.length > 0 || !cache.has(CONFIG_FILE))) {
     // keep entries of files not looked at this run (a partial run must not empty the cache)
-    for (const [k, v] of cache) if (!fresh.has(k) && layout.files.has(k) && k !== CONFIG_FILE) fresh.set(k, v);
-    saveCache(stateDir, digest, fresh);
+    for (const [k, v] of cache) if (!fresh.has(k) && listedType.has(k) && k !== CONFIG_FILE) fresh.set(k, v);
+    saveCache(stateDir, digest, fresh, (rel) => rel === CONFIG_FILE || layout.files.get(rel) === 'environment');
   }
 
   // 5. which files are reported: the selection, plus environment files that pin a selected version
@@ -444,7 +462,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   // 6. pins: the pinned version exists and its bytes are the promoted bytes
   const pinned = new Set<string>();
   for (const pins of pinsToCheck.values()) for (const p of pins) pinned.add(versionRel(promptsDir, p.id, p.version));
-  const missingSha = [...pinned].filter((r) => layout.files.get(r) === 'prompt' && !shas.has(r));
+  const missingSha = [...pinned].filter((r) => versionExists(r) && !shas.has(r));
   if (missingSha.length) {
     const more = await src.read(missingSha);
     for (const [rel, b] of more) if (b.bytes) shas.set(rel, sha256(b.bytes));
@@ -454,13 +472,14 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     const envName = envRel.slice(envRel.lastIndexOf('/') + 1, -5);
     for (const pin of pins) {
       const vr = versionRel(promptsDir, pin.id, pin.version);
-      if (layout.files.get(vr) !== 'prompt') {
-        const versions = layout.versions.get(pin.id);
+      if (!versionExists(vr)) {
+        const present = versionsOf(pin.id);
+        const versions = present.length ? present : undefined;
         const wasDeleted = deleted.has(vr);
         let message: string;
         if (wasDeleted) message = `${vr} is pinned in ${envName} but its deletion is staged; version files that were promoted must stay (unstage the deletion: git restore --staged ${vr})`;
         else if (!versions) {
-          const s = didYouMean(pin.id, layout.versions.keys());
+          const s = didYouMean(pin.id, allIds);
           message = `pins prompt "${pin.id}", which does not exist${s ? `; did you mean "${s}"?` : ''} (restore ${vr} or roll the pin back)`;
         } else message = `pins ${pin.id}@${pin.version}, but ${vr} does not exist (versions: ${sortVersions(versions).join(', ')}); restore the file`;
         found.push({ pin, field: 'version', rule: 'pin-missing-version', message, severity: 'error' });
@@ -476,7 +495,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
           severity: 'error',
         });
       }
-      if (pin.previous !== null && isStrictSemver(pin.previous) && layout.files.get(versionRel(promptsDir, pin.id, pin.previous)) !== 'prompt' && layout.versions.has(pin.id)) {
+      if (pin.previous !== null && isStrictSemver(pin.previous) && !versionExists(versionRel(promptsDir, pin.id, pin.previous))) {
         found.push({ pin, field: 'previous', rule: 'pin-previous-missing', message: `previous version ${pin.id}@${pin.previous} (the rollback target) does not exist; rollback would fail`, severity: 'warning' });
       }
     }

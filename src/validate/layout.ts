@@ -45,7 +45,11 @@ export function versionRel(promptsDir: string, id: string, version: string): str
   return `${promptsDir}/${id}/${version}.yaml`;
 }
 
-export function analyzeLayout(entries: ListedEntry[], promptsDir: string, environmentsDir: string): Layout {
+/**
+ * `otherIds`: prompt ids of the whole registry when `entries` is only part of it, so that a
+ * case collision with a folder outside the part is still found.
+ */
+export function analyzeLayout(entries: ListedEntry[], promptsDir: string, environmentsDir: string, otherIds: Iterable<string> = []): Layout {
   const files = new Map<string, FileKind>();
   const problems = new Map<string, FileProblemEntry[]>();
   const versions = new Map<string, string[]>();
@@ -125,7 +129,7 @@ export function analyzeLayout(entries: ListedEntry[], promptsDir: string, enviro
   }
   // ids that differ only in case collide on case-insensitive file systems
   const byLower = new Map<string, string[]>();
-  for (const id of versions.keys()) {
+  for (const id of new Set([...versions.keys(), ...otherIds])) {
     const k = id.toLowerCase();
     const l = byLower.get(k);
     if (l) l.push(id);
@@ -135,7 +139,7 @@ export function analyzeLayout(entries: ListedEntry[], promptsDir: string, enviro
     if (ids.length < 2) continue;
     for (const id of ids) {
       const others = ids.filter((o) => o !== id).join('", "');
-      for (const v of versions.get(id)!) {
+      for (const v of versions.get(id) ?? []) {
         push(versionRel(promptsDir, id, v), err('duplicate-id', `prompt "${id}" collides with "${others}" on case-insensitive file systems; merge the folders or rename one`));
       }
     }

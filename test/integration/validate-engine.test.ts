@@ -182,7 +182,7 @@ describe('validate engine: cache', () => {
     const after = snapshot().split('\n').filter((l) => !l.includes('.prompts/cache/')).join('\n');
     expect(after).toBe(before);
     expect(fs.readdirSync(path.join(r.dir, '.prompts'))).toEqual(['cache']);
-    expect(fs.readdirSync(path.join(r.dir, '.prompts/cache')).sort()).toEqual(['.gitignore', 'validate.json']);
+    expect(fs.readdirSync(path.join(r.dir, '.prompts/cache')).sort()).toEqual(['.gitignore', 'validate-env.json', 'validate.json']);
   });
 });
 

@@ -194,3 +194,17 @@ describe('validate: environment files and config', () => {
     expect(rules(p)).toEqual(['config-dir-invalid', 'schema-unknown-key', 'config-requires-cycle', 'config-requires-cycle', 'config-requires-unknown', 'provider-unknown']);
   });
 });
+
+describe('validate: user-written JSON Schemas', async () => {
+  const { jsonSchemaProblem } = await import('../../src/validate/json-schema.js');
+  it('accepts valid schemas, with local $refs and anchors', () => {
+    expect(jsonSchemaProblem({ type: 'object', properties: { a: { $ref: '#/$defs/x' }, b: { $ref: '#y' } }, $defs: { x: { type: 'string', pattern: '^a+$' }, y: { $anchor: 'y', type: 'number' } } })).toBeNull();
+  });
+  it('rejects bad types, bad regular expressions and dangling references', () => {
+    expect(jsonSchemaProblem({ type: 'object', properties: { a: { type: 'strng' } } })).toMatch(/schema\/properties\/a\/type must be equal to one of the allowed values/);
+    expect(jsonSchemaProblem({ type: 'string', pattern: '([' })).toMatch(/pattern "\(\[" is not a valid regular expression/);
+    expect(jsonSchemaProblem({ type: 'object', patternProperties: { '[': {} } })).toMatch(/patternProperties key/);
+    expect(jsonSchemaProblem({ $ref: '#/$defs/missing' })).toMatch(/can't resolve reference #\/\$defs\/missing/);
+    expect(jsonSchemaProblem({ $ref: 'https://example.com/remote.json' })).toMatch(/can't resolve reference|resolve/);
+  });
+});
