@@ -50,6 +50,8 @@ export function setTopLevelKeys(text: string, values: Record<string, TopLevelVal
   const expected: Record<string, unknown> = { ...original, ...values };
   const edits: Edit[] = [];
   const inserts: string[] = [];
+  // keep the file's line endings (CRLF files stay CRLF)
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
   let ok = isMap(doc.contents) && doc.errors.length === 0;
   if (ok) {
     for (const [key, value] of Object.entries(values)) {
@@ -60,7 +62,7 @@ export function setTopLevelKeys(text: string, values: Record<string, TopLevelVal
           ok = false; // e.g. `changes:` with an empty value: leave it to the Document API
           break;
         }
-        inserts.push(Array.isArray(value) ? blockSeq(key, value, '  ') : `${key}: ${scalarText(value)}`);
+        inserts.push(Array.isArray(value) ? blockSeq(key, value, '  ', eol) : `${key}: ${scalarText(value)}`);
         continue;
       }
       const [vStart, vEnd] = v.range;
@@ -83,37 +85,40 @@ export function setTopLevelKeys(text: string, values: Record<string, TopLevelVal
           const col = vStart - lineStart(text, vStart);
           indent = ' '.repeat(col);
         }
-        edits.push({ start: keyLine, end: lineEnd(text, Math.max(vEnd - 1, vStart)), text: blockSeq(key, value, indent) });
+        let end = lineEnd(text, Math.max(vEnd - 1, vStart));
+        if (text[end - 1] === '\r') end -= 1;
+        edits.push({ start: keyLine, end, text: blockSeq(key, value, indent, eol) });
       }
     }
   }
   if (ok) {
     let out = text;
     for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-    if (inserts.length) out = insertLines(out, inserts, insertAfter);
+    if (inserts.length) out = insertLines(out, inserts, insertAfter, eol);
     const check = parseDocument(out, { version: '1.2' });
     if (check.errors.length === 0 && plainEqual(sortKeys(check.toJS()), sortKeys(expected))) return out;
   }
   return viaDocument(text, values);
 }
 
-function blockSeq(key: string, items: string[], indent: string): string {
+function blockSeq(key: string, items: string[], indent: string, eol: string): string {
   if (items.length === 0) return `${key}: []`;
-  return `${key}:\n${items.map((i) => `${indent}- ${scalarText(i)}`).join('\n')}`;
+  return `${key}:${eol}${items.map((i) => `${indent}- ${scalarText(i)}`).join(eol)}`;
 }
 
-function insertLines(text: string, lines: string[], after: string[]): string {
+function insertLines(text: string, lines: string[], after: string[], eol: string): string {
   const doc = parseDocument(text, { version: '1.2' });
   for (const k of after) {
     const pair = findPair(doc, k);
     const end = pair?.value?.range?.[1];
     if (pair && end !== undefined) {
-      const at = lineEnd(text, Math.max(end - 1, 0));
-      return `${text.slice(0, at)}\n${lines.join('\n')}${text.slice(at)}`;
+      let at = lineEnd(text, Math.max(end - 1, 0));
+      if (text[at - 1] === '\r') at -= 1;
+      return `${text.slice(0, at)}${eol}${lines.join(eol)}${text.slice(at)}`;
     }
   }
-  const sep = text.endsWith('\n') ? '' : '\n';
-  return `${text}${sep}${lines.join('\n')}\n`;
+  const sep = text.endsWith('\n') ? '' : eol;
+  return `${text}${sep}${lines.join(eol)}${eol}`;
 }
 
 function sortKeys(x: unknown): unknown {
