@@ -77,6 +77,37 @@ function entryFlow(h: HistoryEntry): string {
   return flow(h, ENTRY_KEYS);
 }
 
+/**
+ * Text of each pin's block, by pin object: pins are never mutated (promote/rollback build new
+ * ones), so when a file is read and written back, the 999 untouched pins of a 1,000-pin file
+ * are not serialized twice.
+ */
+const blockCache = new WeakMap<EnvPin, { id: string; text: string }>();
+
+function pinBlock(id: string, pin: EnvPin): string {
+  const hit = blockCache.get(pin);
+  if (hit && hit.id === id) return hit.text;
+  const out: string[] = [`  ${yamlString(id)}:`];
+  for (const k of orderedKeys(pin, PIN_KEYS)) {
+    const v = (pin as unknown as Record<string, unknown>)[k];
+    if (k === 'history') {
+      const h = v as HistoryEntry[];
+      if (h.length === 0) out.push('    history: []');
+      else {
+        out.push('    history:');
+        for (const e of h) out.push(`      - ${entryFlow(e)}`);
+      }
+    } else if (k === 'eval') {
+      out.push(`    eval: ${evalFlow(v as EvalSummary)}`);
+    } else {
+      out.push(`    ${yamlString(k)}: ${scalar(v)}`);
+    }
+  }
+  const text = out.join('\n');
+  blockCache.set(pin, { id, text });
+  return text;
+}
+
 /** The environment file's bytes: header comment, `environment`, pins sorted by prompt id. */
 export function serializeEnv(env: EnvironmentFile): string {
   const out: string[] = [ENV_HEADER, `environment: ${yamlString(env.environment)}`];
@@ -86,25 +117,7 @@ export function serializeEnv(env: EnvironmentFile): string {
     return `${out.join('\n')}\n`;
   }
   out.push('prompts:');
-  for (const id of ids) {
-    const pin = env.prompts[id] as EnvPin;
-    out.push(`  ${yamlString(id)}:`);
-    for (const k of orderedKeys(pin, PIN_KEYS)) {
-      const v = (pin as unknown as Record<string, unknown>)[k];
-      if (k === 'history') {
-        const h = v as HistoryEntry[];
-        if (h.length === 0) out.push('    history: []');
-        else {
-          out.push('    history:');
-          for (const e of h) out.push(`      - ${entryFlow(e)}`);
-        }
-      } else if (k === 'eval') {
-        out.push(`    eval: ${evalFlow(v as EvalSummary)}`);
-      } else {
-        out.push(`    ${yamlString(k)}: ${scalar(v)}`);
-      }
-    }
-  }
+  for (const id of ids) out.push(pinBlock(id, env.prompts[id] as EnvPin));
   return `${out.join('\n')}\n`;
 }
 
