@@ -333,11 +333,15 @@ export function isReleaseType(s: string): s is ReleaseType {
 }
 
 /**
- * The next version (semver's `inc`): `prerelease` of `1.2.0` is `1.2.1-<preid>.0`, of
- * `1.2.1-rc.0` it is `1.2.1-rc.1`. Returns undefined for an invalid current version.
+ * The next version (semver's `inc`): `prerelease` of `1.2.0` is `1.2.1-<preid>.0` (preid
+ * defaults to "rc"), of `1.2.1-rc.0` it is `1.2.1-rc.1`. Returns undefined for an invalid
+ * current version.
  */
 export function nextVersion(current: string, type: ReleaseType, preid?: string): string | undefined {
-  const id = preid ?? (type.startsWith('pre') ? 'rc' : undefined);
+  // Without --preid, `prerelease` continues the current line (1.2.1-beta.0 → 1.2.1-beta.1);
+  // a new prerelease line starts as "rc".
+  const continues = type === 'prerelease' && preid === undefined && (semver.prerelease(current)?.length ?? 0) > 0;
+  const id = continues ? undefined : (preid ?? (type.startsWith('pre') ? 'rc' : undefined));
   return (id === undefined ? semver.inc(current, type) : semver.inc(current, type, id, '0')) ?? undefined;
 }
 

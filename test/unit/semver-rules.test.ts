@@ -218,6 +218,9 @@ describe('versions', () => {
     ['1.2.0', 'preminor', undefined, '1.3.0-rc.0'],
     ['1.2.1-rc.1', 'patch', undefined, '1.2.1'],
     ['2.0.0-rc.0', 'major', undefined, '2.0.0'],
+    ['1.2.1-beta.0', 'prerelease', undefined, '1.2.1-beta.1'],
+    ['1.2.1-beta.0', 'prerelease', 'rc', '1.2.1-rc.0'],
+    ['1.2.1-beta.0', 'premajor', undefined, '2.0.0-rc.0'],
   ])('%s %s (%s) → %s', (cur, type, preid, want) => {
     expect(nextVersion(cur, type, preid)).toBe(want);
   });
