@@ -2,7 +2,9 @@
  * Prompt ids and references (SPEC §1, §6). Pure: no fs. Every id is checked here before any
  * path is built from it, so `..`, absolute paths, back-slashes and upper case never reach the disk.
  */
-import semver from 'semver';
+// the two functions only, not the whole package: this module is on every command's start-up path
+import semverValid from 'semver/functions/valid.js';
+import semverCompare from 'semver/functions/compare.js';
 
 const SEGMENT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const MAX_ID_SEGMENTS = 4;
@@ -37,7 +39,7 @@ export function envNameProblem(name: string): string | null {
 
 /** Strict semver 2.0, no leading "v". */
 export function isStrictSemver(v: string): boolean {
-  return semver.valid(v, { loose: false }) === v && !v.startsWith('v');
+  return semverValid(v, { loose: false }) === v && !v.startsWith('v');
 }
 
 export type RefSelector =
@@ -78,7 +80,7 @@ export function parseRef(raw: string): PromptRef | { problem: string } {
 
 /** Sorts versions ascending by semver precedence (ties broken by string for determinism). */
 export function sortVersions(versions: readonly string[]): string[] {
-  return [...versions].sort((a, b) => semver.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
+  return [...versions].sort((a, b) => semverCompare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Latest version: the highest by semver precedence (a prerelease of a higher version counts). */

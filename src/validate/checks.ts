@@ -4,13 +4,12 @@
  * are pure functions of those inputs, which is what makes them cacheable by content hash.
  * Cross-file checks (pins, duplicates, stray files, immutability) live in engine.ts.
  */
-import semver from 'semver';
+import { createRequire } from 'node:module';
 import { decodeRegistryBytes } from '../registry/files.js';
-import { parseYaml } from '../registry/yaml.js';
 import { idProblem } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import { parseTemplate, templateVariables, type TemplateProblem, type TemplateVariable } from '../core/template.js';
-import { fastDoc, fullDoc, NeedPositions, type Doc, type Pos } from './doc.js';
+import { fastDoc, NeedPositions, type Doc, type Pos } from './doc.js';
 import { schemaFindings } from './schema-check.js';
 import { fastParse } from './fast-yaml.js';
 import { jsonSchemaProblem } from './json-schema.js';
@@ -41,6 +40,28 @@ export interface FileOutcome {
 }
 
 type Obj = Record<string, unknown>;
+
+const requireCjs = createRequire(import.meta.url);
+/** semver's range parser, loaded on first use (most runs never need it) */
+function validRange(range: string): string | null {
+  const fn = requireCjs('semver/ranges/valid.js') as (r: string) => string | null;
+  return fn(range);
+}
+
+/**
+ * The careful path (the `yaml` package, positions) is loaded on demand: a run whose files are
+ * all clean, or answered by the cache, never pays for it. checkFile throws NeedSlowPath when
+ * it needs it before loadSlowPath() has run; checkFileAsync does that dance.
+ */
+export class NeedSlowPath extends Error {}
+type Slow = { parseYaml: typeof import('../registry/yaml.js').parseYaml; fullDoc: typeof import('./full-doc.js').fullDoc };
+let slow: Slow | undefined;
+export async function loadSlowPath(): Promise<void> {
+  if (!slow) {
+    const [y, f] = await Promise.all([import('../registry/yaml.js'), import('./full-doc.js')]);
+    slow = { parseYaml: y.parseYaml, fullDoc: f.fullDoc };
+  }
+}
 
 function isObj(x: unknown): x is Obj {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
@@ -229,7 +250,7 @@ function checkSuite(r: Reporter, ctx: CheckContext): void {
       else names.set(name, i);
     }
     const range = own(c, 'versions');
-    if (typeof range === 'string' && semver.validRange(range) === null) {
+    if (typeof range === 'string' && validRange(range) === null) {
       r.error('suite-versions-range', `"${range}" is not a valid semver range (e.g. ">=1.2.0", "^1.0.0", "1.x")`, ptr('cases', i, 'versions'));
     }
     checkAssertions(r, own(c, 'assert'), ptr('cases', i, 'assert'), ctx);
@@ -357,9 +378,21 @@ export function checkText(kind: FileKind, rel: string, text: string, ctx: CheckC
       if (!(e instanceof NeedPositions)) throw e;
     }
   }
-  const parsed = parseYaml(text);
+  if (!slow) throw new NeedSlowPath();
+  const parsed = slow.parseYaml(text);
   if (parsed.issues.length) {
     return { problems: parsed.issues.map((i) => ({ line: i.line, column: i.column, rule: i.rule, message: i.message, severity: 'error' as const })) };
   }
-  return runChecks(kind, fullDoc(parsed, text), rel, ctx);
+  return runChecks(kind, slow.fullDoc(parsed, text), rel, ctx);
+}
+
+/** checkFile, loading the careful path first when the file needs it. */
+export async function checkFileAsync(kind: FileKind, rel: string, bytes: Uint8Array, ctx: CheckContext): Promise<FileOutcome> {
+  try {
+    return checkFile(kind, rel, bytes, ctx);
+  } catch (e) {
+    if (!(e instanceof NeedSlowPath)) throw e;
+    await loadSlowPath();
+    return checkFile(kind, rel, bytes, ctx);
+  }
 }

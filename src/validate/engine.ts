@@ -252,8 +252,8 @@ function loadChecks(): Promise<Checks> {
 }
 
 function runInWorkers(items: WorkItem[], ctx: CheckContext, threads: number, checks: Checks): Promise<FileOutcome[]> {
-  const { checkFile } = checks;
-  return import('node:worker_threads').then(({ Worker }) => {
+  const { checkFileAsync } = checks;
+  return import('node:worker_threads').then(async ({ Worker }) => {
     const size = Math.ceil(items.length / threads);
     const chunks: WorkItem[][] = [];
     for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
@@ -272,7 +272,8 @@ function runInWorkers(items: WorkItem[], ctx: CheckContext, threads: number, che
           w.postMessage({ ctx, items: chunk } satisfies WorkRequest);
         }),
     );
-    const local = (mine ?? []).map((it) => checkFile(it.kind, it.rel, it.bytes, ctx));
+    const local: FileOutcome[] = [];
+    for (const it of mine ?? []) local.push(await checkFileAsync(it.kind, it.rel, it.bytes, ctx));
     return Promise.all(pending).then((rest) => [...local, ...rest.flat()]);
   });
 }
@@ -326,7 +327,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   else {
     const s = sha256(configBlob.bytes!);
     const hit = cache.get(CONFIG_FILE);
-    configOutcome = hit && hit.s === s ? { problems: hit.r } : (await loadChecks()).checkFile('config', CONFIG_FILE, configBlob.bytes!, ctx);
+    configOutcome = hit && hit.s === s ? { problems: hit.r } : await (await loadChecks()).checkFileAsync('config', CONFIG_FILE, configBlob.bytes!, ctx);
     fresh.set(CONFIG_FILE, { s, r: configOutcome.problems });
   }
   addAll(CONFIG_FILE, configOutcome.problems);
@@ -418,7 +419,9 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   }
   const threads = opts.workers === undefined || opts.workers === 'auto' ? Math.min(4, availableParallelism()) : opts.workers;
   const checks = work.length ? await loadChecks() : undefined;
-  const results = !checks ? [] : threads > 1 && work.length >= PARALLEL_THRESHOLD ? await runInWorkers(work, ctx, threads, checks) : work.map((w) => checks.checkFile(w.kind, w.rel, w.bytes, ctx));
+  let results: FileOutcome[] = [];
+  if (checks && threads > 1 && work.length >= PARALLEL_THRESHOLD) results = await runInWorkers(work, ctx, threads, checks);
+  else if (checks) for (const w of work) results.push(await checks.checkFileAsync(w.kind, w.rel, w.bytes, ctx));
   work.forEach((w, i) => {
     const out = results[i]!;
     outcomes.set(w.rel, out);

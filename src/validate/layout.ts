@@ -4,7 +4,7 @@
  * version file should be, folders that collide on case-insensitive file systems, two files
  * of the same version). Pure: works the same on a working-tree walk and on the git index.
  */
-import semver from 'semver';
+import { createRequire } from 'node:module';
 import { isStrictSemver as slowStrictSemver } from '../core/ref.js';
 import type { FileKind } from './checks.js';
 import type { FileProblemEntry } from './problem.js';
@@ -111,7 +111,8 @@ export function analyzeLayout(entries: ListedEntry[], promptsDir: string, enviro
     }
     if (!isStrictSemver(stem)) {
       const fixed = stem.replace(/^v(?=\d)/, '');
-      const coerced = isStrictSemver(fixed) ? fixed : semver.coerce(stem)?.version;
+      const coerce = createRequire(import.meta.url)('semver/functions/coerce.js') as (v: string) => { version: string } | null;
+      const coerced = isStrictSemver(fixed) ? fixed : coerce(stem)?.version;
       push(
         rel,
         err('version-filename', `"${name}" is not a version file name: version files are named <semver>.yaml${coerced ? `; did you mean "${coerced}.yaml"?` : ' (e.g. 1.0.0.yaml)'}`),

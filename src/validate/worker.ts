@@ -1,6 +1,6 @@
 /** A worker thread running the per-file checks on its share of a large cold run. */
 import { parentPort } from 'node:worker_threads';
-import { checkFile, type CheckContext, type FileKind, type FileOutcome } from './checks.js';
+import { checkFileAsync, type CheckContext, type FileKind, type FileOutcome } from './checks.js';
 
 export interface WorkItem {
   rel: string;
@@ -15,9 +15,10 @@ export interface WorkRequest {
 
 export type WorkResponse = { ok: true; outcomes: FileOutcome[] } | { ok: false; error: string };
 
-parentPort?.on('message', (req: WorkRequest) => {
+parentPort?.on('message', async (req: WorkRequest) => {
   try {
-    const outcomes = req.items.map((it) => checkFile(it.kind, it.rel, it.bytes, req.ctx));
+    const outcomes: FileOutcome[] = [];
+    for (const it of req.items) outcomes.push(await checkFileAsync(it.kind, it.rel, it.bytes, req.ctx));
     parentPort!.postMessage({ ok: true, outcomes } satisfies WorkResponse);
   } catch (e) {
     parentPort!.postMessage({ ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies WorkResponse);

@@ -1,5 +1,5 @@
-import { describe, it, expect } from 'vitest';
-import { checkFile, checkText, type CheckContext } from '../../src/validate/checks.js';
+import { describe, it, expect, beforeAll } from 'vitest';
+import { checkFile, checkText, loadSlowPath, type CheckContext } from '../../src/validate/checks.js';
 import { promptYaml } from '../helpers/registry.js';
 
 const ctx: CheckContext = { providers: ['openai', 'offline'], environments: ['development', 'staging', 'production'], promptsDir: 'prompts' };
@@ -12,6 +12,7 @@ function prompt(text: string, rel = P) {
 const rules = (list: { rule: string }[]): string[] => list.map((p) => p.rule);
 
 const GOOD = promptYaml('support/triage', '1.0.0');
+beforeAll(() => loadSlowPath());
 
 describe('validate: prompt version files', () => {
   it('a valid version file has no problems', () => {

@@ -71,8 +71,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
       break;
     }
     default: {
-      const { renderText } = await import('../reporters/validate/text.js');
-      const text = renderText(result, await ctx.c());
+      const { renderText, plainColors } = await import('../reporters/validate/text.js');
+      const text = renderText(result, ctx.color ? await ctx.c() : plainColors);
       if (ctx.quiet && result.errors.length === 0) break;
       ctx.stdout.write(text);
     }

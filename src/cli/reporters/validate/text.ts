@@ -1,6 +1,17 @@
 /** Human output of validate: problems grouped by file, colored, then one summary line. */
-import type { ChalkInstance } from 'chalk';
 import type { Problem, ValidateResult } from '../../../validate/problem.js';
+
+/** the few styles used (a chalk instance fits; `plainColors` when colors are off, without loading chalk) */
+export interface Colors {
+  underline(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  green(s: string): string;
+  bold(s: string): string;
+}
+const same = (s: string): string => s;
+export const plainColors: Colors = { underline: same, dim: same, red: same, yellow: same, green: same, bold: same };
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -8,7 +19,7 @@ export function summaryLine(r: ValidateResult): string {
   return `${plural(r.errors.length, 'error')}, ${plural(r.warnings.length, 'warning')} in ${plural(r.files, 'file')}`;
 }
 
-export function renderText(r: ValidateResult, c: ChalkInstance): string {
+export function renderText(r: ValidateResult, c: Colors): string {
   const all = [...r.errors, ...r.warnings];
   const byFile = new Map<string, Problem[]>();
   for (const p of all) {
@@ -29,6 +40,6 @@ export function renderText(r: ValidateResult, c: ChalkInstance): string {
     out += '\n';
   }
   const summary = summaryLine(r);
-  out += r.errors.length ? c.red.bold(`✖ ${summary}`) : r.warnings.length ? c.yellow(`✔ ${summary}`) : c.green(`✔ ${summary}`);
+  out += r.errors.length ? c.bold(c.red(`✖ ${summary}`)) : r.warnings.length ? c.yellow(`✔ ${summary}`) : c.green(`✔ ${summary}`);
   return `${out}\n`;
 }
