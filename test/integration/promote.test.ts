@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { writeFileSync, appendFileSync, chmodSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { makeRegistry, BASIC_CONFIG, type TempRegistry } from '../helpers/registry.js';
+import { makeRegistry, BASIC_CONFIG, promptYaml, type TempRegistry } from '../helpers/registry.js';
 import { prompts, envBytes, readEnv, head, commitCount, gitRegistry, UNGATED_CONFIG } from './env-helpers.js';
 import { serializeEnv, ENV_HEADER, yamlString, fastParseEnv, envShapeOk } from '../../src/registry/env-store.js';
 import { parseYaml } from '../../src/registry/yaml.js';
@@ -341,6 +341,22 @@ describe('prompts promote', () => {
     });
   });
 
+  it('a registry in a subfolder of the git work tree commits the right path', async () => {
+    r = makeRegistry({ git: true, config: null });
+    r.write('reg/prompts.config.yaml', UNGATED_CONFIG);
+    r.write('reg/prompts/a/1.0.0.yaml', readVersionText('a', '1.0.0'));
+    r.commitAll('init');
+    const res = await prompts(path.join(r.dir, 'reg'), ['promote', 'a@1.0.0', '--env', 'development']);
+    expect(res, res.stderr).toMatchObject({ code: 0 });
+    expect(r.git('show', '--name-only', '--format=', 'HEAD').trim()).toBe('reg/environments/development.yaml');
+    const dirty = await prompts(path.join(r.dir, 'reg'), ['promote', 'a@1.0.0', '--env', 'staging']);
+    expect(dirty.code).toBe(0);
+    appendFileSync(path.join(r.dir, 'reg/prompts/a/1.0.0.yaml'), '# x\n');
+    const refused = await prompts(path.join(r.dir, 'reg'), ['promote', 'a@1.0.0', '--env', 'production']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/refusing to pin reg\/prompts\/a\/1\.0\.0\.yaml/);
+  });
+
   it('commits with the first commit in an empty repository', async () => {
     r = makeRegistry({ git: true, config: UNGATED_CONFIG, prompts: { a: ['1.0.0'] } });
     r.git('add', 'prompts', 'prompts.config.yaml');
@@ -352,6 +368,10 @@ describe('prompts promote', () => {
     expect(commitCount(r)).toBe(2);
   });
 });
+
+function readVersionText(id: string, v: string): string {
+  return promptYaml(id, v);
+}
 
 function readVersion(reg: TempRegistry, v: string): string {
   return reg.git('show', `HEAD:prompts/a/${v}.yaml`);
