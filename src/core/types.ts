@@ -102,6 +102,8 @@ export interface Assertion {
   /** llm-rubric */
   rubric?: string;
   provider?: string;
+  /** llm-rubric: the grader's model (default: the model under test) */
+  model?: string;
 }
 
 export interface EvalCase {

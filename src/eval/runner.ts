@@ -255,13 +255,9 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   };
 }
 
-/** `provider: name` or `provider: name:model` on an llm-rubric assertion; defaults to the provider and model under test. */
+/** The grader of an llm-rubric assertion: its `provider` and `model`, by default the provider and model under test. */
 export function graderOf(a: Assertion, provider: string, model: string): { provider: string; model: string } {
-  const spec = a.provider;
-  if (!spec) return { provider, model };
-  const i = spec.indexOf(':');
-  if (i === -1) return { provider: spec, model };
-  return { provider: spec.slice(0, i), model: spec.slice(i + 1) || model };
+  return { provider: a.provider ?? provider, model: a.model ?? model };
 }
 
 export { UsageError };

@@ -252,10 +252,10 @@ describe('response cache', () => {
 });
 
 describe('llm-rubric', () => {
-  it('grades through a configured provider (name:model) and parses the JSON verdict', async () => {
+  it('grades through a configured provider and model and parses the JSON verdict', async () => {
     const { server, run } = await setup({
       cases: 2,
-      assert: '[{ type: llm-rubric, rubric: "answers politely", provider: "judge:judge-model" }]',
+      assert: '[{ type: llm-rubric, rubric: "answers politely", provider: judge, model: judge-model }]',
       server: {
         respond: (req) => {
           if (req.body.model === 'judge-model') {

@@ -148,9 +148,9 @@ describe('providers helpers', () => {
     expect(echoText([{ role: 'user', content: 'hi' }])).toBe('hi');
     expect(echoText([{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }])).toBe('system: S\n\nuser: U');
   });
-  it('llm-rubric provider may name a model after a colon', () => {
+  it('llm-rubric grades with its own provider and model, by default those under test', () => {
     expect(graderOf({ type: 'llm-rubric', rubric: 'r' }, 'openai', 'm')).toEqual({ provider: 'openai', model: 'm' });
     expect(graderOf({ type: 'llm-rubric', rubric: 'r', provider: 'judge' }, 'openai', 'm')).toEqual({ provider: 'judge', model: 'm' });
-    expect(graderOf({ type: 'llm-rubric', rubric: 'r', provider: 'judge:gpt-4o' }, 'openai', 'm')).toEqual({ provider: 'judge', model: 'gpt-4o' });
+    expect(graderOf({ type: 'llm-rubric', rubric: 'r', provider: 'judge', model: 'gpt-4o' }, 'openai', 'm')).toEqual({ provider: 'judge', model: 'gpt-4o' });
   });
 });

@@ -132,6 +132,7 @@ const assertionKeys = {
   max_usd: true,
   rubric: true,
   provider: true,
+  model: true,
 } satisfies Keys<Assertion>;
 const assertionRequired = { type: true } satisfies Req<Assertion>;
 const assertionTypes = {
