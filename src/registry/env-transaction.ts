@@ -167,6 +167,7 @@ export async function applyChange<P>(o: ApplyOptions<P>): Promise<ApplyResult<P>
           const p = planOrConflict(o.recheck(plan, base), gitc.envRel!);
           return serializeEnv(o.apply(base, p));
         },
+        attempts: pushAttemptsFromEnv(ctx.env),
         onRetry: (n) => ctx.info(`push rejected (attempt ${n}); fetching and rebasing…`),
       });
       pushed = true;
@@ -180,6 +181,12 @@ export async function applyChange<P>(o: ApplyOptions<P>): Promise<ApplyResult<P>
   } finally {
     lock.release();
   }
+}
+
+/** PROMPTRAIL_PUSH_ATTEMPTS bounds the push retries (default 5). */
+export function pushAttemptsFromEnv(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.PROMPTRAIL_PUSH_ATTEMPTS);
+  return Number.isInteger(n) && n >= 1 ? n : 5;
 }
 
 export function nowIso(): string {

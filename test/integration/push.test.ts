@@ -106,4 +106,16 @@ describe('promote --push', () => {
     expect(git(remote, 'rev-parse', 'main').trim()).toBe(before);
     expect(git(A, 'log', '-1', '--format=%s').trim()).toBe('prompts(development): promote a none -> 1.0.0');
   });
+
+  it('rejections beyond the bound (PROMPTRAIL_PUSH_ATTEMPTS) exit 3 with the commit kept locally', async () => {
+    const { remote, clone } = setup();
+    const A = clone('alice');
+    const B = clone('bob');
+    expect((await prompts(A, ['promote', 'a@1.0.0', '--env', 'development', '--push'])).code).toBe(0);
+    const res = await prompts(B, ['promote', 'b@1.0.0', '--env', 'development', '--push'], { PROMPTRAIL_PUSH_ATTEMPTS: '1' });
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/push to origin\/main was rejected 1 times/);
+    expect(Object.keys(remoteEnv(remote, 'development').prompts)).toEqual(['a']);
+    expect(git(B, 'log', '-1', '--format=%s').trim()).toBe('prompts(development): promote b none -> 1.0.0');
+  });
 });
