@@ -40,6 +40,8 @@ export interface EngineOptions {
   workers?: number | 'auto';
   /** the run's start time (tests move it to exercise the stat fingerprints) */
   now?: number;
+  /** --verbose: where time and work went */
+  debug?: (msg: string) => void;
 }
 
 type Obj = Record<string, unknown>;
@@ -429,6 +431,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
     fresh.set(w.rel, { s: shas.get(w.rel)!, ...(f ? { f } : {}), r: out.problems, ...(out.pins ? { p: out.pins } : {}) });
   });
+  opts.debug?.(`validate: ${toCheck.length} files to check, ${needRead.length} read, ${work.length} checked (${cache.size} cached results loaded), ${Math.round(Date.now() - (opts.now ?? scanStart))} ms so far`);
   if (opts.cache && !idx && (work.length > 0 || fresh.size !== cache.size || needRead.length > 0 || !cache.has(CONFIG_FILE))) {
     // keep entries of files not looked at this run (a partial run must not empty the cache)
     for (const [k, v] of cache) if (!fresh.has(k) && listedType.has(k) && k !== CONFIG_FILE) fresh.set(k, v);

@@ -46,6 +46,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     base: typeof base === 'string' ? base : undefined,
     cache: opts.cache !== false,
     toolVersion: packageVersion(),
+    debug: ctx.verbose ? (m) => ctx.warn(m) : undefined,
     workers: ctx.env.PROMPTRAIL_WORKERS !== undefined ? Number(ctx.env.PROMPTRAIL_WORKERS) || 0 : 'auto',
   });
 
