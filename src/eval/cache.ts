@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sha256, writeFileAtomic } from '../registry/files.js';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../registry/files.js';
 import type { Message } from '../core/types.js';
 import type { Usage } from './providers/types.js';
 
@@ -63,8 +64,28 @@ export class ResponseCache {
     }
   }
 
-  set(key: string, entry: CacheEntry): void {
+  private madeDirs = new Set<string>();
+
+  /**
+   * Atomic write (temp file in the same folder + rename), asynchronous so a run with hundreds of
+   * requests in flight never blocks on the disk. No fsync: an entry is reproducible, and one
+   * damaged by a crash reads as a miss and is replaced.
+   */
+  async set(key: string, entry: CacheEntry): Promise<void> {
     if (!this.writes) return;
-    writeFileAtomic(this.fileOf(key), `${JSON.stringify(entry)}\n`);
+    const file = this.fileOf(key);
+    const dir = path.dirname(file);
+    if (!this.madeDirs.has(dir)) {
+      await fs.promises.mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      await fs.promises.writeFile(tmp, `${JSON.stringify(entry)}\n`, { flag: 'wx' });
+      await fs.promises.rename(tmp, file);
+    } catch (e) {
+      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+      throw e;
+    }
   }
 }

@@ -102,6 +102,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   const model = target.prompt.model.name;
   const parameters = { ...(target.prompt.model.parameters ?? {}) };
   const cache = new ResponseCache(path.join(registry.stateDir, 'cache'), cacheMode);
+  const pendingWrites: Promise<void>[] = [];
   const breaker = new CircuitBreaker(cfg.max_consecutive_failures);
   const ac = new AbortController();
   const onAbort = (): void => ac.abort();
@@ -157,7 +158,8 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
       if (p.remote && secrets.length) completion.output = redact(completion.output, secrets);
       if (countForBreaker) breaker.success();
       if (key !== undefined) {
-        cache.set(key, { output: completion.output, usage: completion.usage, latency_ms: latency, provider_type: p.type, model: mdl, created: new Date().toISOString() });
+        const entry = { output: completion.output, usage: completion.usage, latency_ms: latency, provider_type: p.type, model: mdl, created: new Date().toISOString() };
+        pendingWrites.push(cache.set(key, entry).catch((e: unknown) => o.onLog?.(`cannot write the response cache: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)));
       }
       return { completion, latency_ms: latency, cached: false };
     } catch (e) {
@@ -237,6 +239,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
     await Promise.all(Array.from({ length: concurrency }, worker));
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
+    await Promise.all(pendingWrites); // every response that came back is in the cache before we return
   }
   const results: CaseResult[] = [];
   for (const r of slots) if (r) results.push(r);
