@@ -120,7 +120,7 @@ messages:
 export const EXAMPLE_ID = 'example/greeting';
 
 /** `prompts init --example`: a prompt that renders and passes its suite with the echo provider. */
-export function examplePrompt(modelineLine: string, created: string, author?: string): string {
+export function examplePrompt(modelineLine: string, created: string, author?: string, provider = 'offline'): string {
   return `${modelineLine}
 id: ${EXAMPLE_ID}
 version: 1.0.0
@@ -130,7 +130,7 @@ changes:
   - Initial version
 tags: [example]
 model:
-  provider: offline            # the echo provider: evals run without a network or API key
+  provider: ${yamlString(provider)}${' '.repeat(Math.max(1, 21 - provider.length))}# the echo provider: evals run without a network or API key
   name: echo
   parameters:
     temperature: 0.2

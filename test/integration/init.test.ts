@@ -158,3 +158,20 @@ describe('prompts init', () => {
     expect(r.stderr).toContain(`is inside the registry ${dir}`);
   });
 });
+
+describe('prompts init --example in an existing registry', () => {
+  it('uses the config\'s echo provider, or warns when there is none', async () => {
+    const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'promptrail-init-')));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'prompts.config.yaml'), 'providers:\n  mock: { type: echo }\n');
+    const r = await prompts(dir, ['init', '--example']);
+    expect(r.code).toBe(0);
+    expect(openRegistry(dir).loadPrompt('example/greeting', '1.0.0').value.model.provider).toBe('mock');
+    const other = realpathSync(mkdtempSync(path.join(tmpdir(), 'promptrail-init-')));
+    dirs.push(other);
+    writeFileSync(path.join(other, 'prompts.config.yaml'), 'providers:\n  openai: { type: openai }\n');
+    const w = await prompts(other, ['init', '--example']);
+    expect(w.code).toBe(0);
+    expect(w.stderr).toContain('has no provider of type echo');
+  });
+});

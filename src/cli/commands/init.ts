@@ -56,10 +56,13 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const reinit = configStat !== undefined;
   let promptsDirName = 'prompts';
   let envDirName = 'environments';
+  // the example runs on an echo provider; an existing config may call it something else
+  let echoProvider: string | undefined = 'offline';
   if (reinit) {
     const cfg = resolveConfig(loadConfigFile(root));
     promptsDirName = cfg.prompts_dir;
     envDirName = cfg.environments_dir;
+    echoProvider = Object.entries(cfg.providers).find(([, p]) => p.type === 'echo')?.[0];
     outcome.existing.push(CONFIG_FILE);
   } else {
     steps.push({ rel: CONFIG_FILE, kind: 'file', abs: configAbs, content: DEFAULT_CONFIG });
@@ -126,7 +129,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     const author = await authorEmail(root, ctx.env);
     const created = isoDate(new Date());
     for (const [abs, content] of [
-      [versionAbs, examplePrompt(modeline(root, versionAbs, 'prompt'), created, author)],
+      [versionAbs, examplePrompt(modeline(root, versionAbs, 'prompt'), created, author, echoProvider)],
       [suiteAbs, exampleSuite(modeline(root, suiteAbs, 'suite'))],
     ] as const) {
       if (statOf(abs)) outcome.existing.push(rel(abs));
@@ -154,6 +157,9 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
     return 0;
   }
   const c = await ctx.c();
+  if (opts.example && !echoProvider) {
+    ctx.warn('warning: prompts.config.yaml has no provider of type echo; add "offline: { type: echo }" under providers so the example prompt validates and its evals run offline');
+  }
   if (nested) ctx.warn(`warning: ${root} is inside the registry ${nested}; commands run below ${root} now use this new registry`);
   const nothing = outcome.created.length === 0 && outcome.updated.length === 0;
   ctx.info(reinit ? `Reinitialized existing promptrail registry in ${root}${nothing ? ' (nothing to do, nothing overwritten)' : ' (nothing overwritten)'}` : `Initialized promptrail registry in ${root}`);
