@@ -65,7 +65,8 @@ await new Promise((r) => setTimeout(r, 2100));
 const cache = path.join(dir, '.prompts');
 const dropCache = () => rmSync(cache, { recursive: true, force: true });
 
-console.log(`median of ${RUNS} runs (cold-start figures: ${RUNS * 2} runs), ${process.platform} node ${process.version}`);
+const { loadavg, availableParallelism } = await import('node:os');
+console.log(`median of ${RUNS} runs (cold-start figures: ${RUNS * 2} runs), ${process.platform} node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)}`);
 const node0 = median(['-e', '0'], RUNS * 2);
 const version = median([bin, '--version'], RUNS * 2);
 console.log(`${'node -e 0'.padEnd(44)} ${fmt(node0)}`);
@@ -95,4 +96,4 @@ const stagedMs = median([bin, 'validate', '--staged'], RUNS * 2);
 line('prompts validate --staged (3 staged files)', stagedMs, version, 'cold start', 2.0);
 git('reset', '-q', '--hard', 'HEAD');
 for (const rel of staged) if (!rel.endsWith('evals.yaml')) rmSync(path.join(dir, rel), { force: true });
-console.log(`(for reference: one cold run ${fmt(coldSingle).trim()}; PROMPTRAIL_WORKERS=0 disables worker threads)`);
+console.log(`(for reference: one cold run ${fmt(coldSingle).trim()}; load average now ${loadavg()[0].toFixed(1)}; PROMPTRAIL_WORKERS=0 disables worker threads)`);

@@ -28,7 +28,8 @@ files.push(path.join(root, 'prompts.config.yaml'));
 let bad = 0;
 for (const f of files) {
   const value = jsyaml.load(readFileSync(f, 'utf8'), { schema: jsyaml.CORE_SCHEMA });
-  const kind = f.endsWith('prompts.config.yaml') ? 'config' : f.includes(`${path.sep}environments${path.sep}`) ? 'environment' : f.endsWith('evals.yaml') ? 'suite' : 'prompt';
+  const rel = path.relative(root, f);
+  const kind = rel === 'prompts.config.yaml' ? 'config' : rel.startsWith(`environments${path.sep}`) ? 'environment' : f.endsWith('evals.yaml') ? 'suite' : 'prompt';
   if (!v[kind](value)) bad++;
 }
 console.log(`${files.length} files, ${bad} invalid`);

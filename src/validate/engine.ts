@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import { readRegistryFile, decodeRegistryBytes, isInside, type FileProblem } from '../registry/files.js';
+import { readRegistryFile, decodeRegistryBytes, isInside, MAX_FILE_BYTES, type FileProblem } from '../registry/files.js';
 import { isStrictSemver, sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CheckContext, FileOutcome, PinFact } from './checks.js';
@@ -118,7 +118,16 @@ function worktreeSource(root: string): Source {
     async read(rels) {
       const map = new Map<string, Blob>();
       for (const rel of rels) {
-        const r = readRegistryFile(path.join(root, rel), root);
+        const file = path.join(root, rel);
+        // a plain small file (the lstat is cached): read it straight; anything else gets every guard
+        const st = stats.get(rel);
+        if (st && st.isFile() && st.size <= MAX_FILE_BYTES) {
+          try {
+            map.set(rel, { bytes: fs.readFileSync(file) });
+            continue;
+          } catch {}
+        }
+        const r = readRegistryFile(file, root);
         map.set(rel, 'rule' in r ? { problem: r } : { bytes: r.bytes });
       }
       return map;
@@ -253,31 +262,55 @@ function loadChecks(): Promise<Checks> {
   return checksModule;
 }
 
-function runInWorkers(items: WorkItem[], ctx: CheckContext, threads: number, checks: Checks): Promise<FileOutcome[]> {
-  const { checkFileAsync } = checks;
-  return import('node:worker_threads').then(async ({ Worker }) => {
-    const size = Math.ceil(items.length / threads);
-    const chunks: WorkItem[][] = [];
-    for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-    const [mine, ...theirs] = chunks;
-    const workerUrl = new URL('./worker.js', import.meta.url);
-    const pending = theirs.map(
-      (chunk) =>
-        new Promise<FileOutcome[]>((resolve, reject) => {
-          const w = new Worker(workerUrl);
-          w.once('message', (res: WorkResponse) => {
-            void w.terminate();
-            if (res.ok) resolve(res.outcomes);
-            else reject(new Error(res.error));
-          });
-          w.once('error', reject);
-          w.postMessage({ ctx, items: chunk } satisfies WorkRequest);
-        }),
-    );
-    const local: FileOutcome[] = [];
-    for (const it of mine ?? []) local.push(await checkFileAsync(it.kind, it.rel, it.bytes, ctx));
-    return Promise.all(pending).then((rest) => [...local, ...rest.flat()]);
-  });
+/**
+ * Worker threads for large cold runs. Started before the files are read so their start-up
+ * (loading the checks) overlaps the reading; batches are handed out round-robin as they are read.
+ */
+class Pool {
+  private readonly workers: import('node:worker_threads').Worker[] = [];
+  private readonly pending = new Map<number, { resolve: (o: FileOutcome[]) => void; reject: (e: unknown) => void }>();
+  private next = 0;
+  private seq = 0;
+  private failed: unknown;
+
+  constructor(Worker: typeof import('node:worker_threads').Worker, threads: number, ctx: CheckContext) {
+    const url = new URL('./worker.js', import.meta.url);
+    for (let i = 0; i < threads; i++) {
+      const w = new Worker(url, { workerData: { ctx } });
+      w.on('message', (res: WorkResponse) => {
+        const p = this.pending.get(res.id);
+        this.pending.delete(res.id);
+        if (!p) return;
+        if (res.ok) p.resolve(res.outcomes);
+        else p.reject(new Error(res.error));
+      });
+      w.on('error', (e) => {
+        this.failed = e;
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+      });
+      this.workers.push(w);
+    }
+  }
+
+  submit(items: WorkItem[]): Promise<FileOutcome[]> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.seq++;
+    const w = this.workers[this.next++ % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ id, items } satisfies WorkRequest);
+    });
+  }
+
+  close(): void {
+    for (const w of this.workers) void w.terminate();
+  }
+}
+
+async function startPool(threads: number, ctx: CheckContext): Promise<Pool> {
+  const { Worker } = await import('node:worker_threads');
+  return new Pool(Worker, threads, ctx);
 }
 
 export async function runValidate(opts: EngineOptions): Promise<ValidateResult> {
@@ -399,40 +432,67 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
       fresh.set(rel, hit);
     } else needRead.push(rel);
   }
-  const blobs = await src.read(needRead);
-  const work: WorkItem[] = [];
-  for (const rel of needRead) {
-    const b = blobs.get(rel)!;
-    if (b.problem) {
-      outcomes.set(rel, { problems: [toEntry(b.problem)] });
-      continue;
-    }
-    const s = sha256(b.bytes!);
-    shas.set(rel, s);
-    const hit = cache.get(rel);
-    const st = src.stat?.(rel);
-    const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
-    if (hit && hit.s === s) {
-      outcomes.set(rel, hit.p ? { problems: hit.r, pins: hit.p } : { problems: hit.r });
-      fresh.set(rel, f ? { ...hit, f } : { s, r: hit.r, ...(hit.p ? { p: hit.p } : {}) });
-    } else {
-      work.push({ rel, kind: layout.files.get(rel)!, bytes: b.bytes! });
-    }
-  }
   const threads = opts.workers === undefined || opts.workers === 'auto' ? Math.min(4, availableParallelism()) : opts.workers;
-  const checks = work.length ? await loadChecks() : undefined;
-  let results: FileOutcome[] = [];
-  if (checks && threads > 1 && work.length >= PARALLEL_THRESHOLD) results = await runInWorkers(work, ctx, threads, checks);
-  else if (checks) for (const w of work) results.push(await checks.checkFileAsync(w.kind, w.rel, w.bytes, ctx));
-  work.forEach((w, i) => {
-    const out = results[i]!;
+  const likelyMisses = needRead.filter((r) => !cache.has(r)).length;
+  const pool = threads > 1 && likelyMisses >= PARALLEL_THRESHOLD ? await startPool(threads, ctx) : undefined;
+  const BATCH = 250;
+  const work: WorkItem[] = [];
+  const submitted: Promise<void>[] = [];
+  const record = (w: WorkItem, out: FileOutcome): void => {
     outcomes.set(w.rel, out);
     const st = src.stat?.(w.rel);
     const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
     fresh.set(w.rel, { s: shas.get(w.rel)!, ...(f ? { f } : {}), r: out.problems, ...(out.pins ? { p: out.pins } : {}) });
-  });
-  opts.debug?.(`validate: ${toCheck.length} files to check, ${needRead.length} read, ${work.length} checked (${cache.size} cached results loaded), ${Math.round(Date.now() - (opts.now ?? scanStart))} ms so far`);
-  if (opts.cache && !idx && (work.length > 0 || fresh.size !== cache.size || needRead.length > 0 || !cache.has(CONFIG_FILE))) {
+  };
+  let checkedCount = 0;
+  // a batch a worker could not do (the thread died, the worker file is missing) is done here
+  const submit = (batch: WorkItem[]): void => {
+    submitted.push(
+      pool!.submit(batch).then(
+        (outs) => {
+          checkedCount += batch.length;
+          batch.forEach((w, k) => record(w, outs[k]!));
+        },
+        () => void work.push(...batch),
+      ),
+    );
+  };
+  try {
+    for (let i = 0; i < needRead.length; i += BATCH) {
+      const part = needRead.slice(i, i + BATCH);
+      const blobs = await src.read(part);
+      for (const rel of part) {
+        const b = blobs.get(rel)!;
+        if (b.problem) {
+          outcomes.set(rel, { problems: [toEntry(b.problem)] });
+          continue;
+        }
+        const s = sha256(b.bytes!);
+        shas.set(rel, s);
+        const hit = cache.get(rel);
+        const st = src.stat?.(rel);
+        const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
+        if (hit && hit.s === s) {
+          outcomes.set(rel, hit.p ? { problems: hit.r, pins: hit.p } : { problems: hit.r });
+          fresh.set(rel, f ? { ...hit, f } : { s, r: hit.r, ...(hit.p ? { p: hit.p } : {}) });
+        } else {
+          work.push({ rel, kind: layout.files.get(rel)!, bytes: b.bytes! });
+        }
+      }
+      if (pool && work.length >= BATCH) submit(work.splice(0, work.length));
+    }
+    if (pool && work.length) submit(work.splice(0, work.length));
+    await Promise.all(submitted);
+  } finally {
+    pool?.close();
+  }
+  if (work.length) {
+    const checks = await loadChecks();
+    for (const w of work) record(w, await checks.checkFileAsync(w.kind, w.rel, w.bytes, ctx));
+    checkedCount += work.length;
+  }
+  opts.debug?.(`validate: ${toCheck.length} files to check, ${needRead.length} read, ${checkedCount} checked${pool ? ` (${threads} worker threads)` : ''} (${cache.size} cached results loaded), ${Math.round(Date.now() - (opts.now ?? scanStart))} ms so far`);
+  if (opts.cache && !idx && (checkedCount > 0 || fresh.size !== cache.size || needRead.length > 0 || !cache.has(CONFIG_FILE))) {
     // keep entries of files not looked at this run (a partial run must not empty the cache)
     for (const [k, v] of cache) if (!fresh.has(k) && listedType.has(k) && k !== CONFIG_FILE) fresh.set(k, v);
     saveCache(stateDir, digest, fresh, (rel) => rel === CONFIG_FILE || layout.files.get(rel) === 'environment');

@@ -1,5 +1,5 @@
 /** A worker thread running the per-file checks on its share of a large cold run. */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { checkFileAsync, type CheckContext, type FileKind, type FileOutcome } from './checks.js';
 
 export interface WorkItem {
@@ -9,18 +9,20 @@ export interface WorkItem {
 }
 
 export interface WorkRequest {
-  ctx: CheckContext;
+  id: number;
   items: WorkItem[];
 }
 
-export type WorkResponse = { ok: true; outcomes: FileOutcome[] } | { ok: false; error: string };
+export type WorkResponse = { id: number; ok: true; outcomes: FileOutcome[] } | { id: number; ok: false; error: string };
+
+const ctx = (workerData as { ctx: CheckContext } | null)?.ctx;
 
 parentPort?.on('message', async (req: WorkRequest) => {
   try {
     const outcomes: FileOutcome[] = [];
-    for (const it of req.items) outcomes.push(await checkFileAsync(it.kind, it.rel, it.bytes, req.ctx));
-    parentPort!.postMessage({ ok: true, outcomes } satisfies WorkResponse);
+    for (const it of req.items) outcomes.push(await checkFileAsync(it.kind, it.rel, it.bytes, ctx!));
+    parentPort!.postMessage({ id: req.id, ok: true, outcomes } satisfies WorkResponse);
   } catch (e) {
-    parentPort!.postMessage({ ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies WorkResponse);
+    parentPort!.postMessage({ id: req.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies WorkResponse);
   }
 });

@@ -177,3 +177,26 @@ describe('prompts validate (built CLI)', () => {
     expect(res.stdout).toMatch(/^::error file=prompts\/support\/triage\/1\.0\.0\.yaml,line=1,col=1,title=immutable-version-changed::version file differs from HEAD/);
   });
 });
+
+describe('prompts validate on a larger registry (worker threads)', () => {
+  it('finds the same problems with and without worker threads, and answers from the cache the second time', async () => {
+    const { generateRegistry } = (await import('../../bench/lib/gen-registry.mjs' as string)) as {
+      generateRegistry: (dir: string, o: { prompts: number; versions: number }) => { files: number };
+    };
+    const r = reg({ config: null });
+    const g = generateRegistry(r.dir, { prompts: 110, versions: 6 });
+    r.write('prompts/support/p0000/1.0.0.yaml', 'broken: [\n');
+    r.write('prompts/sales/p0001/1.2.0.yaml', fs.readFileSync(path.join(r.dir, 'prompts/sales/p0001/1.2.0.yaml'), 'utf8').replace('{{ticket}}', '{{tiket}}'));
+    const one = await cli(['validate', '--json', '--no-cache', '--verbose'], { cwd: r.dir, env: { PROMPTRAIL_WORKERS: '0' } });
+    const two = await cli(['validate', '--json', '--verbose'], { cwd: r.dir, env: { PROMPTRAIL_WORKERS: '2' } });
+    expect(two.stderr).toMatch(/2 worker threads/);
+    expect(one.exitCode).toBe(1);
+    expect(two.stdout).toBe(one.stdout);
+    const j = JSON.parse(one.stdout) as { files: number; errors: { file: string; rule: string }[] };
+    expect(j.files).toBe(g.files);
+    expect(j.errors.map((e) => `${e.file} ${e.rule}`)).toEqual(['prompts/sales/p0001/1.2.0.yaml input-undeclared', 'prompts/support/p0000/1.0.0.yaml yaml-syntax']);
+    const three = await cli(['validate', '--json', '--verbose'], { cwd: r.dir });
+    expect(three.stdout).toBe(one.stdout);
+    expect(three.stderr).toMatch(/ 0 checked /);
+  });
+});
