@@ -151,6 +151,7 @@ function worktreeSource(root: string): Source {
 async function indexSource(root: string): Promise<Source & { changes(): Promise<{ status: string; path: string }[]> }> {
   const staged = await import('../git/staged.js');
   const entries = new Map<string, { oid: string; mode: string; stage: number }>();
+  const memo = new Map<string, Blob>();
   return {
     async list(dirs) {
       const listed = await staged.listIndex(root, [CONFIG_FILE, ...dirs]);
@@ -178,6 +179,11 @@ async function indexSource(root: string): Promise<Source & { changes(): Promise<
       const want: { rel: string; oid: string }[] = [];
       const links: { rel: string; oid: string }[] = [];
       for (const rel of rels) {
+        const known = memo.get(rel);
+        if (known) {
+          map.set(rel, known);
+          continue;
+        }
         const e = entries.get(rel);
         if (!e) map.set(rel, { problem: { rule: 'file-missing', message: 'file is not in the git index (deleted or not staged)' } });
         else if (e.stage > 0) map.set(rel, { problem: { rule: 'conflict-marker', message: 'the file has an unresolved merge conflict in the index; resolve it and "git add" the file' } });
@@ -206,6 +212,7 @@ async function indexSource(root: string): Promise<Source & { changes(): Promise<
         const tb = (await staged.readBlobs(root, [t.oid])).get(t.oid);
         map.set(l.rel, tb ? { bytes: tb } : { problem: { rule: 'file-unreadable', message: 'cannot read the staged content from git' } });
       }
+      for (const [k, v] of map) memo.set(k, v);
       return map;
     },
     changes: () => staged.stagedChanges(root),
@@ -322,8 +329,12 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   };
 
   if (opts.staged || opts.base !== undefined) {
-    const { gitTopLevel } = await import('../git/run.js');
-    if (!(await gitTopLevel(root))) {
+    const { git } = await import('../git/run.js');
+    const inside = await git(root, ['rev-parse', '--is-inside-work-tree']).then(
+      (o) => o.trim() === 'true',
+      () => false,
+    );
+    if (!inside) {
       throw new UsageError(`${opts.staged ? '--staged' : '--base'} needs a git repository, but ${root} is not inside one`, {
         hint: 'run "git init", or validate the working tree without it',
       });
@@ -339,8 +350,15 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const idx = opts.staged ? await indexSource(root) : undefined;
   const src: Source = idx ?? worktreeSource(root);
 
-  // 1. the config: everything else depends on it
-  let listing = await src.list(['prompts', 'environments']);
+  // 1. the config: everything else depends on it. With --staged, the listing and the staged
+  // changes are asked for at once, and the config, environment files and staged files are
+  // read with one `git cat-file` (assuming the default folders; the config may move them).
+  const [firstListing, changes] = await Promise.all([src.list(['prompts', 'environments']), idx ? idx.changes() : Promise.resolve([])]);
+  let listing = firstListing;
+  if (idx) {
+    const guess = listing.filter((e) => e.type === 'file' && (e.rel.startsWith('environments/') || changes.some((c) => c.path === e.rel))).map((e) => e.rel);
+    await src.read([CONFIG_FILE, ...guess]);
+  }
   const configBlob = (await src.read([CONFIG_FILE])).get(CONFIG_FILE)!;
   const cfg = await configValue(configBlob.bytes);
   const promptsDir = normDir(cfg && typeof cfg.prompts_dir === 'string' ? cfg.prompts_dir : undefined, 'prompts');
@@ -376,7 +394,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const deleted = new Set<string>();
   if (idx) {
     selected = new Set();
-    for (const c of await idx.changes()) {
+    for (const c of changes) {
       if (c.path === CONFIG_FILE) {
         selected = null;
         break;

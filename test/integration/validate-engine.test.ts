@@ -243,6 +243,22 @@ describe('validate engine: --staged', () => {
     expect(brief(await validate(r))).toEqual(expect.not.arrayContaining(['environments/staging.yaml:5:13 pin-sha-mismatch']));
   });
 
+  it('works when the registry is a sub-folder of the repository', async () => {
+    const r = reg({ git: true, config: null });
+    const sub = path.join(r.dir, 'packages/prompts');
+    const cfg = fs.readFileSync(path.join(pinnedRegistry().dir, 'prompts.config.yaml'), 'utf8');
+    r.write('packages/prompts/prompts.config.yaml', cfg);
+    r.write('packages/prompts/prompts/summarize/1.0.0.yaml', promptYaml('summarize', '1.0.0'));
+    r.write('README.md', 'x\n');
+    r.commitAll();
+    r.write('packages/prompts/prompts/summarize/1.0.1.yaml', promptYaml('summarize', '1.0.1').replace('description:', 'descripton:'));
+    r.write('README.md', 'y\n');
+    r.git('add', '-A');
+    const res = await runValidate({ root: sub, cwd: sub, paths: [], staged: true, cache: false, toolVersion: 'test', workers: 0 });
+    expect(brief(res)).toEqual(['prompts/summarize/1.0.1.yaml:3:1 schema-unknown-key']);
+    expect(res.checked).toEqual(['prompts.config.yaml', 'prompts/summarize/1.0.1.yaml']);
+  });
+
   it('needs a git repository', async () => {
     const r = pinnedRegistry(false);
     await expect(validate(r, { staged: true })).rejects.toThrow(/needs a git repository/);
