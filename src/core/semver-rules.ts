@@ -11,7 +11,11 @@
  *   additive output change (a new optional property, a schema added where there was none).
  * - patch: everything else (templates, model, parameters, description, tags, …).
  */
-import semver from 'semver';
+// single functions, not the whole package: validate --base loads this module
+import semverInc from 'semver/functions/inc.js';
+import semverParse from 'semver/functions/parse.js';
+import semverCompare from 'semver/functions/compare.js';
+import semverPrerelease from 'semver/functions/prerelease.js';
 import type { JsonSchema, PromptFile } from './types.js';
 
 export type BumpLevel = 'major' | 'minor' | 'patch';
@@ -340,9 +344,9 @@ export function isReleaseType(s: string): s is ReleaseType {
 export function nextVersion(current: string, type: ReleaseType, preid?: string): string | undefined {
   // Without --preid, `prerelease` continues the current line (1.2.1-beta.0 → 1.2.1-beta.1);
   // a new prerelease line starts as "rc".
-  const continues = type === 'prerelease' && preid === undefined && (semver.prerelease(current)?.length ?? 0) > 0;
+  const continues = type === 'prerelease' && preid === undefined && (semverPrerelease(current)?.length ?? 0) > 0;
   const id = continues ? undefined : (preid ?? (type.startsWith('pre') ? 'rc' : undefined));
-  return (id === undefined ? semver.inc(current, type) : semver.inc(current, type, id, '0')) ?? undefined;
+  return (id === undefined ? semverInc(current, type) : semverInc(current, type, id, '0')) ?? undefined;
 }
 
 /**
@@ -353,9 +357,9 @@ export function nextVersion(current: string, type: ReleaseType, preid?: string):
  * Returns undefined when `to` is not greater than `from`.
  */
 export function stepLevel(from: string, to: string): BumpLevel | undefined {
-  const a = semver.parse(from);
-  const b = semver.parse(to);
-  if (!a || !b || semver.compare(b, a) <= 0) return undefined;
+  const a = semverParse(from);
+  const b = semverParse(to);
+  if (!a || !b || semverCompare(b, a) <= 0) return undefined;
   let level: BumpLevel;
   if (b.major !== a.major) level = 'major';
   else if (b.minor !== a.minor) level = 'minor';
@@ -380,7 +384,7 @@ export function bumpSatisfies(from: string, to: string, required: BumpLevel): bo
  * mirror of `stepLevel`, so that `prompts bump` never leaves 0.x on its own.
  */
 export function releaseTypeFor(current: string, required: BumpLevel): BumpLevel {
-  const v = semver.parse(current);
+  const v = semverParse(current);
   if (v && v.major === 0) return required === 'major' ? 'minor' : 'patch';
   return required;
 }
