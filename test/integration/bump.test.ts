@@ -222,3 +222,14 @@ describe('prompts bump: edit the latest, then bump', () => {
     expect(readFileSync(f, 'utf8')).toBe(promptYaml(ID, '1.0.0'));
   });
 });
+
+describe('prompts bump: older versions', () => {
+  it('warns when an older version file was edited (immutability), and still bumps the latest', async () => {
+    gitRegistry();
+    edit('1.0.0', 'You are a support triage assistant.', 'Edited old version.');
+    const r = await prompts(reg!.dir, ['bump', ID, 'patch']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('warning: prompts/support/triage/1.0.0.yaml differs from HEAD; version files are immutable');
+    expect(read('1.2.1')).toContain('version: 1.2.1');
+  });
+});

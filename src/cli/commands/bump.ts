@@ -74,6 +74,22 @@ function parseCommitted(bytes: Buffer): PromptFile | undefined {
   return getValidator('prompt')(parsed.value) ? (parsed.value as PromptFile) : undefined;
 }
 
+/** Version files of `id` other than `latest` that differ from HEAD (registry-relative paths). */
+async function modifiedOlderVersions(top: string, reg: Registry, id: string, latest: string): Promise<string[]> {
+  try {
+    const dir = fs.realpathSync(reg.promptDir(id));
+    const out = await git(top, ['diff', '--name-only', '-z', 'HEAD', '--', path.relative(fs.realpathSync(top), dir) || '.']);
+    return out
+      .split('\0')
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => path.join(fs.realpathSync(top), f))
+      .filter((abs) => path.dirname(abs) === dir && path.basename(abs) !== `${latest}.yaml` && path.basename(abs) !== 'evals.yaml')
+      .map((abs) => reg.rel(abs));
+  } catch {
+    return [];
+  }
+}
+
 function preType(level: BumpLevel): ReleaseType {
   return `pre${level}` as ReleaseType;
 }
@@ -190,11 +206,16 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     // If the edit was staged, unstage it too: the index must not carry a change to an immutable file.
     try {
       const staged = await git(committed.top!, ['diff', '--cached', '--name-only', '--', committed.gitPath!]);
-      if (staged.trim() !== '') await git(committed.top!, ['restore', '--staged', '--', committed.gitPath!]);
+      // `git reset -- <path>` only resets that path's index entry (works before git 2.23's restore)
+      if (staged.trim() !== '') await git(committed.top!, ['reset', '-q', 'HEAD', '--', committed.gitPath!]);
     } catch {
       ctx.warn(`warning: could not unstage ${working.rel}; run: git restore --staged ${committed.gitPath}`);
     }
   }
+
+  // Older versions are immutable too: point out edits to them (validate --base would fail).
+  const otherEdits = committed.top ? await modifiedOlderVersions(committed.top, reg, id, latest) : [];
+  for (const f of otherEdits) ctx.warn(`warning: ${f} differs from HEAD; version files are immutable (restore it with: git checkout HEAD -- ${f})`);
 
   const level = stepLevel(latest, next);
   if (ctx.json) {
