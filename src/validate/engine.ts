@@ -463,6 +463,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     fresh.set(w.rel, { s: shas.get(w.rel)!, ...(f ? { f } : {}), r: out.problems, ...(out.pins ? { p: out.pins } : {}) });
   };
   let checkedCount = 0;
+  let dirty = false;
   // a batch a worker could not do (the thread died, the worker file is missing) is done here
   const submit = (batch: WorkItem[]): void => {
     submitted.push(
@@ -493,6 +494,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
         if (hit && hit.s === s) {
           outcomes.set(rel, hit.p ? { problems: hit.r, pins: hit.p } : { problems: hit.r });
           fresh.set(rel, f ? { ...hit, f } : { s, r: hit.r, ...(hit.p ? { p: hit.p } : {}) });
+          if (f !== undefined || hit.f !== undefined) dirty = true;
         } else {
           work.push({ rel, kind: layout.files.get(rel)!, bytes: b.bytes! });
         }
@@ -510,7 +512,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     checkedCount += work.length;
   }
   opts.debug?.(`validate: ${toCheck.length} files to check, ${needRead.length} read, ${checkedCount} checked${pool ? ` (${threads} worker threads)` : ''} (${cache.size} cached results loaded), ${Math.round(Date.now() - (opts.now ?? scanStart))} ms so far`);
-  if (opts.cache && !idx && (checkedCount > 0 || fresh.size !== cache.size || needRead.length > 0 || !cache.has(CONFIG_FILE))) {
+  if (opts.cache && !idx && (checkedCount > 0 || dirty || fresh.size !== cache.size || !cache.has(CONFIG_FILE) || cache.get(CONFIG_FILE)!.s !== fresh.get(CONFIG_FILE)?.s)) {
     // keep entries of files not looked at this run (a partial run must not empty the cache)
     for (const [k, v] of cache) if (!fresh.has(k) && listedType.has(k) && k !== CONFIG_FILE) fresh.set(k, v);
     saveCache(stateDir, digest, fresh, (rel) => rel === CONFIG_FILE || layout.files.get(rel) === 'environment');
