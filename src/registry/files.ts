@@ -60,7 +60,8 @@ export function decodeRegistryBytes(bytes: Buffer): DecodedFile | FileProblem {
   return { bytes, text };
 }
 
-const CONFLICT = /^(<{7}(?: .*)?|={7}|>{7}(?: .*)?|\|{7}(?: .*)?)$/m;
+// `\r?`: a file with Windows line endings has its markers before "\r\n"
+const CONFLICT = /^(<{7}(?: .*)?|={7}|>{7}(?: .*)?|\|{7}(?: .*)?)\r?$/m;
 
 /** git merge conflict markers (<<<<<<<, =======, >>>>>>>) at the start of a line. */
 export function findConflictMarker(text: string): FileProblem | null {

@@ -277,7 +277,8 @@ function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): PinFact[
   const prompts = own(v, 'prompts');
   if (isObj(prompts)) {
     for (const [id, pin] of Object.entries(prompts)) {
-      if (!isObj(pin)) continue;
+      // an invalid id is a schema problem already; never build a path from it
+      if (!isObj(pin) || idProblem(id) !== null) continue;
       const version = own(pin, 'version');
       const sha = own(pin, 'sha256');
       const previous = own(pin, 'previous');

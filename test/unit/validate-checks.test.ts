@@ -114,6 +114,7 @@ describe('validate: bad input never crashes', () => {
     ['non-UTF-8', Buffer.from([0x69, 0x64, 0x3a, 0x20, 0xff, 0xfe, 0x0a]), 'file-encoding', 1, 1],
     ['over 1 MiB', `id: a\ndescription: "${'x'.repeat(1024 * 1024)}"\n`, 'file-too-large', 1, 1],
     ['git conflict markers', `${GOOD.slice(0, 35)}\n<<<<<<< HEAD\nx: 1\n=======\nx: 2\n>>>>>>> branch\n`, 'conflict-marker', 4, 1],
+    ['git conflict markers with CRLF line endings', 'id: a\r\n<<<<<<< HEAD\r\nx: 1\r\n=======\r\nx: 2\r\n>>>>>>> b\r\n', 'conflict-marker', 2, 1],
     ['a list at the top level', '- a\n- b\n', 'yaml-not-mapping', 1, 1],
     ['two documents', 'id: a\n---\nid: b\n', 'yaml-multi-document', 2, 1],
   ];
@@ -180,6 +181,11 @@ describe('validate: environment files and config', () => {
       ['env-undeclared', 1],
     ]);
     expect(p[1]!.message).toMatch(/did you mean "production"/);
+  });
+  it('a pin with an invalid id is a schema problem and never becomes a path', () => {
+    const out = checkText('environment', E, pin('a'.repeat(64)).replace('support/triage:', '"../../etc":'), ctx);
+    expect(out.problems.map((p) => p.rule)).toEqual(['schema-invalid']);
+    expect(out.pins).toEqual([]);
   });
   it('a bad sha256 is a schema problem in words', () => {
     const p = checkText('environment', E, pin('xyz'), ctx).problems;
