@@ -79,8 +79,8 @@ function entryFlow(h: HistoryEntry): string {
 
 /**
  * Text of each pin's block, by pin object: pins are never mutated (promote/rollback build new
- * ones), so when a file is read and written back, the 999 untouched pins of a 1,000-pin file
- * are not serialized twice.
+ * ones), so when a file is read (fastParseEnv records each pin's source lines) and written back,
+ * the 999 untouched pins of a 1,000-pin file keep their exact bytes and cost nothing.
  */
 const blockCache = new WeakMap<EnvPin, { id: string; text: string }>();
 
@@ -345,6 +345,8 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
     if (lines[2] !== 'prompts:' || lines.length < 5) return null;
     let pin: Record<string, unknown> | null = null;
     let history: unknown[] | null = null;
+    // each pin's source lines, kept so that writing the file back reuses them verbatim
+    const blocks: { id: string; pin: Record<string, unknown>; start: number }[] = [];
     for (let k = 3; k < lines.length - 1; k++) {
       const line = lines[k]!;
       if (line.startsWith('      - ')) {
@@ -374,10 +376,16 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
         if (typeof id !== 'string' || id in prompts) return null;
         pin = {};
         prompts[id] = pin;
+        blocks.push({ id, pin, start: k });
         history = null;
       } else return null;
     }
     if (history && history.length === 0) return null;
+    for (let b = 0; b < blocks.length; b++) {
+      const { id, pin: p, start } = blocks[b]!;
+      const end = blocks[b + 1]?.start ?? lines.length - 1;
+      blockCache.set(p as unknown as EnvPin, { id, text: lines.slice(start, end).join('\n') });
+    }
     return value;
   } catch (e) {
     if (e instanceof FastParseError || e instanceof SyntaxError) return null;

@@ -116,6 +116,8 @@ describe('env-store fast path', () => {
       const full = parseYaml(text);
       expect(full.issues, text).toEqual([]);
       expect(full.value, text).toEqual(fast);
+      // writing it back (untouched pins keep their source lines) reads back the same
+      expect(parseYaml(serializeEnv(fast)).value, text).toEqual(fast);
     }
     expect(accepted).toBeGreaterThan(100); // some mutations keep the file valid (e.g. another reason text)
   });
