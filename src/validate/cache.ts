@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../registry/files.js';
 import type { FileProblemEntry } from './problem.js';
-import type { PinFact } from './checks.js';
+import type { PinFact, InputFacts, CaseFact, FileOutcome } from './checks.js';
 
 export const CACHE_FORMAT = 1;
 /** files changed less than this long before a run are not fingerprinted (racy-git rule) */
@@ -28,6 +28,20 @@ export interface CacheEntry {
   r: FileProblemEntry[];
   /** environment files: pins */
   p?: PinFact[];
+  /** version files: declared inputs */
+  i?: InputFacts;
+  /** suites: cases */
+  c?: CaseFact[];
+}
+
+/** The per-file outcome a cache entry holds. */
+export function outcomeOf(e: CacheEntry): FileOutcome {
+  return { problems: e.r, ...(e.p ? { pins: e.p } : {}), ...(e.i ? { inputs: e.i } : {}), ...(e.c ? { cases: e.c } : {}) };
+}
+
+/** A cache entry for an outcome. */
+export function entryOf(s: string, out: FileOutcome, f?: Fingerprint): CacheEntry {
+  return { s, ...(f ? { f } : {}), r: out.problems, ...(out.pins ? { p: out.pins } : {}), ...(out.inputs ? { i: out.inputs } : {}), ...(out.cases ? { c: out.cases } : {}) };
 }
 
 interface CacheFile {

@@ -33,10 +33,54 @@ export interface PinFact {
   previous: string | null;
 }
 
+/** what a version file declares as inputs (for checking its suite's case vars) */
+export interface InputFacts {
+  props: string[];
+  required: string[];
+  /** additional inputs are rejected (additionalProperties: false, or no inputs at all) */
+  closed: boolean;
+}
+
+/** a suite case as far as its vars go */
+export interface CaseFact {
+  index: number;
+  name: string;
+  versions?: string;
+  /** var names, defaults.vars included */
+  vars: string[];
+}
+
 export interface FileOutcome {
   problems: FileProblemEntry[];
   /** environment files: the pins, for the cross-file sha256 check */
   pins?: PinFact[];
+  /** version files: declared inputs */
+  inputs?: InputFacts;
+  /** suites: cases and their vars */
+  cases?: CaseFact[];
+}
+
+function inputFacts(v: Obj): InputFacts {
+  const inputs = own(v, 'inputs');
+  if (!isObj(inputs)) return { props: [], required: [], closed: true };
+  const props = isObj(own(inputs, 'properties')) ? Object.keys(inputs.properties as Obj) : [];
+  const req = own(inputs, 'required');
+  return { props, required: Array.isArray(req) ? req.filter((x): x is string => typeof x === 'string') : [], closed: own(inputs, 'additionalProperties') === false };
+}
+
+function caseFacts(v: Obj): CaseFact[] {
+  const d = own(v, 'defaults');
+  const dv = isObj(d) && isObj(own(d, 'vars')) ? Object.keys(d.vars as Obj) : [];
+  const cases = own(v, 'cases');
+  if (!Array.isArray(cases)) return [];
+  const out: CaseFact[] = [];
+  cases.forEach((c, index) => {
+    if (!isObj(c)) return;
+    const vars = isObj(own(c, 'vars')) ? Object.keys(c.vars as Obj) : [];
+    const range = own(c, 'versions');
+    out.push({ index, name: typeof own(c, 'name') === 'string' ? (c.name as string) : `#${index + 1}`, ...(typeof range === 'string' ? { versions: range } : {}), vars: [...new Set([...dv, ...vars])] });
+  });
+  return out;
 }
 
 type Obj = Record<string, unknown>;
@@ -338,22 +382,21 @@ function checkConfig(r: Reporter): void {
 
 function runChecks(kind: FileKind, doc: Doc, rel: string, ctx: CheckContext): FileOutcome {
   const r = new Reporter(doc);
-  let pins: PinFact[] | undefined;
   switch (kind) {
     case 'prompt':
       checkPrompt(r, rel, ctx);
-      break;
+      return { problems: r.problems, inputs: inputFacts(doc.value) };
     case 'suite':
       checkSuite(r, ctx);
-      break;
-    case 'environment':
-      pins = checkEnvironment(r, rel, ctx);
-      break;
+      return { problems: r.problems, cases: caseFacts(doc.value) };
+    case 'environment': {
+      const pins = checkEnvironment(r, rel, ctx);
+      return { problems: r.problems, pins };
+    }
     case 'config':
       checkConfig(r);
-      break;
+      return { problems: r.problems };
   }
-  return pins ? { problems: r.problems, pins } : { problems: r.problems };
 }
 
 /**

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
 import { readRegistryFile, decodeRegistryBytes, isInside, MAX_FILE_BYTES, type FileProblem } from '../registry/files.js';
@@ -17,12 +18,12 @@ import { didYouMean } from '../core/suggest.js';
 import type { CheckContext, FileOutcome, PinFact } from './checks.js';
 import { fastParse } from './fast-yaml.js';
 import { analyzeLayout, versionRel, CONFIG_FILE, type ListedEntry, type EntryType } from './layout.js';
-import { loadCache, saveCache, fingerprintOf, sameFingerprint, trustworthy, type CacheEntry } from './cache.js';
+import { loadCache, saveCache, fingerprintOf, sameFingerprint, trustworthy, outcomeOf, entryOf, type CacheEntry } from './cache.js';
 import { sortProblems, type FileProblemEntry, type Problem, type ValidateResult } from './problem.js';
 import type { WorkItem, WorkRequest, WorkResponse } from './worker.js';
 
 /** Bump when the checks change in a way that makes cached results wrong. */
-export const CHECKS_VERSION = 1;
+export const CHECKS_VERSION = 2;
 const STATE_DIR = '.prompts';
 const DEFAULT_ENVIRONMENTS = ['development', 'staging', 'production'];
 /** below this many files to check, worker threads cost more than they save */
@@ -445,7 +446,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     const st = src.stat?.(rel);
     const hit = cache.get(rel);
     if (st && hit && sameFingerprint(hit.f, fingerprintOf(st))) {
-      outcomes.set(rel, hit.p ? { problems: hit.r, pins: hit.p } : { problems: hit.r });
+      outcomes.set(rel, outcomeOf(hit));
       shas.set(rel, hit.s);
       fresh.set(rel, hit);
     } else needRead.push(rel);
@@ -460,7 +461,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     outcomes.set(w.rel, out);
     const st = src.stat?.(w.rel);
     const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
-    fresh.set(w.rel, { s: shas.get(w.rel)!, ...(f ? { f } : {}), r: out.problems, ...(out.pins ? { p: out.pins } : {}) });
+    fresh.set(w.rel, entryOf(shas.get(w.rel)!, out, f));
   };
   let checkedCount = 0;
   let dirty = false;
@@ -492,8 +493,8 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
         const st = src.stat?.(rel);
         const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
         if (hit && hit.s === s) {
-          outcomes.set(rel, hit.p ? { problems: hit.r, pins: hit.p } : { problems: hit.r });
-          fresh.set(rel, f ? { ...hit, f } : { s, r: hit.r, ...(hit.p ? { p: hit.p } : {}) });
+          outcomes.set(rel, outcomeOf(hit));
+          fresh.set(rel, entryOf(s, outcomeOf(hit), f));
           if (f !== undefined || hit.f !== undefined) dirty = true;
         } else {
           work.push({ rel, kind: layout.files.get(rel)!, bytes: b.bytes! });
@@ -596,7 +597,52 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     }
   }
 
-  // 7. immutability and semver against a base revision
+  // 7. suites: case vars against the inputs of the versions each case applies to
+  for (const rel of report) {
+    if (layout.files.get(rel) !== 'suite') continue;
+    const cases = outcomes.get(rel)?.cases;
+    const id = rel.slice(pPrefix.length, rel.lastIndexOf('/'));
+    const versions = layout.versions.get(id) ?? [];
+    const facts = versions.map((v) => outcomes.get(versionRel(promptsDir, id, v))?.inputs);
+    if (!cases?.length || !versions.length || facts.some((f) => f === undefined)) continue; // not all versions were checked in this run
+    const found: { pointer: string; key?: string; rule: string; message: string }[] = [];
+    const satisfies = requireCjs('semver/functions/satisfies.js') as (v: string, r: string, o: object) => boolean;
+    for (const c of cases) {
+      const applies = versions.map((v, k) => ({ v, f: facts[k]! })).filter(({ v }) => c.versions === undefined || safeSatisfies(satisfies, v, c.versions));
+      if (!applies.length) continue;
+      for (const name of c.vars) {
+        if (applies.every(({ f }) => f.closed && !f.props.includes(name))) {
+          const s = didYouMean(name, [...new Set(applies.flatMap(({ f }) => f.props))]);
+          found.push({
+            pointer: `/cases/${c.index}/vars`,
+            key: name,
+            rule: 'suite-var-undeclared',
+            message: `case "${c.name}" passes "${name}", which no version it applies to declares in its inputs${s ? `; did you mean "${s}"?` : ''} (eval would reject it)`,
+          });
+        }
+      }
+      const missing = new Map<string, string[]>();
+      for (const { v, f } of applies) for (const req of f.required) if (!c.vars.includes(req)) missing.set(req, [...(missing.get(req) ?? []), v]);
+      for (const [req, vs] of missing) {
+        found.push({
+          pointer: `/cases/${c.index}/name`,
+          rule: 'suite-var-missing',
+          message: `case "${c.name}" does not provide required input "${req}" of ${vs.length === applies.length ? 'the versions it applies to' : `version${vs.length > 1 ? 's' : ''} ${sortVersions(vs).join(', ')}`}; add it to vars (or defaults.vars), or limit the case with "versions:"`,
+        });
+      }
+    }
+    if (found.length) {
+      const text = (await src.read([rel])).get(rel)?.bytes?.toString('utf8') ?? '';
+      const { parseYaml, positionOf } = await import('../registry/yaml.js');
+      const parsed = parseYaml(text);
+      for (const f of found) {
+        const pos = parsed.issues.length ? { line: 1, column: 1 } : positionOf(parsed, f.pointer, f.key);
+        problems.push({ file: rel, ...pos, rule: f.rule, message: f.message, severity: 'warning' });
+      }
+    }
+  }
+
+  // 8. immutability and semver against a base revision
   if (baseCommit) {
     const { checkAgainstBase } = await import('./base.js');
     const baseProblems = await checkAgainstBase({ root, commit: baseCommit, rev: opts.base!, staged: opts.staged, promptsDir, layout, read: (rels) => src.read(rels) });
@@ -606,6 +652,16 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const checked = [CONFIG_FILE, ...[...report].sort()];
   return finish(problems, checked, configError, promptsDir);
 }
+
+function safeSatisfies(fn: (v: string, r: string, o: object) => boolean, v: string, range: string): boolean {
+  try {
+    return fn(v, range, { includePrerelease: true });
+  } catch {
+    return false;
+  }
+}
+
+const requireCjs = createRequire(import.meta.url);
 
 function finish(problems: Problem[], checked: string[], configError: boolean, promptsDir: string): ValidateResult {
   sortProblems(problems);

@@ -65,6 +65,22 @@ describe('validate engine: whole registry', () => {
     expect(res.errors.find((e) => e.line === 11)!.message).toMatch(/"support\/triag", which does not exist; did you mean "support\/triage"/);
   });
 
+  it('suite case vars are checked against the inputs of the versions each case applies to', async () => {
+    const r = pinnedRegistry();
+    r.write('prompts/support/triage/2.0.0.yaml', promptYaml('support/triage', '2.0.0').replace('required: [ticket]', 'required: [ticket, customer_tier]'));
+    r.write(
+      'prompts/support/triage/evals.yaml',
+      'defaults:\n  vars: { ticket: x }\ncases:\n  - name: typo\n    vars: { custmer_tier: pro }\n  - name: old only\n    versions: "<2.0.0"\n    vars: { ticket: y }\n  - name: all\n    vars: { ticket: z }\n',
+    );
+    const res = await validate(r);
+    expect(res.errors).toEqual([]);
+    expect(res.warnings.map((w) => `${w.line}:${w.column} ${w.rule} ${w.message}`)).toEqual([
+      '4:11 suite-var-missing case "typo" does not provide required input "customer_tier" of version 2.0.0; add it to vars (or defaults.vars), or limit the case with "versions:"',
+      '5:13 suite-var-undeclared case "typo" passes "custmer_tier", which no version it applies to declares in its inputs; did you mean "customer_tier"? (eval would reject it)',
+      '9:11 suite-var-missing case "all" does not provide required input "customer_tier" of version 2.0.0; add it to vars (or defaults.vars), or limit the case with "versions:"',
+    ]);
+  });
+
   it('finds structural problems: .yml, stray and misnamed files, duplicate ids and versions, directories, symlinks out, orphan suites', async () => {
     const r = reg({ prompts: { 'support/triage': ['1.0.0'], 'Support/triage': ['1.0.0'] } });
     r.write('prompts/support/triage/1.0.0.yml', promptYaml('support/triage', '1.0.0'));
@@ -292,7 +308,8 @@ describe('validate engine: --base', () => {
     const breaking = promptYaml('support/triage', '1.1.1').replace('required: [ticket]', 'required: [ticket, customer_tier]');
     r.write('prompts/support/triage/1.1.1.yaml', breaking);
     const res = await validate(r, { base: 'HEAD' });
-    expect(brief(res)).toEqual(['prompts/support/triage/1.1.1.yaml:2:10 bump-too-small']);
+    expect(brief({ ...res, warnings: [] })).toEqual(['prompts/support/triage/1.1.1.yaml:2:10 bump-too-small']);
+    expect(res.warnings.map((w) => w.rule)).toEqual(['suite-var-missing']);
     expect(res.errors[0]!.message).toMatch(/1\.1\.1 is a patch step from 1\.1\.0, but the change needs a major bump: .*customer_tier.*make it 2\.0\.0 instead/);
     fs.renameSync(path.join(r.dir, 'prompts/support/triage/1.1.1.yaml'), path.join(r.dir, 'prompts/support/triage/2.0.0.yaml'));
     r.write('prompts/support/triage/2.0.0.yaml', breaking.replace('version: 1.1.1', 'version: 2.0.0'));
