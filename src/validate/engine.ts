@@ -653,12 +653,20 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   return finish(problems, checked, configError, promptsDir);
 }
 
+const satisfiesMemo = new Map<string, boolean>();
 function safeSatisfies(fn: (v: string, r: string, o: object) => boolean, v: string, range: string): boolean {
-  try {
-    return fn(v, range, { includePrerelease: true });
-  } catch {
-    return false;
+  // suites repeat the same few ranges; parsing a range each time costs more than the check
+  const key = `${range}\0${v}`;
+  let ok = satisfiesMemo.get(key);
+  if (ok === undefined) {
+    try {
+      ok = fn(v, range, { includePrerelease: true });
+    } catch {
+      ok = false;
+    }
+    satisfiesMemo.set(key, ok);
   }
+  return ok;
 }
 
 const requireCjs = createRequire(import.meta.url);
