@@ -3,11 +3,17 @@
  * Validators are compiled lazily, once per process.
  */
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsImport from 'ajv-formats';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import { compiledModule } from '../validate/compiled.js';
+
+// ajv is loaded on first use only: with the build's precompiled validators, a valid file never
+// needs it, and loading + compiling it was the largest part of every command's start-up.
+const require = createRequire(import.meta.url);
 
 export type SchemaKind = 'prompt' | 'suite' | 'environment' | 'config';
 
@@ -29,26 +35,78 @@ export function loadSchema(kind: SchemaKind | string): Record<string, unknown> {
 }
 
 let ajvInstance: Ajv2020 | undefined;
-const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => Ajv2020;
 
 /** One shared ajv for registry schemas: allErrors so validate reports every problem at once. */
 export function getAjv(): Ajv2020 {
   if (!ajvInstance) {
+    const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    const formatsModule = require('ajv-formats') as { default?: unknown };
+    const addFormats = (formatsModule.default ?? formatsModule) as (ajv: Ajv2020) => Ajv2020;
     // verbose: errors carry parentSchema, which describeAjvErrors needs for "did you mean" on unknown keys
     // validateSchema: false: our shipped schemas are fixed and tested; checking them against the
     // 2020-12 meta-schema on every run cost ~30% of the compile time on every command's start.
-    ajvInstance = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true, validateSchema: false });
+    ajvInstance = new AjvClass({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true, validateSchema: false });
     addFormats(ajvInstance);
   }
   return ajvInstance;
 }
 
 const validators = new Map<string, ValidateFunction>();
-export function getValidator(kind: SchemaKind): ValidateFunction {
+function fullValidator(kind: SchemaKind): ValidateFunction {
   let v = validators.get(kind);
   if (!v) {
     v = getAjv().compile(loadSchema(kind));
     validators.set(kind, v);
+  }
+  return v;
+}
+
+const KINDS: SchemaKind[] = ['prompt', 'suite', 'environment', 'config'];
+let precompiled: Record<string, unknown> | null | undefined;
+/** The build's standalone validators (see validate/precompile.ts), when made from these exact schema files. */
+function precompiledFor(kind: SchemaKind): ((data: unknown) => boolean) | null {
+  if (precompiled === undefined) {
+    precompiled = null;
+    try {
+      const m = compiledModule;
+      if (m) {
+        const h = createHash('sha256');
+        for (const k of KINDS) h.update(readFileSync(schemaPath(k)));
+        if (m.SCHEMAS_SHA === h.digest('hex')) precompiled = m;
+      }
+    } catch {
+      precompiled = null;
+    }
+  }
+  const f = precompiled?.[kind];
+  return typeof f === 'function' ? (f as (data: unknown) => boolean) : null;
+}
+
+const wrapped = new Map<string, ValidateFunction>();
+/**
+ * The validator of a registry file kind. A valid value is accepted by the precompiled
+ * validator alone; an invalid one is re-checked by the runtime ajv (verbose, for "did you
+ * mean" on unknown keys), whose `errors` the returned function carries, as before.
+ */
+export function getValidator(kind: SchemaKind): ValidateFunction {
+  const fast = precompiledFor(kind);
+  if (!fast) return fullValidator(kind);
+  let v = wrapped.get(kind);
+  if (!v) {
+    const fn = ((data: unknown): boolean => {
+      if (fast(data)) {
+        fn.errors = null;
+        return true;
+      }
+      const full = fullValidator(kind);
+      const ok = full(data);
+      fn.errors = full.errors;
+      return ok;
+    }) as ValidateFunction;
+    fn.errors = null;
+    fn.schema = loadSchema(kind);
+    v = fn;
+    wrapped.set(kind, v);
   }
   return v;
 }

@@ -120,6 +120,19 @@ describe('environments end to end', () => {
     expect(res.stderr).toMatch(/has no earlier version/);
   });
 
+  it('a hand-broken env file is reported with its position (built CLI, precompiled schemas)', async () => {
+    const file = path.join(r.dir, 'environments/staging.yaml');
+    const before = readFileSync(file);
+    try {
+      writeFileSync(file, before.toString('utf8').replace('    promoted_by:', '    promotedby:'));
+      const res = await run(['promote', 'summarize@1.0.0', '--env', 'staging']);
+      expect(res.exitCode).toBe(1);
+      expect(res.stderr).toMatch(/^error: environments\/staging\.yaml:\d+:\d+: missing required key "promoted_by" at \/prompts\/support~1triage \(1 more problem\(s\); run "prompts validate"\)\n$/);
+    } finally {
+      writeFileSync(file, before);
+    }
+  });
+
   it('rollback in production with nothing recorded exits 1 and writes nothing', async () => {
     const before = readFileSync(path.join(r.dir, 'environments/production.yaml'), 'utf8');
     const head = r.git('rev-parse', 'HEAD');
