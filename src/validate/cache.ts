@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../registry/files.js';
 import type { FileProblemEntry } from './problem.js';
 import type { PinFact, InputFacts, CaseFact, FileOutcome } from './checks.js';
 
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 /** files changed less than this long before a run are not fingerprinted (racy-git rule) */
 export const RACY_MS = 2000;
 
@@ -47,8 +47,13 @@ export function entryOf(s: string, out: FileOutcome, f?: Fingerprint): CacheEntr
 interface CacheFile {
   format: number;
   digest: string;
-  entries: Record<string, CacheEntry>;
+  /** facts shared by many entries (the versions of a prompt mostly declare the same inputs), stored once */
+  facts?: unknown[];
+  entries: Record<string, StoredEntry>;
 }
+
+/** on disk: empty problem lists omitted, facts replaced by their index in `facts` */
+type StoredEntry = Omit<CacheEntry, 'r' | 'i' | 'c'> & { r?: FileProblemEntry[]; i?: number; c?: number };
 
 /**
  * Two files: the config and environment files (few; all a --staged run needs) and the rest
@@ -71,8 +76,9 @@ export function trustworthy(st: fs.Stats, scanStart: number): boolean {
   return Math.max(st.mtimeMs, st.ctimeMs) < scanStart - RACY_MS;
 }
 
-function isEntry(x: unknown): x is CacheEntry {
-  return x !== null && typeof x === 'object' && typeof (x as CacheEntry).s === 'string' && Array.isArray((x as CacheEntry).r);
+function isStored(x: unknown): x is StoredEntry {
+  const e = x as StoredEntry;
+  return x !== null && typeof x === 'object' && typeof e.s === 'string' && (e.r === undefined || Array.isArray(e.r));
 }
 
 /** The cached entries for `digest`, or an empty map (missing, corrupt, other digest). */
@@ -86,7 +92,16 @@ function loadPart(file: string, digest: string, into: Map<string, CacheEntry>): 
   try {
     const data = JSON.parse(raw) as CacheFile;
     if (!data || data.format !== CACHE_FORMAT || data.digest !== digest || typeof data.entries !== 'object' || data.entries === null) return;
-    for (const [k, v] of Object.entries(data.entries)) if (isEntry(v)) into.set(k, v);
+    const facts = Array.isArray(data.facts) ? data.facts : [];
+    for (const [k, v] of Object.entries(data.entries)) {
+      if (!isStored(v)) continue;
+      const e: CacheEntry = { s: v.s, r: v.r ?? [] };
+      if (v.f) e.f = v.f;
+      if (v.p) e.p = v.p;
+      if (typeof v.i === 'number') e.i = facts[v.i] as InputFacts;
+      if (typeof v.c === 'number') e.c = facts[v.c] as CaseFact[];
+      into.set(k, e);
+    }
   } catch {
     // corrupt: ignored (and replaced by the next full run)
   }
@@ -101,15 +116,40 @@ export function loadCache(stateDir: string, digest: string, parts: CachePart[] =
 
 /** Writes both parts atomically; `isEnvPart` tells which entries belong to the small one. */
 export function saveCache(stateDir: string, digest: string, entries: Map<string, CacheEntry>, isEnvPart: (rel: string) => boolean): void {
-  const env: Record<string, CacheEntry> = {};
-  const files: Record<string, CacheEntry> = {};
-  for (const [k, v] of entries) (isEnvPart(k) ? env : files)[k] = v;
+  const part = () => {
+    const entries: Record<string, StoredEntry> = {};
+    const facts: unknown[] = [];
+    const index = new Map<string, number>();
+    const intern = (x: unknown): number => {
+      const key = JSON.stringify(x);
+      let i = index.get(key);
+      if (i === undefined) {
+        i = facts.length;
+        facts.push(x);
+        index.set(key, i);
+      }
+      return i;
+    };
+    return { entries, facts, intern };
+  };
+  const envPart = part();
+  const filesPart = part();
+  for (const [k, v] of entries) {
+    const { intern, entries: into } = isEnvPart(k) ? envPart : filesPart;
+    const stored: StoredEntry = { s: v.s };
+    if (v.f) stored.f = v.f;
+    if (v.r.length) stored.r = v.r;
+    if (v.p) stored.p = v.p;
+    if (v.i) stored.i = intern(v.i);
+    if (v.c) stored.c = intern(v.c);
+    into[k] = stored;
+  }
   try {
     const file = cacheFile(stateDir, 'files');
     const ignore = path.join(path.dirname(file), '.gitignore');
     if (!fs.existsSync(ignore)) writeFileAtomic(ignore, '# promptrail validate cache: never commit\n*\n');
-    writeFileAtomic(cacheFile(stateDir, 'env'), JSON.stringify({ format: CACHE_FORMAT, digest, entries: env } satisfies CacheFile));
-    writeFileAtomic(file, JSON.stringify({ format: CACHE_FORMAT, digest, entries: files } satisfies CacheFile));
+    writeFileAtomic(cacheFile(stateDir, 'env'), JSON.stringify({ format: CACHE_FORMAT, digest, facts: envPart.facts, entries: envPart.entries } satisfies CacheFile));
+    writeFileAtomic(file, JSON.stringify({ format: CACHE_FORMAT, digest, facts: filesPart.facts, entries: filesPart.entries } satisfies CacheFile));
   } catch {
     // a cache that cannot be written (read-only checkout) only costs speed
   }
