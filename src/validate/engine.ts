@@ -364,7 +364,11 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const cfg = await configValue(configBlob.bytes);
   const promptsDir = normDir(cfg && typeof cfg.prompts_dir === 'string' ? cfg.prompts_dir : undefined, 'prompts');
   const environmentsDir = normDir(cfg && typeof cfg.environments_dir === 'string' ? cfg.environments_dir : undefined, 'environments');
-  if (promptsDir !== 'prompts' || environmentsDir !== 'environments') listing = await src.list([promptsDir, environmentsDir]);
+  // never list a folder outside the registry (the config check reports such a folder)
+  const leaves = (d: string): boolean => d.startsWith('/') || d.includes('\\') || d.split('/').includes('..') || /^[A-Za-z]:/.test(d);
+  if ((promptsDir !== 'prompts' || environmentsDir !== 'environments') && !leaves(promptsDir) && !leaves(environmentsDir)) {
+    listing = await src.list([promptsDir, environmentsDir]);
+  }
   const cfgEnvs = cfg && isObj(cfg.environments) ? Object.keys(cfg.environments) : [];
   const ctx: CheckContext = {
     providers: cfg === null ? null : isObj(cfg.providers) ? Object.keys(cfg.providers) : [],
@@ -390,7 +394,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const dirsUsable = !configOutcome.problems.some((p) => p.rule === 'config-dir-invalid');
   if (!dirsUsable) return finish(problems, [CONFIG_FILE], true, promptsDir);
 
-  // 3. what to check
+  // 2. what to check
   let selected: Set<string> | null = null; // null = everything
   const deleted = new Set<string>();
   if (idx) {

@@ -138,6 +138,15 @@ describe('validate engine: whole registry', () => {
     expect(res.errors[0]!.message).toMatch(/did you mean "environments"/);
   });
 
+  it('a config moving the folders outside the registry is a config error, and nothing outside is listed', async () => {
+    const r = pinnedRegistry();
+    r.write('prompts.config.yaml', 'prompts_dir: ../../\nenvironments_dir: /etc\n');
+    const res = await validate(r);
+    expect(res.configError).toBe(true);
+    expect(brief(res)).toEqual(['prompts.config.yaml:1:14 config-dir-invalid', 'prompts.config.yaml:2:19 config-dir-invalid']);
+    expect(res.checked).toEqual(['prompts.config.yaml']);
+  });
+
   it('paths restrict the run to those files or folders (plus the env files pinning them)', async () => {
     const r = pinnedRegistry();
     r.write('prompts/summarize/1.0.0.yaml', 'broken: [\n');
