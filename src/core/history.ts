@@ -92,5 +92,9 @@ export function mergeHistory(id: string, envs: { env: string; entries: readonly 
       source: 'git',
     });
   });
-  return rows.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+  // newest first; within one second (timestamps have seconds), git's commit order decides, and
+  // an entry without a commit (--no-commit, written after the last commit) comes first
+  const rank = new Map(mine.map((c, i) => [c.hash, i + 1]));
+  const r = (x: HistoryRow): number => (x.commit ? (rank.get(x.commit.hash) ?? 0) : 0);
+  return rows.sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || r(a) - r(b));
 }
