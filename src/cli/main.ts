@@ -34,6 +34,13 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
     return 0;
   }
 
+  // Fast path: `prompts validate …` (the pre-commit hook) without commander, when it can
+  if (argv[0] === 'validate') {
+    const { fastValidate } = await import('./commands/validate-fast.js');
+    const code = await fastValidate(argv.slice(1), { stdout, stderr, env });
+    if (code !== null) return code;
+  }
+
   const verbose = argv.includes('--verbose') || Boolean(env.DEBUG);
   const jsonMode = argv.includes('--json');
   try {

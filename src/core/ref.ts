@@ -2,9 +2,18 @@
  * Prompt ids and references (SPEC §1, §6). Pure: no fs. Every id is checked here before any
  * path is built from it, so `..`, absolute paths, back-slashes and upper case never reach the disk.
  */
-// the two functions only, not the whole package: this module is on every command's start-up path
-import semverValid from 'semver/functions/valid.js';
-import semverCompare from 'semver/functions/compare.js';
+import { createRequire } from 'node:module';
+
+// semver is loaded on first use, and only the two functions used: this module is on the
+// start-up path of every command (a pre-commit hook's `validate --staged` among them)
+const requireCjs = createRequire(import.meta.url);
+type Valid = (v: string, o: { loose: boolean }) => string | null;
+type Compare = (a: string, b: string) => number;
+let semverFns: { valid: Valid; compare: Compare } | undefined;
+function semverLib(): { valid: Valid; compare: Compare } {
+  semverFns ??= { valid: requireCjs('semver/functions/valid.js') as Valid, compare: requireCjs('semver/functions/compare.js') as Compare };
+  return semverFns;
+}
 
 const SEGMENT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const MAX_ID_SEGMENTS = 4;
@@ -39,7 +48,7 @@ export function envNameProblem(name: string): string | null {
 
 /** Strict semver 2.0, no leading "v". */
 export function isStrictSemver(v: string): boolean {
-  return semverValid(v, { loose: false }) === v && !v.startsWith('v');
+  return semverLib().valid(v, { loose: false }) === v && !v.startsWith('v');
 }
 
 export type RefSelector =
@@ -80,7 +89,7 @@ export function parseRef(raw: string): PromptRef | { problem: string } {
 
 /** Sorts versions ascending by semver precedence (ties broken by string for determinism). */
 export function sortVersions(versions: readonly string[]): string[] {
-  return [...versions].sort((a, b) => semverCompare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
+  return [...versions].sort((a, b) => semverLib().compare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Latest version: the highest by semver precedence (a prerelease of a higher version counts). */

@@ -32,7 +32,7 @@ export const CONFIG_FILE = 'prompts.config.yaml';
 const STRICT = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?$/;
 
 /** core/ref isStrictSemver, with a regex first: it runs once per file of a large registry */
-function isStrictSemver(v: string): boolean {
+export function isStrictSemver(v: string): boolean {
   if (!STRICT.test(v)) return false;
   return v.length <= 64 && v.split(/[.-]/, 3).every((n) => Number(n) <= Number.MAX_SAFE_INTEGER) ? true : slowStrictSemver(v);
 }
