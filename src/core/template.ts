@@ -6,7 +6,18 @@
  * Static analysis walks the AST to find the root-level variables a template uses, so validate
  * can report undeclared variables (with line/column inside the template) without rendering.
  */
-import Handlebars from 'handlebars';
+import type HandlebarsNS from 'handlebars';
+import { createRequire } from 'node:module';
+
+// Loaded on first use: parsing needs only Handlebars' parser (validate, a pre-commit hook, never
+// renders), rendering the whole library. `Handlebars.parse` is that same parser function.
+const requireCjs = createRequire(import.meta.url);
+type Parse = (source: string) => hbs.AST.Program;
+let parseOnly: Parse | undefined;
+function parser(): Parse {
+  parseOnly ??= (requireCjs('handlebars/dist/cjs/handlebars/compiler/base.js') as { parse: Parse }).parse;
+  return parseOnly;
+}
 
 type ProgramNode = hbs.AST.Program;
 type AnyNode = hbs.AST.Node;
@@ -32,10 +43,10 @@ const ALLOWED_HELPERS = new Set(['if', 'unless', 'each', 'with', 'json']);
 /** helpers whose block body runs in a new context (so bare names inside refer to the item) */
 const CONTEXT_CHANGING = new Set(['each', 'with']);
 
-let env: typeof Handlebars | undefined;
-function hb(): typeof Handlebars {
+let env: typeof HandlebarsNS | undefined;
+function hb(): typeof HandlebarsNS {
   if (!env) {
-    env = Handlebars.create();
+    env = (requireCjs('handlebars') as typeof HandlebarsNS).create();
     env.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
     // `lookup` and `log` are built in; unregister them so only the documented helpers exist.
     env.unregisterHelper('lookup');
@@ -60,7 +71,7 @@ export const COMPILE_OPTIONS = {
 export function parseTemplate(source: string): { ast: ProgramNode } | { problem: TemplateProblem } {
   let ast: ProgramNode;
   try {
-    ast = hb().parse(source);
+    ast = parser()(source);
   } catch (e) {
     return { problem: parseErrorToProblem(e, source) };
   }
