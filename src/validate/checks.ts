@@ -88,9 +88,16 @@ type Obj = Record<string, unknown>;
 const requireCjs = createRequire(import.meta.url);
 /** semver's range parser, loaded on first use (most runs never need it) */
 function validRange(range: string): string | null {
+  // the usual forms (">=1.2.0", "^1.0.0 <2.0.0-rc.1", "1.x || >=2.1") are valid by construction
+  if (range.split('||').every((part) => SIMPLE_RANGE.test(part))) return range;
   const fn = requireCjs('semver/ranges/valid.js') as (r: string) => string | null;
   return fn(range);
 }
+const NUM = '(?:0|[1-9]\\d*)';
+const PART = `(?:${NUM}|[xX*])`;
+const PRE = '(?:-[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?';
+const COMPARATOR = `(?:>=|<=|>|<|=|\\^|~)?${PART}(?:\\.${PART}(?:\\.${PART}${PRE})?)?`;
+const SIMPLE_RANGE = new RegExp(`^\\s*${COMPARATOR}(?:\\s+${COMPARATOR})*\\s*$`);
 
 /**
  * The careful path (the `yaml` package, positions) is loaded on demand: a run whose files are
