@@ -79,6 +79,7 @@ function worktreeSource(root: string): Source {
     realRoot = fs.realpathSync(root);
   } catch {}
   const stats = new Map<string, fs.Stats>();
+  const rootPrefix = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
   return {
     async list(dirs) {
       const out: ListedEntry[] = [];
@@ -119,7 +120,7 @@ function worktreeSource(root: string): Source {
     async read(rels) {
       const map = new Map<string, Blob>();
       for (const rel of rels) {
-        const file = path.join(root, rel);
+        const file = `${rootPrefix}${rel}`;
         // a plain small file (the lstat is cached): read it straight; anything else gets every guard
         const st = stats.get(rel);
         if (st && st.isFile() && st.size <= MAX_FILE_BYTES) {
@@ -136,12 +137,10 @@ function worktreeSource(root: string): Source {
     stat(rel) {
       let st = stats.get(rel);
       if (!st) {
-        try {
-          st = fs.lstatSync(path.join(root, rel));
-        } catch {
-          return undefined;
-        }
-        if (!st.isFile()) return undefined;
+        // rel is a listing path ("/"-separated, no ".."): plain concatenation is enough (and
+        // measurably cheaper than path.join over a large registry)
+        st = fs.lstatSync(`${rootPrefix}${rel}`, { throwIfNoEntry: false });
+        if (!st || !st.isFile()) return undefined;
         stats.set(rel, st);
       }
       return st;
