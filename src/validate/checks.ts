@@ -204,12 +204,13 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
   }
 
   // templates: parse, collect variables
-  const templates: { pointer: string; text: string }[] = [];
-  if (typeof own(v, 'template') === 'string') templates.push({ pointer: '/template', text: v.template as string });
+  // the pointer is built only when a problem is reported (this loop runs for every file)
+  const templates: { pointer: () => string; text: string }[] = [];
+  if (typeof own(v, 'template') === 'string') templates.push({ pointer: () => '/template', text: v.template as string });
   const messages = own(v, 'messages');
   if (Array.isArray(messages)) {
     messages.forEach((m, i) => {
-      if (isObj(m) && typeof own(m, 'content') === 'string') templates.push({ pointer: ptr('messages', i, 'content'), text: m.content as string });
+      if (isObj(m) && typeof own(m, 'content') === 'string') templates.push({ pointer: () => `/messages/${i}/content`, text: m.content as string });
     });
   }
   const declaredProps = isObj(inputs) && isObj(own(inputs, 'properties')) ? Object.keys(inputs.properties as Obj) : [];
@@ -221,7 +222,7 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
     if ('problem' in parsed) {
       allParsed = false;
       const p = parsed.problem;
-      r.add('error', p.rule, p.message, r.doc.posInScalar(t.pointer, p.line, p.column));
+      r.add('error', p.rule, p.message, r.doc.posInScalar(t.pointer(), p.line, p.column));
       continue;
     }
     for (const tv of parsed.vars) {
@@ -231,7 +232,7 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
       const msg = isObj(inputs)
         ? `the template uses "${tv.name}", which is not declared in inputs.properties${s ? `; did you mean "${s}"?` : `; declare it (e.g. ${tv.name}: { type: string })`}`
         : `the template uses "${tv.name}" but the prompt declares no inputs; add "inputs: { type: object, properties: { ${tv.name}: { type: string } } }"`;
-      r.add('error', 'input-undeclared', msg, r.doc.posInScalar(t.pointer, tv.line, tv.column));
+      r.add('error', 'input-undeclared', msg, r.doc.posInScalar(t.pointer(), tv.line, tv.column));
     }
   }
   if (allParsed && templates.length > 0 && inputsUsable && isObj(inputs) && Array.isArray(own(inputs, 'required'))) {
