@@ -78,6 +78,17 @@ describe('prompts bump: explicit level (copy of the latest)', () => {
     expect(openRegistry(reg!.dir).listVersions(ID)).toEqual(['1.0.0', '1.2.0', '1.2.1-rc.0', '1.2.1-rc.1']);
   });
 
+  it('refuses a --preid that would sort before the latest (1.2.1-rc.0 → 1.2.1-beta.0): exit 2, nothing written', async () => {
+    gitRegistry(['1.0.0', '1.2.1-rc.0']);
+    const before = snapshot(reg!.dir);
+    const r = await prompts(reg!.dir, ['bump', ID, 'prerelease', '--preid', 'beta']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('1.2.1-rc.0 -> 1.2.1-beta.0 would go backwards');
+    expect(snapshot(reg!.dir)).toEqual(before);
+    const ok = await prompts(reg!.dir, ['bump', ID, 'prerelease', '--preid', 'rc2']);
+    expect(ok.stdout).toBe('prompts/support/triage/1.2.1-rc2.0.yaml\n');
+  });
+
   it('with no edit and no level in git: exit 2 "nothing changed since HEAD", nothing written', async () => {
     gitRegistry();
     const before = snapshot(reg!.dir);

@@ -160,6 +160,13 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   }
   const next = nextVersion(latest, type, preid);
   if (!next) throw new InternalError(`cannot compute the ${type} version after ${latest}`);
+  // A prerelease with a new --preid can sort BEFORE the latest (1.2.1-rc.0 → 1.2.1-beta.0):
+  // the new file would not be the latest version, and the next bump would skip it.
+  if (stepLevel(latest, next) === undefined) {
+    throw new UsageError(`${latest} -> ${next} would go backwards: ${next} sorts before ${latest} in semver order`, {
+      hint: `continue the current line with "prompts bump ${id} prerelease", use a later --preid (alphabetically after the current one), or start a new line with prepatch, preminor or premajor`,
+    });
+  }
   if (required && !bumpSatisfies(latest, next, required.level)) {
     const got = stepLevel(latest, next) ?? 'no';
     const needed = releaseTypeFor(latest, required.level);
