@@ -160,16 +160,28 @@ export async function applyChange<P>(o: ApplyOptions<P>): Promise<ApplyResult<P>
     let pushed = false;
     let pushAttempts = 0;
     if (gitc.pushTarget && gitc.repo && gitc.envRel) {
-      const r = await pushWithRebase(gitc.repo.top, gitc.pushTarget, {
-        envRel: gitc.envRel,
-        regenerate: (baseText) => {
-          const base = parseEnvText(baseText, o.snap.env, gitc.envRel!);
-          const p = planOrConflict(o.recheck(plan, base), gitc.envRel!);
-          return serializeEnv(o.apply(base, p));
-        },
-        attempts: pushAttemptsFromEnv(ctx.env),
-        onRetry: (n) => ctx.info(`push rejected (attempt ${n}); fetching and rebasing…`),
-      });
+      let planConflict = false;
+      let r;
+      try {
+        r = await pushWithRebase(gitc.repo.top, gitc.pushTarget, {
+          envRel: gitc.envRel,
+          regenerate: (baseText) => {
+            const base = parseEnvText(baseText, o.snap.env, gitc.envRel!);
+            const checked = o.recheck(plan, base);
+            if (checked && typeof checked === 'object' && 'conflict' in (checked as object)) planConflict = true;
+            const p = planOrConflict(checked, gitc.envRel!);
+            return serializeEnv(o.apply(base, p));
+          },
+          attempts: pushAttemptsFromEnv(ctx.env),
+          onRetry: (n) => ctx.info(`push rejected (attempt ${n}); fetching and rebasing…`),
+        });
+      } catch (e) {
+        // The remote changed this prompt's pin: the local commit can never be pushed as it is.
+        // Keeping it would make a re-run report "already pinned; nothing to do" while the remote
+        // pins something else, so undo it (it is ours, unpushed, and touches only the env file).
+        if (planConflict && e instanceof ConflictError) throw await undoLocalCommit(gitc.repo.top, gitc.envRel, o.subject(plan), e);
+        throw e;
+      }
       pushed = true;
       pushAttempts = r.attempts;
       commit = r.hash;
@@ -181,6 +193,31 @@ export async function applyChange<P>(o: ApplyOptions<P>): Promise<ApplyResult<P>
   } finally {
     lock.release();
   }
+}
+
+/**
+ * After a push whose plan no longer holds on the remote: drops the command's own commit (HEAD,
+ * when it is still that one-file commit) so the local branch and env file are as before the
+ * command, and returns the conflict with a hint that says so. Anything unexpected: keeps it.
+ */
+async function undoLocalCommit(top: string, envRel: string, subject: string, e: ConflictError): Promise<ConflictError> {
+  const keep = (): ConflictError =>
+    new ConflictError(e.message, {
+      location: e.location,
+      hint: `nothing was pushed; the local commit "${subject}" conflicts with the remote: drop it ("git reset --keep HEAD~1"), update ("git pull --rebase") and run the command again`,
+    });
+  try {
+    const [head, files] = await Promise.all([git(top, ['log', '-1', '--format=%s']), git(top, ['diff-tree', '--no-commit-id', '--name-only', '-r', 'HEAD'])]);
+    const touched = files.split('\n').filter(Boolean);
+    if (head.trim() !== subject || touched.length !== 1 || touched[0] !== envRel) return keep();
+    await git(top, ['reset', '--quiet', '--keep', 'HEAD~1']);
+  } catch {
+    return keep();
+  }
+  return new ConflictError(e.message, {
+    location: e.location,
+    hint: 'nothing was pushed and the local commit was undone; update your branch ("git pull --rebase") and run the command again to plan against the current file',
+  });
 }
 
 /** PROMPTRAIL_PUSH_ATTEMPTS bounds the push retries (default 5). */

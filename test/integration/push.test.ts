@@ -79,20 +79,31 @@ describe('promote --push', () => {
     expect(git(remote, 'show', 'main:NOTES.md')).toBe('x\n');
   });
 
-  it('the same prompt promoted on the remote meanwhile: exit 3, the commit stays local', async () => {
+  it('the same prompt promoted on the remote meanwhile: exit 3, the local commit is undone, a re-run after pull works', async () => {
     const { remote, clone } = setup();
     const A = clone('alice');
     const B = clone('bob');
     for (const d of [A, B]) git(d, 'pull', '-q');
     expect((await prompts(A, ['promote', 'a@1.0.0', '--env', 'development', '--push'])).code).toBe(0);
     git(B, 'pull', '-q');
+    const before = git(B, 'rev-parse', 'HEAD').trim();
     expect((await prompts(A, ['promote', 'a@1.1.0', '--env', 'development', '--push'])).code).toBe(0);
     const res = await prompts(B, ['promote', 'a@1.2.0', '--env', 'development', '--push']);
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/a in "development" changed while this promotion was prepared \(it was 1\.0\.0, now 1\.1\.0\)/);
+    expect(res.stderr).toMatch(/nothing was pushed and the local commit was undone; update your branch \("git pull --rebase"\)/);
     expect(remoteEnv(remote, 'development').prompts.a!.version).toBe('1.1.0');
-    expect(git(B, 'log', '-1', '--format=%s').trim()).toBe('prompts(development): promote a 1.0.0 -> 1.2.0');
-    expect(git(B, 'status', '--porcelain').trim()).toBe(''); // rebase aborted cleanly
+    // the refused promotion left no trace: HEAD and the env file are as before the command
+    expect(git(B, 'rev-parse', 'HEAD').trim()).toBe(before);
+    expect(git(B, 'status', '--porcelain').trim()).toBe('');
+    // re-running without updating must not claim "already pinned" (it used to, with the stale local commit)
+    const again = await prompts(B, ['promote', 'a@1.2.0', '--env', 'development', '--push']);
+    expect(again.stdout).not.toMatch(/already pinned/);
+    expect(again.code).toBe(3);
+    git(B, 'pull', '-q', '--rebase');
+    const ok = await prompts(B, ['promote', 'a@1.2.0', '--env', 'development', '--push']);
+    expect(ok, ok.stderr).toMatchObject({ code: 0 });
+    expect(remoteEnv(remote, 'development').prompts.a).toMatchObject({ version: '1.2.0', previous: '1.1.0' });
   });
 
   it('a push the remote refuses (hook): exit 3, the commit stays local and the file committed', async () => {
