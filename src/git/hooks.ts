@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { git } from './run.js';
 
 export const HOOK_MARKER = '# promptrail-managed-hook';
@@ -15,14 +16,32 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** This CLI's own entry point (bin/prompts.js), when it exists: the hook's last-resort binary. */
+export function installingCli(): string | undefined {
+  try {
+    const bin = fileURLToPath(new URL('../../bin/prompts.js', import.meta.url));
+    return fs.existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The hook script. `registryRel` is the registry folder relative to the repository's top level
  * ("" when they are the same). The binary is resolved at commit time: the repo's local
- * node_modules first (the version the project pins), then `prompts` on PATH, then npx without
- * installing anything.
+ * node_modules first (the version the project pins), then `prompts` on PATH, then the CLI that
+ * installed the hook (`cli`, e.g. from `npx promptrail hook install`, when it still exists), then
+ * npx without installing anything. Without any of them the commit is blocked with a clear message.
  */
-export function hookScript(registryRel: string): string {
+export function hookScript(registryRel: string, cli: string | null = installingCli() ?? null): string {
   const rel = registryRel.split(path.sep).join('/');
+  const fallback = cli
+    ? `PROMPTS_CLI=${shellQuote(cli)}
+if [ -f "$PROMPTS_CLI" ] && command -v node >/dev/null 2>&1; then
+  exec node "$PROMPTS_CLI" -C "$REGISTRY" validate --staged
+fi
+`
+    : '';
   return `#!/bin/sh
 ${HOOK_MARKER}
 # Installed by "prompts hook install": validates the prompt registry content staged for this
@@ -38,10 +57,10 @@ done
 if command -v prompts >/dev/null 2>&1; then
   exec prompts -C "$REGISTRY" validate --staged
 fi
-if command -v npx >/dev/null 2>&1; then
+${fallback}if command -v npx >/dev/null 2>&1 && npx --no-install prompts --version >/dev/null 2>&1; then
   exec npx --no-install prompts -C "$REGISTRY" validate --staged
 fi
-echo "promptrail pre-commit hook: the prompts CLI was not found (npm install --save-dev promptrail); skipping prompt validation" >&2
+echo "promptrail pre-commit hook: the prompts CLI was not found, so the staged prompts cannot be validated and the commit is blocked (install it with: npm install --save-dev promptrail; bypass once with: git commit --no-verify)" >&2
 exit 1
 `;
 }

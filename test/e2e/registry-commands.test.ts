@@ -13,9 +13,9 @@ import { GIT_ENV, makeRegistry, type TempRegistry } from '../helpers/registry.js
 let reg: TempRegistry | undefined;
 afterEach(() => reg?.cleanup());
 
-function gitTry(dir: string, args: string[]): { code: number; out: string } {
+function gitTry(dir: string, args: string[], extraEnv: Record<string, string> = {}): { code: number; out: string } {
   try {
-    const out = execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV, NO_COLOR: '1', CI: 'true' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV, NO_COLOR: '1', CI: 'true', ...extraEnv }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: 0, out };
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string };
@@ -106,5 +106,24 @@ describe('registry commands end to end', () => {
     expect(blocked.code).not.toBe(0);
     expect(blocked.out).toContain('prompts/good/1.0.1.yaml');
     expect(gitTry(dir, ['log', '--format=%s']).out).toBe('good prompt\n');
+  });
+
+  it('without a local install or prompts on PATH, the hook runs the CLI that installed it (npx promptrail hook install)', async () => {
+    reg = makeRegistry({ git: true, config: null });
+    const dir = reg.dir;
+    await cli(['init'], { cwd: dir });
+    const hook = await cli(['hook', 'install'], { cwd: dir });
+    expect(hook.exitCode, hook.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, '.git/hooks/pre-commit'), 'utf8')).toContain(BIN);
+    // a PATH with node and git but no prompts binary
+    const env = { PATH: [path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter) };
+    const tryCommit = (msg: string): { code: number; out: string } => gitTry(dir, ['commit', '-m', msg], env);
+    mkdirSync(path.join(dir, 'prompts/broken'));
+    writeFileSync(path.join(dir, 'prompts/broken/1.0.0.yaml'), 'id: broken\nversion: 1.0.0\nmodel: { provider: openai }\n');
+    gitTry(dir, ['add', 'prompts/broken']);
+    const blocked = tryCommit('broken prompt');
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.out).toContain('prompts/broken/1.0.0.yaml');
+    expect(blocked.out).not.toContain('npm error');
   });
 });

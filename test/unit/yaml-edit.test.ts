@@ -98,4 +98,14 @@ describe('hook script', () => {
     expect(isPromptrailHook('#!/bin/sh\nnpx lint-staged\n')).toBe(false);
     expect(hookScript('')).toContain('REGISTRY="$REPO_ROOT"\n');
   });
+
+  it('falls back to the installing CLI (quoted), and says the commit is blocked when no CLI is found', () => {
+    const s = hookScript('', "/opt/it's/bin/prompts.js");
+    expect(s).toContain(`PROMPTS_CLI='/opt/it'\\''s/bin/prompts.js'`);
+    expect(s).toContain('exec node "$PROMPTS_CLI" -C "$REGISTRY" validate --staged');
+    const none = hookScript('', null);
+    expect(none).not.toContain('PROMPTS_CLI');
+    expect(none).toContain('the commit is blocked');
+    expect(none).not.toContain('skipping');
+  });
 });
