@@ -112,6 +112,10 @@ export async function runGate(input: GateInput): Promise<GateOutcome> {
       const why = r?.error ?? r?.assertions.find((a) => !a.pass)?.message ?? 'failed';
       failures.push(`regression: case "${name}" passes on ${input.baselineVersion} but fails on ${version}: ${why}`);
     }
+    for (const name of cmp.unverified) {
+      const b = bReport.results.find((x) => x.name === name);
+      failures.push(`case "${name}" fails on ${version} and could not be evaluated on ${input.baselineVersion} (${b?.error ?? 'error'}): no_regressions cannot be checked`);
+    }
   }
   const summary: EvalSummary = { ...summaryOf(report), regressions: regressions.length };
   return { passed: failures.length === 0, summary, failures };

@@ -10,7 +10,8 @@ import { writeFileAtomic } from '../registry/files.js';
 import type { CaseResult, EvalRun } from './runner.js';
 import type { EvalTarget } from './suite.js';
 
-export type CaseChange = 'regression' | 'improvement' | 'unchanged' | 'new';
+/** `unknown`: the baseline could not evaluate the case (an error), so nothing is known about a change */
+export type CaseChange = 'regression' | 'improvement' | 'unchanged' | 'new' | 'unknown';
 
 export interface ReportResult extends CaseResult {
   /** vs the baseline, when there is one */
@@ -51,25 +52,37 @@ export interface Comparison {
   regressions: string[];
   improvements: string[];
   unchanged: number;
+  /** cases failing now whose baseline errored: possible regressions that could not be checked */
+  unverified: string[];
   change: Map<string, CaseChange>;
 }
 
-/** Per case by name: pass→fail is a regression, fail→pass an improvement; cases absent from the baseline are new. */
-export function compareResults(current: readonly Pick<CaseResult, 'name' | 'pass'>[], baseline: readonly Pick<CaseResult, 'name' | 'pass'>[]): Comparison {
-  const base = new Map<string, boolean>();
-  for (const b of baseline) base.set(b.name, b.pass);
-  const out: Comparison = { regressions: [], improvements: [], unchanged: 0, change: new Map() };
+/**
+ * Per case by name: pass→fail is a regression, fail→pass an improvement; cases absent from the
+ * baseline are new. A baseline case that errored (no answer: network, missing --replay entry…)
+ * proves nothing: the case is `unknown`, and when it fails now it is `unverified` (it may be a
+ * regression), never an improvement or "unchanged".
+ */
+export function compareResults(
+  current: readonly Pick<CaseResult, 'name' | 'pass'>[],
+  baseline: readonly (Pick<CaseResult, 'name' | 'pass'> & { error?: string | null })[],
+): Comparison {
+  const base = new Map<string, { pass: boolean; errored: boolean }>();
+  for (const b of baseline) base.set(b.name, { pass: b.pass, errored: !b.pass && b.error !== undefined && b.error !== null });
+  const out: Comparison = { regressions: [], improvements: [], unchanged: 0, unverified: [], change: new Map() };
   for (const c of current) {
     const b = base.get(c.name);
     let ch: CaseChange;
     if (b === undefined) ch = 'new';
-    else if (b && !c.pass) ch = 'regression';
-    else if (!b && c.pass) ch = 'improvement';
+    else if (b.errored) ch = 'unknown';
+    else if (b.pass && !c.pass) ch = 'regression';
+    else if (!b.pass && c.pass) ch = 'improvement';
     else ch = 'unchanged';
     out.change.set(c.name, ch);
     if (ch === 'regression') out.regressions.push(c.name);
     else if (ch === 'improvement') out.improvements.push(c.name);
     else if (ch === 'unchanged') out.unchanged++;
+    else if (ch === 'unknown' && !c.pass) out.unverified.push(c.name);
   }
   return out;
 }
@@ -80,11 +93,11 @@ function rate(passed: number, cases: number): number {
 
 export interface BaselineInfo {
   version: string;
-  results: readonly Pick<CaseResult, 'name' | 'pass'>[];
+  results: readonly Pick<CaseResult, 'name' | 'pass' | 'error'>[];
 }
 
 /**
- * `ok` is the exit status: no regressions, the pass rate at least `minPassRate` when given,
+ * `ok` is the exit status: no regressions (nor failing cases whose baseline errored), the pass rate at least `minPassRate` when given,
  * and — without a baseline and without a minimum — every case passed. A run that was
  * interrupted or stopped early is never ok.
  */
@@ -110,12 +123,14 @@ export function buildReport(target: EvalTarget, run: EvalRun, opts: { baseline?:
   let regressions: string[] = [];
   let improvements: string[] = [];
   let unchanged = 0;
+  let unverified: string[] = [];
   let baseline: EvalReport['baseline'] = null;
   if (opts.baseline) {
     const cmp = compareResults(run.results, opts.baseline.results);
     regressions = cmp.regressions;
     improvements = cmp.improvements;
     unchanged = cmp.unchanged;
+    unverified = cmp.unverified;
     results = run.results.map((r) => ({ ...r, change: cmp.change.get(r.name)! }));
     const bPassed = opts.baseline.results.filter((r) => r.pass).length;
     const bCases = opts.baseline.results.length;
@@ -123,7 +138,8 @@ export function buildReport(target: EvalTarget, run: EvalRun, opts: { baseline?:
     baseline = { version: opts.baseline.version, pass_rate: bRate, passed: bPassed, cases: bCases, delta: Math.round((pass_rate - bRate) * 10000) / 10000 };
   }
   const min = opts.minPassRate ?? null;
-  let ok = regressions.length === 0 && !run.interrupted && run.stopped === null;
+  // a failing case whose baseline errored may be a regression nobody could check: not ok
+  let ok = regressions.length === 0 && unverified.length === 0 && !run.interrupted && run.stopped === null;
   if (min !== null) ok &&= pass_rate >= min;
   else if (!opts.baseline) ok &&= passed === cases;
   return {

@@ -93,6 +93,23 @@ describe('runGate', () => {
     expect(better.summary).toMatchObject({ pass_rate: 1, regressions: 0 });
   });
 
+  it('no_regressions refuses when the baseline could not be evaluated for a case that fails now', async () => {
+    const { registry, reg } = await setup();
+    // the stored report of the baseline: alpha errored (e.g. a 500 that outlived the retries)
+    const first = await runGate({ registry, id: 't', version: '1.0.0', env: 'staging', gate: {}, baselineVersion: null });
+    expect(first.summary.passed).toBe(3);
+    const file = path.join(reg.dir, '.prompts/evals/t/1.0.0.json');
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { results: { name: string; pass: boolean; error: string | null }[] };
+    Object.assign(stored.results.find((r) => r.name === 'alpha')!, { pass: false, error: 'provider "llm": HTTP 500' });
+    fs.writeFileSync(file, JSON.stringify(stored));
+    const out = await runGate({ registry, id: 't', version: '1.1.0', env: 'production', gate: { no_regressions: true }, baselineVersion: '1.0.0' });
+    expect(out.passed).toBe(false);
+    expect(out.failures).toEqual([
+      'regression: case "beta" passes on 1.0.0 but fails on 1.1.0: expected output to contain "GOOD", got "meh"',
+      'case "alpha" fails on 1.1.0 and could not be evaluated on 1.0.0 (provider "llm": HTTP 500): no_regressions cannot be checked',
+    ]);
+  });
+
   it('no baseline pinned yet: no_regressions has nothing to compare and passes', async () => {
     const { registry } = await setup();
     const out = await runGate({ registry, id: 't', version: '1.1.0', env: 'production', gate: { no_regressions: true }, baselineVersion: null });

@@ -129,6 +129,18 @@ describe('baselines and the report', () => {
     expect(buildReport(target, run([res('a', true)], { interrupted: true })).ok).toBe(false);
     expect(buildReport(target, run([res('a', true)], { stopped: 'breaker' })).ok).toBe(false);
   });
+  it('a baseline case that errored proves nothing: no improvement, and failing now is not ok (a possible regression)', () => {
+    const c = compareResults([res('a', false), res('b', true)], [res('a', false, 'no recorded response'), res('b', false, 'HTTP 500')]);
+    expect(c.regressions).toEqual([]);
+    expect(c.improvements).toEqual([]);
+    expect(c.unchanged).toBe(0);
+    expect(c.unverified).toEqual(['a']);
+    expect([c.change.get('a'), c.change.get('b')]).toEqual(['unknown', 'unknown']);
+    const r = buildReport(target, run([res('a', false), res('b', true)]), { baseline: { version: '1.0.0', results: [res('a', false, 'HTTP 500'), res('b', false, 'HTTP 500')] } });
+    expect(r).toMatchObject({ ok: false, regressions: [], improvements: [], unchanged: 0 });
+    // only a passing case whose baseline errored is harmless
+    expect(buildReport(target, run([res('b', true)]), { baseline: { version: '1.0.0', results: [res('b', false, 'HTTP 500')] } }).ok).toBe(true);
+  });
   it('cost is unknown (null) when any case has no price', () => {
     const r = buildReport(target, run([res('a', true), { ...res('b', true), cost_usd: null }]));
     expect(r.cost_usd).toBeNull();

@@ -21,7 +21,7 @@ export function renderEvalMarkdown(r: EvalReport, maxRows = 50): string {
   for (const x of shown) {
     const st = x.error !== null ? '⚠️ error' : x.pass ? '✅ pass' : '❌ fail';
     const detail = x.error ?? x.assertions.filter((a) => !a.pass).map((a) => `${a.name ?? a.type}: ${a.message}`).join('; ');
-    const change = x.change === 'regression' ? ' **(regression)**' : x.change === 'improvement' ? ' (improved)' : '';
+    const change = x.change === 'regression' ? ' **(regression)**' : x.change === 'improvement' ? ' (improved)' : x.change === 'unknown' ? ' (baseline errored)' : '';
     lines.push(`| ${st} | ${cell(x.name)}${change} | ${fmtMs(x.latency_ms)} | ${x.tokens?.total ?? '-'} | ${fmtCost(x.cost_usd)} | ${cell(detail).slice(0, 300)} |`);
   }
   if (r.results.length > shown.length) lines.push('', `…and ${r.results.length - shown.length} more passing case(s).`);

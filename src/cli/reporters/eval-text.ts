@@ -37,13 +37,18 @@ export function baselineLine(r: EvalReport): string | null {
   const d = b.delta * 100;
   const sign = d > 0 ? '+' : d < 0 ? '' : '±';
   const reg = r.regressions.length ? `${r.regressions.length} regression${r.regressions.length === 1 ? '' : 's'} (${r.regressions.map((n) => JSON.stringify(n)).join(', ')})` : 'no regressions';
-  return `vs ${b.version}: ${pct(b.pass_rate)} -> ${pct(r.pass_rate)} (${sign}${d.toFixed(1)} pts); ${reg}, ${r.improvements.length} improvement${r.improvements.length === 1 ? '' : 's'}, ${r.unchanged} unchanged`;
+  const unknown = r.results.filter((x) => x.change === 'unknown');
+  const failing = unknown.filter((x) => !x.pass).length;
+  const unk = unknown.length
+    ? `; ${unknown.length} not compared (the baseline errored${failing ? `; ${failing} of them fail now and may be regressions` : ''})`
+    : '';
+  return `vs ${b.version}: ${pct(b.pass_rate)} -> ${pct(r.pass_rate)} (${sign}${d.toFixed(1)} pts); ${reg}, ${r.improvements.length} improvement${r.improvements.length === 1 ? '' : 's'}, ${r.unchanged} unchanged${unk}`;
 }
 
 export function renderEvalText(r: EvalReport, c: ChalkInstance): string {
   const rows = r.results.map((x) => {
     const status = x.error !== null ? 'ERROR' : x.pass ? 'PASS' : 'FAIL';
-    const change = x.change === 'regression' ? ' (regression)' : x.change === 'improvement' ? ' (improved)' : '';
+    const change = x.change === 'regression' ? ' (regression)' : x.change === 'improvement' ? ' (improved)' : x.change === 'unknown' ? ' (baseline errored)' : '';
     return { status, name: x.name + change, latency: x.error !== null && x.latency_ms === 0 ? '-' : fmtMs(x.latency_ms) + (x.cached ? '*' : ''), tokens: x.tokens ? String(x.tokens.total) : '-', cost: fmtCost(x.cost_usd), x };
   });
   const wName = Math.min(60, Math.max(4, ...rows.map((x) => [...x.name].length)));
@@ -62,7 +67,7 @@ export function renderEvalText(r: EvalReport, c: ChalkInstance): string {
   if (r.stopped) lines.push(c.red(`stopped: ${r.stopped}`));
   if (r.min_pass_rate !== null && r.pass_rate < r.min_pass_rate) lines.push(c.red(`pass rate ${pct(r.pass_rate)} is below the minimum ${pct(r.min_pass_rate)}`));
   const bl = baselineLine(r);
-  if (bl) lines.push(r.regressions.length ? c.red(bl) : bl);
+  if (bl) lines.push(r.regressions.length || r.results.some((x) => x.change === 'unknown' && !x.pass) ? c.red(bl) : bl);
   const sl = summaryLine(r);
   lines.push(r.ok ? c.green(sl) : c.red(sl));
   return `${lines.join('\n')}\n`;
