@@ -17,6 +17,8 @@ export interface ResolvedRef {
   file: string;
   /** the environment the version came from, for `<id>@<env>` */
   via?: string;
+  /** for `<id>@<env>`: the sha256 the environment recorded for the file when it was promoted */
+  pinnedSha256?: string;
 }
 
 /**
@@ -69,7 +71,12 @@ export function resolveRef(registry: Registry, ref: string): ResolvedRef {
           hint: 'restore the version file from git, or promote an existing version',
         });
       }
-      return { id, version: pin.version, file, via: env };
+      return { id, version: pin.version, file, via: env, ...(typeof pin.sha256 === 'string' ? { pinnedSha256: pin.sha256 } : {}) };
     }
   }
+}
+
+/** The warning for a `<id>@<env>` whose file no longer has the bytes that were promoted. */
+export function pinMismatchWarning(ref: ResolvedRef, rel: string): string {
+  return `warning: ${rel} changed after it was promoted to ${ref.via ?? '?'} (its sha256 no longer matches the one recorded there), so this is not what was promoted; restore it with "git checkout HEAD -- ${rel}" and run "prompts validate"`;
 }

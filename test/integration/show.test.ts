@@ -33,6 +33,22 @@ describe('prompts show', () => {
     expect(viaEnv.stderr).toContain('support/triage@production is 1.0.0');
   });
 
+  it('<id>@<env> warns (stderr) when the file no longer has the promoted bytes; show and render still work', async () => {
+    reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0'] } });
+    const bytes = readFileSync(path.join(reg.dir, 'prompts/support/triage/1.0.0.yaml'));
+    reg.write('environments/production.yaml', PIN.replace('d'.repeat(64), createHash('sha256').update(bytes).digest('hex')));
+    const clean = await prompts(reg.dir, ['show', 'support/triage@production']);
+    expect(clean.stderr).not.toContain('warning');
+    reg.write('prompts/support/triage/1.0.0.yaml', `${bytes.toString('utf8')}# edited after promotion\n`);
+    for (const args of [['show', 'support/triage@production'], ['render', 'support/triage@production', '--var', 'ticket=hi'], ['--json', 'render', 'support/triage@production', '--var', 'ticket=hi']]) {
+      const r = await prompts(reg.dir, args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('warning: prompts/support/triage/1.0.0.yaml changed after it was promoted to production');
+    }
+    const plain = await prompts(reg.dir, ['show', 'support/triage@1.0.0']);
+    expect(plain.stderr).not.toContain('warning');
+  });
+
   it('--json: { id, version, sha256, file, via, prompt }', async () => {
     reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0'] } });
     reg.write('environments/production.yaml', PIN);

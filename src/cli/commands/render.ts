@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { CheckFailed, UsageError } from '../../errors.js';
 import { writeJson, type CommandContext } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
-import { resolveRef } from '../../registry/resolve-ref.js';
+import { pinMismatchWarning, resolveRef } from '../../registry/resolve-ref.js';
 import { sha256 } from '../../registry/files.js';
 import { positionOf } from '../../registry/yaml.js';
 import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, messagesOf } from '../../core/render.js';
@@ -113,6 +113,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   const ref = resolveRef(reg, args[0] ?? '');
   const loaded = reg.loadYaml<PromptFile>(ref.file, 'prompt');
   const prompt = loaded.value;
+  const digest = sha256(loaded.decoded.bytes);
+  if (ref.via && ref.pinnedSha256 && ref.pinnedSha256 !== digest) ctx.warn(pinMismatchWarning(ref, loaded.rel));
 
   // Template syntax problems point at the message in the YAML file.
   messagesOf(prompt).forEach((m, i) => {
@@ -151,7 +153,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   const env = envOpt ?? ref.via;
   const model = applyOverrides(prompt.model, env ? reg.config.environments[env] : undefined);
   if (ctx.json) {
-    writeJson(ctx, { id: ref.id, version: ref.version, sha256: sha256(loaded.decoded.bytes), env: env ?? null, model, messages });
+    writeJson(ctx, { id: ref.id, version: ref.version, sha256: digest, env: env ?? null, model, messages });
     return 0;
   }
   const c = await ctx.c();

@@ -5,7 +5,7 @@
  */
 import { writeJson, type CommandContext } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
-import { resolveRef } from '../../registry/resolve-ref.js';
+import { pinMismatchWarning, resolveRef } from '../../registry/resolve-ref.js';
 import { sha256 } from '../../registry/files.js';
 import type { PromptFile } from '../../core/types.js';
 
@@ -13,8 +13,10 @@ export async function run(ctx: CommandContext, args: string[], _opts: Record<str
   const reg = openRegistry(ctx.cwd);
   const ref = resolveRef(reg, args[0] ?? '');
   const loaded = reg.loadYaml<PromptFile>(ref.file, 'prompt');
+  const digest = sha256(loaded.decoded.bytes);
+  if (ref.via && ref.pinnedSha256 && ref.pinnedSha256 !== digest) ctx.warn(pinMismatchWarning(ref, loaded.rel));
   if (ctx.json) {
-    writeJson(ctx, { id: ref.id, version: ref.version, sha256: sha256(loaded.decoded.bytes), file: loaded.rel, via: ref.via ?? null, prompt: loaded.value });
+    writeJson(ctx, { id: ref.id, version: ref.version, sha256: digest, file: loaded.rel, via: ref.via ?? null, prompt: loaded.value });
     return 0;
   }
   ctx.stdout.write(loaded.decoded.bytes.toString('utf8'));
