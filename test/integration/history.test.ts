@@ -1,5 +1,9 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { makeRegistry, type TempRegistry } from '../helpers/registry.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { makeRegistry, GIT_ENV, type TempRegistry } from '../helpers/registry.js';
 import { prompts, gitRegistry, UNGATED_CONFIG } from './env-helpers.js';
 
 let r: TempRegistry;
@@ -37,6 +41,26 @@ describe('prompts history', () => {
     expect(none).toMatchObject({ code: 0, stdout: 'b has no promotion history yet\n' });
     const bad = await prompts(r.dir, ['history', 'a', '--env', 'qa']);
     expect(bad.code).toBe(2);
+  });
+
+  it('in a shallow clone (CI checkouts), entries whose commit was not fetched are not claimed to have none', async () => {
+    r = gitRegistry(UNGATED_CONFIG);
+    for (const v of ['1.0.0', '1.1.0']) expect((await prompts(r.dir, ['promote', `a@${v}`, '--env', 'development'])).code).toBe(0);
+    const base = realpathSync(mkdtempSync(path.join(tmpdir(), 'promptrail-shallow-')));
+    try {
+      const dir = path.join(base, 'clone');
+      execFileSync('git', ['clone', '-q', '--depth', '1', `file://${r.dir}`, dir], { env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
+      const h = JSON.parse((await prompts(dir, ['--json', 'history', 'a'])).stdout);
+      expect(h).toMatchObject({ git: true, shallow: true });
+      const noCommit = Object.fromEntries(h.entries.map((e: { to: string; commit: unknown }) => [e.to, e.commit === null]));
+      expect(noCommit).toEqual({ '1.1.0': false, '1.0.0': true });
+      const text = await prompts(dir, ['history', 'a']);
+      expect(text.stdout).toMatch(/none -> 1\.0\.0 {2}\(no commit in this shallow clone\)/);
+      expect(text.stdout).not.toMatch(/\(no commit\)/);
+      expect(text.stderr).toMatch(/shallow clone.*git fetch --unshallow/);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('outside git: the env-file history only, with a note', async () => {

@@ -35,10 +35,14 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   if (rows.length === 0 && !pinnedSomewhere && registry.listVersions(id).length === 0) {
     registry.assertPromptExists(id); // unknown prompt: exit 2 with did-you-mean
   }
-  if (ctx.json) writeJson(ctx, { id, environments: envNames, git: repo !== null, entries: rows });
+  const shallow = repo?.shallow ?? false;
+  if (ctx.json) writeJson(ctx, { id, environments: envNames, git: repo !== null, shallow, entries: rows });
   else {
-    ctx.stdout.write(renderHistoryText(id, rows, await ctx.c()));
+    ctx.stdout.write(renderHistoryText(id, rows, await ctx.c(), { shallow }));
     if (!repo) ctx.info('note: not a git repository; showing the environment files\' history only');
+    else if (shallow && rows.some((r) => r.commit === null)) {
+      ctx.info('note: this is a shallow clone: commits older than its depth are not here ("git fetch --unshallow" for the full trail)');
+    }
   }
   return 0;
 }

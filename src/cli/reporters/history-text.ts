@@ -3,14 +3,16 @@ import type { ChalkInstance } from 'chalk';
 import type { HistoryRow } from '../../core/history.js';
 import { evalLine } from '../env-messages.js';
 
-export function renderHistoryText(id: string, rows: HistoryRow[], c: ChalkInstance): string {
+/** `shallow`: the repository is a shallow clone, so a missing commit may just not be fetched. */
+export function renderHistoryText(id: string, rows: HistoryRow[], c: ChalkInstance, opts: { shallow?: boolean } = {}): string {
+  const noCommit = opts.shallow ? '  (no commit in this shallow clone)' : '  (no commit)';
   if (rows.length === 0) return `${id} has no promotion history yet\n`;
   const out: string[] = [];
   for (const r of rows) {
     const when = r.at.replace('T', ' ').replace(/(\.\d+)?(Z|[+-]\d\d:\d\d)$/, (_m, _ms, tz: string) => (tz === 'Z' ? 'Z' : ` ${tz}`));
     const change = `${r.from ?? 'none'} -> ${r.to}`;
     const head = `${c.bold(when)}  ${r.env}  ${r.action === 'rollback' ? c.yellow(r.action) : c.green(r.action)}  ${change}`;
-    out.push(`${head}${r.commit ? `  ${c.cyan(r.commit.hash.slice(0, 12))}` : c.dim('  (no commit)')}`);
+    out.push(`${head}${r.commit ? `  ${c.cyan(r.commit.hash.slice(0, 12))}` : c.dim(noCommit)}`);
     out.push(`    by ${r.by}`);
     if (r.reason) out.push(`    reason: ${r.reason}`);
     const ev = r.skipEval ? 'skipped (--skip-eval)' : (evalLine(r.eval) ?? r.evalText);
