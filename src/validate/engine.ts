@@ -41,6 +41,8 @@ export interface EngineOptions {
   workers?: number | 'auto';
   /** the run's start time (tests move it to exercise the stat fingerprints) */
   now?: number;
+  /** --staged: 'full' lists the whole index even when a part would do (tests compare the two) */
+  indexListing?: 'auto' | 'full';
   /** --verbose: where time and work went */
   debug?: (msg: string) => void;
 }
@@ -148,32 +150,46 @@ function worktreeSource(root: string): Source {
   };
 }
 
-async function indexSource(root: string): Promise<Source & { changes(): Promise<{ status: string; path: string }[]> }> {
+interface IndexSource extends Source {
+  changes(): Promise<{ status: string; path: string }[]>;
+  /** `git ls-files -s` of these pathspecs (a listing like list()'s) */
+  listSpecs(specs: string[]): Promise<ListedEntry[]>;
+  /** is this listed path a symbolic link in the index? */
+  isLink(rel: string): boolean;
+}
+
+async function indexSource(root: string): Promise<IndexSource> {
   const staged = await import('../git/staged.js');
   const entries = new Map<string, { oid: string; mode: string; stage: number }>();
   const memo = new Map<string, Blob>();
-  return {
-    async list(dirs) {
-      const listed = await staged.listIndex(root, [CONFIG_FILE, ...dirs]);
-      const out: ListedEntry[] = [];
-      const seenDirs = new Set<string>();
-      for (const e of listed) {
-        const prev = entries.get(e.path);
-        if (!prev || e.stage > 0) entries.set(e.path, { oid: e.oid, mode: e.mode, stage: Math.max(e.stage, prev?.stage ?? 0) });
-        if (prev) continue;
-        out.push({ rel: e.path, type: e.mode === '160000' ? 'other' : 'file' });
-        // folders named like files (a version path that is a directory) show up as prefixes
-        const parts = e.path.split('/');
-        for (let i = 1; i < parts.length - 1; i++) {
-          const d = parts.slice(0, i + 1).join('/');
-          if (d.endsWith('.yaml') && !seenDirs.has(d)) {
-            seenDirs.add(d);
-            out.push({ rel: d, type: 'dir' });
-          }
+  const listSpecs = async (specs: string[]): Promise<ListedEntry[]> => {
+    const listed = await staged.listIndex(root, specs);
+    const out: ListedEntry[] = [];
+    const seenDirs = new Set<string>();
+    const seen = new Set<string>();
+    for (const e of listed) {
+      const prev = entries.get(e.path);
+      if (!prev || e.stage > 0) entries.set(e.path, { oid: e.oid, mode: e.mode, stage: Math.max(e.stage, prev?.stage ?? 0) });
+      // unmerged entries are listed once per stage; a path is listed once per call
+      if (seen.has(e.path)) continue;
+      seen.add(e.path);
+      out.push({ rel: e.path, type: e.mode === '160000' ? 'other' : 'file' });
+      // folders named like files (a version path that is a directory) show up as prefixes
+      if (!e.path.includes('.yaml/')) continue;
+      const parts = e.path.split('/');
+      for (let i = 1; i < parts.length - 1; i++) {
+        const d = parts.slice(0, i + 1).join('/');
+        if (d.endsWith('.yaml') && !seenDirs.has(d)) {
+          seenDirs.add(d);
+          out.push({ rel: d, type: 'dir' });
         }
       }
-      return out;
-    },
+    }
+    return out;
+  };
+  return {
+    list: (dirs) => listSpecs([CONFIG_FILE, ...dirs]),
+    listSpecs,
     async read(rels) {
       const map = new Map<string, Blob>();
       const want: { rel: string; oid: string }[] = [];
@@ -216,7 +232,31 @@ async function indexSource(root: string): Promise<Source & { changes(): Promise<
       return map;
     },
     changes: () => staged.stagedChanges(root),
+    isLink: (rel) => entries.get(rel)?.mode === '120000',
   };
+}
+
+/** at most this many changed folders get a partial --staged listing (more: list everything) */
+const PARTIAL_LISTING_MAX = 64;
+
+/**
+ * Pathspecs listing the part of the index a --staged run needs when only version files and
+ * suites changed: the config, the environments folder and every changed prompt folder, the
+ * latter case-insensitively so that ids colliding with a changed one are listed too. Null
+ * (list everything) when the config, an environment file or a file directly under prompts/
+ * changed, or when many folders did. Assumes the default folders; engine re-lists otherwise.
+ */
+export function stagedListing(changes: readonly { path: string }[]): string[] | null {
+  const folders = new Set<string>();
+  for (const c of changes) {
+    if (c.path === CONFIG_FILE || c.path.startsWith('environments/')) return null;
+    if (!c.path.startsWith('prompts/')) continue; // not a registry file
+    const folder = c.path.slice(0, c.path.lastIndexOf('/'));
+    if (folder === 'prompts') return null;
+    folders.add(folder);
+  }
+  if (folders.size > PARTIAL_LISTING_MAX) return null;
+  return [CONFIG_FILE, 'environments', ...[...folders].map((f) => `:(icase,literal)${f}/`)];
 }
 
 /* ------------------------------------------------------------------------- the engine -- */
@@ -328,18 +368,24 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     for (const p of list) problems.push({ file, ...p });
   };
 
+  // --staged: the checks are needed for whatever is staged (new content is never cached), so
+  // they load while git runs; the "inside a work tree?" question runs alongside the listing
+  if (opts.staged) void loadChecks().catch(() => undefined);
+  let insideP: Promise<boolean> | undefined;
   if (opts.staged || opts.base !== undefined) {
     const { git } = await import('../git/run.js');
-    const inside = await git(root, ['rev-parse', '--is-inside-work-tree']).then(
+    insideP = git(root, ['rev-parse', '--is-inside-work-tree']).then(
       (o) => o.trim() === 'true',
       () => false,
     );
-    if (!inside) {
-      throw new UsageError(`${opts.staged ? '--staged' : '--base'} needs a git repository, but ${root} is not inside one`, {
-        hint: 'run "git init", or validate the working tree without it',
-      });
-    }
   }
+  const needGit = async (): Promise<void> => {
+    if (!insideP || (await insideP)) return;
+    throw new UsageError(`${opts.staged ? '--staged' : '--base'} needs a git repository, but ${root} is not inside one`, {
+      hint: 'run "git init", or validate the working tree without it',
+    });
+  };
+  if (!opts.staged || opts.base !== undefined) await needGit();
   let baseCommit: string | null = null;
   if (opts.base !== undefined) {
     const { resolveCommit } = await import('../git/staged.js');
@@ -353,8 +399,29 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   // 1. the config: everything else depends on it. With --staged, the listing and the staged
   // changes are asked for at once, and the config, environment files and staged files are
   // read with one `git cat-file` (assuming the default folders; the config may move them).
-  const [firstListing, changes] = await Promise.all([src.list(['prompts', 'environments']), idx ? idx.changes() : Promise.resolve([])]);
-  let listing = firstListing;
+  let listing: ListedEntry[] = [];
+  let changes: { status: string; path: string }[] = [];
+  // a --staged run that may list only part of the index (see stagedListing); false: all of it
+  let partial = false;
+  if (idx) {
+    const changesP = idx.changes();
+    // outside a repository git fails too: the usage error wins over git's message
+    changesP.catch(() => undefined);
+    await needGit();
+    changes = await changesP;
+    const specs = opts.paths.length === 0 && opts.base === undefined && opts.indexListing !== 'full' ? stagedListing(changes) : null;
+    if (specs) {
+      listing = (await idx.listSpecs(specs)).filter((e) => e.rel === CONFIG_FILE || e.rel.startsWith('prompts/') || e.rel.startsWith('environments/'));
+      partial = true;
+    }
+    // a staged symbolic link may point anywhere in the index: list all of it
+    if (!specs || listing.some((e) => idx.isLink(e.rel))) {
+      listing = await idx.list(['prompts', 'environments']);
+      partial = false;
+    }
+  } else {
+    listing = await src.list(['prompts', 'environments']);
+  }
   if (idx) {
     const guess = listing.filter((e) => e.type === 'file' && (e.rel.startsWith('environments/') || changes.some((c) => c.path === e.rel))).map((e) => e.rel);
     await src.read([CONFIG_FILE, ...guess]);
@@ -367,6 +434,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const leaves = (d: string): boolean => d.startsWith('/') || d.includes('\\') || d.split('/').includes('..') || /^[A-Za-z]:/.test(d);
   if ((promptsDir !== 'prompts' || environmentsDir !== 'environments') && !leaves(promptsDir) && !leaves(environmentsDir)) {
     listing = await src.list([promptsDir, environmentsDir]);
+    partial = false;
   }
   const cfgEnvs = cfg && isObj(cfg.environments) ? Object.keys(cfg.environments) : [];
   const ctx: CheckContext = {
@@ -414,6 +482,10 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     else selected = selected ? new Set([...selected].filter((r) => fromPaths.has(r))) : fromPaths;
   }
   if (selected?.has(CONFIG_FILE)) selected = null;
+  if (selected === null && partial) {
+    listing = await src.list([promptsDir, environmentsDir]);
+    partial = false;
+  }
 
   // 3. structure; a partial run analyzes only the folders it touches (and the environments)
   const listedType = new Map(listing.map((e) => [e.rel, e.type]));
@@ -569,6 +641,13 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
         let message: string;
         if (wasDeleted) message = `${vr} is pinned in ${envName} but its deletion is staged; version files that were promoted must stay (unstage the deletion: git restore --staged ${vr})`;
         else if (!versions) {
+          if (partial) {
+            // a partial --staged listing knows only the changed folders: suggest from all ids
+            partial = false;
+            for (const e of await src.list([promptsDir, environmentsDir])) {
+              if (e.rel.startsWith(pPrefix) && e.rel.endsWith('.yaml') && e.rel.lastIndexOf('/') > pPrefix.length) allIds.add(e.rel.slice(pPrefix.length, e.rel.lastIndexOf('/')));
+            }
+          }
           const s = didYouMean(pin.id, allIds);
           message = `pins prompt "${pin.id}", which does not exist${s ? `; did you mean "${s}"?` : ''} (restore ${vr} or roll the pin back)`;
         } else message = `pins ${pin.id}@${pin.version}, but ${vr} does not exist (versions: ${sortVersions(versions).join(', ')}); restore the file`;

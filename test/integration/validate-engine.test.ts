@@ -284,6 +284,69 @@ describe('validate engine: --staged', () => {
     expect(res.checked).toEqual(['prompts.config.yaml', 'prompts/summarize/1.0.1.yaml']);
   });
 
+  it('lists only the changed folders of a large index, with the same findings as listing all of it', async () => {
+    const r = pinnedRegistry(true);
+    r.write('prompts/support/escalate/1.0.0.yaml', promptYaml('support/escalate', '1.0.0'));
+    r.write('prompts/support/escalate/evals.yaml', 'cases:\n  - name: a\n    vars: { ticket: x }\n');
+    r.commitAll();
+    const same = async (): Promise<string[]> => {
+      const auto = await validate(r, { staged: true });
+      const full = await validate(r, { staged: true, indexListing: 'full' });
+      const all = (x: typeof auto) => [...x.errors, ...x.warnings].map((p) => `${p.file}:${p.line}:${p.column} ${p.rule} ${p.message}`).sort();
+      expect(all(auto)).toEqual(all(full));
+      expect(auto.checked).toEqual(full.checked);
+      return brief(auto);
+    };
+    // a new version with an undeclared input, and a suite case passing an undeclared var
+    r.write('prompts/support/triage/1.2.0.yaml', promptYaml('support/triage', '1.2.0').replace('{{ticket}}', '{{tikcet}}'));
+    r.write('prompts/support/triage/evals.yaml', 'cases:\n  - name: a\n    vars: { ticket: x, nope: 1 }\n');
+    r.git('add', '-A');
+    expect((await same()).length).toBeGreaterThan(0);
+    // an id that collides with another one on case-insensitive file systems
+    r.write('prompts/Summarize/1.0.0.yaml', promptYaml('Summarize', '1.0.0'));
+    r.git('add', '-A');
+    expect(await same()).toEqual(expect.arrayContaining(['prompts/Summarize/1.0.0.yaml:1:1 duplicate-id']));
+    r.git('reset', '-q');
+    // every version of a pinned prompt deleted (the message suggests from all ids)
+    r.git('rm', '-q', '-r', '--cached', 'prompts/support/triage');
+    expect(await same()).toEqual(expect.arrayContaining(['environments/production.yaml:4:14 pin-missing-version']));
+    r.git('reset', '-q');
+    // a stray file directly in prompts/, a staged env file, a staged config
+    r.write('prompts/stray.yaml', 'x: 1\n');
+    r.git('add', 'prompts/stray.yaml');
+    expect(await same()).toEqual(['prompts/stray.yaml:1:1 stray-file']);
+    r.git('reset', '-q');
+    r.write('environments/staging.yaml', envYaml('staging', { 'support/escalate': { version: '1.0.0', sha256: 'ab'.repeat(32) } }));
+    r.git('add', 'environments/staging.yaml');
+    expect(await same()).toEqual(['environments/staging.yaml:5:13 pin-sha-mismatch']);
+    r.git('reset', '-q');
+    r.write('prompts.config.yaml', `${fs.readFileSync(path.join(r.dir, 'prompts.config.yaml'), 'utf8')}\n`);
+    r.git('add', 'prompts.config.yaml');
+    await same();
+  });
+
+  it('a staged symbolic link is followed inside the index with a partial listing too', async () => {
+    const r = pinnedRegistry(true);
+    r.commitAll();
+    fs.symlinkSync('../../summarize/1.0.0.yaml', path.join(r.dir, 'prompts/support/triage/1.2.0.yaml'));
+    r.git('add', '-A');
+    const auto = brief(await validate(r, { staged: true }));
+    expect(auto).toEqual(brief(await validate(r, { staged: true, indexListing: 'full' })));
+    expect(auto.length).toBeGreaterThan(0); // id and version do not match the path
+  });
+
+  it('picks the part of the index a --staged run lists', async () => {
+    const { stagedListing } = await import('../../src/validate/engine.js');
+    expect(stagedListing([{ path: 'prompts/a/b/1.0.0.yaml' }, { path: 'prompts/a/b/evals.yaml' }, { path: 'README.md' }])).toEqual([
+      'prompts.config.yaml',
+      'environments',
+      ':(icase,literal)prompts/a/b/',
+    ]);
+    expect(stagedListing([{ path: 'prompts.config.yaml' }])).toBeNull();
+    expect(stagedListing([{ path: 'environments/production.yaml' }])).toBeNull();
+    expect(stagedListing([{ path: 'prompts/x.yaml' }])).toBeNull();
+  });
+
   it('needs a git repository', async () => {
     const r = pinnedRegistry(false);
     await expect(validate(r, { staged: true })).rejects.toThrow(/needs a git repository/);
