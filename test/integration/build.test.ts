@@ -132,6 +132,8 @@ describe('prompts build', () => {
     expect(res.exitCode).toBe(0);
     expect(res.bundle!.prompts).toEqual({});
     expect(res.bundle!.environment).toBe('staging');
+    // an empty bundle would deploy an app with no prompts: say so
+    expect(res.stderr).toMatch(/warning: "staging" pins no prompts, so the bundle is empty/);
   });
 
   it('refuses an unknown environment with exit 2 and writes nothing', async () => {

@@ -50,6 +50,9 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (gitInfo.dirty) {
     ctx.warn(`warning: bundled files have uncommitted changes; the bundle records commit ${gitInfo.commit ?? '(none)'} with "dirty": true`);
   }
+  if (pinned.entries.length === 0) {
+    ctx.warn(`warning: "${env}" pins no prompts, so the bundle is empty (promote first: "prompts promote <id> --env ${env}")`);
+  }
   const summary = pinned.entries.map((e) => ({ id: e.id, version: e.version, sha256: e.sha256 }));
   if (output) {
     writeOutput(output, text);
