@@ -6,6 +6,7 @@
  * against the version pinned in the target environment now.
  */
 import type { Registry } from '../registry/registry.js';
+import { UsageError } from '../errors.js';
 import type { EvalSummary, GateConfig } from '../core/types.js';
 import type { CommandContext } from '../cli/ui.js';
 import { buildReport, compareResults, loadStoredReport, storeReport, summaryOf, type EvalReport } from './report.js';
@@ -65,7 +66,16 @@ async function evaluate(input: GateInput, target: EvalTarget, provider: string):
     return stored;
   }
   input.ctx?.info(`gate: evaluating ${target.id}@${target.version} with provider "${provider}" (${target.cases.length} cases)…`);
-  const run = await runEval({ registry: input.registry, target, provider, env: input.ctx?.env ?? process.env });
+  let run;
+  try {
+    run = await runEval({ registry: input.registry, target, provider, env: input.ctx?.env ?? process.env });
+  } catch (e) {
+    // the eval's own hint ("run with --replay") names a flag promote does not have
+    if (e instanceof UsageError && e.hint?.includes('--replay')) {
+      throw new UsageError(e.message, { location: e.location, cause: e, hint: e.hint.replace(/run with --replay to use recorded responses/, `bypass the gate of "${input.env}" with --skip-eval --reason <text> (recorded)`) });
+    }
+    throw e;
+  }
   const report = buildReport(target, run);
   if (!run.interrupted && run.stopped === null) storeReport(input.registry, report);
   return report;

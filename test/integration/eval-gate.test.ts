@@ -162,6 +162,19 @@ describe('runGate', () => {
     expect(loadStoredReport(registry, 't', '1.2.0')).toBeUndefined();
   });
 
+  it('a missing API key: the hint names the way out promote has (--skip-eval), not eval\'s --replay', async () => {
+    const { reg } = await setup();
+    const cfg = path.join(reg.dir, 'prompts.config.yaml');
+    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('llm: { type: openai, ', 'llm: { type: openai, api_key_env: GATE_TEST_KEY_UNSET, '));
+    const env = { ...process.env };
+    delete env.GATE_TEST_KEY_UNSET;
+    const ctx = { env, info: () => undefined } as unknown as Parameters<typeof runGate>[0]['ctx'];
+    const err = await runGate({ registry: openRegistry(reg.dir), id: 't', version: '1.0.0', env: 'staging', gate: { min_pass_rate: 0.5 }, baselineVersion: null, ctx }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain('GATE_TEST_KEY_UNSET is not set');
+    expect((err as { hint?: string }).hint).toBe('export GATE_TEST_KEY_UNSET=<your key>, or bypass the gate of "staging" with --skip-eval --reason <text> (recorded)');
+    expect((err as { exitCode?: number }).exitCode).toBe(2);
+  });
+
   it('an empty suite for the version refuses the promotion', async () => {
     const { registry, reg } = await setup();
     reg.write('prompts/t/evals.yaml', 'cases:\n  - { name: later, versions: ">=9.0.0", vars: { q: x } }\n');
