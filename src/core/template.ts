@@ -89,17 +89,59 @@ function parseErrorToProblem(e: unknown, source: string): TemplateProblem {
   // Jison parse errors: "Parse error on line N:\n<context>\n----^\nExpecting ..., got 'X'"
   const m = /Parse error on line (\d+):\n(.*)\n(-*)\^\n(.*)/.exec(msg);
   if (m) {
-    const line = Number(m[1]);
+    const reported = Number(m[1]);
     const got = /got '([^']+)'/.exec(m[4] ?? '');
-    const srcLine = source.split('\n')[line - 1] ?? '';
-    const caret = (m[3] ?? '').length;
-    // the context line is the tail of the source ending at the error; map back to a column
-    const ctx = m[2] ?? '';
-    const col = Math.max(1, srcLine.length - (ctx.length - caret) + 1);
-    const what = got ? (got[1] === 'EOF' ? 'the template ends before a block is closed (missing {{/…}}?)' : `unexpected ${got[1]}`) : 'syntax error';
-    return { rule: 'template-syntax', message: `template syntax error: ${what}`, line, column: Math.min(col, srcLine.length + 1) };
+    const pos = jisonErrorPosition(source, m[2] ?? '', (m[3] ?? '').length, reported);
+    const ch = source.split('\n')[pos.line - 1]?.charAt(pos.column - 1) ?? '';
+    const what = got
+      ? got[1] === 'EOF'
+        ? 'the template ends before a block is closed (missing {{/…}}?)'
+        : got[1] === 'INVALID' && ch
+          ? `unexpected "${ch}" inside {{ … }} (a mustache is closed with "}}")`
+          : `unexpected ${got[1]}`
+      : 'syntax error';
+    return { rule: 'template-syntax', message: `template syntax error: ${what}`, ...pos };
   }
   return { rule: 'template-syntax', message: `template syntax error: ${msg.split('\n')[0]}`, line: 1, column: 1 };
+}
+
+/**
+ * Where a Jison parse error points. Its context line is `pastInput + upcomingInput` with the
+ * caret under the offending token: pastInput is the last 20 characters consumed before it
+ * ("..." first when cut), upcomingInput the next 20 (both with newlines removed). The offset is
+ * found by matching both around every position of the source (the candidate on the reported
+ * line wins); the reported line, column 1, when nothing matches.
+ */
+function jisonErrorPosition(source: string, ctx: string, caret: number, reportedLine: number): TemplatePos {
+  let past = ctx.slice(0, caret);
+  const cut = past.startsWith('...');
+  if (cut) past = past.slice(3);
+  let upcoming = ctx.slice(caret);
+  if (upcoming.endsWith('...')) upcoming = upcoming.slice(0, -3);
+  // the source without newlines, and where each of its characters is
+  let flat = '';
+  const where: TemplatePos[] = [];
+  let line = 1;
+  let column = 1;
+  for (const c of source) {
+    if (c === '\n') {
+      line++;
+      column = 1;
+      continue;
+    }
+    for (let i = 0; i < c.length; i++) where.push({ line, column: column + i });
+    flat += c;
+    column += c.length;
+  }
+  where.push({ line, column });
+  const candidates: number[] = [];
+  if (!cut) {
+    if (flat.startsWith(past) && flat.startsWith(upcoming, past.length)) candidates.push(past.length);
+  } else {
+    for (let i = flat.indexOf(past + upcoming); i !== -1; i = flat.indexOf(past + upcoming, i + 1)) candidates.push(i + past.length);
+  }
+  const best = candidates.find((c) => where[c]!.line === reportedLine) ?? candidates[0];
+  return best === undefined ? { line: reportedLine, column: 1 } : where[best]!;
 }
 
 function locOf(node: AnyNode): TemplatePos {
