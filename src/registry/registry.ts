@@ -117,8 +117,12 @@ export class Registry {
     }
   }
 
-  /** All prompt ids: every folder under prompts/ that holds at least one <semver>.yaml. Sorted. */
-  listPromptIds(): string[] {
+  /**
+   * All prompt ids: every folder under prompts/ that holds at least one <semver>.yaml. Sorted.
+   * Folders whose path is not a valid id (upper case, …) are left out, so one misnamed folder
+   * cannot break list/status/types; they are added to `invalid` when given (validate reports them).
+   */
+  listPromptIds(invalid?: string[]): string[] {
     const ids: string[] = [];
     const walk = (dir: string, segs: string[]): void => {
       if (segs.length > 4) return;
@@ -133,9 +137,14 @@ export class Registry {
         if (e.isDirectory()) walk(path.join(dir, e.name), [...segs, e.name]);
         else if (e.name.endsWith('.yaml') && isStrictSemver(e.name.slice(0, -5))) hasVersion = true;
       }
-      if (hasVersion && segs.length > 0) ids.push(segs.join('/'));
+      if (hasVersion && segs.length > 0) {
+        const id = segs.join('/');
+        if (idProblem(id) === null) ids.push(id);
+        else invalid?.push(id);
+      }
     };
     walk(this.promptsDir, []);
+    invalid?.sort();
     return ids.sort();
   }
 

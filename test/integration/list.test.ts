@@ -14,6 +14,18 @@ const pin = (env: string, pins: Record<string, string>): string =>
     .join('')}`;
 
 describe('prompts list', () => {
+  it('a folder that is not a valid id (upper case) is skipped with a warning, not a failure of list/types', async () => {
+    reg = makeRegistry({ prompts: { summarize: ['1.0.0'] } });
+    reg.write('prompts/Support/Triage/1.0.0.yaml', 'id: Support/Triage\n');
+    const r = await prompts(reg.dir, ['list']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('summarize');
+    expect(r.stderr).toContain('warning: skipped the folder prompts/Support/Triage: "Support/Triage" is not a valid prompt id');
+    const t = await prompts(reg.dir, ['types']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain('"summarize"');
+  });
+
   it('prints each prompt with its latest version and each environment pin (or -)', async () => {
     reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0', '1.10.0', '1.2.0', '2.0.0-rc.1'], summarize: ['0.1.0'] } });
     reg.write('environments/staging.yaml', pin('staging', { 'support/triage': '1.10.0' }));

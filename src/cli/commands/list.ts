@@ -3,6 +3,7 @@
  * Prompts pinned in an environment whose folder is gone are listed too (latest `-`), so a
  * deleted prompt that production still uses is never invisible.
  */
+import * as path from 'node:path';
 import { writeJson, type CommandContext } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 
@@ -18,7 +19,9 @@ export async function run(ctx: CommandContext, _args: string[], _opts: Record<st
   const envs = reg.config.environmentOrder;
   const pins = new Map<string, Record<string, { version: string }>>();
   for (const env of envs) pins.set(env, reg.loadEnv(env).value.prompts);
-  const ids = new Set(reg.listPromptIds());
+  const invalid: string[] = [];
+  const ids = new Set(reg.listPromptIds(invalid));
+  for (const f of invalid) ctx.warn(`warning: skipped the folder ${reg.rel(path.join(reg.promptsDir, ...f.split('/')))}: "${f}" is not a valid prompt id (run "prompts validate")`);
   for (const p of pins.values()) for (const id of Object.keys(p)) ids.add(id);
 
   const entries: ListEntry[] = [...ids].sort().map((id) => {
