@@ -1,12 +1,14 @@
 /**
  * The promotion gate: the one interface between `promote` (environments) and the eval runner.
  * `promote` calls `runGate` for an environment that has a `gate` in the config. It runs the
- * suite on the version (or reuses a stored report whose prompt sha256, suite sha256, provider
- * and model all match), enforces `min_pass_rate`, and with `no_regressions` compares per case
- * against the version pinned in the target environment now.
+ * suite on the version as the environment runs it (its `overrides.model` applied), or reuses a
+ * stored report whose prompt sha256, suite sha256, provider, model and parameters all match;
+ * enforces `min_pass_rate`, and with `no_regressions` compares per case against the version
+ * pinned in the target environment now (run with the same overrides).
  */
 import type { Registry } from '../registry/registry.js';
 import { UsageError } from '../errors.js';
+import { applyOverrides } from '../core/render.js';
 import type { EvalSummary, GateConfig } from '../core/types.js';
 import type { CommandContext } from '../cli/ui.js';
 import { buildReport, compareResults, loadStoredReport, storeReport, summaryOf, type EvalReport } from './report.js';
@@ -46,7 +48,19 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
-/** A stored report is reused only when it evaluated exactly these bytes with this provider and model, completely. */
+/** Key order does not matter when comparing parameters. */
+function canonical(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
+  if (x !== null && typeof x === 'object') {
+    return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${canonical((x as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(x) ?? 'null';
+}
+
+/**
+ * A stored report is reused only when it evaluated exactly these bytes with this provider, model
+ * and parameters (the environment's overrides applied), completely.
+ */
 export function reusable(r: EvalReport | undefined, target: EvalTarget, provider: string): r is EvalReport {
   return (
     r !== undefined &&
@@ -54,9 +68,17 @@ export function reusable(r: EvalReport | undefined, target: EvalTarget, provider
     r.suite_sha256 === target.suite_sha256 &&
     r.provider === provider &&
     r.model === target.prompt.model.name &&
+    r.parameters !== undefined &&
+    canonical(r.parameters) === canonical(target.prompt.model.parameters ?? {}) &&
     !r.interrupted &&
     r.stopped === null
   );
+}
+
+/** The gate evaluates what the environment will run: its `overrides.model` applied to the version's model. */
+function inEnvironment(registry: Registry, env: string, target: EvalTarget): EvalTarget {
+  const model = applyOverrides(target.prompt.model, registry.config.environments[env]);
+  return { ...target, prompt: { ...target.prompt, model } };
 }
 
 async function evaluate(input: GateInput, target: EvalTarget, provider: string): Promise<EvalReport> {
@@ -85,7 +107,7 @@ export async function runGate(input: GateInput): Promise<GateOutcome> {
   const { registry, id, version, gate } = input;
   let target: EvalTarget;
   try {
-    target = loadEvalTarget(registry, id, version);
+    target = inEnvironment(registry, input.env, loadEvalTarget(registry, id, version));
   } catch (e) {
     if (e instanceof SuiteMissing) {
       throw new GateUnavailable(
@@ -113,7 +135,7 @@ export async function runGate(input: GateInput): Promise<GateOutcome> {
     }
   }
   if (gate.no_regressions && input.baselineVersion !== null && input.baselineVersion !== version) {
-    const bTarget = loadEvalTarget(registry, id, input.baselineVersion);
+    const bTarget = inEnvironment(registry, input.env, loadEvalTarget(registry, id, input.baselineVersion));
     const bReport = await evaluate(input, bTarget, provider);
     const cmp = compareResults(report.results, bReport.results);
     regressions = cmp.regressions;

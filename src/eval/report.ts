@@ -27,6 +27,8 @@ export interface EvalReport {
   provider: string;
   provider_type: string;
   model: string;
+  /** the model parameters sent (the version's, with an environment's overrides when a gate ran it) */
+  parameters?: Record<string, unknown>;
   cases: number;
   passed: number;
   failed: number;
@@ -151,6 +153,7 @@ export function buildReport(target: EvalTarget, run: EvalRun, opts: { baseline?:
     provider: run.provider,
     provider_type: run.provider_type,
     model: run.model,
+    parameters: run.parameters,
     cases,
     passed,
     failed,

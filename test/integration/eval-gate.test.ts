@@ -136,6 +136,22 @@ describe('runGate', () => {
     expect(server.requests).toHaveLength(9);
   });
 
+  it('evaluates what the environment runs: its overrides.model applied; a stored report with other parameters is not reused', async () => {
+    const { server, reg } = await setup();
+    const input = { id: 't', version: '1.0.0', env: 'staging', gate: { min_pass_rate: 0.5 }, baselineVersion: null };
+    await runGate({ registry: openRegistry(reg.dir), ...input });
+    expect(server.requests).toHaveLength(4);
+    const cfg = path.join(reg.dir, 'prompts.config.yaml');
+    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('staging: { gate: { min_pass_rate: 0.75 } }', 'staging: { gate: { min_pass_rate: 0.75 }, overrides: { model: { name: m2, parameters: { temperature: 0.1 } } } }'));
+    const out = await runGate({ registry: openRegistry(reg.dir), ...input });
+    expect(server.requests).toHaveLength(8);
+    expect(server.requests.slice(4).map((r) => [r.body.model, r.body.temperature])).toEqual(Array(4).fill(['m2', 0.1]));
+    expect(out.summary.model).toBe('m2');
+    // the same overrides again: the stored report is reused
+    await runGate({ registry: openRegistry(reg.dir), ...input });
+    expect(server.requests).toHaveLength(8);
+  });
+
   it('a prompt without a suite makes the gate unavailable, saying how to proceed', async () => {
     const { registry, reg } = await setup();
     fs.rmSync(path.join(reg.dir, 'prompts/t/evals.yaml'));
