@@ -362,6 +362,20 @@ describe('prompts promote', () => {
       expect(r.git('log', '-1', '--format=%B')).toMatch(/Eval: pass rate 1 \(1\/1 cases\)/);
     });
 
+    it('a passing gate on an uncommitted suite warns that the gate ran the working-tree suite', async () => {
+      r = gated(SUITE_FAIL);
+      await prompts(r.dir, ['promote', 'a@1.0.0', '--env', 'development']);
+      // the failing case "fixed" locally (never reviewed, never committed)
+      r.write('prompts/a/evals.yaml', SUITE_PASS);
+      const res = await prompts(r.dir, ['promote', 'a', '--env', 'staging']);
+      expect(res.code).toBe(0);
+      expect(res.stderr).toMatch(/warning: prompts\/a\/evals\.yaml has uncommitted changes: the gate of "staging" ran that working-tree suite/);
+      r.commitAll('suite');
+      const clean = await prompts(r.dir, ['promote', 'a@1.0.0', '--env', 'production']);
+      expect(clean.code).toBe(0);
+      expect(clean.stderr).not.toMatch(/uncommitted/);
+    });
+
     it('a failing gate refuses (exit 1) listing the failures, and writes nothing', async () => {
       r = gated(SUITE_FAIL);
       await prompts(r.dir, ['promote', 'a@1.0.0', '--env', 'development']);

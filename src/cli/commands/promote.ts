@@ -2,6 +2,7 @@
  * `prompts promote <id>[@<version>] --env <env>`: plan (requires), check (git state, gate),
  * then apply under the lock with compare-and-swap, one commit, optional push.
  */
+import * as path from 'node:path';
 import type { CommandContext } from '../ui.js';
 import { writeJson } from '../ui.js';
 import { CheckFailed, UsageError } from '../../errors.js';
@@ -11,6 +12,7 @@ import { planPromotion, applyPromotion, recheckPromotion, type PromotionPlan, ty
 import { readEnvSnapshot } from '../../registry/env-store.js';
 import { prepareGit, applyChange, nowIso, probeGit } from '../../registry/env-transaction.js';
 import { sha256 } from '../../registry/files.js';
+import { pathStates } from '../../git/repo.js';
 import { commitSubject, commitBody, evalLine, shortHash } from '../env-messages.js';
 import type { EvalSummary, GateConfig } from '../../core/types.js';
 
@@ -125,6 +127,14 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
       });
     }
     evalSummary = outcome.summary;
+    if (gitc.repo && gitc.versionRel) {
+      // the gate judged the suite on disk: say so when those are not the committed, reviewed bytes
+      const suiteRel = path.posix.join(path.posix.dirname(gitc.versionRel), 'evals.yaml');
+      const st = (await pathStates(gitc.repo.top, [suiteRel])).get(suiteRel) ?? 'clean';
+      if (st !== 'clean') {
+        ctx.warn(`warning: ${suiteRel} has uncommitted changes: the gate of "${env}" ran that working-tree suite (suite ${(evalSummary.suite_sha256 ?? '').slice(0, 12)}, recorded); commit it so reviewers see what the gate checked`);
+      }
+    }
   } else if (skipEval && !gate) {
     ctx.info(`note: "${env}" has no gate; --skip-eval has nothing to skip`);
   }
