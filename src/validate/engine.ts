@@ -688,9 +688,8 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     const facts = versions.map((v) => outcomes.get(versionRel(promptsDir, id, v))?.inputs);
     if (!cases?.length || !versions.length || facts.some((f) => f === undefined)) continue; // not all versions were checked in this run
     const found: { pointer: string; key?: string; rule: string; message: string }[] = [];
-    const satisfies = requireCjs('semver/functions/satisfies.js') as (v: string, r: string, o: object) => boolean;
     for (const c of cases) {
-      const applies = versions.map((v, k) => ({ v, f: facts[k]! })).filter(({ v }) => c.versions === undefined || safeSatisfies(satisfies, v, c.versions));
+      const applies = versions.map((v, k) => ({ v, f: facts[k]! })).filter(({ v }) => c.versions === undefined || safeSatisfies(v, c.versions));
       if (!applies.length) continue;
       for (const name of c.vars) {
         if (applies.every(({ f }) => f.closed && !f.props.includes(name))) {
@@ -736,17 +735,46 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
 }
 
 const satisfiesMemo = new Map<string, boolean>();
-function safeSatisfies(fn: (v: string, r: string, o: object) => boolean, v: string, range: string): boolean {
+type Satisfies = (v: string, r: string, o: object) => boolean;
+let semverSatisfies: Satisfies | undefined;
+export function safeSatisfies(v: string, range: string): boolean {
   // suites repeat the same few ranges; parsing a range each time costs more than the check
   const key = `${range}\0${v}`;
   let ok = satisfiesMemo.get(key);
   if (ok === undefined) {
-    try {
-      ok = fn(v, range, { includePrerelease: true });
-    } catch {
-      ok = false;
+    ok = simpleSatisfies(v, range);
+    if (ok === undefined) {
+      semverSatisfies ??= requireCjs('semver/functions/satisfies.js') as Satisfies;
+      try {
+        ok = semverSatisfies(v, range, { includePrerelease: true });
+      } catch {
+        ok = false;
+      }
     }
     satisfiesMemo.set(key, ok);
+  }
+  return ok;
+}
+
+const PLAIN_VERSION = /^(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})$/;
+const PLAIN_COMPARATOR = /^(>=|<=|>|<|=)?(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})$/;
+/**
+ * semver's satisfies for the common case, without loading semver's range parser: a version
+ * without prerelease or build and a range of space-separated comparators (>=, <=, >, <, = or
+ * none) of full x.y.z versions. Undefined for anything else (semver decides).
+ */
+export function simpleSatisfies(v: string, range: string): boolean | undefined {
+  const m = PLAIN_VERSION.exec(v);
+  if (!m) return undefined;
+  const parts = range.trim().split(/\s+/);
+  if (parts.length === 0 || parts[0] === '') return undefined;
+  let ok = true;
+  for (const part of parts) {
+    const c = PLAIN_COMPARATOR.exec(part);
+    if (!c) return undefined;
+    const cmp = Number(m[1]) - Number(c[2]) || Number(m[2]) - Number(c[3]) || Number(m[3]) - Number(c[4]);
+    const op = c[1] ?? '=';
+    if (!(op === '>=' ? cmp >= 0 : op === '<=' ? cmp <= 0 : op === '>' ? cmp > 0 : op === '<' ? cmp < 0 : cmp === 0)) ok = false;
   }
   return ok;
 }
