@@ -400,6 +400,19 @@ describe('prompts promote', () => {
     });
   });
 
+  it('refuses (exit 1, nothing written) a version file whose bytes changed after it was pinned upstream, even when committed', async () => {
+    r = gitRegistry(UNGATED_CONFIG);
+    expect((await prompts(r.dir, ['promote', 'a@1.0.0', '--env', 'development'])).code).toBe(0);
+    appendFileSync(path.join(r.dir, 'prompts/a/1.0.0.yaml'), '# edited after it was pinned\n');
+    r.commitAll('edit a pinned version');
+    const h = head(r);
+    const res = await prompts(r.dir, ['promote', 'a@1.0.0', '--env', 'staging']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/refused: prompts\/a\/1\.0\.0\.yaml changed after a@1\.0\.0 was pinned in "development"/);
+    expect(envBytes(r, 'staging')).toBeNull();
+    expect(head(r)).toBe(h);
+  });
+
   it('a registry in a subfolder of the git work tree commits the right path', async () => {
     r = makeRegistry({ git: true, config: null });
     r.write('reg/prompts.config.yaml', UNGATED_CONFIG);

@@ -72,6 +72,31 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   const loaded = registry.loadPrompt(plan.id, plan.version);
   const digest = sha256(loaded.decoded.bytes);
   const gitc = await prepareGit(registry, { envFile: snap.file, versionFile: loaded.file, commit: doCommit, push, ctx, probe });
+  // immutability: the bytes must be the ones recorded wherever this version was pinned before
+  // (above all in the `requires` environment, where they were tested)
+  const recorded = new Map<string, string>();
+  for (const e of registry.config.environmentOrder) {
+    let file;
+    try {
+      file = e === env ? snap.value : readEnvSnapshot(registry, e).value;
+    } catch {
+      continue; // a broken other env file is `validate`'s business
+    }
+    const pin = file.prompts[plan.id];
+    if (!pin) continue;
+    if (pin.version === plan.version && pin.sha256) recorded.set(pin.sha256, e);
+    for (const h of pin.history) if (h.version === plan.version && h.sha256 && !recorded.has(h.sha256)) recorded.set(h.sha256, e);
+  }
+  if (recorded.size > 0 && !recorded.has(digest)) {
+    const [firstSha, firstEnv] = [...recorded.entries()][0]!;
+    throw new CheckFailed(
+      `refused: ${registry.rel(loaded.file)} changed after ${plan.id}@${plan.version} was pinned in "${firstEnv}": its sha256 is ${digest.slice(0, 12)}…, recorded ${firstSha.slice(0, 12)}…`,
+      {
+        location: { file: registry.rel(loaded.file) },
+        hint: 'version files are immutable: restore the pinned bytes from git, or bump a new version and promote that',
+      },
+    );
+  }
 
   const gate = plan.gate;
   const gateDesc = gateText(gate);
