@@ -70,6 +70,8 @@ describe('prompts hook install', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(path.join(reg.dir, '.githooks/pre-commit'))).toBe(true);
     expect(existsSync(hookFile(reg))).toBe(false);
+    // a hooks folder in the work tree is shared through git: no machine-specific CLI path in it
+    expect(readFileSync(path.join(reg.dir, '.githooks/pre-commit'), 'utf8')).toBe(hookScript('', null));
     mkdirSync(path.join(reg.dir, 'abs-hooks'));
     reg.git('config', 'core.hooksPath', path.join(reg.dir, 'abs-hooks'));
     await prompts(reg.dir, ['hook', 'install']);

@@ -25,7 +25,12 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   const registryRel = path.relative(realTop, fs.realpathSync(reg.root));
   const dir = await hooksDir(reg.root);
   const file = path.join(dir, 'pre-commit');
-  const script = hookScript(registryRel);
+  // A hooks folder inside the work tree (core.hooksPath=.githooks, husky) is usually committed and
+  // shared: no machine-specific fallback path in it then.
+  const dirReal = fs.existsSync(dir) ? fs.realpathSync(dir) : dir;
+  const dirRel = path.relative(realTop, dirReal);
+  const inWorkTree = !dirRel.startsWith('..') && !path.isAbsolute(dirRel) && dirRel.split(path.sep)[0] !== '.git';
+  const script = inWorkTree ? hookScript(registryRel, null) : hookScript(registryRel);
   const plan = planHookInstall(file, script, Boolean(opts.force));
   const shown = path.relative(realTop, file).startsWith('..') ? file : path.relative(realTop, file).split(path.sep).join('/');
 
