@@ -8,6 +8,18 @@ import * as path from 'node:path';
 import { UsageError, CheckFailed } from '../errors.js';
 
 export const MAX_FILE_BYTES = 1024 * 1024;
+/**
+ * Environment files are written by promote/rollback and grow with the number of pinned prompts
+ * and their bounded history (~350 bytes per history entry): 1,000 prompts × 50 entries ≈ 17 MiB.
+ * They get a larger limit than hand-written files so big registries keep working.
+ */
+export const MAX_ENV_FILE_BYTES = 64 * 1024 * 1024;
+
+function tooLarge(size: number, max: number): FileProblem {
+  const limit = max === MAX_FILE_BYTES ? '1 MiB' : `${Math.round(max / 1024 / 1024)} MiB`;
+  const fix = max === MAX_FILE_BYTES ? 'Split the prompt or move large data out of it.' : 'Lower history_limit in prompts.config.yaml to keep environment files smaller.';
+  return { rule: 'file-too-large', message: `file is ${size} bytes; this kind of registry file is limited to ${limit} (${max} bytes). ${fix}` };
+}
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -42,10 +54,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  * Decodes file bytes as UTF-8 text after the guards every registry file goes through.
  * Returns a problem (never throws) so `validate` can report it and go on.
  */
-export function decodeRegistryBytes(bytes: Buffer): DecodedFile | FileProblem {
-  if (bytes.length > MAX_FILE_BYTES) {
-    return { rule: 'file-too-large', message: `file is ${bytes.length} bytes; registry files are limited to 1 MiB (${MAX_FILE_BYTES} bytes). Split the prompt or move large data out of it.` };
-  }
+export function decodeRegistryBytes(bytes: Buffer, maxBytes: number = MAX_FILE_BYTES): DecodedFile | FileProblem {
+  if (bytes.length > maxBytes) return tooLarge(bytes.length, maxBytes);
   if (bytes.length === 0) return { rule: 'file-empty', message: 'file is empty; a registry file must hold a YAML mapping' };
   if (bytes.includes(0)) return { rule: 'file-binary', message: 'file contains NUL bytes; it looks binary, not YAML text' };
   let text: string;
@@ -86,7 +96,7 @@ export function isInside(root: string, target: string): boolean {
  * Reads a registry file with every guard: must be a regular file (a symlink is followed only
  * when it stays inside `root`), at most 1 MiB, UTF-8, no NUL bytes, no conflict markers.
  */
-export function readRegistryFile(file: string, root: string): DecodedFile | FileProblem {
+export function readRegistryFile(file: string, root: string, maxBytes: number = MAX_FILE_BYTES): DecodedFile | FileProblem {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(file);
@@ -115,9 +125,7 @@ export function readRegistryFile(file: string, root: string): DecodedFile | File
   }
   if (st.isDirectory()) return { rule: 'file-not-regular', message: 'expected a file but found a directory' };
   if (!st.isFile()) return { rule: 'file-not-regular', message: 'expected a regular file' };
-  if (st.size > MAX_FILE_BYTES) {
-    return { rule: 'file-too-large', message: `file is ${st.size} bytes; registry files are limited to 1 MiB (${MAX_FILE_BYTES} bytes). Split the prompt or move large data out of it.` };
-  }
+  if (st.size > maxBytes) return tooLarge(st.size, maxBytes);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -125,7 +133,7 @@ export function readRegistryFile(file: string, root: string): DecodedFile | File
     const code = (e as NodeJS.ErrnoException).code;
     return { rule: 'file-unreadable', message: `cannot read file (${code ?? 'error'}); check its permissions` };
   }
-  return decodeRegistryBytes(bytes);
+  return decodeRegistryBytes(bytes, maxBytes);
 }
 
 export function isFileProblem(x: DecodedFile | FileProblem): x is FileProblem {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { UsageError, CheckFailed } from '../errors.js';
 import { idProblem, envNameProblem, isStrictSemver, sortVersions, latestVersion } from '../core/ref.js';
 import type { ConfigFile, ResolvedConfig, PromptFile, EnvironmentFile, SuiteFile } from '../core/types.js';
-import { readRegistryFile, isFileProblem, isInside, type DecodedFile } from './files.js';
+import { readRegistryFile, isFileProblem, isInside, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES, type DecodedFile } from './files.js';
 import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
 import { getValidator, describeAjvErrors } from './schemas.js';
 import { didYouMean } from '../core/suggest.js';
@@ -182,7 +182,7 @@ export class Registry {
    */
   loadYaml<T>(file: string, kind: 'prompt' | 'suite' | 'environment', exit: 1 | 2 = 1): LoadedYaml<T> {
     const rel = this.rel(file);
-    const decoded = readRegistryFile(file, this.root);
+    const decoded = readRegistryFile(file, this.root, kind === 'environment' ? MAX_ENV_FILE_BYTES : MAX_FILE_BYTES);
     const Err = exit === 1 ? CheckFailed : UsageError;
     if (isFileProblem(decoded)) throw new Err(decoded.message, { location: { file: rel, line: decoded.line, column: decoded.column } });
     const parsed = parseYaml(decoded.text);

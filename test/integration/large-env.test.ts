@@ -1,0 +1,36 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { makeRegistry, type TempRegistry } from '../helpers/registry.js';
+import { openRegistry } from '../../src/registry/registry.js';
+import { sha256 } from '../../src/registry/files.js';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+// Environment files grow with pins × history (history_limit 50 × ~350 bytes per entry), so a
+// registry of ~60 prompts passes 1 MiB. They must stay readable past the 1 MiB limit of
+// hand-written files.
+describe('environment files larger than 1 MiB', () => {
+  let reg: TempRegistry | undefined;
+  afterEach(() => reg?.cleanup());
+
+  it('are read by the registry (list/status/build path), while a 1 MiB+ version file is still refused', () => {
+    reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0'] } });
+    const file = path.join(reg.dir, 'prompts/support/triage/1.0.0.yaml');
+    const digest = sha256(readFileSync(file));
+    const at = '2026-11-22T10:00:00Z';
+    const lines = ['environment: development', 'prompts:'];
+    for (let i = 0; i < 3000; i++) {
+      lines.push(`  p${i}/x:`, '    version: 1.0.0', `    sha256: ${digest}`, '    previous: null', `    promoted_at: "${at}"`, '    promoted_by: "Test User <test@example.com>"', '    history:');
+      lines.push(`      - { action: promote, version: 1.0.0, from: null, sha256: ${digest}, at: "${at}", by: "Test User <test@example.com>", reason: "bulk" }`);
+    }
+    lines.push('  support/triage:', '    version: 1.0.0', `    sha256: ${digest}`, '    previous: null', `    promoted_at: "${at}"`, '    promoted_by: "T <t@example.com>"', '    history: []');
+    const text = `${lines.join('\n')}\n`;
+    expect(text.length).toBeGreaterThan(1024 * 1024);
+    reg.write('environments/development.yaml', text);
+    const env = openRegistry(reg.dir).loadEnv('development');
+    expect(env.exists).toBe(true);
+    expect(Object.keys(env.value.prompts)).toHaveLength(3001);
+
+    reg.write('prompts/support/triage/1.0.1.yaml', `${readFileSync(file, 'utf8')}\n#${'x'.repeat(1024 * 1024)}\n`);
+    expect(() => openRegistry(reg!.dir).loadPrompt('support/triage', '1.0.1')).toThrow(/limited to 1 MiB/);
+  });
+});
