@@ -35,6 +35,19 @@ export async function resolvePushTarget(top: string): Promise<PushTarget> {
   return { remote: chosen, branch: local };
 }
 
+/**
+ * How many commits HEAD has that the remote-tracking branch of `target` does not: what a push
+ * would publish besides the promotion's own commit. null when there is no remote-tracking ref
+ * (never fetched, or the branch does not exist on the remote yet): nothing to compare with.
+ */
+export async function commitsAhead(top: string, target: PushTarget): Promise<number | null> {
+  const ref = `refs/remotes/${target.remote}/${target.branch}`;
+  const has = (await git(top, ['rev-parse', '--verify', '--quiet', ref], { okCodes: [1] })).trim();
+  if (!has) return null;
+  const n = Number((await git(top, ['rev-list', '--count', `${ref}..HEAD`])).trim());
+  return Number.isFinite(n) ? n : null;
+}
+
 function isRejection(e: unknown): boolean {
   return e instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(?:lock|cannot lock ref)/i.test(e.stderr);
 }

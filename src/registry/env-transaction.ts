@@ -16,7 +16,7 @@ import { parseYaml } from './yaml.js';
 import { getValidator } from './schemas.js';
 import { repoInfo, pathStates, authorIdent, type RepoInfo, type PathState } from '../git/repo.js';
 import { commitFile } from '../git/commit.js';
-import { resolvePushTarget, pushWithRebase, type PushTarget } from '../git/push.js';
+import { resolvePushTarget, pushWithRebase, commitsAhead, type PushTarget } from '../git/push.js';
 import { git } from '../git/run.js';
 
 export interface GitContext {
@@ -77,6 +77,17 @@ export async function prepareGit(
       throw new ConflictError(`refusing to pin ${versionRel}: it ${what}; the promoted bytes must be the reviewed, committed bytes`, {
         location: { file: registry.rel(opts.versionFile!) },
         hint: `commit it first ("git add ${versionRel} && git commit"), or pass --no-commit to skip git entirely`,
+      });
+    }
+  }
+  if (pushTarget) {
+    // --push publishes HEAD: local commits that are not on the remote yet would go out with the
+    // promotion's one-file commit, unreviewed. Refuse before writing anything.
+    const ahead = await commitsAhead(repo.top, pushTarget);
+    if (ahead !== null && ahead > 0) {
+      const up = `${pushTarget.remote}/${pushTarget.branch}`;
+      throw new ConflictError(`refusing to --push: the branch has ${ahead} local commit${ahead === 1 ? '' : 's'} not on ${up}, which the push would publish along with this change`, {
+        hint: `push or drop ${ahead === 1 ? 'it' : 'them'} first ("git log ${up}..HEAD" lists ${ahead === 1 ? 'it' : 'them'}), or run without --push and push yourself`,
       });
     }
   }

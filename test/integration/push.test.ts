@@ -106,6 +106,25 @@ describe('promote --push', () => {
     expect(remoteEnv(remote, 'development').prompts.a).toMatchObject({ version: '1.2.0', previous: '1.1.0' });
   });
 
+  it('refuses (exit 3, nothing written) to --push when the branch has local commits the push would publish too', async () => {
+    const { remote, clone } = setup();
+    const A = clone('alice');
+    writeFileSync(path.join(A, 'WIP.md'), 'local experiment\n');
+    git(A, 'add', 'WIP.md');
+    git(A, 'commit', '-q', '-m', 'WIP: local experiment');
+    const before = git(A, 'rev-parse', 'HEAD').trim();
+    const remoteBefore = git(remote, 'rev-parse', 'main').trim();
+    const res = await prompts(A, ['promote', 'a@1.0.0', '--env', 'development', '--push']);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/refusing to --push: the branch has 1 local commit not on origin\/main/);
+    expect(git(A, 'rev-parse', 'HEAD').trim()).toBe(before);
+    expect(git(A, 'status', '--porcelain').trim()).toBe('');
+    expect(git(remote, 'rev-parse', 'main').trim()).toBe(remoteBefore);
+    // once pushed, the promotion goes through
+    git(A, 'push', '-q');
+    expect((await prompts(A, ['promote', 'a@1.0.0', '--env', 'development', '--push'])).code).toBe(0);
+  });
+
   it('a push the remote refuses (hook): exit 3, the commit stays local and the file committed', async () => {
     const { remote, clone } = setup();
     const A = clone('alice');
