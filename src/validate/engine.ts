@@ -16,11 +16,11 @@ import { readRegistryFile, decodeRegistryBytes, isInside, MAX_FILE_BYTES, type F
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CheckContext, FileOutcome, PinFact } from './checks.js';
-import { fastParse } from './fast-yaml.js';
 import { analyzeLayout, versionRel, isStrictSemver, CONFIG_FILE, type ListedEntry, type EntryType } from './layout.js';
 import { loadCache, saveCache, fingerprintOf, sameFingerprint, trustworthy, outcomeOf, entryOf, type CacheEntry } from './cache.js';
 import { sortProblems, type FileProblemEntry, type Problem, type ValidateResult } from './problem.js';
 import type { WorkItem, WorkRequest, WorkResponse } from './worker.js';
+import { listingKey, loadRunMemo, saveRunMemo, type RunMemo } from './run-memo.js';
 
 /** Bump when the checks change in a way that makes cached results wrong. */
 export const CHECKS_VERSION = 2;
@@ -66,6 +66,11 @@ interface Source {
 
 function sha256(b: Uint8Array | string): string {
   return createHash('sha256').update(b).digest('hex');
+}
+
+/** a configured folder that would lead outside the registry (never listed; the config check reports it) */
+function leavesRegistry(d: string): boolean {
+  return d.startsWith('/') || d.includes('\\') || d.split('/').includes('..') || /^[A-Za-z]:/.test(d);
 }
 
 function normDir(d: string | undefined, dflt: string): string {
@@ -294,6 +299,7 @@ async function configValue(bytes: Buffer | undefined): Promise<Obj | null> {
   if (!bytes) return null;
   const d = decodeRegistryBytes(bytes);
   if ('rule' in d) return null;
+  const { fastParse } = await import('./fast-yaml.js');
   const fast = fastParse(d.text);
   if (fast) return fast;
   const { parseYaml } = await import('../registry/yaml.js');
@@ -400,6 +406,13 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   // changes are asked for at once, and the config, environment files and staged files are
   // read with one `git cat-file` (assuming the default folders; the config may move them).
   let listing: ListedEntry[] = [];
+  let listedDirs: [string, string] = ['prompts', 'environments'];
+  const stateDir = path.join(root, STATE_DIR);
+  const memoEligible = !idx && opts.cache && opts.base === undefined && opts.paths.length === 0;
+  let memo: RunMemo | null = null;
+  let digestMemo: string | undefined;
+  const runDigest = (configBytes: Buffer | undefined): string =>
+    (digestMemo ??= sha256(`${opts.toolVersion}|${CHECKS_VERSION}|${schemasDigest()}|${configBytes ? sha256(configBytes) : ''}`));
   let changes: { status: string; path: string }[] = [];
   // a --staged run that may list only part of the index (see stagedListing); false: all of it
   let partial = false;
@@ -419,8 +432,24 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
       listing = await idx.list(['prompts', 'environments']);
       partial = false;
     }
+  } else if (memoEligible) {
+    // a whole-registry run: the last one's result stands when nothing it depended on changed
+    const configBytes = (await src.read([CONFIG_FILE])).get(CONFIG_FILE)!.bytes;
+    // (an unreadable config: its problem is not in the digest, so no memo)
+    memo = configBytes ? loadRunMemo(stateDir, runDigest(configBytes)) : null;
+    if (memo && memo.dirs.some(leavesRegistry)) memo = null;
+    listedDirs = memo?.dirs ?? listedDirs;
+    listing = await src.list(listedDirs);
+    if (memo && listingKey(listing, (rel) => src.stat!(rel)) === memo.key) {
+      opts.debug?.(`validate: 0 read, 0 checked (no file, path or config changed since the last whole run: its result stands), ${Math.round(Date.now() - scanStart)} ms so far`);
+      return memo.result;
+    }
+    if (listedDirs[0] !== 'prompts' || listedDirs[1] !== 'environments') {
+      listedDirs = ['prompts', 'environments'];
+      listing = await src.list(listedDirs);
+    }
   } else {
-    listing = await src.list(['prompts', 'environments']);
+    listing = await src.list(listedDirs);
   }
   if (idx) {
     const guess = listing.filter((e) => e.type === 'file' && (e.rel.startsWith('environments/') || changes.some((c) => c.path === e.rel))).map((e) => e.rel);
@@ -431,9 +460,9 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const promptsDir = normDir(cfg && typeof cfg.prompts_dir === 'string' ? cfg.prompts_dir : undefined, 'prompts');
   const environmentsDir = normDir(cfg && typeof cfg.environments_dir === 'string' ? cfg.environments_dir : undefined, 'environments');
   // never list a folder outside the registry (the config check reports such a folder)
-  const leaves = (d: string): boolean => d.startsWith('/') || d.includes('\\') || d.split('/').includes('..') || /^[A-Za-z]:/.test(d);
-  if ((promptsDir !== 'prompts' || environmentsDir !== 'environments') && !leaves(promptsDir) && !leaves(environmentsDir)) {
-    listing = await src.list([promptsDir, environmentsDir]);
+  if ((promptsDir !== 'prompts' || environmentsDir !== 'environments') && !leavesRegistry(promptsDir) && !leavesRegistry(environmentsDir)) {
+    listedDirs = [promptsDir, environmentsDir];
+    listing = await src.list(listedDirs);
     partial = false;
   }
   const cfgEnvs = cfg && isObj(cfg.environments) ? Object.keys(cfg.environments) : [];
@@ -442,8 +471,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     environments: cfg === null ? null : cfgEnvs.length ? cfgEnvs : DEFAULT_ENVIRONMENTS,
     promptsDir,
   };
-  const digest = sha256(`${opts.toolVersion}|${CHECKS_VERSION}|${schemasDigest()}|${configBlob.bytes ? sha256(configBlob.bytes) : ''}`);
-  const stateDir = path.join(root, STATE_DIR);
+  const digest = runDigest(configBlob.bytes);
   // a --staged run checks a few changed files: only the small part (config, environments) pays off
   const cache = opts.cache ? loadCache(stateDir, digest, idx ? ['env'] : ['env', 'files']) : new Map<string, CacheEntry>();
   const fresh = new Map<string, CacheEntry>();
@@ -483,7 +511,8 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   }
   if (selected?.has(CONFIG_FILE)) selected = null;
   if (selected === null && partial) {
-    listing = await src.list([promptsDir, environmentsDir]);
+    listedDirs = [promptsDir, environmentsDir];
+    listing = await src.list(listedDirs);
     partial = false;
   }
 
@@ -731,7 +760,12 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   }
 
   const checked = [CONFIG_FILE, ...[...report].sort()];
-  return finish(problems, checked, configError, promptsDir);
+  const result = finish(problems, checked, configError, promptsDir);
+  if (memoEligible && !configBlob.problem && selected === null && listedDirs[0] === promptsDir && listedDirs[1] === environmentsDir) {
+    const key = listingKey(listing, (rel) => src.stat!(rel), (st) => trustworthy(st, scanStart));
+    if (key !== null && key !== memo?.key) saveRunMemo(stateDir, { digest, dirs: listedDirs, key, result });
+  }
+  return result;
 }
 
 const satisfiesMemo = new Map<string, boolean>();

@@ -166,6 +166,8 @@ describe('validate engine: cache', () => {
     const c = JSON.parse(fs.readFileSync(cacheFile(r), 'utf8')) as { entries: Record<string, { r: unknown[] }> };
     c.entries[rel]!.r = [{ line: 1, column: 1, rule: 'from-cache', message: 'served from the cache', severity: 'error' }];
     fs.writeFileSync(cacheFile(r), JSON.stringify(c));
+    // the per-file cache is what is tested here, not the whole-run memo
+    fs.rmSync(path.join(r.dir, '.prompts/cache/validate-run.json'), { force: true });
   };
 
   it('reuses results for unchanged bytes, never for changed bytes, config or a corrupt cache', async () => {
@@ -186,8 +188,66 @@ describe('validate engine: cache', () => {
     expect((await validate(r, { cache: true, now: later })).ok).toBe(true);
     // a corrupt cache is ignored and replaced
     fs.writeFileSync(cacheFile(r), '{"format":1,"digest":');
+    fs.rmSync(path.join(r.dir, '.prompts/cache/validate-run.json'), { force: true });
     expect((await validate(r, { cache: true })).ok).toBe(true);
     expect(() => JSON.parse(fs.readFileSync(cacheFile(r), 'utf8')) as unknown).not.toThrow();
+  });
+
+  it('a whole-registry run is answered by the last one only when no file, path or config changed', async () => {
+    const r = pinnedRegistry();
+    const memoFile = path.join(r.dir, '.prompts/cache/validate-run.json');
+    const later = Date.now() + 60_000;
+    const fresh = async () => validate(r, { cache: false });
+    const cached = async () => validate(r, { cache: true, now: later });
+    const memoKey = () => (fs.existsSync(memoFile) ? (JSON.parse(fs.readFileSync(memoFile, 'utf8')) as { key: string }).key : null);
+    // a registry with problems: the memo must give them back exactly
+    r.write('prompts/summarize/1.0.1.yaml', promptYaml('summarize', '1.0.1').replace('description:', 'descripton:'));
+    const first = await cached();
+    expect(first).toEqual(await fresh());
+    expect(brief(first)).toEqual(['prompts/summarize/1.0.1.yaml:3:1 schema-unknown-key']);
+    const key = memoKey();
+    expect(key).not.toBeNull();
+    // answered by the memo: a result that no check could have produced shows it was used
+    const memo = JSON.parse(fs.readFileSync(memoFile, 'utf8')) as { result: { warnings: unknown[] } };
+    memo.result.warnings = [{ file: 'x', line: 1, column: 1, rule: 'from-memo', message: 'm', severity: 'warning' }];
+    fs.writeFileSync(memoFile, JSON.stringify(memo));
+    expect(brief(await cached())).toContain('x:1:1 from-memo');
+    // same size, other bytes: not answered by the memo
+    const file = path.join(r.dir, 'prompts/summarize/1.0.1.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('Classify', 'Clazzify'));
+    expect(await cached()).toEqual(await fresh());
+    // a new file, a removed file, a renamed one, a config change: each a real run
+    const steps: (() => void)[] = [
+      () => r.write('prompts/summarize/1.0.2.yaml', promptYaml('summarize', '1.0.2')),
+      () => fs.rmSync(path.join(r.dir, 'prompts/summarize/1.0.2.yaml')),
+      () => fs.renameSync(file, path.join(r.dir, 'prompts/summarize/1.0.3.yaml')),
+      () => fs.appendFileSync(path.join(r.dir, 'prompts.config.yaml'), '# changed\n'),
+      () => r.write('prompts/summarize/notes.yml', 'x: 1\n'),
+    ];
+    for (const step of steps) {
+      const res = await cached();
+      const poisoned = JSON.parse(fs.readFileSync(memoFile, 'utf8')) as { result: { warnings: unknown[] } };
+      poisoned.result.warnings = [{ file: 'x', line: 1, column: 1, rule: 'from-memo', message: 'm', severity: 'warning' }];
+      fs.writeFileSync(memoFile, JSON.stringify(poisoned));
+      expect(brief(await cached())).toContain('x:1:1 from-memo');
+      step();
+      const after = await cached();
+      expect(after).toEqual(await fresh());
+      expect(brief(after)).not.toContain('x:1:1 from-memo');
+      expect(res).toBeDefined();
+    }
+    // --no-cache, paths and a memo of another digest are never answered by it
+    expect(brief(await validate(r, { cache: false }))).not.toContain('x:1:1 from-memo');
+  });
+
+  it('records no whole-run memo while files are fresh, or when a version file is a symbolic link', async () => {
+    const r = pinnedRegistry();
+    const memoFile = path.join(r.dir, '.prompts/cache/validate-run.json');
+    await validate(r, { cache: true });
+    expect(fs.existsSync(memoFile)).toBe(false);
+    fs.symlinkSync(path.join(r.dir, 'prompts/summarize/1.0.0.yaml'), path.join(r.dir, 'prompts/summarize/1.0.1.yaml'));
+    await validate(r, { cache: true, now: Date.now() + 60_000 });
+    expect(fs.existsSync(memoFile)).toBe(false);
   });
 
   it('files changed moments before a run are not fingerprinted (racy writes are never trusted)', async () => {
