@@ -57,6 +57,10 @@ export function promotionStack(pin: EnvPin): string[] {
   // A history that does not end at the pinned version (edited by hand, or truncated oddly):
   // trust the pin itself.
   if (stack[stack.length - 1] !== pin.version) return pin.previous ? [pin.previous, pin.version] : [pin.version];
+  // A history cut by history_limit loses the bottom of the chain (the stack then disagrees with
+  // the pin); the pin's `previous` is what the last promote/rollback recorded, and it is what the
+  // next rollback restores (null: the chain ends here).
+  if ((stack[stack.length - 2] ?? null) !== pin.previous) return pin.previous ? [pin.previous, pin.version] : [pin.version];
   return stack;
 }
 

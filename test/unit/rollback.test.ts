@@ -32,6 +32,18 @@ describe('rollback', () => {
     expect(() => rollback(e)).toThrow(/nothing to roll back/);
   });
 
+  it('a history cut by history_limit still rolls back to the recorded previous version', () => {
+    let e = promote(promote(promote(empty(), '1.0.0', 2), '1.1.0', 2), '1.2.0', 2);
+    const p = planRollback({ id: 'a', env: 'prod', target: e });
+    if (p.kind !== 'rollback') throw new Error('noop');
+    e = applyRollback(e, p, rec(p.version), 2);
+    expect(active(e)).toEqual(['1.1.0', '1.0.0']);
+    // the first rollback said "another rollback goes to 1.0.0": it must
+    e = rollback(e);
+    expect(active(e)).toEqual(['1.0.0', null]);
+    expect(() => rollback(e)).toThrow(/nothing to roll back/);
+  });
+
   it('never toggles, even when an old version was promoted again', () => {
     let e = promote(promote(promote(empty(), '1.0.0'), '1.1.0'), '1.0.0');
     e = rollback(e);
