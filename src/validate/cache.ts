@@ -148,9 +148,26 @@ export function saveCache(stateDir: string, digest: string, entries: Map<string,
     const file = cacheFile(stateDir, 'files');
     const ignore = path.join(path.dirname(file), '.gitignore');
     if (!fs.existsSync(ignore)) writeFileAtomic(ignore, '# promptrail validate cache: never commit\n*\n');
-    writeFileAtomic(cacheFile(stateDir, 'env'), JSON.stringify({ format: CACHE_FORMAT, digest, facts: envPart.facts, entries: envPart.entries } satisfies CacheFile));
-    writeFileAtomic(file, JSON.stringify({ format: CACHE_FORMAT, digest, facts: filesPart.facts, entries: filesPart.entries } satisfies CacheFile));
+    writeCacheFile(cacheFile(stateDir, 'env'), JSON.stringify({ format: CACHE_FORMAT, digest, facts: envPart.facts, entries: envPart.entries } satisfies CacheFile));
+    writeCacheFile(file, JSON.stringify({ format: CACHE_FORMAT, digest, facts: filesPart.facts, entries: filesPart.entries } satisfies CacheFile));
   } catch {
     // a cache that cannot be written (read-only checkout) only costs speed
+  }
+}
+
+/**
+ * Atomic replace without fsync: readers see the old or the new file. After a crash the file
+ * may be empty or cut short, which loading treats as no cache (JSON that does not parse), so
+ * a cache does not pay for durability it does not need.
+ */
+export function writeCacheFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
   }
 }

@@ -9,6 +9,7 @@ import { decodeRegistryBytes } from '../registry/files.js';
 import { idProblem } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import { parseTemplate, templateVariables, type TemplateProblem, type TemplateVariable } from '../core/template.js';
+import { scanTemplate } from './template-scan.js';
 import { fastDoc, NeedPositions, type Doc, type Pos } from './doc.js';
 import { schemaFindings } from './schema-check.js';
 import { fastParse } from './fast-yaml.js';
@@ -249,8 +250,10 @@ const templateMemo = new Map<string, { problem: TemplateProblem } | { vars: Temp
 function analyzeTemplate(text: string): { problem: TemplateProblem } | { vars: TemplateVariable[] } {
   let hit = templateMemo.get(text);
   if (!hit) {
-    const parsed = parseTemplate(text);
-    hit = 'problem' in parsed ? { problem: parsed.problem } : { vars: templateVariables(parsed.ast) };
+    // most templates are text with {{name}} and if/unless blocks: scanned without Handlebars
+    const scanned = scanTemplate(text);
+    const parsed = scanned ? null : parseTemplate(text);
+    hit = scanned ? { vars: scanned } : 'problem' in parsed! ? { problem: parsed.problem } : { vars: templateVariables(parsed!.ast) };
     if (templateMemo.size > 50_000) templateMemo.clear();
     templateMemo.set(text, hit);
   }

@@ -80,6 +80,42 @@ function normDir(d: string | undefined, dflt: string): string {
 
 /* ------------------------------------------------------------------------------ sources -- */
 
+/** open flags for readPlainFile: never through a symbolic link, never waiting on a fifo (null: not on this platform) */
+const PLAIN_OPEN = fs.constants.O_NOFOLLOW !== undefined && fs.constants.O_NONBLOCK !== undefined ? fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK : null;
+
+/**
+ * A regular file of at most MAX_FILE_BYTES, read through one descriptor: its fstat (the same
+ * size, times and inode an lstat gives for a regular file, taken before reading, so it can
+ * serve as the cache fingerprint) and its bytes. Null for anything else (a symbolic link, a
+ * directory, a large file, an error): the caller then takes readRegistryFile with its guards.
+ */
+function readPlainFile(file: string): { st: fs.Stats; bytes: Buffer } | null {
+  if (PLAIN_OPEN === null) return null;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, PLAIN_OPEN);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_FILE_BYTES) return null;
+    const bytes = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < bytes.length) {
+      const n = fs.readSync(fd, bytes, off, bytes.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    // a file that shrank meanwhile: its bytes so far (its new fingerprint differs next run)
+    return { st, bytes: off === bytes.length ? bytes : bytes.subarray(0, off) };
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function worktreeSource(root: string): Source {
   let realRoot = root;
   try {
@@ -135,6 +171,14 @@ function worktreeSource(root: string): Source {
             map.set(rel, { bytes: fs.readFileSync(file) });
             continue;
           } catch {}
+        }
+        if (!st) {
+          const plain = readPlainFile(file);
+          if (plain) {
+            stats.set(rel, plain.st);
+            map.set(rel, { bytes: plain.bytes });
+            continue;
+          }
         }
         const r = readRegistryFile(file, root);
         map.set(rel, 'rule' in r ? { problem: r } : { bytes: r.bytes });
@@ -547,8 +591,9 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const shas = new Map<string, string>();
   const needRead: string[] = [];
   for (const rel of toCheck) {
-    const st = src.stat?.(rel);
     const hit = cache.get(rel);
+    // only a recorded fingerprint can spare the read (the read takes its own fstat)
+    const st = hit?.f ? src.stat?.(rel) : undefined;
     if (st && hit && sameFingerprint(hit.f, fingerprintOf(st))) {
       outcomes.set(rel, outcomeOf(hit));
       shas.set(rel, hit.s);

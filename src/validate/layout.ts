@@ -94,7 +94,7 @@ export function analyzeLayout(entries: ListedEntry[], promptsDir: string, enviro
       push(rel, err('stray-file', `"${name}" is directly in ${promptsDir}/; a version file lives in ${promptsDir}/<id>/<version>.yaml`));
       continue;
     }
-    const stem = name.replace(/\.ya?ml$/, '');
+    const stem = name.slice(0, isYaml ? -5 : -4);
     if (isYml) {
       const twin = `${rel.slice(0, -4)}.yaml`;
       if (yamlNames.has(twin)) push(rel, err('duplicate-version', `${name} duplicates ${stem}.yaml; keep only ${stem}.yaml`));

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { writeFileAtomic } from '../registry/files.js';
+import { writeCacheFile } from './cache.js';
 import type { ListedEntry } from './layout.js';
 import type { ValidateResult } from './problem.js';
 
@@ -75,7 +75,7 @@ export function loadRunMemo(stateDir: string, digest: string): RunMemo | null {
 /** Records the memo atomically (a cache that cannot be written only costs speed). */
 export function saveRunMemo(stateDir: string, memo: Omit<RunMemo, 'format'>): void {
   try {
-    writeFileAtomic(runMemoFile(stateDir), JSON.stringify({ format: RUN_MEMO_FORMAT, ...memo }));
+    writeCacheFile(runMemoFile(stateDir), JSON.stringify({ format: RUN_MEMO_FORMAT, ...memo }));
   } catch {
     // read-only checkout
   }

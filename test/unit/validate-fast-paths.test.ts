@@ -4,6 +4,8 @@
 import { describe, it, expect } from 'vitest';
 import { createRequire } from 'node:module';
 import { simpleSatisfies, safeSatisfies } from '../../src/validate/engine.js';
+import { scanTemplate } from '../../src/validate/template-scan.js';
+import { parseTemplate, templateVariables } from '../../src/core/template.js';
 
 const require = createRequire(import.meta.url);
 const satisfies = require('semver/functions/satisfies.js') as (v: string, r: string, o: object) => boolean;
@@ -36,5 +38,69 @@ describe('simpleSatisfies (semver satisfies without semver)', () => {
     expect(answered).toBeGreaterThan(80);
     expect(simpleSatisfies('1.2.0', '>=1.2.0')).toBe(true);
     expect(simpleSatisfies('1.2.0', '^1.0.0')).toBeUndefined();
+  });
+});
+
+describe('scanTemplate (template variables without the Handlebars parser)', () => {
+  /** a tiny deterministic PRNG so failures reproduce */
+  const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const slow = (text: string) => {
+    const parsed = parseTemplate(text);
+    return 'problem' in parsed ? { problem: parsed.problem } : { vars: templateVariables(parsed.ast) };
+  };
+  const pieces = [
+    'Hello ', 'text\n', '  indented\n', 'é ünïcode ', '}} stray ', '{ single ', '\n\n', '\t', 'a\r\nb', '\\{{escaped}}',
+    '{{name}}', '{{ name }}', '{{ticket}}', '{{customer_tier}}', '{{x1}}', '{{_under}}', '{{name  }}',
+    '{{#if name}}', '{{#if  tier }}', '{{#unless flag}}', '{{else}}', '{{ else }}', '{{/if}}', '{{/unless}}', '{{/if }}',
+    // forms the scanner leaves to the parser
+    '{{this}}', '{{true}}', '{{a.b}}', '{{{raw}}}', '{{~name}}', '{{name~}}', '{{! note }}', '{{> partial}}', '{{#each items}}', '{{/each}}',
+    '{{json name}}', '{{#if (json x)}}', '{{@root.name}}', '{{../up}}', '{{#with obj}}', '{{/with}}', '{{else if x}}', '{{', '}}', '{{#if}}',
+    '{{lookup a b}}', '{{"str"}}', '{{ 12 }}', '{{#if else}}', '{{unknown-helper x}}', '{{na me}}',
+  ];
+  it('gives exactly the parser\'s variables and positions whenever it answers, and answers the common templates', () => {
+    const next = rng(42);
+    let answered = 0;
+    for (let n = 0; n < 4000; n++) {
+      let text = '';
+      const len = 1 + Math.floor(next() * 12);
+      for (let k = 0; k < len; k++) text += pieces[Math.floor(next() * (n % 2 ? 25 : pieces.length))]!;
+      const fast = scanTemplate(text);
+      if (fast === null) continue;
+      answered++;
+      expect({ text, r: { vars: fast } }).toEqual({ text, r: slow(text) });
+    }
+    expect(answered).toBeGreaterThan(300);
+    // well-formed nestings (the templates people write), with positions over many lines
+    const names = ['ticket', 'tier', 'customer_tier', 'x', 'locale', '_a1'];
+    const text = ['Hi ', 'line\n', '  two\n', 'ü ', ' } ', ' { ', '\n'];
+    const pick = <T>(xs: T[]): T => xs[Math.floor(next() * xs.length)]!;
+    const gen = (depth: number): string => {
+      let out = '';
+      const n = 1 + Math.floor(next() * 5);
+      for (let k = 0; k < n; k++) {
+        const r = next();
+        if (r < 0.35) out += pick(text);
+        else if (r < 0.7) out += `{{${pick(['', ' '])}${pick(names)}${pick(['', ' '])}}}`;
+        else if (depth < 3) {
+          const h = pick(['if', 'unless']);
+          out += `{{#${h}${pick([' ', '  '])}${pick(names)}}}${gen(depth + 1)}${next() < 0.4 ? `{{else}}${gen(depth + 1)}` : ''}{{/${h}}}`;
+        }
+      }
+      return out;
+    };
+    for (let n = 0; n < 2000; n++) {
+      const t = gen(0);
+      const fast = scanTemplate(t);
+      expect({ t, answered: fast !== null }).toEqual({ t, answered: true });
+      expect({ t, r: { vars: fast } }).toEqual({ t, r: slow(t) });
+    }
+  });
+
+  it('answers the templates the generated registries use', () => {
+    const t = 'Ticket: {{ticket}}\n{{#if customer_tier}}Tier: {{customer_tier}}{{/if}}\n{{#if locale}}Extra: {{locale}}{{/if}}\nRevision 3.\n';
+    expect(scanTemplate(t)).toEqual(slow(t).vars);
+    expect(scanTemplate('no mustaches at all')).toEqual([]);
+    expect(scanTemplate('{{#if a}}x')).toBeNull();
+    expect(scanTemplate('{{#if a}}x{{/unless}}')).toBeNull();
   });
 });
