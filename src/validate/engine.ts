@@ -390,6 +390,14 @@ class Pool {
     }
   }
 
+  get size(): number {
+    return this.workers.length;
+  }
+
+  inFlight(): number {
+    return this.pending.size;
+  }
+
   submit(items: WorkItem[]): Promise<FileOutcome[]> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.seq++;
@@ -600,9 +608,13 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
       fresh.set(rel, hit);
     } else needRead.push(rel);
   }
-  const threads = opts.workers === undefined || opts.workers === 'auto' ? Math.min(4, availableParallelism()) : opts.workers;
+  // measured on 2 cores (bench/validate.mjs): a worker's start-up (loading and warming up its own
+  // copy of the checks) costs more than it saves, so 'auto' uses threads only with more cores
+  const cores = availableParallelism();
+  const threads = opts.workers === undefined || opts.workers === 'auto' ? (cores > 2 ? Math.min(4, cores) : 1) : opts.workers;
   const likelyMisses = needRead.filter((r) => !cache.has(r)).length;
-  const pool = threads > 1 && likelyMisses >= PARALLEL_THRESHOLD ? await startPool(threads, ctx) : undefined;
+  // the main thread checks too: `threads` = the main one + (threads - 1) workers
+  const pool = threads > 1 && likelyMisses >= PARALLEL_THRESHOLD ? await startPool(threads - 1, ctx) : undefined;
   const BATCH = 250;
   const work: WorkItem[] = [];
   const submitted: Promise<void>[] = [];
@@ -649,7 +661,16 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
           work.push({ rel, kind: layout.files.get(rel)!, bytes: b.bytes! });
         }
       }
-      if (pool && work.length >= BATCH) submit(work.splice(0, work.length));
+      if (pool && work.length >= BATCH) {
+        const batch = work.splice(0, work.length);
+        // each worker gets a batch ahead of the one it is on; the main thread does the rest
+        if (pool.inFlight() < 2 * pool.size) submit(batch);
+        else {
+          const checks = await loadChecks();
+          for (const w of batch) record(w, await checks.checkFileAsync(w.kind, w.rel, w.bytes, ctx));
+          checkedCount += batch.length;
+        }
+      }
     }
     if (pool && work.length) submit(work.splice(0, work.length));
     await Promise.all(submitted);
@@ -661,7 +682,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     for (const w of work) record(w, await checks.checkFileAsync(w.kind, w.rel, w.bytes, ctx));
     checkedCount += work.length;
   }
-  opts.debug?.(`validate: ${toCheck.length} files to check, ${needRead.length} read, ${checkedCount} checked${pool ? ` (${threads} worker threads)` : ''} (${cache.size} cached results loaded), ${Math.round(Date.now() - (opts.now ?? scanStart))} ms so far`);
+  opts.debug?.(`validate: ${toCheck.length} files to check, ${needRead.length} read, ${checkedCount} checked${pool ? ` (${threads} threads: the main one and ${pool.size} worker${pool.size > 1 ? 's' : ''})` : ''} (${cache.size} cached results loaded), ${Math.round(Date.now() - (opts.now ?? scanStart))} ms so far`);
   if (opts.cache && !idx && (checkedCount > 0 || dirty || fresh.size !== cache.size || !cache.has(CONFIG_FILE) || cache.get(CONFIG_FILE)!.s !== fresh.get(CONFIG_FILE)?.s)) {
     // keep entries of files not looked at this run (a partial run must not empty the cache)
     for (const [k, v] of cache) if (!fresh.has(k) && listedType.has(k) && k !== CONFIG_FILE) fresh.set(k, v);
