@@ -51,12 +51,15 @@ export interface PromotionRecord {
   skipEval?: boolean;
 }
 
-/** Was `version` ever pinned in `file` for `id` (now, or in its recorded history)? */
+/**
+ * Was `version` ever pinned in `file` for `id` (now, as the recorded previous, or in its history,
+ * where the `from` of an entry counts too: it survives one entry longer when history_limit cuts)?
+ */
 export function wasPinned(file: EnvironmentFile, id: string, version: string): boolean {
   const pin = file.prompts[id];
   if (!pin) return false;
-  if (pin.version === version) return true;
-  return pin.history.some((h) => h.version === version);
+  if (pin.version === version || pin.previous === version) return true;
+  return pin.history.some((h) => h.version === version || h.from === version);
 }
 
 /**

@@ -139,4 +139,12 @@ describe('wasPinned', () => {
     expect(wasPinned(f, 'a', '1.2.0')).toBe(false);
     expect(wasPinned(f, 'b', '1.0.0')).toBe(false);
   });
+  it('a history cut by history_limit: the recorded previous and the from of the oldest entry still count', () => {
+    const f = envFile('d', { a: { ...pin('1.2.0', [{ action: 'promote', version: '1.2.0', from: '1.1.0', at: 't', by: 'b' }]), previous: '1.1.0' } });
+    expect(wasPinned(f, 'a', '1.1.0')).toBe(true);
+    const g = envFile('d', { a: { ...pin('1.1.0', [{ action: 'rollback', version: '1.1.0', from: '1.2.0', at: 't', by: 'b' }]), previous: '1.0.0' } });
+    expect(wasPinned(g, 'a', '1.2.0')).toBe(true);
+    expect(wasPinned(g, 'a', '1.0.0')).toBe(true);
+    expect(wasPinned(g, 'a', '0.9.0')).toBe(false);
+  });
 });
