@@ -141,7 +141,8 @@ export function buildReport(target: EvalTarget, run: EvalRun, opts: { baseline?:
   }
   const min = opts.minPassRate ?? null;
   // a failing case whose baseline errored may be a regression nobody could check: not ok
-  let ok = regressions.length === 0 && unverified.length === 0 && !run.interrupted && run.stopped === null;
+  // no case applied: nothing was checked, which must not read as a pass in CI (the gate refuses it too)
+  let ok = cases > 0 && regressions.length === 0 && unverified.length === 0 && !run.interrupted && run.stopped === null;
   if (min !== null) ok &&= pass_rate >= min;
   else if (!opts.baseline) ok &&= passed === cases;
   return {

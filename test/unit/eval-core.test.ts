@@ -141,6 +141,10 @@ describe('baselines and the report', () => {
     // only a passing case whose baseline errored is harmless
     expect(buildReport(target, run([res('b', true)]), { baseline: { version: '1.0.0', results: [res('b', false, 'HTTP 500')] } }).ok).toBe(true);
   });
+  it('a run where no case applied is not ok (nothing was checked)', () => {
+    expect(buildReport(target, run([])).ok).toBe(false);
+    expect(buildReport(target, run([]), { minPassRate: 0 }).ok).toBe(false);
+  });
   it('cost is unknown (null) when any case has no price', () => {
     const r = buildReport(target, run([res('a', true), { ...res('b', true), cost_usd: null }]));
     expect(r.cost_usd).toBeNull();

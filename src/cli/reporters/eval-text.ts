@@ -65,6 +65,7 @@ export function renderEvalText(r: EvalReport, c: ChalkInstance): string {
   if (r.results.some((x) => x.cached)) lines.push(c.dim('* response from the cache (.prompts/cache); latency as recorded'));
   if (r.interrupted) lines.push(c.yellow(`interrupted: ${r.cases} case(s) finished before Ctrl-C; the report holds only those`));
   if (r.stopped) lines.push(c.red(`stopped: ${r.stopped}`));
+  if (r.cases === 0 && !r.interrupted && !r.stopped) lines.push(c.red(`no case of the suite applies to ${r.prompt}@${r.version} (check the cases' versions: ranges)`));
   if (r.min_pass_rate !== null && r.pass_rate < r.min_pass_rate) lines.push(c.red(`pass rate ${pct(r.pass_rate)} is below the minimum ${pct(r.min_pass_rate)}`));
   const bl = baselineLine(r);
   if (bl) lines.push(r.regressions.length || r.results.some((x) => x.change === 'unknown' && !x.pass) ? c.red(bl) : bl);
