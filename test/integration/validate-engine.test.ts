@@ -267,7 +267,8 @@ describe('validate engine: cache', () => {
     const after = snapshot().split('\n').filter((l) => !l.includes('.prompts/cache/')).join('\n');
     expect(after).toBe(before);
     expect(fs.readdirSync(path.join(r.dir, '.prompts'))).toEqual(['cache']);
-    expect(fs.readdirSync(path.join(r.dir, '.prompts/cache')).sort()).toEqual(['.gitignore', 'validate-env.json', 'validate.json']);
+    // (the whole-run memo appears too when the files are old enough to be fingerprinted)
+    expect(fs.readdirSync(path.join(r.dir, '.prompts/cache')).filter((f) => f !== 'validate-run.json').sort()).toEqual(['.gitignore', 'validate-env.json', 'validate.json']);
   });
 });
 
