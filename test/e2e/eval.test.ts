@@ -253,6 +253,8 @@ describe('prompts eval errors', () => {
     [['--format', 'xml'], 'unknown --format "xml"'],
     [['--provider', 'lm'], 'unknown provider "lm"; did you mean "llm"?'],
     [['-o', 'prompts'], '-o prompts is a directory'],
+    // checked before the run, not after it (a paid eval was thrown away)
+    [['-o', 'prompts.config.yaml/report.json'], 'cannot write -o prompts.config.yaml/report.json: '],
   ])('usage error %j exits 2 and writes nothing', async (flags, message) => {
     const reg = registry();
     const r = await cli(['eval', 'support/triage@1.0.0', ...flags], { cwd: reg.dir, env: KEY });

@@ -62,6 +62,34 @@ function loadTarget(registry: ReturnType<typeof openRegistry>, id: string, versi
   }
 }
 
+/** -o is checked before the run (which may cost time and money): its nearest existing folder must be writable. */
+function assertWritable(file: string, shown: string): void {
+  let dir = path.dirname(file);
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(dir);
+    } catch {
+      /* not there yet: it will be created */
+    }
+    if (st) {
+      let ok = st.isDirectory();
+      if (ok) {
+        try {
+          fs.accessSync(dir, fs.constants.W_OK);
+        } catch {
+          ok = false;
+        }
+      }
+      if (!ok) throw new UsageError(`cannot write -o ${shown}: ${dir} is not a writable folder`, { hint: 'choose a writable path (checked before the eval runs)' });
+      return;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
+}
+
 export async function run(ctx: CommandContext, args: string[], rawOpts: Record<string, unknown>): Promise<number> {
   const o = rawOpts as EvalOpts;
   const opts = parseOptions(o);
@@ -84,6 +112,7 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
   if (outFile !== undefined && fs.existsSync(outFile) && fs.statSync(outFile).isDirectory()) {
     throw new UsageError(`-o ${o.output} is a directory; give a file name such as ${path.join(o.output ?? '', 'eval-report.json')}`);
   }
+  if (outFile !== undefined) assertWritable(outFile, o.output ?? '');
   const jsonOut = ctx.json || opts.format === 'json';
 
   // Ctrl-C: stop scheduling, keep what finished, write the partial report. A second Ctrl-C kills.
