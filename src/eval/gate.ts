@@ -59,7 +59,7 @@ function canonical(x: unknown): string {
 
 /**
  * A stored report is reused only when it evaluated exactly these bytes with this provider, model
- * and parameters (the environment's overrides applied), completely.
+ * and parameters (the environment's overrides applied), completely and without errored cases.
  */
 export function reusable(r: EvalReport | undefined, target: EvalTarget, provider: string): r is EvalReport {
   return (
@@ -71,7 +71,10 @@ export function reusable(r: EvalReport | undefined, target: EvalTarget, provider
     r.parameters !== undefined &&
     canonical(r.parameters) === canonical(target.prompt.model.parameters ?? {}) &&
     !r.interrupted &&
-    r.stopped === null
+    r.stopped === null &&
+    // a case without an answer (a 500 that outlived the retries, a --replay run without its
+    // recording) is asked again rather than carried into the gate
+    r.errors === 0
   );
 }
 
