@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { prompts, snapshot } from './registry-cmd-helpers.js';
 import { makeRegistry, promptYaml, type TempRegistry } from '../helpers/registry.js';
@@ -130,5 +131,25 @@ describe('prompts render', () => {
     const r = await prompts(reg.dir, ['render', 'support/triage', '--var', 'ticket=x']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('the template uses "region", which is not declared');
+  });
+
+  it('an inputs schema that is not a valid JSON Schema is exit 1 at its line, not an unexpected failure (70)', async () => {
+    reg = makeRegistry({ prompts: { typed: [] } });
+    reg.write('prompts/typed/1.0.0.yaml', TYPED.replace('count: { type: integer }', 'count: { type: integr }'));
+    const r = await prompts(reg.dir, ['render', 'typed', '--var', 'count=1', '--var', 'items=[]']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^error: prompts\/typed\/1\.0\.0\.yaml:5:\d+: "inputs" of typed@1\.0\.0 is not a valid JSON Schema: .*count/);
+  });
+
+  it('--vars reads a pipe too (--vars <(…), --vars /dev/stdin)', async () => {
+    reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0'] } });
+    const fifo = path.join(reg.dir, 'vars.pipe');
+    execFileSync('mkfifo', [fifo]);
+    // another process writes into the pipe (reading blocks until it does)
+    const writer = spawn('sh', ['-c', 'printf \'{"ticket":"from a pipe"}\' > "$1"', 'sh', fifo], { stdio: 'ignore' });
+    const r = await prompts(reg.dir, ['render', 'support/triage', '--vars', fifo]);
+    writer.kill();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Ticket: from a pipe');
   });
 });

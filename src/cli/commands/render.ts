@@ -13,7 +13,7 @@ import { openRegistry } from '../../registry/registry.js';
 import { pinMismatchWarning, resolveRef } from '../../registry/resolve-ref.js';
 import { sha256 } from '../../registry/files.js';
 import { positionOf } from '../../registry/yaml.js';
-import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, messagesOf } from '../../core/render.js';
+import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, messagesOf, schemaProblem } from '../../core/render.js';
 import { parseTemplate, TemplateError } from '../../core/template.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { JsonSchema, PromptFile } from '../../core/types.js';
@@ -45,9 +45,12 @@ async function readVarsFile(spec: string, cwd: string): Promise<Record<string, u
     } catch {
       throw new UsageError(`--vars ${spec}: file not found`, { hint: 'pass a JSON file of input values, or - to read them from stdin' });
     }
-    if (!st.isFile()) throw new UsageError(`--vars ${spec}: not a regular file`);
+    // a pipe is fine too: --vars <(jq … ) and --vars /dev/stdin
+    if (!st.isFile() && !st.isFIFO()) throw new UsageError(`--vars ${spec}: not a regular file`, { hint: 'pass a JSON file, or - to read the values from stdin' });
     if (st.size > MAX_VARS_BYTES) throw new UsageError(`--vars ${spec}: file is larger than 16 MiB`);
-    text = fs.readFileSync(file, 'utf8');
+    const bytes = fs.readFileSync(file);
+    if (bytes.length > MAX_VARS_BYTES) throw new UsageError(`--vars ${spec}: holds more than 16 MiB`);
+    text = bytes.toString('utf8');
   }
   let value: unknown;
   try {
@@ -128,6 +131,17 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
       });
     }
   });
+
+  // An invalid inputs schema is a problem of the file (exit 1, validate explains it), not a crash.
+  if (prompt.inputs !== undefined) {
+    const bad = schemaProblem(prompt.inputs);
+    if (bad) {
+      throw new CheckFailed(`"inputs" of ${ref.id}@${ref.version} is not a valid JSON Schema: ${bad}`, {
+        location: { file: loaded.rel, ...positionOf(loaded.parsed, '/inputs') },
+        hint: 'run "prompts validate" to see every problem',
+      });
+    }
+  }
 
   const vars: Record<string, unknown> = typeof opts.vars === 'string' ? await readVarsFile(opts.vars, ctx.cwd) : (Object.create(null) as Record<string, unknown>);
   parseVarFlags(Array.isArray(opts.var) ? opts.var.filter((v): v is string => typeof v === 'string') : [], prompt.inputs, vars);
