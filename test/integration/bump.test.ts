@@ -234,6 +234,21 @@ describe('prompts bump: edit the latest, then bump', () => {
   });
 });
 
+describe('prompts bump / new: the path on stdout', () => {
+  it('is relative to the folder the command runs in (a sub-folder of the registry), so $EDITOR "$(prompts bump …)" works', async () => {
+    gitRegistry();
+    const sub = path.join(reg!.dir, 'prompts', ID);
+    const b = await prompts(sub, ['bump', ID, 'patch']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toBe('1.2.1.yaml\n');
+    expect(existsSync(path.join(sub, b.stdout.trim()))).toBe(true);
+    const n = await prompts(sub, ['new', 'other/thing']);
+    expect(n.code, n.stderr).toBe(0);
+    expect(n.stdout).toBe('../../other/thing/1.0.0.yaml\n');
+    expect(existsSync(path.join(sub, n.stdout.trim()))).toBe(true);
+  });
+});
+
 describe('prompts bump: older versions', () => {
   it('warns when an older version file was edited (immutability), and still bumps the latest', async () => {
     gitRegistry();

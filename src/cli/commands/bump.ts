@@ -242,7 +242,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     });
     return 0;
   }
-  ctx.stdout.write(`${reg.rel(nextFile)}\n`);
+  // stdout is for scripts ($EDITOR "$(prompts bump x minor)"): relative to where the command runs
+  ctx.stdout.write(`${path.relative(path.resolve(ctx.cwd), nextFile).split(path.sep).join('/')}\n`);
   const c = await ctx.c();
   ctx.info(`${id} ${latest} -> ${c.bold(next)} (${type}${required && levelArg === undefined ? `, computed from your edit` : ''})`);
   if (required) {

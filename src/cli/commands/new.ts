@@ -67,7 +67,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     writeJson(ctx, { ok: true, id, version: '1.0.0', file: rel, from: from ? `${from.id}@${from.version}` : null });
     return 0;
   }
-  ctx.stdout.write(`${rel}\n`);
+  // stdout is for scripts ($EDITOR "$(prompts new x)"): relative to where the command runs
+  ctx.stdout.write(`${path.relative(path.resolve(ctx.cwd), file).split(path.sep).join('/')}\n`);
   ctx.info(`created ${id}@1.0.0${from ? ` from ${from.id}@${from.version}` : ''}; edit it, then run "prompts validate"`);
   return 0;
 }
