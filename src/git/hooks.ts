@@ -35,10 +35,17 @@ export function installingCli(): string | undefined {
  */
 export function hookScript(registryRel: string, cli: string | null = installingCli() ?? null): string {
   const rel = registryRel.split(path.sep).join('/');
+  // the node that installed the hook too: git GUIs often run hooks without the shell's PATH (nvm)
   const fallback = cli
     ? `PROMPTS_CLI=${shellQuote(cli)}
-if [ -f "$PROMPTS_CLI" ] && command -v node >/dev/null 2>&1; then
-  exec node "$PROMPTS_CLI" -C "$REGISTRY" validate --staged
+PROMPTS_NODE=${shellQuote(process.execPath)}
+if [ -f "$PROMPTS_CLI" ]; then
+  if command -v node >/dev/null 2>&1; then
+    exec node "$PROMPTS_CLI" -C "$REGISTRY" validate --staged
+  fi
+  if [ -x "$PROMPTS_NODE" ]; then
+    exec "$PROMPTS_NODE" "$PROMPTS_CLI" -C "$REGISTRY" validate --staged
+  fi
 fi
 `
     : '';

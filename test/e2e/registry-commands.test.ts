@@ -125,5 +125,16 @@ describe('registry commands end to end', () => {
     expect(blocked.code).not.toBe(0);
     expect(blocked.out).toContain('prompts/broken/1.0.0.yaml');
     expect(blocked.out).not.toContain('npm error');
+    // a git GUI without node on PATH: the hook uses the node that installed it
+    const gitBin = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    let out: string;
+    try {
+      execFileSync(gitBin, ['commit', '-m', 'broken prompt'], { cwd: dir, env: { ...process.env, ...GIT_ENV, NO_COLOR: '1', PATH: '/nonexistent' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      out = 'committed';
+    } catch (e) {
+      const err = e as { stdout: string; stderr: string };
+      out = `${err.stdout}${err.stderr}`;
+    }
+    expect(out).toContain('prompts/broken/1.0.0.yaml');
   });
 });

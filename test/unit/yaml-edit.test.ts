@@ -102,7 +102,8 @@ describe('hook script', () => {
   it('falls back to the installing CLI (quoted), and says the commit is blocked when no CLI is found', () => {
     const s = hookScript('', "/opt/it's/bin/prompts.js");
     expect(s).toContain(`PROMPTS_CLI='/opt/it'\\''s/bin/prompts.js'`);
-    expect(s).toContain('exec node "$PROMPTS_CLI" -C "$REGISTRY" validate --staged');
+    expect(s).toContain(`exec node "$PROMPTS_CLI" -C "$REGISTRY" validate --staged`);
+    expect(s).toContain(`exec "$PROMPTS_NODE" "$PROMPTS_CLI" -C "$REGISTRY" validate --staged`);
     const none = hookScript('', null);
     expect(none).not.toContain('PROMPTS_CLI');
     expect(none).toContain('the commit is blocked');
