@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { prompts, snapshot, today } from './registry-cmd-helpers.js';
 import { makeRegistry, promptYaml, type TempRegistry } from '../helpers/registry.js';
@@ -231,6 +231,27 @@ describe('prompts bump: edit the latest, then bump', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(path.join(reg.dir, 'sub/reg/prompts', ID, '1.0.1.yaml'))).toBe(true);
     expect(readFileSync(f, 'utf8')).toBe(promptYaml(ID, '1.0.0'));
+  });
+});
+
+describe('prompts bump: CRLF checkouts (core.autocrlf, Git for Windows default)', () => {
+  it('an unedited CRLF checkout is not an edit, and the restored latest keeps the checkout bytes', async () => {
+    gitRegistry();
+    reg!.git('config', 'core.autocrlf', 'true');
+    rmSync(file('1.2.0'));
+    reg!.git('checkout', '--', `prompts/${ID}/1.2.0.yaml`);
+    const crlf = read('1.2.0');
+    expect(crlf).toContain('\r\n');
+    const before = snapshot(reg!.dir);
+    const none = await prompts(reg!.dir, ['bump', ID]);
+    expect(none.code, none.stderr).toBe(2);
+    expect(none.stderr).toContain('nothing changed');
+    expect(snapshot(reg!.dir)).toEqual(before);
+    edit('1.2.0', ...ADD_OPTIONAL);
+    const r = await prompts(reg!.dir, ['bump', ID]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('prompts/support/triage/1.3.0.yaml\n');
+    expect(read('1.2.0')).toBe(crlf);
   });
 });
 

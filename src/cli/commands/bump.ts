@@ -58,7 +58,9 @@ async function committedContent(reg: Registry, file: string): Promise<Committed>
   }
   const gitPath = path.relative(fs.realpathSync(top), realFile).split(path.sep).join('/');
   try {
-    const head = await gitBuffer(top, ['show', `HEAD:${gitPath}`]);
+    // as a checkout would write it (core.autocrlf, .gitattributes eol): the raw blob of a CRLF
+    // checkout differs from the file in every byte of line ending, which looked like an edit
+    const head = await gitBuffer(top, ['cat-file', '--filters', `HEAD:${gitPath}`]);
     return { head, gitPath, top };
   } catch {
     return { head: null, gitPath, top };
