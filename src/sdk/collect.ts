@@ -94,8 +94,11 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
   return { env, overrides, entries, files, paths };
 }
 
-/** A pinned prompt that cannot render is refused here rather than at the application's first call. */
-function checkCompiles(p: PromptFile, rel: string, parsed: ReturnType<typeof parseYaml>): void {
+/**
+ * A pinned prompt that cannot render is refused here rather than at the application's first call
+ * (also by `promote`, before it pins such a version).
+ */
+export function checkCompiles(p: PromptFile, rel: string, parsed: ReturnType<typeof parseYaml>): void {
   if (p.inputs) {
     const sp = schemaProblem(p.inputs);
     if (sp) throw new CheckFailed(`inputs is not a valid JSON Schema: ${sp}`, { location: { file: rel, ...positionOf(parsed, '/inputs') } });

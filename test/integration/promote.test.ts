@@ -413,6 +413,24 @@ describe('prompts promote', () => {
     expect(head(r)).toBe(h);
   });
 
+  it('refuses (exit 1, nothing written) a version whose template does not compile or uses an undeclared input', async () => {
+    r = gitRegistry(UNGATED_CONFIG);
+    const text = promptYaml('a', '1.3.0');
+    expect(text).toMatch(/\{\{ticket\}\}/);
+    r.write('prompts/a/1.3.0.yaml', text.replace('{{ticket}}', '{{#if ticket}}{{ticket}}'));
+    r.write('prompts/a/1.4.0.yaml', promptYaml('a', '1.4.0').replace('{{ticket}}', '{{tickt}}'));
+    r.commitAll('broken versions');
+    const h = head(r);
+    const unclosed = await prompts(r.dir, ['promote', 'a@1.3.0', '--env', 'development']);
+    expect(unclosed.code).toBe(1);
+    expect(unclosed.stderr).toMatch(/prompts\/a\/1\.3\.0\.yaml:\d+:\d+: .*template/);
+    const undeclared = await prompts(r.dir, ['promote', 'a@1.4.0', '--env', 'development']);
+    expect(undeclared.code).toBe(1);
+    expect(undeclared.stderr).toMatch(/the template uses "tickt", not declared in inputs/);
+    expect(envBytes(r, 'development')).toBeNull();
+    expect(head(r)).toBe(h);
+  });
+
   it('a registry in a subfolder of the git work tree commits the right path', async () => {
     r = makeRegistry({ git: true, config: null });
     r.write('reg/prompts.config.yaml', UNGATED_CONFIG);

@@ -70,6 +70,13 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
 
   // the version file must be a valid prompt; its bytes are what gets pinned
   const loaded = registry.loadPrompt(plan.id, plan.version);
+  // and it must render: a template that does not compile would be pinned, then break
+  // `prompts build` and the application loading this environment. (A gate that runs renders
+  // every case anyway and refuses a version none of them can render.)
+  if (!plan.gate || skipEval) {
+    const { checkCompiles } = await import('../../sdk/collect.js');
+    checkCompiles(loaded.value, loaded.rel, loaded.parsed);
+  }
   const digest = sha256(loaded.decoded.bytes);
   const gitc = await prepareGit(registry, { envFile: snap.file, versionFile: loaded.file, commit: doCommit, push, ctx, probe });
   // immutability: the bytes must be the ones recorded wherever this version was pinned before
