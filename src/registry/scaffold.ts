@@ -179,6 +179,23 @@ export function gitignoreWithState(existing: string | null): string | null {
   return `${text}${sep}# promptrail local state (eval reports, response cache, locks)\n.prompts/\n`;
 }
 
+/**
+ * `.gitattributes` lines that keep registry YAML at LF on every platform. promote records each
+ * version file's sha256 byte for byte; with core.autocrlf (Git for Windows' default) a Windows
+ * checkout has CRLF bytes, so pins made there would not match a Linux CI checkout (and back).
+ * Returns the new content, or null when every line is already there.
+ */
+export function gitattributesWithEol(existing: string | null, promptsDirRel: string, envDirRel: string): string | null {
+  const text = existing ?? '';
+  const have = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/\s+/g, ' ')));
+  const under = (d: string): string => (d === '.' || d === '' ? '' : `${d}/`);
+  const wanted = [`${under(promptsDirRel)}**/*.yaml text eol=lf`, `${under(envDirRel)}*.yaml text eol=lf`];
+  const missing = wanted.filter((l) => !have.has(l));
+  if (missing.length === 0) return null;
+  const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+  return `${text}${sep}# promptrail: version and environment files are pinned by sha256, so keep them LF everywhere\n${missing.join('\n')}\n`;
+}
+
 /** The user's email for `author:` fields: GIT_AUTHOR_EMAIL, else git config user.email, else none. */
 export async function authorEmail(cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const fromEnv = env.GIT_AUTHOR_EMAIL?.trim();

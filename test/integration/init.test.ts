@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { GIT_ENV } from '../helpers/registry.js';
 import { prompts, snapshot } from './registry-cmd-helpers.js';
 import { openRegistry, loadConfigFile, resolveConfig } from '../../src/registry/registry.js';
 import { SCHEMAS_DIR } from '../../src/registry/schemas.js';
@@ -56,6 +58,30 @@ describe('prompts init', () => {
     const after = snapshot(dir);
     expect(after).toEqual({ ...before, 'environments/': 'dir' });
     expect(readFileSync(path.join(dir, '.gitignore'), 'utf8').match(/^\.prompts\/$/gm)).toHaveLength(1);
+  });
+
+  it('a new registry gets .gitattributes keeping its YAML at LF: a CRLF checkout (core.autocrlf) has the bytes the pins hash', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, '.gitattributes'), '*.png binary');
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' });
+    git('init', '-q');
+    expect((await prompts(dir, ['init', '--example'])).code).toBe(0);
+    expect(readFileSync(path.join(dir, '.gitattributes'), 'utf8')).toBe(
+      '*.png binary\n# promptrail: version and environment files are pinned by sha256, so keep them LF everywhere\nprompts/**/*.yaml text eol=lf\nenvironments/*.yaml text eol=lf\n',
+    );
+    git('add', '-A');
+    git('commit', '-qm', 'init');
+    git('config', 'core.autocrlf', 'true');
+    const f = path.join(dir, 'prompts/example/greeting/1.0.0.yaml');
+    const committed = readFileSync(f);
+    rmSync(f);
+    git('checkout', '--', 'prompts/example/greeting/1.0.0.yaml');
+    expect(readFileSync(f)).toEqual(committed);
+    expect(committed.includes('\r\n')).toBe(false);
+    // re-running init leaves .gitattributes alone
+    const before = readFileSync(path.join(dir, '.gitattributes'), 'utf8');
+    await prompts(dir, ['init']);
+    expect(readFileSync(path.join(dir, '.gitattributes'), 'utf8')).toBe(before);
   });
 
   it('appends .prompts/ to an existing .gitignore (keeping its content) and recognises an existing entry', async () => {

@@ -10,7 +10,7 @@ import { writeJson, type CommandContext } from '../ui.js';
 import { CONFIG_FILE, findRoot, loadConfigFile, resolveConfig, SUITE_FILE } from '../../registry/registry.js';
 import { isInside, readRegistryFileOrThrow, writeFileAtomic, writeFileExclusive } from '../../registry/files.js';
 import { SCHEMAS_DIR } from '../../registry/schemas.js';
-import { authorEmail, DEFAULT_CONFIG, EXAMPLE_ID, examplePrompt, exampleSuite, gitignoreWithState, isoDate, modeline } from '../../registry/scaffold.js';
+import { authorEmail, DEFAULT_CONFIG, EXAMPLE_ID, examplePrompt, exampleSuite, gitattributesWithEol, gitignoreWithState, isoDate, modeline } from '../../registry/scaffold.js';
 
 type Kind = 'file' | 'dir';
 
@@ -117,6 +117,21 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (newIgnore === null) outcome.existing.push('.gitignore (.prompts/ already ignored)');
   else steps.push({ rel: '.gitignore', kind: 'file', abs: ignoreAbs, content: newIgnore, update: ignoreText !== null });
 
+  // 4b. .gitattributes keeps registry YAML at LF on every platform (sha256 pins are byte-exact).
+  // Only for a new registry: on an existing one, files committed with CRLF would change bytes
+  // (and no longer match their pins) once git renormalizes them.
+  const attrAbs = path.join(root, '.gitattributes');
+  const attrStat = statOf(attrAbs);
+  let attrText: string | null = null;
+  if (attrStat && !reinit) {
+    if (!attrStat.isFile()) throw new UsageError('.gitattributes exists but is not a regular file', { hint: 'fix it and run "prompts init" again' });
+    attrText = readRegistryFileOrThrow(attrAbs, root, '.gitattributes').text;
+  }
+  const newAttr = reinit ? null : gitattributesWithEol(attrText, rel(promptsDir), rel(envDir));
+  if (newAttr === null) {
+    if (attrStat) outcome.existing.push('.gitattributes');
+  } else steps.push({ rel: '.gitattributes', kind: 'file', abs: attrAbs, content: newAttr, update: attrText !== null });
+
   // 5. the example prompt and its suite
   if (opts.example) {
     const dir = path.join(promptsDir, ...EXAMPLE_ID.split('/'));
@@ -144,7 +159,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
       outcome.created.push(s.rel);
     } else if (s.update) {
       writeFileAtomic(s.abs, s.content!);
-      outcome.updated.push(`${s.rel} (added .prompts/)`);
+      outcome.updated.push(`${s.rel} (${s.rel === '.gitignore' ? 'added .prompts/' : 'registry YAML kept at LF'})`);
     } else if (writeFileExclusive(s.abs, s.content!)) {
       outcome.created.push(s.rel);
     } else {
