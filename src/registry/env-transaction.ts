@@ -221,7 +221,15 @@ async function undoLocalCommit(top: string, envRel: string, subject: string, e: 
     const [head, files] = await Promise.all([git(top, ['log', '-1', '--format=%s']), git(top, ['diff-tree', '--no-commit-id', '--name-only', '-r', 'HEAD'])]);
     const touched = files.split('\n').filter(Boolean);
     if (head.trim() !== subject || touched.length !== 1 || touched[0] !== envRel) return keep();
-    await git(top, ['reset', '--quiet', '--keep', 'HEAD~1']);
+    // --soft + restoring that one path: whatever else the user has staged stays staged
+    await git(top, ['reset', '--quiet', '--soft', 'HEAD~1']);
+    const spec = `:(literal)${envRel}`;
+    const existed = (await git(top, ['ls-tree', '--name-only', 'HEAD', '--', spec])).trim() !== '';
+    if (existed) await git(top, ['checkout', 'HEAD', '--', spec]);
+    else {
+      await git(top, ['rm', '--cached', '--quiet', '--', spec]);
+      fs.rmSync(path.join(top, envRel), { force: true });
+    }
   } catch {
     return keep();
   }

@@ -106,6 +106,21 @@ describe('promote --push', () => {
     expect(remoteEnv(remote, 'development').prompts.a).toMatchObject({ version: '1.2.0', previous: '1.1.0' });
   });
 
+  it('the undo of a conflicting first promotion removes the env file it created', async () => {
+    const { remote, clone } = setup();
+    const A = clone('alice');
+    const B = clone('bob');
+    expect((await prompts(A, ['promote', 'a@1.0.0', '--env', 'development', '--push'])).code).toBe(0);
+    const before = git(B, 'rev-parse', 'HEAD').trim();
+    const res = await prompts(B, ['promote', 'a@1.1.0', '--env', 'development', '--push']);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/it was not pinned, now 1\.0\.0/);
+    expect(res.stderr).toMatch(/the local commit was undone/);
+    expect(git(B, 'rev-parse', 'HEAD').trim()).toBe(before);
+    expect(git(B, 'status', '--porcelain').trim()).toBe('');
+    expect(remoteEnv(remote, 'development').prompts.a!.version).toBe('1.0.0');
+  });
+
   it('refuses (exit 3, nothing written) to --push when the branch has local commits the push would publish too', async () => {
     const { remote, clone } = setup();
     const A = clone('alice');
