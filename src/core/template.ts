@@ -276,7 +276,14 @@ export function compileTemplate(source: string): CompiledTemplate {
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const missing = /^"(.+)" not defined in/.exec(msg);
-      if (missing) throw new TemplateError(`the template uses "${missing[1]}", which is not provided`, 0, 0, missing[1]);
+      if (missing) {
+        // strict mode names only the last segment ("tier" of customer.tier); the position says which
+        const at = / - (\d+):(\d+)$/.exec(msg);
+        const line = at ? Number(at[1]) : 0;
+        const column = at ? Number(at[2]) + 1 : 0;
+        const where = at ? ` (template line ${line}, column ${column}; an optional value needs {{#if …}} around it)` : '';
+        throw new TemplateError(`the template uses "${missing[1]}", which is not provided${where}`, line, column, missing[1]);
+      }
       throw new TemplateError(`template error: ${msg.split('\n')[0]}`, 0, 0);
     }
   };

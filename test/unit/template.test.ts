@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTemplate } from '../../src/core/template.js';
+import { compileTemplate, parseTemplate } from '../../src/core/template.js';
 
 function problem(t: string): { line: number; column: number; message: string } {
   const r = parseTemplate(t);
@@ -24,5 +24,13 @@ describe('template syntax error positions', () => {
 
   it('an unclosed block is reported with its hint', () => {
     expect(problem('Hello {{#if ticket}}open\n').message).toMatch(/missing \{\{\/…\}\}/);
+  });
+});
+
+describe('render-time errors', () => {
+  it('a missing nested value names its place in the template', () => {
+    const fn = compileTemplate('Hi {{customer.name}}\n  [{{customer.tier}}]');
+    expect(fn({ customer: { name: 'A', tier: 'pro' } })).toBe('Hi A\n  [pro]');
+    expect(() => fn({ customer: { name: 'A' } })).toThrow('the template uses "tier", which is not provided (template line 2, column 6; an optional value needs {{#if …}} around it)');
   });
 });
