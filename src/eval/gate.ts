@@ -79,7 +79,7 @@ export function reusable(r: EvalReport | undefined, target: EvalTarget, provider
 }
 
 /** The gate evaluates what the environment will run: its `overrides.model` applied to the version's model. */
-function inEnvironment(registry: Registry, env: string, target: EvalTarget): EvalTarget {
+export function inEnvironment(registry: Registry, env: string, target: EvalTarget): EvalTarget {
   const model = applyOverrides(target.prompt.model, registry.config.environments[env]);
   return { ...target, prompt: { ...target.prompt, model } };
 }

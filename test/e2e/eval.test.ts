@@ -166,6 +166,25 @@ prompts:
     expect((await cli(['eval', 'support/triage@1.1.0', '--baseline', 'staging', '--min-pass-rate', '0.5'], { cwd: reg.dir, env: KEY })).exitCode).toBe(0);
   });
 
+  it('<id>@<env> runs the pinned version as the environment does: its overrides.model applied', async () => {
+    const reg = registry();
+    const cfg = path.join(reg.dir, 'prompts.config.yaml');
+    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('  staging: {}', '  staging: { overrides: { model: { name: gpt-staging, parameters: { temperature: 0.7 } } } }'));
+    reg.write('environments/staging.yaml', `environment: staging
+prompts:
+  support/triage: { version: 1.0.0, sha256: "${'0'.repeat(64)}", previous: null, promoted_at: 2026-11-22T10:00:00Z, promoted_by: Test, history: [] }
+`);
+    const before = server.requests.length;
+    const r = await cli(['--json', 'eval', 'support/triage@staging', '--no-cache'], { cwd: reg.dir, env: KEY });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ version: '1.0.0', model: 'gpt-staging', parameters: { temperature: 0.7 } });
+    const sent = server.requests.slice(before).map((q) => [q.body.model, q.body.temperature]);
+    expect(sent).toEqual([['gpt-staging', 0.7], ['gpt-staging', 0.7]]);
+    // a plain version ref keeps the version's own model
+    const plain = await cli(['--json', 'eval', 'support/triage@1.0.0'], { cwd: reg.dir, env: KEY });
+    expect(JSON.parse(plain.stdout)).toMatchObject({ model: 'gpt-test', parameters: { temperature: 0 } });
+  });
+
   it('rejects an unknown baseline with exit 2', async () => {
     const reg = registry();
     const r = await cli(['eval', 'support/triage@1.2.0', '--baseline', '9.9.9'], { cwd: reg.dir, env: KEY });

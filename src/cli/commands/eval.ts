@@ -95,12 +95,18 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
   const opts = parseOptions(o);
   const registry = openRegistry(ctx.cwd);
   const ref = resolveRef(registry, args[0] ?? '');
-  const target = loadTarget(registry, ref.id, ref.version);
+  let target = loadTarget(registry, ref.id, ref.version);
+  // <id>@<env> runs the version as that environment does (its overrides.model), as render and
+  // the promotion gate do; the baseline then runs with the same overrides
+  const { inEnvironment } = ref.via !== undefined ? await import('../../eval/gate.js') : { inEnvironment: undefined };
+  const asEnv = (t: EvalTarget): EvalTarget => (inEnvironment && ref.via !== undefined ? inEnvironment(registry, ref.via, t) : t);
+  target = asEnv(target);
+  if (ref.via !== undefined && registry.config.environments[ref.via]?.overrides?.model) ctx.info(`${ref.via} overrides applied`);
   let baselineTarget: EvalTarget | undefined;
   if (o.baseline !== undefined) {
     if (o.baseline.includes('@')) throw new UsageError(`--baseline takes a version or an environment name, not a reference: "${o.baseline}"`);
     const b = resolveRef(registry, `${ref.id}@${o.baseline}`);
-    baselineTarget = loadTarget(registry, b.id, b.version);
+    baselineTarget = asEnv(loadTarget(registry, b.id, b.version));
     // against an environment, its gate's min_pass_rate applies unless --min-pass-rate is given
     const gateMin = b.via !== undefined ? registry.config.environments[b.via]?.gate?.min_pass_rate : undefined;
     if (opts.minPassRate === null && gateMin !== undefined) {
