@@ -16,9 +16,10 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 export const MAX_ENV_FILE_BYTES = 64 * 1024 * 1024;
 
 function tooLarge(size: number, max: number): FileProblem {
-  const limit = max === MAX_FILE_BYTES ? '1 MiB' : `${Math.round(max / 1024 / 1024)} MiB`;
-  const fix = max === MAX_FILE_BYTES ? 'Split the prompt or move large data out of it.' : 'Lower history_limit in prompts.config.yaml to keep environment files smaller.';
-  return { rule: 'file-too-large', message: `file is ${size} bytes; this kind of registry file is limited to ${limit} (${max} bytes). ${fix}` };
+  if (max === MAX_FILE_BYTES) {
+    return { rule: 'file-too-large', message: `file is ${size} bytes; registry files are limited to 1 MiB (${max} bytes). Split the prompt or move large data out of it.` };
+  }
+  return { rule: 'file-too-large', message: `file is ${size} bytes; environment files are limited to ${Math.round(max / 1024 / 1024)} MiB (${max} bytes). Lower history_limit in prompts.config.yaml to keep them smaller.` };
 }
 
 export function sha256(data: string | Uint8Array): string {
