@@ -88,7 +88,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
     add(
       program
         .command('bump <id> [level]')
-        .description('copy the latest version to the next semver file (level: major|minor|patch|prerelease; computed from the change when omitted)')
+        .description('write the next version file: edit the latest version in place, then bump (level: major|minor|patch|prerelease|premajor|preminor|prepatch; computed from your edit when omitted)')
         .option('--preid <id>', 'prerelease identifier, e.g. rc')
         .option('-m, --message <change>', 'a changelog line (repeatable)', collect),
       () => import('./commands/bump.js'),
@@ -102,7 +102,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
       program
         .command('render <ref>')
         .description('render the messages with validated inputs')
-        .option('--var <k=v>', 'an input value (repeatable; JSON values are parsed)', collect)
+        .option('--var <k=v>', 'an input value (repeatable; parsed as JSON when the input is not a string)', collect)
         .option('--vars <file>', 'inputs from a JSON file, or - for stdin')
         .option('--env <env>', 'apply this environment\'s overrides'),
       () => import('./commands/render.js'),
