@@ -4,13 +4,11 @@
  * All checks (pins exist, sha256 match, files valid, templates compile) happen before the write;
  * `-o` is written atomically.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CommandContext } from '../ui.js';
 import { writeJson } from '../ui.js';
-import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
-import { writeFileAtomic } from '../../registry/files.js';
+import { prepareOutput, writeOutput, displayPath } from '../output-file.js';
 import { collectPinned } from '../../sdk/collect.js';
 import { makeBundle, serializeBundle } from '../../sdk/build.js';
 import type { BundleGit } from '../../sdk/bundle-format.js';
@@ -32,16 +30,11 @@ export async function gitState(root: string, files: string[]): Promise<BundleGit
 
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
   const env = String(opts.env ?? '');
-  const output = typeof opts.output === 'string' ? path.resolve(ctx.cwd, opts.output) : undefined;
-  if (output) {
-    let isDir = false;
-    try {
-      isDir = fs.statSync(output).isDirectory();
-    } catch {
-      /* does not exist yet */
-    }
-    if (isDir) throw new UsageError(`-o ${String(opts.output)} is a directory; give a file name, e.g. ${path.join(String(opts.output), `${env}.bundle.json`)}`);
-  }
+  const target =
+    typeof opts.output === 'string'
+      ? prepareOutput(ctx.cwd, opts.output, { command: 'build', example: `${env}.bundle.json`, isOurs: isBundleText })
+      : undefined;
+  const output = target?.file;
   const reg = openRegistry(ctx.cwd);
   const pinned = collectPinned(reg, env);
   const gitInfo = await gitState(reg.root, pinned.paths);
@@ -68,18 +61,12 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   return 0;
 }
 
-/** `output` relative to cwd when it is below it, else absolute. */
-function displayPath(cwd: string, output: string): string {
-  const rel = path.relative(cwd, output);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : output;
-}
-
-/** Atomic write of -o; an unwritable path is a usage error (exit 2), not a crash. */
-function writeOutput(file: string, text: string): void {
+/** -o replaces only an earlier bundle: a typo (-o prompts.config.yaml) must never destroy a user's file. */
+function isBundleText(text: string): boolean {
   try {
-    writeFileAtomic(file, text);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new UsageError(`cannot write ${file} (${code})`, { hint: 'check that its folder can be created and written' });
+    const v = JSON.parse(text) as { format?: unknown };
+    return v !== null && typeof v === 'object' && v.format === 'promptrail-bundle';
+  } catch {
+    return false;
   }
 }
