@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from '../core/types.js';
 import type { Registry } from './registry.js';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic, MAX_ENV_FILE_BYTES } from './files.js';
 
 export const ENV_HEADER = '# Written by `prompts promote` and `prompts rollback`. Do not edit by hand.';
 
@@ -148,12 +148,7 @@ export function readEnvSnapshot(registry: Registry, env: string): EnvSnapshot {
   return { env, file, rel, exists: true, bytes: loaded.decoded.bytes, value: loaded.value };
 }
 
-/**
- * Environment files grow with every pin and its history, so they get a larger size limit than
- * hand-written registry files (1 MiB) when they are in the format promote/rollback write. A
- * symlink, non-UTF-8 or NUL bytes go to the general reader, which explains the problem.
- */
-export const MAX_ENV_FILE_BYTES = 64 * 1024 * 1024;
+export { MAX_ENV_FILE_BYTES };
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 function readOwnEnvBytes(file: string): { bytes: Buffer; text: string } | null {
