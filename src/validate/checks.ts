@@ -5,7 +5,7 @@
  * Cross-file checks (pins, duplicates, stray files, immutability) live in engine.ts.
  */
 import { createRequire } from 'node:module';
-import { decodeRegistryBytes } from '../registry/files.js';
+import { decodeRegistryBytes, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES } from '../registry/files.js';
 import { idProblem } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import { parseTemplate, templateVariables, type TemplateProblem, type TemplateVariable } from '../core/template.js';
@@ -416,7 +416,8 @@ function runChecks(kind: FileKind, doc: Doc, rel: string, ctx: CheckContext): Fi
  * the `yaml` document so each problem has its exact line:column.
  */
 export function checkFile(kind: FileKind, rel: string, bytes: Uint8Array, ctx: CheckContext): FileOutcome {
-  const decoded = decodeRegistryBytes(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+  // environment files grow with pins × history (written by promote), so they may be larger
+  const decoded = decodeRegistryBytes(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes), kind === 'environment' ? MAX_ENV_FILE_BYTES : MAX_FILE_BYTES);
   if ('rule' in decoded) {
     return { problems: [{ line: decoded.line ?? 1, column: decoded.column ?? 1, rule: decoded.rule, message: decoded.message, severity: 'error' }] };
   }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import { readRegistryFile, decodeRegistryBytes, isInside, MAX_FILE_BYTES, type FileProblem } from '../registry/files.js';
+import { readRegistryFile, decodeRegistryBytes, isInside, MAX_FILE_BYTES, MAX_ENV_FILE_BYTES, type FileProblem } from '../registry/files.js';
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CheckContext, FileOutcome, PinFact } from './checks.js';
@@ -180,7 +180,8 @@ function worktreeSource(root: string): Source {
             continue;
           }
         }
-        const r = readRegistryFile(file, root);
+        // the upper bound of any registry file: checkFile applies each kind's own limit
+        const r = readRegistryFile(file, root, MAX_ENV_FILE_BYTES);
         map.set(rel, 'rule' in r ? { problem: r } : { bytes: r.bytes });
       }
       return map;

@@ -34,3 +34,23 @@ describe('environment files larger than 1 MiB', () => {
     expect(() => openRegistry(reg!.dir).loadPrompt('support/triage', '1.0.1')).toThrow(/limited to 1 MiB/);
   });
 });
+
+describe('validate and environment files larger than 1 MiB', () => {
+  let reg: TempRegistry | undefined;
+  afterEach(() => reg?.cleanup());
+
+  it('accepts an env file over 1 MiB (promote writes them) but not a version file over 1 MiB', async () => {
+    const { runValidate } = await import('../../src/validate/engine.js');
+    reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0'] } });
+    const digest = sha256(readFileSync(path.join(reg.dir, 'prompts/support/triage/1.0.0.yaml')));
+    const entry = `      - { action: promote, version: 1.0.0, from: null, sha256: ${digest}, at: "2026-11-22T10:00:00Z", by: "Test User <test@example.com>", reason: "a long audit trail" }`;
+    const head = ['environment: development', 'prompts:', '  support/triage:', '    version: 1.0.0', `    sha256: ${digest}`, '    previous: null', '    promoted_at: "2026-11-22T10:00:00Z"', '    promoted_by: "Test User <test@example.com>"', '    history:'];
+    const text = `${[...head, ...Array.from({ length: 6000 }, () => entry)].join('\n')}\n`;
+    expect(text.length).toBeGreaterThan(1024 * 1024);
+    reg.write('environments/development.yaml', text);
+    reg.write('prompts/support/triage/1.0.1.yaml', `${readFileSync(path.join(reg.dir, 'prompts/support/triage/1.0.0.yaml'), 'utf8').replace('version: 1.0.0', 'version: 1.0.1')}#${'x'.repeat(1024 * 1024)}\n`);
+    const res = await runValidate({ root: reg.dir, cwd: reg.dir, paths: [], staged: false, cache: false, toolVersion: 'test', workers: 0 });
+    const rules = res.errors.map((e) => `${e.file} ${e.rule}`);
+    expect(rules).toEqual(['prompts/support/triage/1.0.1.yaml file-too-large']);
+  });
+});
