@@ -75,7 +75,7 @@ export function parseRef(raw: string): PromptRef | { problem: string } {
   const p = idProblem(id);
   if (p) return { problem: `invalid prompt id "${id}": ${p}` };
   if (at === -1 || sel === 'latest') return { id, selector: { kind: 'latest' }, raw };
-  if (sel === '') return { problem: `"${raw}" has an empty selector after "@" (use <id>, <id>@<version>, <id>@<env> or <id>@latest)` };
+  if (sel === '') return { problem: `"${raw}" has an empty selector after "@"` };
   if (/^v?\d/.test(sel)) {
     if (!isStrictSemver(sel)) {
       return { problem: `"${sel}" is not a strict semver version (expected e.g. 1.2.0 or 1.3.0-rc.1, no leading "v")` };

@@ -756,7 +756,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
           pin,
           field: 'sha256',
           rule: 'pin-sha-mismatch',
-          message: `${vr} changed after it was promoted to ${envName} (sha256 ${pin.sha256.slice(0, 12)}… recorded, ${actual.slice(0, 12)}… now); version files are immutable: restore it (git checkout -- ${vr}) and put the change in a new version (prompts bump)`,
+          message: `${vr} changed after it was promoted to ${envName} (sha256 ${pin.sha256.slice(0, 12)}… recorded, ${actual.slice(0, 12)}… now); version files are immutable: restore the promoted bytes (git restore --source=HEAD --staged --worktree -- ${vr}, or from the commit that promoted it if the edit is committed) and put the change in a new version (edit the latest version, then prompts bump)`,
           severity: 'error',
         });
       }

@@ -54,6 +54,8 @@ describe('validate engine: whole registry', () => {
     const res = await validate(r);
     expect(brief(res)).toEqual(['environments/production.yaml:5:13 pin-sha-mismatch']);
     expect(res.errors[0]!.message).toMatch(/changed after it was promoted to production.*prompts bump/);
+    // `git checkout -- f` restores from the index, which holds the edit once it is staged
+    expect(res.errors[0]!.message).toContain('git restore --source=HEAD --staged --worktree -- prompts/support/triage/1.1.0.yaml');
   });
 
   it('a pin to a missing version or prompt fails; a missing previous version warns', async () => {

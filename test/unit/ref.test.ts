@@ -37,6 +37,8 @@ describe('refs', () => {
     expect(parseRef('x@1.0')).toHaveProperty('problem');
     expect(parseRef('X@1.0.0')).toHaveProperty('problem');
     expect(parseRef('x@')).toHaveProperty('problem');
+    // the commands add the "a reference is …" hint themselves; the problem must not repeat it
+    expect((parseRef('x@') as { problem: string }).problem).not.toMatch(/<id>@<version>/);
   });
 });
 
