@@ -179,7 +179,9 @@ export function diffPrompts(a: PromptFile, b: PromptFile, labels: { from: string
   const messages = messageDiffs(messagesOf(a), messagesOf(b));
   const contentSame = model.length === 0 && inputs.length === 0 && output.length === 0 && messages.every((m) => m.status === 'unchanged');
   let requires: PromptDiff['requires'] = null;
-  if (a.id === b.id) {
+  // a bump is meaningful between two versions; the same version on both sides differs only by
+  // environment overrides, which are configuration, not a new version
+  if (a.id === b.id && a.version !== b.version) {
     const r = requiredBump(a, b);
     requires = { level: r.level, reasons: r.reasons };
   }

@@ -8,7 +8,7 @@ import { makeRegistry, promptYaml, type TempRegistry } from '../helpers/registry
 const CONFIG = `environments:
   development: {}
   staging: { requires: development, gate: { min_pass_rate: 0.8 } }
-  production: { requires: staging }
+  production: { requires: staging, overrides: { model: { parameters: { temperature: 0.1 } } } }
 providers:
   offline: { type: echo }
 `;
@@ -109,6 +109,11 @@ describe('environments end to end', () => {
     expect(res.stdout).toMatch(/^### Prompt diff: `support\/triage` development \(1\.1\.0\) → production \(1\.2\.0\)/);
     expect(res.stdout).toContain('```diff');
     expect(readFileSync(summary, 'utf8')).toBe(`# before\n${res.stdout}\n`);
+    // both pin 1.2.0: what differs is how each environment runs it (its overrides.model)
+    res = await run(['diff', 'support/triage@staging', 'support/triage@production']);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stdout).toContain('~ parameters.temperature: 0.2 -> 0.1');
+    expect(res.stdout).not.toContain('requires:');
     res = await run(['diff', 'support/triage@1.0.0', 'support/triage@1.1.0', '--format', 'json']);
     const d = JSON.parse(res.stdout);
     expect(d).toMatchObject({ from: { version: '1.0.0' }, to: { version: '1.1.0' }, identical: false });

@@ -56,6 +56,9 @@ describe('diffPrompts', () => {
   it('says which bump the change requires (same prompt)', () => {
     expect(d.requires?.level).toBe('minor');
   });
+  it('requires no bump between a version and itself (environment overrides are configuration)', () => {
+    expect(diffPrompts(base, { ...base, model: { ...base.model, parameters: { temperature: 0.9 } } }).requires).toBeNull();
+  });
   it('identical versions', () => {
     expect(diffPrompts(base, base).identical).toBe(true);
   });

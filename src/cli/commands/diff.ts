@@ -14,6 +14,7 @@ import { renderDiffText } from '../reporters/diff-text.js';
 import { renderDiffMarkdown } from '../reporters/diff-markdown.js';
 import { renderDiffJson } from '../reporters/diff-json.js';
 import type { PromptFile } from '../../core/types.js';
+import { applyOverrides } from '../../core/render.js';
 
 const FORMATS = ['text', 'markdown', 'json'] as const;
 
@@ -36,8 +37,14 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     }
     from = { id: to.id, version: prev, file: registry.versionPath(to.id, prev) };
   }
-  const a = registry.loadPrompt(from.id, from.version).value as PromptFile;
-  const b = registry.loadPrompt(to.id, to.version).value as PromptFile;
+  // an <id>@<env> side is compared as that environment runs it: its overrides.model applied, so
+  // `diff x@staging x@production` shows a parameter difference even when both pin one version
+  const asRun = (ref: ResolvedRef): PromptFile => {
+    const p = registry.loadPrompt(ref.id, ref.version).value as PromptFile;
+    return ref.via ? { ...p, model: applyOverrides(p.model, registry.config.environments[ref.via]) } : p;
+  };
+  const a = asRun(from);
+  const b = asRun(to);
   const d = diffPrompts(a, b, { from: from.via ?? from.version, to: to.via ?? to.version });
 
   if (format === 'json') ctx.stdout.write(renderDiffJson(d));
