@@ -45,6 +45,8 @@ export interface EngineOptions {
   indexListing?: 'auto' | 'full';
   /** --verbose: where time and work went */
   debug?: (msg: string) => void;
+  /** told about each path argument outside the registry (ignored: lint-staged passes every staged file) */
+  onIgnoredPath?: (given: string) => void;
 }
 
 type Obj = Record<string, unknown>;
@@ -899,14 +901,18 @@ function selectPaths(opts: EngineOptions, listing: ListedEntry[]): Set<string> |
   const rels = listing.map((e) => e.rel);
   for (const p of opts.paths) {
     const abs = path.resolve(opts.cwd, p);
-    if (!isInside(opts.root, abs)) continue;
+    const noSuchPath = (): UsageError => new UsageError(`no such file or folder: ${p}`, { hint: 'pass files or folders of the registry, e.g. prompts/support/triage' });
+    if (!isInside(opts.root, abs)) {
+      // a typo must not pass silently as "0 errors"; an existing file outside is only noted
+      if (!opts.staged && !fs.existsSync(abs)) throw noSuchPath();
+      opts.onIgnoredPath?.(p);
+      continue;
+    }
     const rel = path.relative(opts.root, abs).split(path.sep).join('/');
     if (rel === '') return null;
     const under = rels.filter((r) => r === rel || r.startsWith(`${rel}/`));
     if (rel === CONFIG_FILE) return null;
-    if (under.length === 0 && !fs.existsSync(abs) && !opts.staged) {
-      throw new UsageError(`no such file or folder: ${p}`, { hint: 'pass files or folders of the registry, e.g. prompts/support/triage' });
-    }
+    if (under.length === 0 && !fs.existsSync(abs) && !opts.staged) throw noSuchPath();
     for (const r of under) sel.add(r);
   }
   return sel;

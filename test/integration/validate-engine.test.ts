@@ -156,9 +156,13 @@ describe('validate engine: whole registry', () => {
     const one = await validate(r, { paths: ['prompts/summarize'] });
     expect(brief(one)).toEqual(['prompts/summarize/1.0.0.yaml:2:1 yaml-syntax']);
     r.write('README.md', '# notes\n');
-    const two = await validate(r, { paths: ['prompts/support/triage/1.1.0.yaml', 'README.md', '../outside.txt'] });
+    const ignored: string[] = [];
+    const two = await validate(r, { paths: ['prompts/support/triage/1.1.0.yaml', 'README.md', '..'], onIgnoredPath: (p) => ignored.push(p) });
     expect(brief(two)).toEqual(['environments/production.yaml:5:13 pin-sha-mismatch']);
+    expect(ignored).toEqual(['..']);
     await expect(validate(r, { paths: ['prompts/nope'] })).rejects.toThrow(UsageError);
+    // a path that does not exist is a typo, inside the registry or not: never "0 errors"
+    await expect(validate(r, { paths: ['../no-such-file.yaml'] })).rejects.toThrow(/no such file or folder: \.\.\/no-such-file\.yaml/);
   });
 });
 

@@ -47,6 +47,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     cache: opts.cache !== false,
     toolVersion: packageVersion(),
     debug: ctx.verbose ? (m) => ctx.warn(m) : undefined,
+    onIgnoredPath: (p) => ctx.info(`note: ignoring ${p}: it is outside the registry at ${root}`),
     workers: ctx.env.PROMPTRAIL_WORKERS !== undefined ? Number(ctx.env.PROMPTRAIL_WORKERS) || 0 : 'auto',
   });
 
