@@ -126,7 +126,9 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   try {
     compiled = compilePrompt(target.prompt);
   } catch (e) {
-    compileError = `the prompt's template does not compile: ${(e as Error).message.split('\n')[0]}`;
+    // compilePrompt throws TemplateError for templates and ajv's Error for an invalid inputs schema
+    const what = (e as Error).name === 'TemplateError' ? "the prompt's template does not compile" : "the prompt's inputs schema is not a valid JSON Schema";
+    compileError = `${what}: ${(e as Error).message.split('\n')[0]}`;
   }
 
   /** One response through cache → provider (retries, breaker). Returns null when cut off by abort. */

@@ -188,6 +188,17 @@ describe('openai provider over HTTP', () => {
   });
 });
 
+describe('a prompt that cannot compile', () => {
+  it('an invalid inputs schema is named as such (not blamed on the template), with no request sent', async () => {
+    const { reg, registry, server } = await setup({ cases: 1 });
+    reg.write('prompts/t/1.0.0.yaml', PROMPT('p').replace('q: { type: string }', 'q: { type: strng }'));
+    const target = loadEvalTarget(registry, 't', '1.0.0');
+    const r = await runEval({ registry, target, env: { TEST_KEY: 'k' } });
+    expect(r.results[0]!.error).toMatch(/^the prompt's inputs schema is not a valid JSON Schema: /);
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
 describe('anthropic provider over HTTP', () => {
   it('sends the Messages API request (x-api-key, anthropic-version, top-level system, max_tokens) and reads usage', async () => {
     const { server, run } = await setup({ kind: 'anthropic', cases: 1, server: { respond: () => ({ type: 'ok', content: 'Q: fine', usage: { input: 7, output: 3 } }) } });
