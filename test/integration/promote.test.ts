@@ -397,6 +397,10 @@ describe('prompts promote', () => {
       expect(res.stderr).toMatch(/refused: the gate of "staging" .* cannot run: .*no eval suite/);
       expect(envBytes(r, 'staging')).toBeNull();
       expect(head(r)).toBe(h);
+      // --dry-run predicts the same refusal (it used to print "gate … would run" and exit 0)
+      const dry = await prompts(r.dir, ['promote', 'a', '--env', 'staging', '--dry-run']);
+      expect(dry.code).toBe(1);
+      expect(dry.stderr).toMatch(/refused: the gate of "staging" .* cannot run: .*no eval suite/);
     });
   });
 

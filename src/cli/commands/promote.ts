@@ -3,6 +3,7 @@
  * then apply under the lock with compare-and-swap, one commit, optional push.
  */
 import * as path from 'node:path';
+import * as fs from 'node:fs';
 import type { CommandContext } from '../ui.js';
 import { writeJson } from '../ui.js';
 import { CheckFailed, UsageError } from '../../errors.js';
@@ -107,6 +108,12 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
 
   const gate = plan.gate;
   const gateDesc = gateText(gate);
+  // a gate needs the prompt's suite: say so before anything, so --dry-run predicts the refusal
+  if (gate && !skipEval && !fs.existsSync(registry.suitePath(plan.id))) {
+    throw new CheckFailed(
+      `refused: the gate of "${env}" (${gateDesc}) cannot run: prompt "${plan.id}" has no eval suite: add ${registry.rel(registry.suitePath(plan.id))} (cases with assertions), or promote with --skip-eval --reason <text>`,
+    );
+  }
   if (dryRun) {
     const planJson = {
       ok: true,
