@@ -2,7 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { appendFileSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import type { TempRegistry } from '../helpers/registry.js';
-import { prompts, envBytes, readEnv, head, gitRegistry } from './env-helpers.js';
+import { prompts, envBytes, readEnv, head, gitRegistry, promptYaml } from './env-helpers.js';
 
 let r: TempRegistry;
 afterEach(() => r?.cleanup());
@@ -72,7 +72,9 @@ describe('prompts rollback', () => {
       expect(head(r)).toBe(h);
     }
     it('not pinned in that env (exit 1)', () => refuses(['rollback', 'a', '--env', 'staging'], 1, /nothing to roll back: a is not pinned in "staging"/));
-    it('--to a version not in history (exit 1)', () => refuses(['rollback', 'a', '--env', 'development', '--to', '9.9.9'], 1, /not in the recorded history/));
+    it('--to a version on disk but not in history (exit 1)', () =>
+      refuses(['rollback', 'a', '--env', 'development', '--to', '1.3.0'], 1, /not in the recorded history/, (reg) => reg.write('prompts/a/1.3.0.yaml', promptYaml('a', '1.3.0'))));
+    it('--to a version that exists nowhere (exit 2, like any unknown version)', () => refuses(['rollback', 'a', '--env', 'development', '--to', '9.9.9'], 2, /prompt "a" has no version 9\.9\.9/));
     it('--to an invalid version (exit 2)', () => refuses(['rollback', 'a', '--env', 'development', '--to', 'v1'], 2, /not a strict semver/));
     it('unknown env (exit 2)', () => refuses(['rollback', 'a', '--env', 'qa'], 2, /unknown environment "qa"/));
     it('unknown prompt (exit 2)', () => refuses(['rollback', 'b', '--env', 'development'], 2, /unknown prompt "b"/));

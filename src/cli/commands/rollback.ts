@@ -33,8 +33,14 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   registry.assertEnv(env);
   const probe = probeGit(registry.root, ctx.env);
   probe.catch(() => undefined); // awaited later; a refusal before then must not leave it unhandled
-  registry.assertPromptExists(id);
+  const versions = registry.assertPromptExists(id);
   const snap = readEnvSnapshot(registry, env);
+  if (to !== undefined && !versions.includes(to)) {
+    // a version that exists nowhere (no file, never recorded) is a usage error like any unknown version
+    const pin = snap.value.prompts[id];
+    const recordedHere = pin !== undefined && (pin.version === to || pin.previous === to || pin.history.some((h) => h.version === to || h.from === to));
+    if (!recordedHere) throw new UsageError(`prompt "${id}" has no version ${to}`, { hint: `versions: ${versions.join(', ')}` });
+  }
   const decision = planRollback({ id, env, target: snap.value, to });
   if (decision.kind === 'noop') {
     if (ctx.json) writeJson(ctx, { ok: true, action: 'none', id, env, version: decision.version, message: 'already active' });
