@@ -1,11 +1,11 @@
 /** `prompts eval` through the built CLI, against local servers on 127.0.0.1. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { cli, BIN } from '../helpers/cli.js';
-import { makeRegistry, GIT_ENV, type TempRegistry } from '../helpers/registry.js';
+import { registriesPerTest, GIT_ENV, type TempRegistry } from '../helpers/registry.js';
 import { startOpenAIServer } from '../helpers/servers/openai.js';
 import type { FakeServer, RecordedRequest } from '../helpers/servers/fake-llm.js';
 
@@ -53,13 +53,10 @@ afterAll(async () => {
   await server.close();
 });
 
-const regs: TempRegistry[] = [];
-afterEach(() => {
-  for (const r of regs.splice(0)) r.cleanup();
-});
+const makeReg = registriesPerTest();
 
 function registry(extraConfig = ''): TempRegistry {
-  const reg = makeRegistry({
+  const reg = makeReg({
     config: `environments:
   staging: {}
   production: { requires: staging, gate: { no_regressions: true } }
@@ -69,7 +66,6 @@ providers:
 eval: { concurrency: 2, timeout_ms: 5000, retries: 1 }
 ${extraConfig}`,
   });
-  regs.push(reg);
   reg.write('prompts/support/triage/1.0.0.yaml', version('1.0.0', 'Classify.'));
   reg.write('prompts/support/triage/1.1.0.yaml', version('1.1.0', 'Classify SLOPPY.'));
   reg.write('prompts/support/triage/1.2.0.yaml', version('1.2.0', 'Classify better.'));

@@ -1,18 +1,10 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cli } from '../helpers/cli.js';
-import { makeRegistry, promptYaml, type TempRegistry } from '../helpers/registry.js';
+import { registriesPerTest, promptYaml } from '../helpers/registry.js';
 
-const regs: TempRegistry[] = [];
-afterEach(() => {
-  while (regs.length) regs.pop()!.cleanup();
-});
-function reg(opts: Parameters<typeof makeRegistry>[0] = {}): TempRegistry {
-  const r = makeRegistry(opts);
-  regs.push(r);
-  return r;
-}
+const reg = registriesPerTest();
 const noStack = (s: string): void => expect(s).not.toMatch(/\n\s+at .+:\d+:\d+/);
 
 describe('prompts validate (built CLI)', () => {

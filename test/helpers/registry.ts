@@ -2,6 +2,7 @@
  * Temp registries for integration and e2e tests: a real directory, optionally a real git repo
  * with its own identity (CI has none configured), removed after the test.
  */
+import { afterEach } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -106,5 +107,21 @@ export function makeRegistry(opts: { git?: boolean; config?: string | null; prom
     cleanup() {
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A `makeRegistry` whose registries are removed after each test of the file that calls this
+ * (at module level).
+ */
+export function registriesPerTest(): (opts?: Parameters<typeof makeRegistry>[0]) => TempRegistry {
+  const made: TempRegistry[] = [];
+  afterEach(() => {
+    for (const r of made.splice(0)) r.cleanup();
+  });
+  return (opts = {}) => {
+    const r = makeRegistry(opts);
+    made.push(r);
+    return r;
   };
 }

@@ -1,28 +1,15 @@
 /** Helpers for the environments tests: run the CLI in-process, read env files, count commits. */
 import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { run } from '../../src/cli/main.js';
-import { makeRegistry, promptYaml, GIT_ENV, type TempRegistry } from '../helpers/registry.js';
+import { runInProcess, type InProcessResult } from '../helpers/in-process.js';
+import { makeRegistry, promptYaml, type TempRegistry } from '../helpers/registry.js';
 import { parseYaml } from '../../src/registry/yaml.js';
 import type { EnvironmentFile } from '../../src/core/types.js';
 
-export interface InProc {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type InProc = InProcessResult;
 
 /** Runs `prompts -C <dir> ...args` in this process (fast; the e2e tests cover the built binary). */
-export async function prompts(dir: string, args: string[], env: Record<string, string> = {}): Promise<InProc> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['-C', dir, ...args], {
-    stdout: { write: (s) => void (stdout += s), isTTY: false },
-    stderr: { write: (s) => void (stderr += s), isTTY: false },
-    env: { ...process.env, ...GIT_ENV, NO_COLOR: '1', CI: 'true', ...env },
-  });
-  return { code, stdout, stderr };
-}
+export const prompts = (dir: string, args: string[], env: Record<string, string> = {}): Promise<InProc> => runInProcess(dir, args, env);
 
 export const envFile = (r: TempRegistry, env: string): string => path.join(r.dir, 'environments', `${env}.yaml`);
 

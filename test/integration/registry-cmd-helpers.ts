@@ -2,26 +2,12 @@
 import { readdirSync, readFileSync, lstatSync } from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { run } from '../../src/cli/main.js';
-import { GIT_ENV } from '../helpers/registry.js';
+import { runInProcess, type InProcessResult } from '../helpers/in-process.js';
 
-export interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type Ran = InProcessResult;
 
 /** `prompts -C <dir> ...args` in this process (the e2e tests cover the built binary). */
-export async function prompts(dir: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Ran> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['-C', dir, ...args], {
-    stdout: { write: (s) => void (stdout += s), isTTY: false },
-    stderr: { write: (s) => void (stderr += s), isTTY: false },
-    env: { ...process.env, ...GIT_ENV, NO_COLOR: '1', CI: 'true', ...env },
-  });
-  return { code, stdout, stderr };
-}
+export const prompts = (dir: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Ran> => runInProcess(dir, args, env);
 
 /** Every file under `dir` (except .git/) → sha256 of its bytes (or "dir"/"link"), for "nothing changed" checks. */
 export function snapshot(dir: string): Record<string, string> {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { EnvironmentFile } from '../../src/core/types.js';
 import { makeRegistry, promptYaml, type TempRegistry } from '../helpers/registry.js';
+import { runInProcess } from '../helpers/in-process.js';
 
 export const TRIAGE_110 = `id: support/triage
 version: 1.1.0
@@ -89,13 +90,6 @@ export function sdkRegistry(opts: { git?: boolean } = {}): TempRegistry {
 
 /** Runs the CLI in-process (src/cli/main.ts) in `cwd`; faster than spawning the built binary. */
 export async function runCli(cwd: string, args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const { run } = await import('../../src/cli/main.js');
-  let stdout = '';
-  let stderr = '';
-  const exitCode = await run(['-C', cwd, ...args], {
-    stdout: { write: (s) => void (stdout += s), isTTY: false },
-    stderr: { write: (s) => void (stderr += s), isTTY: false },
-    env: { ...process.env, NO_COLOR: '1', CI: 'true' },
-  });
-  return { stdout, stderr, exitCode };
+  const { code, stdout, stderr } = await runInProcess(cwd, args);
+  return { stdout, stderr, exitCode: code };
 }

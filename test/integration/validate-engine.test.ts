@@ -1,20 +1,12 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runValidate, type EngineOptions } from '../../src/validate/engine.js';
-import { makeRegistry, promptYaml, type TempRegistry } from '../helpers/registry.js';
+import { registriesPerTest, promptYaml, type TempRegistry } from '../helpers/registry.js';
 import { UsageError } from '../../src/errors.js';
 
-const regs: TempRegistry[] = [];
-afterEach(() => {
-  while (regs.length) regs.pop()!.cleanup();
-});
-function reg(opts: Parameters<typeof makeRegistry>[0] = {}): TempRegistry {
-  const r = makeRegistry(opts);
-  regs.push(r);
-  return r;
-}
+const reg = registriesPerTest();
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 
 function envYaml(env: string, pins: Record<string, { version: string; sha256: string; previous?: string | null }>): string {
