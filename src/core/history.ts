@@ -6,9 +6,11 @@
  */
 import type { EvalSummary, HistoryEntry } from './types.js';
 
+/** what a commit of an environment file says; `prompts(<env>): <action> <id> <from> -> <to>` fields are null for other commits */
 export interface CommitFacts {
   hash: string;
   author: string;
+  /** author date, ISO 8601 strict */
   date: string;
   env: string | null;
   action: 'promote' | 'rollback' | null;

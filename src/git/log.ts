@@ -1,21 +1,11 @@
 /** The commits that touched environment files, parsed from `git log` (subject + trailers). */
 import { git } from './run.js';
+import type { CommitFacts } from '../core/history.js';
 
-export interface EnvCommit {
-  hash: string;
-  author: string;
-  /** author date, ISO 8601 strict */
-  date: string;
+/** a commit that touched environment files: the facts history merges (core/history.ts) plus its text */
+export interface EnvCommit extends CommitFacts {
   subject: string;
   body: string;
-  /** parsed from `prompts(<env>): <action> <id> <from> -> <to>`; null for other commits */
-  env: string | null;
-  action: 'promote' | 'rollback' | null;
-  id: string | null;
-  from: string | null;
-  to: string | null;
-  reason: string | null;
-  eval: string | null;
 }
 
 const SUBJECT = /^prompts\(([^)]+)\): (promote|rollback) (\S+) (\S+) -> (\S+)$/;
