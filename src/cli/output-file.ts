@@ -30,6 +30,7 @@ export function prepareOutput(cwd: string, given: string, opts: { command: strin
   if (st?.isDirectory()) {
     throw new UsageError(`-o ${given} is a directory; give a file name, e.g. ${path.join(given, opts.example)}`);
   }
+  assertWritableFolder(file, given);
   if (st && st.size > 0) {
     let ours: boolean;
     try {
@@ -44,6 +45,37 @@ export function prepareOutput(cwd: string, given: string, opts: { command: strin
     }
   }
   return { file, given };
+}
+
+/**
+ * The nearest existing folder of `file` must be a writable folder: checked before the command's
+ * work (an eval run may cost time and money), not discovered at the write.
+ */
+function assertWritableFolder(file: string, given: string): void {
+  let dir = path.dirname(file);
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(dir);
+    } catch {
+      /* not there yet: it will be created */
+    }
+    if (st) {
+      let ok = st.isDirectory();
+      if (ok) {
+        try {
+          fs.accessSync(dir, fs.constants.W_OK);
+        } catch {
+          ok = false;
+        }
+      }
+      if (!ok) throw new UsageError(`cannot write -o ${given}: ${dir} is not a writable folder`, { hint: 'choose a writable path' });
+      return;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
 }
 
 /** Atomic write of -o; an unwritable path is a usage error (exit 2), not a crash. */

@@ -6,13 +6,12 @@
  * or stopped by the circuit breaker; 2 usage/configuration; 130 after Ctrl-C.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { CommandContext } from '../ui.js';
 import { writeJson } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
 import { resolveRef } from '../../registry/resolve-ref.js';
-import { writeFileAtomic } from '../../registry/files.js';
+import { prepareOutput, writeOutput } from '../output-file.js';
 import { loadEvalTarget, SuiteMissing, type EvalTarget } from '../../eval/suite.js';
 import { runEval, type CaseResult, type EvalRun } from '../../eval/runner.js';
 import { buildReport, storeReport } from '../../eval/report.js';
@@ -62,34 +61,6 @@ function loadTarget(registry: ReturnType<typeof openRegistry>, id: string, versi
   }
 }
 
-/** -o is checked before the run (which may cost time and money): its nearest existing folder must be writable. */
-function assertWritable(file: string, shown: string): void {
-  let dir = path.dirname(file);
-  for (;;) {
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(dir);
-    } catch {
-      /* not there yet: it will be created */
-    }
-    if (st) {
-      let ok = st.isDirectory();
-      if (ok) {
-        try {
-          fs.accessSync(dir, fs.constants.W_OK);
-        } catch {
-          ok = false;
-        }
-      }
-      if (!ok) throw new UsageError(`cannot write -o ${shown}: ${dir} is not a writable folder`, { hint: 'choose a writable path (checked before the eval runs)' });
-      return;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) return;
-    dir = up;
-  }
-}
-
 export async function run(ctx: CommandContext, args: string[], rawOpts: Record<string, unknown>): Promise<number> {
   const o = rawOpts as EvalOpts;
   const opts = parseOptions(o);
@@ -114,11 +85,8 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
       ctx.info(`using environment "${b.via}"'s gate: min_pass_rate ${gateMin}`);
     }
   }
-  const outFile = o.output !== undefined ? path.resolve(ctx.cwd, o.output) : undefined;
-  if (outFile !== undefined && fs.existsSync(outFile) && fs.statSync(outFile).isDirectory()) {
-    throw new UsageError(`-o ${o.output} is a directory; give a file name such as ${path.join(o.output ?? '', 'eval-report.json')}`);
-  }
-  if (outFile !== undefined) assertWritable(outFile, o.output ?? '');
+  // checked before the run (which may cost time and money); never overwrites a file that is not an eval report
+  const outFile = o.output !== undefined ? prepareOutput(ctx.cwd, o.output, { command: 'eval', example: 'eval-report.json', isOurs: isEvalReportText }).file : undefined;
   const jsonOut = ctx.json || opts.format === 'json';
 
   // Ctrl-C: stop scheduling, keep what finished, write the partial report. A second Ctrl-C kills.
@@ -182,13 +150,7 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
   storeReport(registry, report);
   // the baseline's own report too, so a later gate (promote) can reuse it
   if (baselineRun && baselineTarget && !baselineRun.interrupted && baselineRun.stopped === null) storeReport(registry, buildReport(baselineTarget, baselineRun));
-  if (outFile) {
-    try {
-      writeFileAtomic(outFile, `${JSON.stringify(report, null, 2)}\n`);
-    } catch (e) {
-      throw new UsageError(`cannot write -o ${o.output} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { hint: 'choose a writable path; the report is also in .prompts/evals/' });
-    }
-  }
+  if (outFile) writeOutput(outFile, `${JSON.stringify(report, null, 2)}\n`);
   const summaryFile = ctx.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) {
     const { renderEvalMarkdown } = await import('../reporters/eval-markdown.js');
@@ -211,4 +173,14 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
   }
   if (current.interrupted) return 130;
   return report.ok ? 0 : 1;
+}
+
+/** An earlier `prompts eval -o` report (the only kind of file -o replaces). */
+function isEvalReportText(text: string): boolean {
+  try {
+    const v = JSON.parse(text) as { suite_sha256?: unknown; results?: unknown };
+    return v !== null && typeof v === 'object' && typeof v.suite_sha256 === 'string' && Array.isArray(v.results);
+  } catch {
+    return false;
+  }
 }
