@@ -48,19 +48,21 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-function readHolder(file: string): { holder: LockHolder | null; raw: string | null; mtimeMs: number } {
+function readHolder(file: string): { holder: LockHolder | null; raw: string | null; mtimeMs: number; missing: boolean } {
   try {
     const raw = fs.readFileSync(file, 'utf8');
     const st = fs.statSync(file);
     try {
       const h = JSON.parse(raw) as LockHolder;
-      if (typeof h.pid === 'number' && typeof h.host === 'string') return { holder: h, raw, mtimeMs: st.mtimeMs };
+      if (typeof h.pid === 'number' && typeof h.host === 'string') return { holder: h, raw, mtimeMs: st.mtimeMs, missing: false };
     } catch {
       /* garbled */
     }
-    return { holder: null, raw, mtimeMs: st.mtimeMs };
-  } catch {
-    return { holder: null, raw: null, mtimeMs: Date.now() };
+    return { holder: null, raw, mtimeMs: st.mtimeMs, missing: false };
+  } catch (e) {
+    // only a lock that is gone was released; anything else (a directory, no permission) is held
+    // by something we cannot read, and must go through the timeout like any holder
+    return { holder: null, raw: null, mtimeMs: Date.now(), missing: (e as NodeJS.ErrnoException).code === 'ENOENT' };
   }
 }
 
@@ -158,9 +160,9 @@ export async function acquireLock(lockDir: string, name: string, opts: LockOptio
         },
       };
     }
-    const { holder, raw, mtimeMs } = readHolder(file);
-    if (raw === null) continue; // released between our attempt and the read
-    const stale = holder ? holder.host === me.host && !pidAlive(holder.pid) : Date.now() - mtimeMs > GARBLED_STALE_MS;
+    const { holder, raw, mtimeMs, missing } = readHolder(file);
+    if (missing) continue; // released between our attempt and the read
+    const stale = raw !== null && (holder ? holder.host === me.host && !pidAlive(holder.pid) : Date.now() - mtimeMs > GARBLED_STALE_MS);
     if (stale) {
       breakStale(file, raw);
       continue;

@@ -125,4 +125,11 @@ describe('acquireLock (in process)', () => {
     writeFileSync(path.join(dir, 'x.lock'), 'garbage');
     await expect(acquireLock(dir, 'x', { timeoutMs: 100 })).rejects.toThrow(/locked by another process/);
   });
+
+  it('a lock path that cannot be read (a directory) times out with a ConflictError instead of spinning', async () => {
+    const dir = path.join(os.tmpdir(), `promptrail-lock3-${process.pid}-${Date.now()}`);
+    mkdirSync(path.join(dir, 'x.lock'), { recursive: true });
+    // before the fix this looped forever at 100% CPU (the test timed out)
+    await expect(acquireLock(dir, 'x', { timeoutMs: 200 })).rejects.toThrow(ConflictError);
+  });
 });
