@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from '../core/types.js';
 import type { Registry } from './registry.js';
-import { writeFileAtomic, MAX_ENV_FILE_BYTES } from './files.js';
+import { writeFileAtomic, decodeRegistryBytes, MAX_ENV_FILE_BYTES } from './files.js';
+import { pidAlive } from './lock.js';
 
 export const ENV_HEADER = '# Written by `prompts promote` and `prompts rollback`. Do not edit by hand.';
 
@@ -148,16 +149,13 @@ export function readEnvSnapshot(registry: Registry, env: string): EnvSnapshot {
   return { env, file, rel, exists: true, bytes: loaded.decoded.bytes, value: loaded.value };
 }
 
-export { MAX_ENV_FILE_BYTES };
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
+/** The file's bytes and text when it passes the registry-file guards (else the full path explains why). */
 function readOwnEnvBytes(file: string): { bytes: Buffer; text: string } | null {
   try {
     const st = fs.lstatSync(file);
-    if (!st.isFile() || st.size > MAX_ENV_FILE_BYTES) return null;
-    const bytes = fs.readFileSync(file);
-    if (bytes.includes(0)) return null;
-    return { bytes, text: utf8Strict.decode(bytes) };
+    if (!st.isFile()) return null;
+    const d = decodeRegistryBytes(fs.readFileSync(file), MAX_ENV_FILE_BYTES);
+    return 'rule' in d ? null : d;
   } catch {
     return null;
   }
@@ -194,15 +192,6 @@ export function restoreEnv(snap: EnvSnapshot): void {
     }
   } else {
     writeFileAtomic(snap.file, snap.bytes);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

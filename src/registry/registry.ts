@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError, CheckFailed } from '../errors.js';
 import { idProblem, envNameProblem, isStrictSemver, sortVersions, latestVersion } from '../core/ref.js';
-import type { ConfigFile, ResolvedConfig, PromptFile, EnvironmentFile, SuiteFile } from '../core/types.js';
+import type { ConfigFile, ResolvedConfig, PromptFile, SuiteFile } from '../core/types.js';
+import { readEnvSnapshot, type EnvSnapshot } from './env-store.js';
 import { readRegistryFile, isFileProblem, isInside, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES, type DecodedFile } from './files.js';
 import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
 import { getValidator, describeAjvErrors } from './schemas.js';
@@ -213,13 +214,13 @@ export class Registry {
     return this.loadYaml<SuiteFile>(file, 'suite');
   }
 
-  /** The environment file, or an empty one when it does not exist yet. */
-  loadEnv(env: string): { file: string; exists: boolean; value: EnvironmentFile; text: string | null } {
-    this.assertEnv(env);
-    const file = this.envPath(env);
-    if (!fs.existsSync(file)) return { file, exists: false, value: { environment: env, prompts: {} }, text: null };
-    const loaded = this.loadYaml<EnvironmentFile>(file, 'environment');
-    return { file, exists: true, value: loaded.value, text: loaded.decoded.text };
+  /**
+   * The environment file, or an empty one when it does not exist yet. Files in the layout
+   * promote/rollback write take the fast reader (env files grow to megabytes); others the full
+   * YAML + schema path with positions.
+   */
+  loadEnv(env: string): EnvSnapshot {
+    return readEnvSnapshot(this, env);
   }
 }
 
