@@ -29,6 +29,8 @@ const table: [Assertion, string, string, string[]][] = [
   [{ type: 'regex', value: 'HELLO', flags: 'i' }, 'well hello', 'bye', ['/HELLO/i', '"bye"']],
   [{ type: 'starts-with', value: 'Dear' }, '  Dear Ana', 'Hi Ana', ['"Dear"', '"Hi Ana"']],
   [{ type: 'is-json' }, '```json\n{"a":1}\n```', '{a:1}', ['to be JSON', '"{a:1}"']],
+  // a fence inside prose is read the way the runtime's parseOutput reads it
+  [{ type: 'json-path', path: '$.a', equals: 1 }, 'Sure!\n```json\n{"a":1}\n```', 'Sure!\n```json\n{"a":2}\n```', ['to equal 1', 'got 2']],
   [{ type: 'json-schema', schema: { type: 'object', required: ['category'] } }, '{"category":"x"}', '{"other":1}', ["must have required property 'category'", '{\\"other\\":1}']],
   [{ type: 'json-path', path: '$.category', equals: 'billing' }, '{"category":"billing"}', '{"category":"tech"}', ['to equal billing', 'got tech']],
   [{ type: 'json-path', path: '$.tags', contains: 'vip' }, '{"tags":["vip","new"]}', '{"tags":["new"]}', ['to contain vip', 'got ["new"]']],

@@ -11,6 +11,7 @@ import { canonicalJson } from '../cache.js';
 import { parseJsonPath, selectJsonPath } from './jsonpath.js';
 import { similarity } from './similarity.js';
 import type { Grade } from './rubric.js';
+import { stripJsonFence } from '../../sdk/output.js';
 
 export interface AssertionContext {
   output: string;
@@ -47,9 +48,12 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
-/** Output parsed as JSON; a single surrounding ``` / ```json fence is tolerated. */
+/**
+ * Output parsed as JSON exactly as the runtime's parseOutput reads a reply (a ``` / ```json
+ * fence, alone or inside prose, is unwrapped), so a gate never refuses replies the app accepts.
+ */
 export function parseJsonOutput(output: string): { value: unknown } | { problem: string } {
-  const t = output.trim().replace(/^```[a-zA-Z]*\s*\n([\s\S]*?)\n?```$/, '$1');
+  const t = stripJsonFence(output);
   try {
     return { value: JSON.parse(t) as unknown };
   } catch (e) {
