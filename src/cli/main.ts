@@ -197,7 +197,6 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
       if (e instanceof CommanderError) {
         // help and version are "errors" to commander with exit code 0
         if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-        if (e.code === 'commander.executeSubCommandAsync') return 2;
         return 2;
       }
       throw e;

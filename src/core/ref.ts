@@ -38,10 +38,6 @@ export function idProblem(id: string): string | null {
   return null;
 }
 
-export function isValidId(id: string): boolean {
-  return idProblem(id) === null;
-}
-
 export function envNameProblem(name: string): string | null {
   return ENV_NAME.test(name) ? null : `environment name "${name}" must match [a-z0-9][a-z0-9_-]{0,63}`;
 }

@@ -6,7 +6,6 @@
  */
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { UsageError } from '../errors.js';
 import { compilePrompt, InputsInvalid, type CompiledPrompt } from '../core/render.js';
 import type { Assertion, Message } from '../core/types.js';
 import type { Registry } from '../registry/registry.js';
@@ -265,4 +264,3 @@ export function graderOf(a: Assertion, provider: string, model: string): { provi
   return { provider: a.provider ?? provider, model: a.model ?? model };
 }
 
-export { UsageError };

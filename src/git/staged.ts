@@ -4,7 +4,6 @@
  * and one `git cat-file --batch` for all blob contents, so `validate --staged` stays fast.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { git, GitError } from './run.js';
 
 export interface IndexEntry {
@@ -112,18 +111,4 @@ export async function resolveCommit(cwd: string, rev: string): Promise<string | 
   } catch {
     return null;
   }
-}
-
-export async function objectFormat(cwd: string): Promise<'sha1' | 'sha256'> {
-  try {
-    const f = (await git(cwd, ['rev-parse', '--show-object-format'])).trim();
-    return f === 'sha256' ? 'sha256' : 'sha1';
-  } catch {
-    return 'sha1';
-  }
-}
-
-/** The git blob id of `content` (what `git hash-object` prints), without running git. */
-export function blobOid(content: Uint8Array, format: 'sha1' | 'sha256' = 'sha1'): string {
-  return createHash(format).update(`blob ${content.length}\0`).update(content).digest('hex');
 }

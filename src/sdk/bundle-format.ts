@@ -11,7 +11,8 @@
  * refused, and the content in use is always the content whose sha256 the environment file records.
  */
 import type { Message, ModelConfig, OutputSpec, JsonSchema } from '../core/types.js';
-import { canonicalJson, sha256Hex } from './canonical.js';
+import { canonicalJson } from './canonical.js';
+import { sha256 } from '../registry/files.js';
 
 export const BUNDLE_FORMAT = 'promptrail-bundle';
 export const BUNDLE_VERSION = 1;
@@ -60,14 +61,14 @@ export type EntryFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model
  * anything else (keys reordered, integer-like keys) falls back to the canonical serializer.
  */
 export function digestMatches(e: EntryFields, digest: string): boolean {
-  const fast = sha256Hex(
+  const fast = sha256(
     JSON.stringify({ id: e.id, inputs: e.inputs, messages: e.messages, model: e.model, output: e.output, sha256: e.sha256, version: e.version }),
   );
   return fast === digest || entryDigest(e) === digest;
 }
 
 export function entryDigest(e: EntryFields): string {
-  return sha256Hex(
+  return sha256(
     canonicalJson({ id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages }),
   );
 }

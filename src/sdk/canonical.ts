@@ -3,7 +3,6 @@
  * members dropped. Two values that are deep-equal as JSON give the same string, whatever
  * their key order, so a digest over it is stable across JSON.parse/stringify round trips.
  */
-import { createHash } from 'node:crypto';
 
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
@@ -26,10 +25,6 @@ export function canonicalJson(value: unknown): string {
     first = false;
   }
   return `${s}}`;
-}
-
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Sorts object keys recursively (for pretty, deterministic output files). */

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { applyOverrides, messagesOf } from '../core/render.js';
 import type { ModelConfig, PromptFile } from '../core/types.js';
 import { parse as parseYamlText } from 'yaml';
-import { canonicalJson, sha256Hex } from './canonical.js';
+import { canonicalJson } from './canonical.js';
+import { sha256 } from '../registry/files.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, type BundleEntry, type EntryFields } from './bundle-format.js';
 import { BundleFormatError, IntegrityError } from './errors.js';
 import { makePromptSet } from './prompt-set.js';
@@ -67,7 +68,7 @@ export function openBundle(value: unknown, opts: LoadBundleOptions = {}, file?: 
   const sources = new Map<string, string>();
   for (const [key, raw] of Object.entries(value.prompts)) {
     const e = checkEntryShape(key, raw, file);
-    if (sha256Hex(e.source) !== e.sha256) {
+    if (sha256(e.source) !== e.sha256) {
       throw new IntegrityError(`prompt "${key}" in the bundle was altered: its source does not match its sha256`, {
         id: key,
         file,

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import { readRegistryFile, decodeRegistryBytes, isInside, MAX_FILE_BYTES, MAX_ENV_FILE_BYTES, type FileProblem } from '../registry/files.js';
+import { readRegistryFile, decodeRegistryBytes, isInside, sha256, MAX_FILE_BYTES, MAX_ENV_FILE_BYTES, type FileProblem } from '../registry/files.js';
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CheckContext, FileOutcome, PinFact } from './checks.js';
@@ -64,10 +64,6 @@ interface Source {
   read(rels: string[]): Promise<Map<string, Blob>>;
   /** stat fingerprint for the cache (working tree only) */
   stat?(rel: string): fs.Stats | undefined;
-}
-
-function sha256(b: Uint8Array | string): string {
-  return createHash('sha256').update(b).digest('hex');
 }
 
 /** a configured folder that would lead outside the registry (never listed; the config check reports it) */

@@ -21,7 +21,7 @@ import { openRegistry } from '../../src/registry/registry.js';
 import { collectPinned } from '../../src/sdk/collect.js';
 import { makeBundle } from '../../src/sdk/build.js';
 import { entryDigest } from '../../src/sdk/bundle-format.js';
-import { sha256Hex } from '../../src/sdk/canonical.js';
+import { sha256 as sha256Hex } from '../../src/registry/files.js';
 import { sdkRegistry, pin, TRIAGE_110 } from './sdk-fixture.js';
 import { makeRegistry, type TempRegistry } from '../helpers/registry.js';
 

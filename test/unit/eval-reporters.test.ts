@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
-import { renderEvalJunit, xmlEscape } from '../../src/cli/reporters/eval-junit.js';
+import { renderEvalJunit } from '../../src/cli/reporters/eval-junit.js';
+import { xmlEscape } from '../../src/cli/reporters/xml.js';
 import { renderEvalMarkdown } from '../../src/cli/reporters/eval-markdown.js';
 import { renderEvalText, summaryLine } from '../../src/cli/reporters/eval-text.js';
 import type { EvalReport } from '../../src/eval/report.js';

@@ -3,7 +3,8 @@ import { Chalk } from 'chalk';
 import { renderText, summaryLine } from '../../src/cli/reporters/validate/text.js';
 import { renderJson } from '../../src/cli/reporters/validate/json.js';
 import { renderGithub, escapeData, escapeProperty } from '../../src/cli/reporters/validate/github.js';
-import { renderJunit, xmlEscape } from '../../src/cli/reporters/validate/junit.js';
+import { renderJunit } from '../../src/cli/reporters/validate/junit.js';
+import { xmlEscape } from '../../src/cli/reporters/xml.js';
 import type { ValidateResult, Problem } from '../../src/validate/problem.js';
 
 const err = (file: string, line: number, column: number, rule: string, message: string): Problem => ({ file, line, column, rule, message, severity: 'error' });

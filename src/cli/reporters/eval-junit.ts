@@ -1,11 +1,6 @@
 /** JUnit XML for `prompts eval --format junit`: one testsuite per prompt version, one testcase per case. */
 import type { EvalReport } from '../../eval/report.js';
-
-export function xmlEscape(s: string): string {
-  // characters XML 1.0 cannot hold at all are dropped
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
+import { xmlEscape } from './xml.js';
 
 export function renderEvalJunit(r: EvalReport): string {
   const suite = `${r.prompt}@${r.version}`;

@@ -3,13 +3,7 @@
  * per checked file, a <failure> listing the file's errors; warnings go to <system-out>.
  */
 import type { Problem, ValidateResult } from '../../../validate/problem.js';
-
-export function xmlEscape(s: string): string {
-  // characters XML 1.0 cannot hold at all are dropped
-  // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
-  return clean.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
+import { xmlEscape } from '../xml.js';
 
 function suiteOf(file: string, promptsDir: string): string {
   if (file === 'prompts.config.yaml') return 'config';
