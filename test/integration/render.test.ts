@@ -125,6 +125,17 @@ describe('prompts render', () => {
     expect(r.stderr).toMatch(/^error: prompts\/support\/triage\/1\.0\.0\.yaml:26:\d+: template syntax error: .*\(template line 2, column \d+\)/);
   });
 
+  it('a template syntax error in a double-quoted scalar has the same line:col as validate reports', async () => {
+    reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0'] } });
+    const text = promptYaml('support/triage', '1.0.0').replace('content: You are a support triage assistant.', 'content: "You are \\"a\\" helpful {{#if ticket}} assistant."');
+    reg.write('prompts/support/triage/1.0.0.yaml', text);
+    const r = await prompts(reg.dir, ['render', 'support/triage', '--var', 'ticket=x']);
+    expect(r.code).toBe(1);
+    const v = await prompts(reg.dir, ['--json', 'validate']);
+    const err = (JSON.parse(v.stdout) as { errors: { file: string; line: number; column: number; rule: string }[] }).errors.find((e) => e.rule === 'template-syntax')!;
+    expect(r.stderr).toMatch(new RegExp(`^error: prompts/support/triage/1\\.0\\.0\\.yaml:${err.line}:${err.column}: template syntax error`));
+  });
+
   it('a template variable that is not declared is named (exit 2)', async () => {
     reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0'] } });
     reg.write('prompts/support/triage/1.0.0.yaml', promptYaml('support/triage', '1.0.0').replace('Ticket: {{ticket}}', 'Ticket: {{ticket}} {{region}}'));

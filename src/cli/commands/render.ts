@@ -17,6 +17,8 @@ import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, messagesO
 import { parseTemplate, TemplateError } from '../../core/template.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { JsonSchema, PromptFile } from '../../core/types.js';
+// the same template-to-YAML position mapping validate uses (block, plain and quoted scalars)
+import { fullDoc } from '../../validate/full-doc.js';
 
 const MAX_VARS_BYTES = 16 * 1024 * 1024;
 
@@ -93,22 +95,6 @@ function parseVarFlags(flags: string[], inputs: JsonSchema | undefined, into: Re
   }
 }
 
-/**
- * Maps a position inside a template to the YAML file: for a literal/folded block scalar the
- * template's first line is the line after the `|`; for a one-line scalar it is that line.
- */
-function templatePosition(text: string, node: { line: number; column: number }, at: { line: number; column: number }): { line: number; column: number } {
-  const lines = text.split('\n');
-  const nodeLine = lines[node.line - 1] ?? '';
-  const indicator = nodeLine.charAt(node.column - 1);
-  if (indicator === '|' || indicator === '>') {
-    const body = lines[node.line + at.line - 1];
-    const indent = body !== undefined ? body.length - body.trimStart().length : 0;
-    return { line: node.line + at.line, column: indent + at.column };
-  }
-  return at.line === 1 ? { line: node.line, column: node.column + at.column - 1 } : { line: node.line + at.line - 1, column: at.column };
-}
-
 export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
   const reg = openRegistry(ctx.cwd);
   const envOpt = typeof opts.env === 'string' ? opts.env : undefined;
@@ -126,7 +112,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
       const pointer = prompt.messages ? `/messages/${i}/content` : '/template';
       const msg = parsed.problem.message.replace(/^template syntax error: /, '');
       throw new CheckFailed(`template syntax error: ${msg} (template line ${parsed.problem.line}, column ${parsed.problem.column})`, {
-        location: { file: loaded.rel, ...templatePosition(loaded.decoded.text, positionOf(loaded.parsed, pointer), parsed.problem) },
+        location: { file: loaded.rel, ...fullDoc(loaded.parsed, loaded.decoded.text).posInScalar(pointer, parsed.problem.line, parsed.problem.column) },
         hint: 'run "prompts validate" to see every problem',
       });
     }
