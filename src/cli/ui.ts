@@ -2,6 +2,7 @@
  * Output plumbing: data to stdout, messages and progress to stderr, colors only when wanted
  * (NO_COLOR / --no-color / FORCE_COLOR), spinners only on a TTY and never with --json or in CI.
  */
+import { appendFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 
 export interface Output {
@@ -70,4 +71,18 @@ export function makeContext(opts: GlobalOptions, io: { stdout: Output; stderr: O
 /** Writes one JSON document to stdout (the only thing on stdout with --json). */
 export function writeJson(ctx: CommandContext, value: unknown): void {
   ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Under GitHub Actions ($GITHUB_STEP_SUMMARY set) appends markdown to the job summary; a
+ * failure to do so is a warning, never a failed command. `render` runs only when it is set.
+ */
+export function appendStepSummary(ctx: CommandContext, render: () => string): void {
+  const file = ctx.env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  try {
+    appendFileSync(file, render());
+  } catch (e) {
+    ctx.warn(`warning: cannot append to $GITHUB_STEP_SUMMARY (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }

@@ -4,8 +4,7 @@
  * `diff x@staging x@production` shows what a promotion changes. Appends the markdown to
  * $GITHUB_STEP_SUMMARY under GitHub Actions.
  */
-import * as fs from 'node:fs';
-import type { CommandContext } from '../ui.js';
+import { appendStepSummary, type CommandContext } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
 import { resolveRef, type ResolvedRef } from '../../registry/resolve-ref.js';
@@ -51,13 +50,6 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   else if (format === 'markdown') ctx.stdout.write(renderDiffMarkdown(d));
   else ctx.stdout.write(renderDiffText(d, await ctx.c(), ctx.color));
 
-  const summary = ctx.env.GITHUB_STEP_SUMMARY;
-  if (summary) {
-    try {
-      fs.appendFileSync(summary, `${renderDiffMarkdown(d)}\n`);
-    } catch (e) {
-      ctx.warn(`warning: could not append to GITHUB_STEP_SUMMARY (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
+  appendStepSummary(ctx, () => `${renderDiffMarkdown(d)}\n`);
   return 0;
 }

@@ -5,9 +5,8 @@
  * Exit 0 ok; 1 regressions, failed cases (or pass rate below --min-pass-rate), interrupted run
  * or stopped by the circuit breaker; 2 usage/configuration; 130 after Ctrl-C.
  */
-import * as fs from 'node:fs';
 import type { CommandContext } from '../ui.js';
-import { writeJson } from '../ui.js';
+import { writeJson, appendStepSummary } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
 import { resolveRef } from '../../registry/resolve-ref.js';
@@ -151,14 +150,9 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
   // the baseline's own report too, so a later gate (promote) can reuse it
   if (baselineRun && baselineTarget && !baselineRun.interrupted && baselineRun.stopped === null) storeReport(registry, buildReport(baselineTarget, baselineRun));
   if (outFile) writeOutput(outFile, `${JSON.stringify(report, null, 2)}\n`);
-  const summaryFile = ctx.env.GITHUB_STEP_SUMMARY;
-  if (summaryFile) {
+  if (ctx.env.GITHUB_STEP_SUMMARY) {
     const { renderEvalMarkdown } = await import('../reporters/eval-markdown.js');
-    try {
-      fs.appendFileSync(summaryFile, renderEvalMarkdown(report));
-    } catch (e) {
-      ctx.warn(`warning: cannot append to $GITHUB_STEP_SUMMARY (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
+    appendStepSummary(ctx, () => renderEvalMarkdown(report));
   }
   if (current.fatal && current.stopped !== null) {
     throw new UsageError(current.stopped, { hint: `${report.cases} case(s) finished before it; the partial report is in .prompts/evals/` });
