@@ -74,9 +74,12 @@ describe('prompts validate (built CLI)', () => {
     const base = await cli(['validate', '--base', 'nope'], { cwd: g.dir });
     expect(base.exitCode).toBe(2);
     expect(base.stderr).toMatch(/^error: unknown revision "nope" for --base/);
+    const emptyBase = await cli(['validate', '--base', ''], { cwd: g.dir });
+    expect(emptyBase.exitCode).toBe(2);
+    expect(emptyBase.stderr).toMatch(/^error: --base needs a revision/);
     const missing = await cli(['validate', 'prompts/nope'], { cwd: g.dir });
     expect(missing.exitCode).toBe(2);
-    for (const x of [fmt, nr, st, base, missing]) noStack(x.stderr);
+    for (const x of [fmt, nr, st, base, emptyBase, missing]) noStack(x.stderr);
   });
 
   it('an invalid or unreadable config exits 2 with its position', async () => {
