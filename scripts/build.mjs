@@ -9,6 +9,12 @@ const tsc = require.resolve('typescript/bin/tsc');
 const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
 // validate's schemas precompiled to standalone ajv code (optional: validate compiles them when absent)
 const pre = new URL('../dist/validate/precompile.js', import.meta.url);
+// the eval report schema, precompiled the same way (report html / merge / promote --report read reports)
+const reportPre = new URL('../dist/eval/report-schema.js', import.meta.url);
+if (r.status === 0 && existsSync(reportPre)) {
+  const p = spawnSync(process.execPath, [reportPre.pathname], { stdio: 'inherit' });
+  if (p.status !== 0) console.warn('build: could not precompile the eval report schema; it is compiled at run time');
+}
 if (existsSync(pre)) {
   const p = spawnSync(process.execPath, [pre.pathname], { stdio: 'inherit' });
   if (p.status !== 0) console.warn('build: could not precompile the schemas; validate will compile them at run time');

@@ -119,6 +119,10 @@ export interface SuiteFile {
   defaults?: {
     vars?: Record<string, unknown>;
     assert?: Assertion[];
+    /** runs per case (`--repeat` overrides) */
+    repeat?: number;
+    /** share of a case's runs that must pass for the case to pass (`--case-pass-rate` overrides) */
+    case_pass_rate?: number;
   };
   cases: EvalCase[];
 }
@@ -132,6 +136,10 @@ export interface EvalSummary {
   provider?: string;
   model?: string;
   skipped?: boolean;
+  /** sha256 of the report file used as evidence (`promote --report`); absent when the gate ran the eval */
+  report_sha256?: string;
+  /** how many shard reports that evidence was merged from */
+  shards?: number;
 }
 
 export interface HistoryEntry {

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256, readRegistryFile, isFileProblem, writeFileAtomic } from '../registry/files.js';
 import { schemaPath } from '../registry/schemas.js';
+import type { ShardInfo } from './shard.js';
 
 export interface EvalCaseSpec {
   /** position in the suite file, for stable ordering */
@@ -36,6 +37,19 @@ export interface EvalTarget {
   totalCases: number;
   /** remembers the parsed suite (called by the runner once the run is sure to start, so usage errors write nothing) */
   remember?: () => void;
+  /** set by selectShard: `cases` holds only this shard's cases */
+  shard?: ShardInfo;
+}
+
+/** How many times each case runs and the share of runs that must pass (SPEC §16). */
+export interface RepeatPolicy {
+  repeat: number;
+  case_pass_rate: number;
+}
+
+/** The suite's `defaults.repeat` / `defaults.case_pass_rate`, overridden by flags; 1 and 1.0 by default. */
+export function repeatPolicy(suite: SuiteFile, flags: { repeat?: number; casePassRate?: number } = {}): RepeatPolicy {
+  return { repeat: flags.repeat ?? suite.defaults?.repeat ?? 1, case_pass_rate: flags.casePassRate ?? suite.defaults?.case_pass_rate ?? 1 };
 }
 
 export class SuiteMissing extends Error {

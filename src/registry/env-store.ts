@@ -14,7 +14,7 @@ export const ENV_HEADER = '# Written by `prompts promote` and `prompts rollback`
 
 const PIN_KEYS = ['version', 'sha256', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval', 'history'] as const;
 const ENTRY_KEYS = ['action', 'version', 'from', 'sha256', 'at', 'by', 'reason', 'eval', 'skip_eval'] as const;
-const EVAL_KEYS = ['pass_rate', 'passed', 'cases', 'suite_sha256', 'regressions', 'provider', 'model', 'skipped'] as const;
+const EVAL_KEYS = ['pass_rate', 'passed', 'cases', 'suite_sha256', 'regressions', 'provider', 'model', 'skipped', 'report_sha256', 'shards'] as const;
 
 // No ':' in plain scalars: timestamps stay quoted so YAML 1.1 readers (js-yaml, PyYAML) read strings too.
 const PLAIN = /^[A-Za-z0-9_][A-Za-z0-9._/+-]*$/;
@@ -398,7 +398,9 @@ function evalOk(e: unknown): boolean {
     (e.regressions === undefined || int(e.regressions)) &&
     (e.provider === undefined || typeof e.provider === 'string') &&
     (e.model === undefined || typeof e.model === 'string') &&
-    (e.skipped === undefined || typeof e.skipped === 'boolean')
+    (e.skipped === undefined || typeof e.skipped === 'boolean') &&
+    (e.report_sha256 === undefined || (typeof e.report_sha256 === 'string' && HEX64.test(e.report_sha256))) &&
+    (e.shards === undefined || (int(e.shards) && (e.shards as number) >= 1))
   );
 }
 const semverOrNull = (v: unknown): boolean => v === null || (typeof v === 'string' && SEMVER.test(v));

@@ -102,7 +102,7 @@ const res = (name: string, pass: boolean, error: string | null = null): CaseResu
 });
 const target = { id: 'p', version: '1.1.0', sha256: 'a'.repeat(64), suite_sha256: 'b'.repeat(64) } as EvalTarget;
 const run = (results: CaseResult[], extra: Partial<EvalRun> = {}): EvalRun => ({
-  provider: 'openai', provider_type: 'openai', model: 'm', parameters: {}, results, planned: results.length, interrupted: false, stopped: null, fatal: false, duration_ms: 5, started_at: 'now', ...extra,
+  provider: 'openai', provider_type: 'openai', model: 'm', parameters: {}, results, planned: results.length, interrupted: false, stopped: null, fatal: false, duration_ms: 5, started_at: 'now', repeat: 1, case_pass_rate: 1, budget_exhausted: false, ...extra,
 });
 
 describe('baselines and the report', () => {

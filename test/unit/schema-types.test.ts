@@ -110,7 +110,7 @@ const messageRequired = { role: true, content: true } satisfies Req<Message>;
 // ---------------------------------------------------------------- suite
 const suiteKeys = { defaults: true, cases: true } satisfies Keys<SuiteFile>;
 const suiteRequired = { cases: true } satisfies Req<SuiteFile>;
-const defaultsKeys = { vars: true, assert: true } satisfies Keys<NonNullable<SuiteFile['defaults']>>;
+const defaultsKeys = { vars: true, assert: true, repeat: true, case_pass_rate: true } satisfies Keys<NonNullable<SuiteFile['defaults']>>;
 const caseKeys = { name: true, description: true, versions: true, vars: true, assert: true } satisfies Keys<EvalCase>;
 const caseRequired = { name: true } satisfies Req<EvalCase>;
 const assertionKeys = {
@@ -188,6 +188,8 @@ const evalSummaryKeys = {
   provider: true,
   model: true,
   skipped: true,
+  report_sha256: true,
+  shards: true,
 } satisfies Keys<EvalSummary>;
 const evalSummaryRequired = { pass_rate: true, passed: true, cases: true } satisfies Req<EvalSummary>;
 
