@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // the HTML eval report's viewer: plain browser JavaScript, inlined into the page
+    files: ['src/cli/reporters/eval-html/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', performance: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'error' },
   },
