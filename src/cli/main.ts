@@ -18,8 +18,9 @@ export interface RunIO {
   env?: NodeJS.ProcessEnv;
 }
 
-type Handler = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<number>;
-type Loader = () => Promise<{ run: Handler }>;
+/** A command module's entry; `O` is its options interface (what commander parsed, by flag name). */
+type Handler<O> = (ctx: CommandContext, args: string[], opts: O) => Promise<number>;
+type Loader<O> = () => Promise<{ run: Handler<O> }>;
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -63,10 +64,10 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         writeErr: (s) => stderr.write(s),
       });
 
-    const add = (cmd: Command, load: Loader): Command =>
+    const add = <O extends object = Record<string, unknown>>(cmd: Command, load: Loader<O>): Command =>
       cmd.action(async (...actionArgs: unknown[]) => {
         const command = actionArgs[actionArgs.length - 1] as Command;
-        const opts = command.opts<Record<string, unknown>>();
+        const opts = command.opts<O & { json?: boolean }>();
         const g = program.opts<{ cwd?: string; json?: boolean; color?: boolean; quiet?: boolean; verbose?: boolean }>();
         const color = ui.wantsColor(g.color !== false, env, stdout.isTTY || stderr.isTTY);
         const ctx = ui.makeContext(
@@ -127,18 +128,44 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
     );
     add(
       program
-        .command('eval <ref>')
-        .description('run the prompt\'s regression suite')
+        .command('eval [refs...]')
+        .description('run prompts\' regression suites (<ref>..., --all, or --changed)')
+        .option('--all', 'every prompt that has an eval suite (its latest version)')
+        .option('--changed', 'the prompts whose version files or suite changed since --base')
+        .option('--base <rev>', 'with --changed: compare with the merge-base of <rev> and HEAD (default: origin/$GITHUB_BASE_REF, the upstream branch, or HEAD)')
+        .option('--env <env>', 'evaluate as <env> runs the prompt (its overrides, its gate\'s provider and min_pass_rate)')
         .option('--baseline <ver|env>', 'compare against this version or environment\'s pin')
-        .option('--provider <name>', 'use this provider from the config')
-        .option('--concurrency <n>', 'requests in flight at most')
+        .option('--provider <names>', 'provider(s) from the config, comma-separated, side by side (name or name:model)')
+        .option('--concurrency <n>', 'requests in flight at most (for the whole run)')
+        .option('--repeat <n>', 'run each case n times (runs after the first bypass the cache)')
+        .option('--case-pass-rate <rate>', 'share of a case\'s runs that must pass (default: the suite\'s, else 1)')
+        .option('--max-cost <usd>', 'never start a request that could take the spend over this')
+        .option('--shard <i/n>', 'run only the cases of shard i of n (by sha256 of the case name)')
         .option('--record', 'write responses to the cache')
         .option('--replay', 'read responses only from the cache; never touch the network')
         .option('--no-cache', 'bypass the response cache')
         .option('--min-pass-rate <rate>', 'fail when the pass rate is below this (0..1)')
-        .option('--format <format>', 'text | json | junit', 'text')
-        .option('-o, --output <file>', 'also write the JSON report to <file>'),
+        .option('--format <format>', 'text | json | junit | html | markdown', 'text')
+        .option('-o, --output <file>', 'also write the JSON report to <file> (the HTML page with --format html)')
+        .option('--artifact-name <name>', 'the CI artifact holding the HTML report, named in the GitHub step summary'),
       () => import('./commands/eval.js'),
+    );
+    const report = program.command('report').description('eval reports: merge shards, render HTML');
+    add(
+      report
+        .command('html <reports...>')
+        .description('one self-contained HTML page (no network) of eval reports (JSON from eval -o or report merge)')
+        .option('-o, --output <file>', 'write the page here (default: stdout)')
+        .option('--title <text>', 'the page title')
+        .option('--artifact-name <name>', 'the CI artifact holding the page, named in the GitHub step summary'),
+      async () => ({ run: (await import('./commands/report.js')).runHtml }),
+    );
+    add(
+      report
+        .command('merge <reports...>')
+        .description('merge the shard reports of --shard runs into one report (verified: same files, config and flags; every case once)')
+        .option('-o, --output <file>', 'write the merged report here (default: stdout)'),
+      async () => ({ run: (await import('./commands/report.js')).runMerge }),
     );
     add(
       program

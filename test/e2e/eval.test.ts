@@ -374,7 +374,8 @@ describe('Ctrl-C', () => {
       expect(report.cases).toBeGreaterThanOrEqual(3);
       expect(report.cases).toBeLessThan(40);
       expect(report.results.every((x) => x.error === null)).toBe(true);
-      const stored = JSON.parse(fs.readFileSync(path.join(reg.dir, '.prompts/evals/support/triage/1.0.0.json'), 'utf8')) as { interrupted: boolean };
+      // another provider than the version's own: kept beside its report, under <version>@<provider>.json
+      const stored = JSON.parse(fs.readFileSync(path.join(reg.dir, '.prompts/evals/support/triage/1.0.0@slow.json'), 'utf8')) as { interrupted: boolean };
       expect(stored.interrupted).toBe(true);
     } finally {
       await slow.close();

@@ -1,22 +1,32 @@
 /**
- * `prompts eval <ref>`: runs the prompt's suite against a provider, optionally compares with a
- * baseline version, prints a report (text / json / junit), stores it under .prompts/evals/,
- * writes -o <file>, and appends a markdown summary to $GITHUB_STEP_SUMMARY when set.
- * Exit 0 ok; 1 regressions, failed cases (or pass rate below --min-pass-rate), interrupted run
- * or stopped by the circuit breaker; 2 usage/configuration; 130 after Ctrl-C.
+ * `prompts eval <ref>... | --all | --changed [--base <rev>]`: runs prompts' suites against
+ * providers (several side by side with `--provider a,b`), optionally compares each with a
+ * baseline, and reports (text / json / junit / html / markdown). One `<ref>` on one provider
+ * prints the plain eval report; several prompts or providers print one run document (a report
+ * each, one summary). Reports are stored under .prompts/evals/, `-o` writes the JSON (the HTML
+ * page with --format html), and under GitHub Actions a markdown summary is appended to
+ * $GITHUB_STEP_SUMMARY.
+ * Exit 0 ok; 1 any report not ok (regressions, failed cases, pass rate below the minimum,
+ * budget exhausted, circuit breaker); 2 usage/configuration; 130 after Ctrl-C.
  */
+import * as path from 'node:path';
 import type { CommandContext } from '../ui.js';
-import { writeJson, appendStepSummary } from '../ui.js';
+import { appendStepSummary } from '../ui.js';
 import { UsageError } from '../../errors.js';
-import { openRegistry } from '../../registry/registry.js';
+import { openRegistry, type Registry } from '../../registry/registry.js';
 import { resolveRef } from '../../registry/resolve-ref.js';
 import { prepareOutput, writeOutput } from '../output-file.js';
-import { loadEvalTarget, SuiteMissing, type EvalTarget } from '../../eval/suite.js';
-import { runEval, type CaseResult, type EvalRun } from '../../eval/runner.js';
-import { buildReport, storeReport } from '../../eval/report.js';
+import { loadEvalTarget, repeatPolicy, SuiteMissing, type EvalTarget } from '../../eval/suite.js';
+import { chooseProvider } from '../../eval/runner.js';
+import type { EvalReport } from '../../eval/report.js';
 import type { CacheMode } from '../../eval/cache.js';
+import { parseShard, selectShard, type ShardSpec } from '../../eval/shard.js';
+import type { EvalJob } from '../../eval/session.js';
+import { looksLikeReportJson, type Selection, type Skipped } from '../../eval/document.js';
+import { EVAL_FORMATS, EVAL_REPORTERS, isEvalFormat, type EvalDoc, type EvalFormat } from '../reporters/eval-reporters.js';
 
-interface EvalOpts {
+/** The options commander gives `prompts eval` (strings as typed; parsed by parseEvalOptions). */
+export interface EvalOptions {
   baseline?: string;
   provider?: string;
   concurrency?: string;
@@ -26,30 +36,83 @@ interface EvalOpts {
   minPassRate?: string;
   format?: string;
   output?: string;
+  all?: boolean;
+  changed?: boolean;
+  base?: string;
+  env?: string;
+  repeat?: string;
+  casePassRate?: string;
+  maxCost?: string;
+  shard?: string;
+  artifactName?: string;
 }
 
-function parseOptions(o: EvalOpts): { concurrency?: number; cacheMode: CacheMode; minPassRate: number | null; format: 'text' | 'json' | 'junit' } {
+/** A provider to run on: a name from the config, optionally with another model (`name:model`). */
+export interface ProviderChoice {
+  name: string;
+  model?: string;
+}
+
+export interface ParsedEvalOptions {
+  concurrency?: number;
+  cacheMode: CacheMode;
+  minPassRate: number | null;
+  format: EvalFormat;
+  repeat?: number;
+  casePassRate?: number;
+  maxCostUsd: number | null;
+  shard?: ShardSpec;
+  /** undefined: each version's default provider */
+  providers?: string[];
+}
+
+function number(flag: string, text: string, ok: (n: number) => boolean, what: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`${flag} must be ${what}, got "${text}"`);
+  return n;
+}
+
+/** Flags → typed options; every usage error is found here, before anything is read or run. */
+export function parseEvalOptions(o: EvalOptions, args: readonly string[]): ParsedEvalOptions {
   let concurrency: number | undefined;
-  if (o.concurrency !== undefined) {
-    concurrency = Number(o.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`--concurrency must be a whole number from 1 to 256, got "${o.concurrency}"`);
-  }
+  if (o.concurrency !== undefined) concurrency = number('--concurrency', o.concurrency, (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256');
   if (o.record && o.replay) throw new UsageError('--record and --replay cannot be used together', { hint: '--record refreshes the cache from the provider; --replay reads only the cache' });
   if (o.cache === false && (o.record || o.replay)) throw new UsageError(`--no-cache cannot be combined with ${o.record ? '--record' : '--replay'}`);
   const cacheMode: CacheMode = o.replay ? 'replay' : o.record ? 'record' : o.cache === false ? 'off' : 'readwrite';
   let minPassRate: number | null = null;
-  if (o.minPassRate !== undefined) {
-    minPassRate = Number(o.minPassRate);
-    if (o.minPassRate.trim() === '' || !Number.isFinite(minPassRate) || minPassRate < 0 || minPassRate > 1) {
-      throw new UsageError(`--min-pass-rate must be a number from 0 to 1 (e.g. 0.9), got "${o.minPassRate}"`);
-    }
-  }
+  if (o.minPassRate !== undefined) minPassRate = number('--min-pass-rate', o.minPassRate, (n) => n >= 0 && n <= 1, 'a number from 0 to 1 (e.g. 0.9)');
   const format = o.format ?? 'text';
-  if (format !== 'text' && format !== 'json' && format !== 'junit') throw new UsageError(`unknown --format "${format}"`, { hint: 'use text, json or junit' });
-  return { concurrency, cacheMode, minPassRate, format };
+  if (!isEvalFormat(format)) throw new UsageError(`unknown --format "${format}"`, { hint: `use ${EVAL_FORMATS.join(', ')}` });
+  const repeat = o.repeat === undefined ? undefined : number('--repeat', o.repeat, (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'a whole number from 1 to 100');
+  if (repeat !== undefined && repeat > 1 && cacheMode === 'replay') throw new UsageError('--repeat cannot be combined with --replay: repeated runs ask the provider again, and --replay never does');
+  const casePassRate = o.casePassRate === undefined ? undefined : number('--case-pass-rate', o.casePassRate, (n) => n > 0 && n <= 1, 'a number above 0 and at most 1 (e.g. 0.8)');
+  const maxCostUsd = o.maxCost === undefined ? null : number('--max-cost', o.maxCost, (n) => n >= 0 && n <= 1e9, 'an amount in USD (e.g. 2.50)');
+  const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+  let providers: string[] | undefined;
+  if (o.provider !== undefined) {
+    providers = o.provider.split(',').map((p) => p.trim());
+    if (providers.some((p) => p === '')) throw new UsageError(`--provider needs provider names separated by commas, got "${o.provider}"`, { hint: 'e.g. --provider openai,anthropic:claude-3-5-haiku-latest' });
+    const dup = providers.find((p, i) => providers!.indexOf(p) !== i);
+    if (dup !== undefined) throw new UsageError(`--provider names "${dup}" twice`);
+  }
+  if (o.all && o.changed) throw new UsageError('--all and --changed cannot be used together');
+  if ((o.all || o.changed) && args.length > 0) throw new UsageError(`${o.all ? '--all' : '--changed'} selects the prompts itself; do not also name references (${args.join(' ')})`);
+  if (!o.all && !o.changed && args.length === 0) throw new UsageError('eval needs what to evaluate: <ref>..., --all or --changed', { hint: 'e.g. prompts eval support/triage, or prompts eval --changed --base origin/main' });
+  if (o.base !== undefined && !o.changed) throw new UsageError('--base goes with --changed (the revision to compare with)');
+  if (o.base !== undefined && o.base.trim() === '') throw new UsageError('--base needs a revision (e.g. --base origin/main)');
+  if (format === 'html' && o.output === undefined && o.artifactName !== undefined) throw new UsageError('--artifact-name names the HTML report written with -o <file>');
+  return { concurrency, cacheMode, minPassRate, format, repeat, casePassRate, maxCostUsd, shard, providers };
 }
 
-function loadTarget(registry: ReturnType<typeof openRegistry>, id: string, version: string): EvalTarget {
+/** `name` or `name:model`: a name the config has wins over splitting at the colon. */
+export function parseProviderChoice(registry: Registry, text: string): ProviderChoice {
+  if (Object.prototype.hasOwnProperty.call(registry.config.providers, text) || text === 'echo') return { name: text };
+  const colon = text.indexOf(':');
+  if (colon > 0 && colon < text.length - 1) return { name: text.slice(0, colon), model: text.slice(colon + 1) };
+  return { name: text };
+}
+
+function loadTarget(registry: Registry, id: string, version: string): EvalTarget {
   try {
     return loadEvalTarget(registry, id, version);
   } catch (e) {
@@ -60,33 +123,133 @@ function loadTarget(registry: ReturnType<typeof openRegistry>, id: string, versi
   }
 }
 
-export async function run(ctx: CommandContext, args: string[], rawOpts: Record<string, unknown>): Promise<number> {
-  const o = rawOpts as EvalOpts;
-  const opts = parseOptions(o);
-  const registry = openRegistry(ctx.cwd);
-  const ref = resolveRef(registry, args[0] ?? '');
-  let target = loadTarget(registry, ref.id, ref.version);
-  // <id>@<env> runs the version as that environment does (its overrides.model), as render and
-  // the promotion gate do; the baseline then runs with the same overrides
-  const { inEnvironment } = ref.via !== undefined ? await import('../../eval/gate.js') : { inEnvironment: undefined };
-  const asEnv = (t: EvalTarget): EvalTarget => (inEnvironment && ref.via !== undefined ? inEnvironment(registry, ref.via, t) : t);
-  target = asEnv(target);
-  if (ref.via !== undefined && registry.config.environments[ref.via]?.overrides?.model) ctx.info(`${ref.via} overrides applied`);
-  let baselineTarget: EvalTarget | undefined;
-  if (o.baseline !== undefined) {
-    if (o.baseline.includes('@')) throw new UsageError(`--baseline takes a version or an environment name, not a reference: "${o.baseline}"`);
-    const b = resolveRef(registry, `${ref.id}@${o.baseline}`);
-    baselineTarget = asEnv(loadTarget(registry, b.id, b.version));
-    // against an environment, its gate's min_pass_rate applies unless --min-pass-rate is given
-    const gateMin = b.via !== undefined ? registry.config.environments[b.via]?.gate?.min_pass_rate : undefined;
-    if (opts.minPassRate === null && gateMin !== undefined) {
-      opts.minPassRate = gateMin;
-      ctx.info(`using environment "${b.via}"'s gate: min_pass_rate ${gateMin}`);
+interface Selected {
+  id: string;
+  version: string;
+  /** `<id>@<env>`: the environment the version came from */
+  via?: string;
+}
+
+/** The prompts to evaluate, and those selected but not evaluable (with --all / --changed only). */
+async function selectPrompts(ctx: CommandContext, registry: Registry, args: readonly string[], o: EvalOptions): Promise<{ selected: Selected[]; skipped: Skipped[]; selection: Selection }> {
+  const skipped: Skipped[] = [];
+  if (!o.all && !o.changed) {
+    const seen = new Set<string>();
+    const selected: Selected[] = [];
+    for (const a of args) {
+      const ref = resolveRef(registry, a);
+      const key = `${ref.id}@${ref.version}@${ref.via ?? ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      selected.push({ id: ref.id, version: ref.version, via: ref.via });
     }
+    return { selected, skipped, selection: { mode: 'refs' } };
   }
-  // checked before the run (which may cost time and money); never overwrites a file that is not an eval report
-  const outFile = o.output !== undefined ? prepareOutput(ctx.cwd, o.output, { command: 'eval', example: 'eval-report.json', isOurs: isEvalReportText }).file : undefined;
-  const jsonOut = ctx.json || opts.format === 'json';
+  let ids: string[];
+  let selection: Selection;
+  if (o.all) {
+    ids = registry.listPromptIds();
+    selection = { mode: 'all' };
+  } else {
+    const { changedPrompts } = await import('../../eval/select.js');
+    const ch = await changedPrompts(registry, o.base, ctx.env);
+    ids = ch.ids;
+    selection = { mode: 'changed', base: { rev: ch.base.rev, commit: ch.base.commit } };
+    ctx.info(`changed since ${ch.base.rev}${ch.base.source === 'given' ? '' : ` (${ch.base.source === 'github' ? '$GITHUB_BASE_REF' : ch.base.source === 'upstream' ? 'the upstream branch' : 'uncommitted changes only'})`}, merge-base ${ch.base.commit.slice(0, 12)}: ${ids.length} prompt(s)${ids.length ? `: ${ids.join(', ')}` : ''}`);
+  }
+  const selected: Selected[] = [];
+  for (const id of ids) {
+    const version = registry.latest(id);
+    if (version === undefined) skipped.push({ prompt: id, reason: 'no version file left (deleted)' });
+    else selected.push({ id, version });
+  }
+  return { selected, skipped, selection };
+}
+
+export async function run(ctx: CommandContext, args: string[], o: EvalOptions): Promise<number> {
+  const opts = parseEvalOptions(o, args);
+  const registry = openRegistry(ctx.cwd);
+  if (o.env !== undefined) registry.assertEnv(o.env);
+  const multiSelect = Boolean(o.all || o.changed) || args.length > 1;
+  const { selected, skipped, selection } = await selectPrompts(ctx, registry, args, o);
+  const providerChoices = opts.providers?.map((p) => parseProviderChoice(registry, p));
+  const multi = multiSelect || (providerChoices?.length ?? 0) > 1;
+
+  const { inEnvironment } = await import('../../eval/gate.js');
+  const jobs: EvalJob[] = [];
+  const notes = new Set<string>();
+  for (const sel of selected) {
+    let target: EvalTarget;
+    try {
+      target = loadTarget(registry, sel.id, sel.version);
+    } catch (e) {
+      // with --all / --changed a prompt without a suite is reported as skipped, not an error
+      if ((o.all || o.changed) && e instanceof UsageError && /has no eval suite/.test(e.message)) {
+        skipped.push({ prompt: sel.id, reason: `no eval suite (${registry.rel(registry.suitePath(sel.id))})` });
+        continue;
+      }
+      throw e;
+    }
+    // the environment whose overrides apply: --env, else the one of <id>@<env>
+    const envName = o.env ?? sel.via;
+    const asEnv = (t: EvalTarget): EvalTarget => (envName !== undefined ? inEnvironment(registry, envName, t) : t);
+    target = asEnv(target);
+    if (envName !== undefined && registry.config.environments[envName]?.overrides?.model) notes.add(`${envName} overrides applied`);
+    const envGate = o.env !== undefined ? registry.config.environments[o.env]?.gate : undefined;
+    let minPassRate = opts.minPassRate;
+    if (minPassRate === null && envGate?.min_pass_rate !== undefined) {
+      minPassRate = envGate.min_pass_rate;
+      notes.add(`using environment "${o.env}"'s gate: min_pass_rate ${minPassRate}`);
+    }
+    let baseline: EvalTarget | undefined;
+    if (o.baseline !== undefined) {
+      if (o.baseline.includes('@')) throw new UsageError(`--baseline takes a version or an environment name, not a reference: "${o.baseline}"`);
+      const isEnv = Object.prototype.hasOwnProperty.call(registry.config.environments, o.baseline);
+      // several prompts against an environment: one it does not pin yet is new, evaluated without a baseline
+      if (multiSelect && isEnv && !Object.prototype.hasOwnProperty.call(registry.loadEnv(o.baseline).value.prompts, sel.id)) {
+        notes.add(`${sel.id} is not pinned in ${o.baseline}: evaluated without a baseline`);
+      } else {
+        const b = resolveRef(registry, `${sel.id}@${o.baseline}`);
+        baseline = asEnv(loadTarget(registry, b.id, b.version));
+        // against an environment, its gate's min_pass_rate applies unless --min-pass-rate (or --env) sets one
+        const gateMin = b.via !== undefined ? registry.config.environments[b.via]?.gate?.min_pass_rate : undefined;
+        if (minPassRate === null && gateMin !== undefined) {
+          minPassRate = gateMin;
+          notes.add(`using environment "${b.via}"'s gate: min_pass_rate ${gateMin}`);
+        }
+      }
+    }
+    const policy = repeatPolicy(target.suite, { repeat: opts.repeat, casePassRate: opts.casePassRate });
+    if (policy.repeat > 1 && opts.cacheMode === 'replay') {
+      throw new UsageError(`--replay cannot repeat cases, but ${target.suiteRel} asks for ${policy.repeat} runs per case (defaults.repeat)`, { hint: 'pass --repeat 1 to replay each case once' });
+    }
+    const total = target.cases.length;
+    if (opts.shard) {
+      target = selectShard(target, opts.shard);
+      if (baseline) baseline = selectShard(baseline, opts.shard);
+    }
+    const choices = providerChoices ?? [{ name: envGate?.provider ?? chooseProvider(registry, target) }];
+    ctx.info(
+      `eval ${target.id}@${target.version}: ${total} of ${target.totalCases} case(s) apply` +
+        (opts.shard ? `, ${target.cases.length} in shard ${opts.shard.index}/${opts.shard.count}` : '') +
+        (policy.repeat > 1 ? `, ${policy.repeat} runs each (case_pass_rate ${policy.case_pass_rate})` : '') +
+        (choices.length > 1 ? ` on ${choices.map((c) => (c.model ? `${c.name}:${c.model}` : c.name)).join(', ')}` : '') +
+        (baseline ? `; baseline ${baseline.version}` : ''),
+    );
+    for (const choice of choices) jobs.push({ target, provider: choice.name, model: choice.model, baseline, policy, minPassRate });
+  }
+  for (const n of notes) ctx.info(n);
+
+  // -o is checked before the run (which may cost time and money); it never overwrites a file that is not ours
+  const { isEvalHtml } = opts.format === 'html' && o.output !== undefined ? await import('../reporters/eval-html.js') : { isEvalHtml: undefined };
+  const outFile =
+    o.output !== undefined
+      ? prepareOutput(ctx.cwd, o.output, {
+          command: 'eval',
+          example: opts.format === 'html' ? 'eval-report.html' : 'eval-report.json',
+          isOurs: (text) => looksLikeReportJson(text) || (isEvalHtml?.(text) ?? false),
+        }).file
+      : undefined;
 
   // Ctrl-C: stop scheduling, keep what finished, write the partial report. A second Ctrl-C kills.
   const ac = new AbortController();
@@ -101,80 +264,61 @@ export async function run(ctx: CommandContext, args: string[], rawOpts: Record<s
   };
   process.on('SIGINT', onSigint);
 
-  const progress = (label: string) => {
-    if (!ctx.interactive) return undefined;
-    let last = 0;
-    let failed = 0;
-    return (r: CaseResult, done: number, total: number): void => {
-      if (!r.pass) failed++;
-      const now = Date.now();
-      if (done !== total && now - last < 80) return;
-      last = now;
-      // the line is redrawn in place and cleared when the run is done (the table follows on stdout)
-      ctx.stderr.write(done === total ? '\r\x1b[2K' : `\r\x1b[2K${label} ${done}/${total}${failed ? ` (${failed} failing)` : ''}`);
-    };
-  };
-
-  const common = {
-    registry,
-    provider: o.provider,
-    concurrency: opts.concurrency,
-    cacheMode: opts.cacheMode,
-    env: ctx.env,
-    signal: ac.signal,
-    onLog: ctx.verbose ? (m: string) => ctx.info(m) : undefined,
-  };
-  let current: EvalRun;
-  let baselineRun: EvalRun | undefined;
-  try {
-    ctx.info(`eval ${target.id}@${target.version}: ${target.cases.length} of ${target.totalCases} case(s) apply`);
-    current = await runEval({ ...common, target, onResult: progress(`${target.id}@${target.version}`) });
-    if (baselineTarget && !current.interrupted && current.stopped === null) {
-      ctx.info(`baseline ${baselineTarget.id}@${baselineTarget.version}: ${baselineTarget.cases.length} case(s)`);
-      baselineRun = await runEval({ ...common, target: baselineTarget, onResult: progress(`baseline ${baselineTarget.version}`) });
-      if (baselineRun.interrupted) current.interrupted = true;
-      if (baselineRun.stopped !== null && current.stopped === null) {
-        current.stopped = `baseline ${baselineTarget.version}: ${baselineRun.stopped}`;
-        current.fatal = baselineRun.fatal;
+  let last = 0;
+  const onProgress = ctx.interactive
+    ? (done: number, total: number, failing: number): void => {
+        const now = Date.now();
+        if (done !== total && now - last < 80) return;
+        last = now;
+        // the line is redrawn in place and cleared when the run is done (the table follows on stdout)
+        ctx.stderr.write(done === total ? '\r\x1b[2K' : `\r\x1b[2Keval ${done}/${total}${failing ? ` (${failing} failing)` : ''}`);
       }
-    }
+    : undefined;
+
+  const { runSession } = await import('../../eval/session.js');
+  let session;
+  try {
+    session = await runSession({
+      registry,
+      jobs,
+      concurrency: opts.concurrency ?? registry.config.eval.concurrency,
+      cacheMode: opts.cacheMode,
+      maxCostUsd: opts.maxCostUsd,
+      env: ctx.env,
+      signal: ac.signal,
+      onLog: ctx.verbose ? (m: string) => ctx.info(m) : undefined,
+      onProgress,
+    });
   } finally {
     process.removeListener('SIGINT', onSigint);
+    if (onProgress) ctx.stderr.write('\r\x1b[2K');
   }
 
-  const report = buildReport(target, current, {
-    baseline: baselineRun && baselineTarget ? { version: baselineTarget.version, results: baselineRun.results } : null,
-    minPassRate: opts.minPassRate,
-  });
-  storeReport(registry, report);
-  // the baseline's own report too, so a later gate (promote) can reuse it
-  if (baselineRun && baselineTarget && !baselineRun.interrupted && baselineRun.stopped === null) storeReport(registry, buildReport(baselineTarget, baselineRun));
-  if (outFile) writeOutput(outFile, `${JSON.stringify(report, null, 2)}\n`);
-  if (ctx.env.GITHUB_STEP_SUMMARY) {
-    const { renderEvalMarkdown } = await import('../reporters/eval-markdown.js');
-    appendStepSummary(ctx, () => renderEvalMarkdown(report));
-  }
-  if (current.fatal && current.stopped !== null) {
-    throw new UsageError(current.stopped, { hint: `${report.cases} case(s) finished before it; the partial report is in .prompts/evals/` });
-  }
-  if (jsonOut) writeJson(ctx, report);
-  else if (opts.format === 'junit') {
-    const { renderEvalJunit } = await import('../reporters/eval-junit.js');
-    ctx.stdout.write(renderEvalJunit(report));
+  let doc: EvalDoc;
+  if (multi) {
+    const { makeDocument } = await import('../../eval/document.js');
+    doc = makeDocument(session.reports, skipped, { selection, started_at: session.started_at, duration_ms: session.duration_ms, maxCostUsd: opts.maxCostUsd });
   } else {
-    const { renderEvalText } = await import('../reporters/eval-text.js');
-    ctx.stdout.write(renderEvalText(report, await ctx.c()));
+    doc = session.reports[0]!;
   }
-  if (current.interrupted) return 130;
-  return report.ok ? 0 : 1;
-}
-
-/** An earlier `prompts eval -o` report (the only kind of file -o replaces). */
-function isEvalReportText(text: string): boolean {
-  try {
-    const v = JSON.parse(text) as { suite_sha256?: unknown; results?: unknown };
-    return v !== null && typeof v === 'object' && typeof v.suite_sha256 === 'string' && Array.isArray(v.results);
-  } catch {
-    return false;
+  const artifactName = o.artifactName ?? (opts.format === 'html' && outFile ? path.basename(outFile) : undefined);
+  const { artifactLink } = await import('../reporters/eval-markdown.js');
+  const rctx = { c: () => ctx.c(), artifact: artifactName !== undefined ? artifactLink(artifactName, ctx.env) : undefined };
+  if (outFile) writeOutput(outFile, await EVAL_REPORTERS[opts.format === 'html' ? 'html' : 'json'](doc, rctx));
+  if (ctx.env.GITHUB_STEP_SUMMARY) {
+    const md = await EVAL_REPORTERS.markdown(doc, rctx);
+    appendStepSummary(ctx, () => md);
   }
+  if (session.fatal !== null) {
+    const cases = session.reports.reduce((n, r) => n + r.cases, 0);
+    throw new UsageError(session.fatal, { hint: `${cases} case(s) finished before it; the partial report is in .prompts/evals/` });
+  }
+  if (ctx.json || opts.format === 'json') ctx.stdout.write(await EVAL_REPORTERS.json(doc, rctx));
+  else if (opts.format === 'html' && outFile) {
+    // the page is in the file; the terminal gets one line per report
+    ctx.stdout.write(await EVAL_REPORTERS.text(doc, { ...rctx, compact: true }));
+    ctx.info(`wrote ${path.relative(ctx.cwd, outFile) || outFile}`);
+  } else ctx.stdout.write(await EVAL_REPORTERS[opts.format](doc, rctx));
+  if (session.interrupted) return 130;
+  return (multi ? (doc as { ok: boolean }).ok : (doc as EvalReport).ok) ? 0 : 1;
 }
