@@ -8,6 +8,7 @@ export function evalLine(e: EvalSummary | undefined | null): string | null {
   if (e.provider) parts.push(`provider ${e.provider}`);
   if (e.model) parts.push(`model ${e.model}`);
   if (e.suite_sha256) parts.push(`suite ${e.suite_sha256.slice(0, 12)}`);
+  if (e.report_sha256) parts.push(`evidence: report ${e.report_sha256.slice(0, 12)}${e.shards ? ` (${e.shards} shards merged)` : ''}`);
   return parts.join(', ');
 }
 

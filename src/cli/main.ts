@@ -174,6 +174,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .requiredOption('--env <env>', 'target environment')
         .option('--reason <text>', 'why (recorded in history and the commit)')
         .option('--skip-eval', 'promote without running the gate (needs --reason; recorded)')
+        .option('--report <file>', 'gate evidence: an eval report (e.g. merged CI shards), verified against the files on disk, instead of running the suite')
         .option('--no-commit', 'write the environment file but do not commit')
         .option('--push', 'push the commit (fetch + rebase + retry on rejection)')
         .option('--dry-run', 'print the plan, write nothing'),

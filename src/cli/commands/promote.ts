@@ -34,6 +34,9 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   const doCommit = opts.commit !== false;
   const push = Boolean(opts.push);
   const dryRun = Boolean(opts.dryRun);
+  const reportFile = typeof opts.report === 'string' ? opts.report : undefined;
+  if (reportFile !== undefined && skipEval) throw new UsageError('--report and --skip-eval cannot be used together: --report is the evidence for the gate, --skip-eval bypasses it');
+  if (reportFile !== undefined && reportFile.trim() === '') throw new UsageError('--report needs a file (the JSON of prompts eval -o or prompts report merge)');
   if (skipEval && !reason) throw new UsageError('--skip-eval needs --reason <text>: skipping the gate is recorded with why', { hint: `e.g. --skip-eval --reason "hotfix, evals run manually"` });
   if (opts.reason !== undefined && !reason) throw new UsageError('--reason must not be empty');
   if (push && !doCommit) throw new UsageError('--push needs a commit; drop --no-commit or --push');
@@ -125,7 +128,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
       to: plan.version,
       source: plan.source,
       sha256: digest,
-      gate: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true }) : null,
+      gate: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true, ...(reportFile !== undefined ? { report: reportFile } : {}) }) : null,
       reason: reason ?? null,
       file: snap.rel,
       commit: gitc.repo !== null,
@@ -137,7 +140,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
         `would promote ${plan.id} ${plan.from ?? 'none'} -> ${plan.version} in ${env}${plan.source === 'upstream' ? ` (what ${upstreamName} pins)` : plan.source === 'latest' ? ' (latest version)' : ''}`,
         `  file:   ${snap.rel}`,
         `  sha256: ${digest}`,
-        `  gate:   ${gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : `${gateDesc} — would run`) : 'none'}`,
+        `  gate:   ${gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : `${gateDesc} — would ${reportFile !== undefined ? `check --report ${reportFile}` : 'run'}`) : 'none'}`,
         `  commit: ${gitc.repo ? `yes${push ? ', then push' : ''}` : 'no'}`,
       ];
       if (reason) lines.push(`  reason: ${reason}`);
@@ -151,7 +154,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     const { runGate, GateUnavailable } = await import('../../eval/gate.js');
     let outcome;
     try {
-      outcome = await runGate({ registry, id: plan.id, version: plan.version, env, gate, baselineVersion: plan.from, ctx });
+      outcome = await runGate({ registry, id: plan.id, version: plan.version, env, gate, baselineVersion: plan.from, reportFile, ctx });
     } catch (e) {
       if (e instanceof GateUnavailable) {
         throw new CheckFailed(`refused: the gate of "${env}" (${gateDesc}) cannot run: ${e.message}`, { hint: /--skip-eval/.test(e.message) ? undefined : 'fix the eval setup, or bypass it with --skip-eval --reason <text> (recorded)' });
@@ -176,6 +179,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     }
   } else if (skipEval && !gate) {
     ctx.info(`note: "${env}" has no gate; --skip-eval has nothing to skip`);
+  } else if (reportFile !== undefined && !gate) {
+    ctx.info(`note: "${env}" has no gate; --report is not needed`);
   }
 
   const rec: PromotionRecord = { sha256: digest, at: nowIso(), by: gitc.by, reason, eval: evalSummary, skipEval: Boolean(gate) && skipEval };

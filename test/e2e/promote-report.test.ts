@@ -1,0 +1,153 @@
+/**
+ * `promote --report <file>` through the built CLI: a CI's eval report (or merged shards) as the
+ * gate's evidence, verified against the files on disk, and each refusal (other bytes, no
+ * environment overrides, one shard, committed by a PR, another prompt, not a report, symlink).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { cli } from '../helpers/cli.js';
+import { registriesPerTest, type TempRegistry } from '../helpers/registry.js';
+import { startOpenAIServer } from '../helpers/servers/openai.js';
+import type { FakeServer } from '../helpers/servers/fake-llm.js';
+
+const ENV_SCHEMA = JSON.parse(fs.readFileSync(new URL('../../schemas/environment.schema.json', import.meta.url), 'utf8')) as object;
+
+let server: FakeServer;
+beforeAll(async () => {
+  // "the model" answers in upper case: assertions on upper-case words pass only on this provider
+  server = await startOpenAIServer({ respond: (req) => ({ type: 'ok', content: String(req.body.messages?.at(-1)?.content ?? '').toUpperCase(), usage: { input: 10, output: 10 } }) });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const makeReg = registriesPerTest();
+
+const version = (id: string, v: string, text: string, provider = 'offline') => `id: ${id}
+version: ${v}
+model: { provider: ${provider}, name: echo-1, parameters: { max_tokens: 50 } }
+inputs: { type: object, required: [q], properties: { q: { type: string } }, additionalProperties: false }
+template: "${text} {{q}}"
+`;
+const suite = (names: string[], assert = '[{ type: contains, value: "ok" }]') => `cases:\n${names.map((n) => `  - { name: ${JSON.stringify(n)}, vars: { q: ${JSON.stringify(`${n} ok`)} }, assert: ${assert} }`).join('\n')}\n`;
+
+function registry(o: { git?: boolean } = {}): TempRegistry {
+  const reg = makeReg({
+    git: o.git,
+    config: `environments:
+  staging: { gate: { min_pass_rate: 0.5 }, overrides: { model: { parameters: { temperature: 0.3 } } } }
+  production: { requires: staging, gate: { min_pass_rate: 1, no_regressions: true } }
+providers:
+  offline: { type: echo }
+  llm: { type: openai, base_url: "${server.url}", prices: { echo-1: { input_per_1m: 1000, output_per_1m: 1000 } } }
+eval: { concurrency: 4, retries: 0 }
+`,
+  });
+  reg.write('prompts/support/triage/1.0.0.yaml', version('support/triage', '1.0.0', 'Triage'));
+  reg.write('prompts/support/triage/1.1.0.yaml', version('support/triage', '1.1.0', 'Triage better'));
+  reg.write('prompts/support/triage/evals.yaml', suite(['refund', 'crash', 'login']));
+  reg.write('prompts/billing/refund/1.0.0.yaml', version('billing/refund', '1.0.0', 'Refund'));
+  // "broken" fails: the echo of its prompt has no "MISSING"
+  reg.write('prompts/billing/refund/evals.yaml', `cases:\n  - { name: works, vars: { q: ok }, assert: [{ type: contains, value: ok }] }\n  - { name: broken, vars: { q: ok }, assert: [{ type: contains, value: MISSING }] }\n`);
+  reg.write('prompts/docs/nosuite/1.0.0.yaml', version('docs/nosuite', '1.0.0', 'Docs'));
+  if (o.git) {
+    reg.write('.gitignore', '.prompts/\n');
+    reg.commitAll('init');
+  }
+  return reg;
+}
+
+describe('promote --report', () => {
+  const staging = (reg: TempRegistry) => fs.readFileSync(path.join(reg.dir, 'environments/staging.yaml'), 'utf8');
+  it('accepts a report of exactly these files as the gate evidence, verified; records its sha256', async () => {
+    const reg = registry({ git: true });
+    const before = server.requests.length;
+    const ev = await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '-o', 'evidence.json', '-q'], { cwd: reg.dir });
+    expect(ev.exitCode, ev.stderr).toBe(0);
+    // the stored report would be reused too; remove it so the evidence must come from --report
+    fs.rmSync(path.join(reg.dir, '.prompts/evals'), { recursive: true });
+    const p = await cli(['promote', 'support/triage@1.0.0', '--env', 'staging', '--report', 'evidence.json', '--reason', 'ci'], { cwd: reg.dir });
+    expect(p.exitCode, p.stderr).toBe(0);
+    expect(p.stderr).toMatch(/gate: using --report evidence\.json \(sha256 [0-9a-f]{12}\): 3\/3 passed/);
+    expect(p.stderr).not.toContain('gate: evaluating');
+    const sha = (await import('node:crypto')).createHash('sha256').update(fs.readFileSync(path.join(reg.dir, 'evidence.json'))).digest('hex');
+    expect(staging(reg)).toContain(`report_sha256: ${sha}`);
+    expect(reg.git('log', '-1', '--format=%B')).toContain(`evidence: report ${sha.slice(0, 12)}`);
+    expect(fs.existsSync(path.join(reg.dir, '.prompts/evals'))).toBe(false);
+    expect(server.requests.length).toBe(before);
+    // the written env file is valid for the schema (report_sha256 is a known key)
+    const { parseYaml } = await import('../../src/registry/yaml.js');
+    const v = new Ajv2020({ strict: false }).compile(ENV_SCHEMA);
+    expect(v(parseYaml(staging(reg)).value), JSON.stringify(v.errors)).toBe(true);
+    expect((await cli(['validate'], { cwd: reg.dir })).exitCode).toBe(0);
+  });
+
+  it('merged shards are evidence; the number of shards is recorded', async () => {
+    const reg = registry({ git: true });
+    for (const i of [1, 2]) await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '--shard', `${i}/2`, '-o', `s${i}.json`, '-q'], { cwd: reg.dir });
+    expect((await cli(['report', 'merge', 's1.json', 's2.json', '-o', 'merged.json'], { cwd: reg.dir })).exitCode).toBe(0);
+    const p = await cli(['promote', 'support/triage@1.0.0', '--env', 'staging', '--report', 'merged.json'], { cwd: reg.dir });
+    expect(p.exitCode, p.stderr).toBe(0);
+    expect(p.stderr).toContain('merged from 2 shards');
+    expect(staging(reg)).toMatch(/shards: 2/);
+  });
+
+  it.each([
+    ['a report of other suite bytes', async (reg: TempRegistry) => {
+      await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '-o', 'ev.json', '-q'], { cwd: reg.dir });
+      reg.write('prompts/support/triage/evals.yaml', suite(['refund', 'crash']));
+      reg.git('commit', '-q', '-am', 'suite changed');
+      return 'ev.json';
+    }, 1, /refused: --report ev\.json is not evidence for support\/triage@1\.0\.0: it ran another version of prompts\/support\/triage\/evals\.yaml/],
+    ['a report without the environment\'s overrides', async (reg: TempRegistry) => {
+      await cli(['eval', 'support/triage@1.0.0', '-o', 'ev.json', '-q'], { cwd: reg.dir });
+      return 'ev.json';
+    }, 1, /it ran with parameters \{"max_tokens":50\}, the gate runs \{"max_tokens":50,"temperature":0\.3\}/],
+    ['one shard only', async (reg: TempRegistry) => {
+      await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '--shard', '1/2', '-o', 'ev.json', '-q'], { cwd: reg.dir });
+      return 'ev.json';
+    }, 1, /it is shard 1\/2 only: merge the shards/],
+    ['a report committed to the repository', async (reg: TempRegistry) => {
+      await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '-o', 'ev.json', '-q'], { cwd: reg.dir });
+      reg.commitAll('a PR commits a passing report');
+      return 'ev.json';
+    }, 1, /refused: --report ev\.json is tracked by git; a report committed to the repository is never evidence/],
+    ['a report force-added under .prompts/', async (reg: TempRegistry) => {
+      await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '-q'], { cwd: reg.dir });
+      reg.git('add', '-f', '.prompts/evals/support/triage/1.0.0.json');
+      reg.git('commit', '-q', '-m', 'state');
+      return '.prompts/evals/support/triage/1.0.0.json';
+    }, 1, /is tracked by git/],
+    ['a report of another prompt', async (reg: TempRegistry) => {
+      await cli(['eval', 'billing/refund', '--env', 'staging', '-o', 'ev.json', '-q'], { cwd: reg.dir });
+      return 'ev.json';
+    }, 1, /refused: --report ev\.json has no report of support\/triage@1\.0\.0 \(it has billing\/refund@1\.0\.0\)/],
+    ['a file that is not a report', async (reg: TempRegistry) => {
+      reg.write('ev.json', '[]');
+      return 'ev.json';
+    }, 2, /report ev\.json is not a promptrail eval report/],
+    ['a symlink', async (reg: TempRegistry) => {
+      await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '-o', 'real.json', '-q'], { cwd: reg.dir });
+      fs.symlinkSync(path.join(reg.dir, 'real.json'), path.join(reg.dir, 'ev.json'));
+      return 'ev.json';
+    }, 2, /report ev\.json is a symbolic link/],
+  ])('refuses %s and writes nothing', async (_what, prepare, code, message) => {
+    const reg = registry({ git: true });
+    const file = await prepare(reg);
+    const head = reg.git('rev-parse', 'HEAD');
+    const p = await cli(['promote', 'support/triage@1.0.0', '--env', 'staging', '--report', file], { cwd: reg.dir });
+    expect(p.exitCode, p.stderr).toBe(code);
+    expect(p.stderr).toMatch(message);
+    expect(fs.existsSync(path.join(reg.dir, 'environments/staging.yaml'))).toBe(false);
+    expect(reg.git('rev-parse', 'HEAD')).toBe(head);
+  });
+
+  it('--report with --skip-eval is a usage error', async () => {
+    const reg = registry({ git: true });
+    const p = await cli(['promote', 'support/triage@1.0.0', '--env', 'staging', '--report', 'x.json', '--skip-eval', '--reason', 'r'], { cwd: reg.dir });
+    expect(p.exitCode).toBe(2);
+    expect(p.stderr).toContain('--report and --skip-eval cannot be used together');
+  });
+});
