@@ -4,6 +4,7 @@
  * case's name, so adding, removing or reordering other cases never moves a case to another
  * shard, and `prompts report merge` can check that every case ran in the shard it belongs to.
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import type { EvalTarget } from './suite.js';
@@ -22,10 +23,20 @@ export interface ShardInfo extends ShardSpec {
 
 export const MAX_SHARDS = 1024;
 
-/** The 0-based shard of a case name among `count` shards. */
+// crypto.hash (Node >= 20.12) is a one-shot digest without a Hash object: ~2x faster for the
+// thousands of short names a merge checks; createHash elsewhere
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+const digestOf = (name: string): Buffer => (oneShot ? oneShot('sha256', name, 'buffer') : createHash('sha256').update(name, 'utf8').digest());
+
+/**
+ * The 0-based shard of a case name among `count` shards: uint64be(digest[0..8]) mod count,
+ * computed exactly without BigInt as ((hi mod n)·(2^32 mod n) + lo mod n) mod n (every term
+ * stays below 2^53 for n <= 1024).
+ */
 export function shardOf(name: string, count: number): number {
-  const digest = createHash('sha256').update(name, 'utf8').digest();
-  return Number(digest.readBigUInt64BE(0) % BigInt(count));
+  const d = digestOf(name);
+  const n = count;
+  return ((d.readUInt32BE(0) % n) * (4294967296 % n) + (d.readUInt32BE(4) % n)) % n;
 }
 
 /** Parses `i/n` (1 <= i <= n <= 1024); anything else is a usage error. */

@@ -22,6 +22,15 @@ import type { CaseResult, EvalRun } from '../../src/eval/runner.js';
 import type { EvalTarget } from '../../src/eval/suite.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * The page's globals, for functions that playwright runs in the page, where `globalThis` is its
+ * window (the test compiles without the DOM library; the casts vanish in the compiled function).
+ * String expressions cannot be used instead: the report's CSP forbids eval, as it should.
+ */
+interface PageGlobals {
+  document: { querySelectorAll(s: string): { length: number }; querySelector(s: string): { textContent: string | null } | null };
+}
 const HOSTILE = '</script><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 const SCREENSHOT = fileURLToPath(new URL('../../docs/eval-report.png', import.meta.url));
 
@@ -118,10 +127,10 @@ template: "${text} Ticket: {{ticket}}"
     expect(await rowCount(page)).toBe(5); // every output changed with the new wording
     await page.click('#filter-all');
     await page.fill('#search', 'CRASH');
-    await page.waitForFunction("document.querySelectorAll('#case-rows tr').length === 1");
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('#case-rows tr').length === 1);
     expect(await page.textContent('#case-rows')).toContain('crash is technical');
     await page.fill('#search', 'no such case anywhere');
-    await page.waitForFunction("document.querySelectorAll('#case-rows tr').length === 0");
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('#case-rows tr').length === 0);
     expect(await page.textContent('#page-info')).toBe('no case matches');
     expect(errors).toEqual([]);
     await page.close();
@@ -161,7 +170,7 @@ template: "${text} Ticket: {{ticket}}"
     await expect.poll(() => page.locator('#detail').isVisible()).toBe(true);
     expect(await page.locator('#detail pre.candidate').first().textContent()).toContain(HOSTILE);
     expect(await page.locator('#detail h2').textContent()).toBe(`hostile ${HOSTILE}`);
-    expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
+    expect(await page.evaluate(() => typeof (globalThis as unknown as { __pwned?: unknown }).__pwned)).toBe('undefined');
     expect(await page.locator('#app img').count()).toBe(0);
     expect(await page.locator('script').count()).toBe(3);
     expect(requests).toEqual([pathToFileURL(file).href]);
@@ -186,7 +195,7 @@ template: "${text} Ticket: {{ticket}}"
     await page.click('#filter-regressed');
     expect(await page.textContent('#page-info')).toContain('of 500 (10000 in all)');
     await page.fill('#search', 'case 9990');
-    await page.waitForFunction("document.querySelector('#page-info').textContent.includes('of 1 ')");
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('#page-info')?.textContent?.includes('of 1 '));
     await page.locator('#case-rows tr').first().click();
     expect(await page.locator('#detail pre.diff ins').count()).toBeGreaterThan(0);
     expect(errors).toEqual([]);

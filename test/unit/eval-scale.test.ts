@@ -59,8 +59,16 @@ describe('shard assignment', () => {
       const big = BigInt(`0x${d.subarray(0, 8).toString('hex')}`);
       for (const n of [1, 2, 3, 4, 7, 1024]) expect(shardOf(name, n)).toBe(Number(big % BigInt(n)));
     }
-    // a fixed vector, so other implementations can check themselves against it
-    expect(shardOf('refund is billing', 4)).toBe(Number(BigInt('0x' + createHash('sha256').update('refund is billing').digest('hex').slice(0, 16)) % 4n));
+    // every n up to the limit, against BigInt arithmetic
+    for (let i = 0; i < 200; i++) {
+      const name = `vector ${i}`;
+      const big = BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 16)}`);
+      for (const n of [3, 5, 6, 7, 10, 13, 100, 255, 999, 1023, 1024]) expect(shardOf(name, n)).toBe(Number(big % BigInt(n)));
+    }
+    // fixed vectors (first 8 digest bytes in hex, n, 0-based shard), so other implementations can check themselves
+    expect(shardOf('refund is billing', 4)).toBe(1); // 2613791100e42575
+    expect(shardOf('case 0', 3)).toBe(2); // 2a22aabc0395ff46
+    expect(shardOf('ünïcødé ✓', 1024)).toBe(500); // a6745d77670391f4
   });
   it('partitions the cases: every case in exactly one shard, suite order kept', () => {
     const t = target(NAMES);
