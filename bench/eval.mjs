@@ -161,6 +161,36 @@ function report(name, value, baselineName, baseline, goal, unit = 'ms') {
     child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`cli exited ${code}: ${err}`))));
   });
   report('400 cases @ 50 ms, concurrency 20, whole CLI', cliMs, 'of the ideal 1.0 s', 1000);
+  // several prompts per run (issue 14): the same 400 cases as 4 prompts of 100 in one
+  // `prompts eval a b c d`; --concurrency bounds the whole run, so the ideal is still 1.0 s
+  const multi = path.join(WORK, 'http400x4');
+  fs.rmSync(multi, { recursive: true, force: true });
+  fs.mkdirSync(multi, { recursive: true });
+  fs.writeFileSync(path.join(multi, 'prompts.config.yaml'), cfg);
+  for (const p of ['p1', 'p2', 'p3', 'p4']) {
+    fs.mkdirSync(path.join(multi, 'prompts', p), { recursive: true });
+    fs.copyFileSync(path.join(dir, 'prompts', 'bench', '1.0.0.yaml'), path.join(multi, 'prompts', p, '1.0.0.yaml'));
+    fs.writeFileSync(path.join(multi, 'prompts', p, '1.0.0.yaml'), fs.readFileSync(path.join(multi, 'prompts', p, '1.0.0.yaml'), 'utf8').replace('id: bench', `id: ${p}`));
+    const lines = ['defaults:', '  assert: [{ type: contains, value: "Ticket" }, { type: latency, max_ms: 5000 }]', 'cases:'];
+    for (let i = 0; i < 100; i++) lines.push(`  - { name: c${i}, vars: { ticket: "${p} ticket number ${i}" } }`);
+    fs.writeFileSync(path.join(multi, 'prompts', p, 'evals.yaml'), `${lines.join('\n')}\n`);
+  }
+  maxInFlight = 0;
+  const multiMs = [];
+  for (let i = 0; i < 2; i++) {
+    multiMs.push(
+      await new Promise((resolve, reject) => {
+        const t0 = performance.now();
+        const child = spawn(process.execPath, [BIN, 'eval', 'p1', 'p2', 'p3', 'p4', '--no-cache', '-q'], { cwd: multi, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d) => (err += d));
+        child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`cli exited ${code}: ${err}`))));
+      }),
+    );
+  }
+  report('400 cases as 4 prompts in one run @ 50 ms, concurrency 20, whole CLI', best(multiMs), 'of the ideal 1.0 s', 1000, 1.3);
+  report('  the 4-prompt run vs the 1-prompt run of the same 400 cases (whole CLI)', best(multiMs), 'of the 1-prompt run', cliMs);
+  report('  peak requests in flight over the 4 prompts', maxInFlight, 'of the limit 20', 20, 1, 'count');
   report('  peak requests in flight (server-side count)', maxInFlight, 'of the limit 20', 20, 1, 'count');
   console.log(`  (${count} requests served; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')})`);
   server.close();
