@@ -3,62 +3,18 @@
  * git repository), providers side by side, --repeat, --max-cost, --shard + `report merge`,
  * `report html`, the GitHub step summary, and `promote --report` with its refusals.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { cli } from '../helpers/cli.js';
-import { registriesPerTest, type TempRegistry } from '../helpers/registry.js';
-import { startOpenAIServer } from '../helpers/servers/openai.js';
-import type { FakeServer } from '../helpers/servers/fake-llm.js';
+import { scaleRegistries, suite, version } from '../helpers/eval-scale.js';
 
 const SCHEMA = JSON.parse(fs.readFileSync(new URL('../../schemas/eval-report.schema.json', import.meta.url), 'utf8')) as object;
 const validateReport = new Ajv2020({ allErrors: true, strict: false }).compile(SCHEMA);
 
-let server: FakeServer;
-beforeAll(async () => {
-  // "the model" answers in upper case: assertions on upper-case words pass only on this provider
-  server = await startOpenAIServer({ respond: (req) => ({ type: 'ok', content: String(req.body.messages?.at(-1)?.content ?? '').toUpperCase(), usage: { input: 10, output: 10 } }) });
-});
-afterAll(async () => {
-  await server.close();
-});
-
-const makeReg = registriesPerTest();
-
-const version = (id: string, v: string, text: string, provider = 'offline') => `id: ${id}
-version: ${v}
-model: { provider: ${provider}, name: echo-1, parameters: { max_tokens: 50 } }
-inputs: { type: object, required: [q], properties: { q: { type: string } }, additionalProperties: false }
-template: "${text} {{q}}"
-`;
-const suite = (names: string[], assert = '[{ type: contains, value: "ok" }]') => `cases:\n${names.map((n) => `  - { name: ${JSON.stringify(n)}, vars: { q: ${JSON.stringify(`${n} ok`)} }, assert: ${assert} }`).join('\n')}\n`;
-
-function registry(o: { git?: boolean } = {}): TempRegistry {
-  const reg = makeReg({
-    git: o.git,
-    config: `environments:
-  staging: { gate: { min_pass_rate: 0.5 }, overrides: { model: { parameters: { temperature: 0.3 } } } }
-  production: { requires: staging, gate: { min_pass_rate: 1, no_regressions: true } }
-providers:
-  offline: { type: echo }
-  llm: { type: openai, base_url: "${server.url}", prices: { echo-1: { input_per_1m: 1000, output_per_1m: 1000 } } }
-eval: { concurrency: 4, retries: 0 }
-`,
-  });
-  reg.write('prompts/support/triage/1.0.0.yaml', version('support/triage', '1.0.0', 'Triage'));
-  reg.write('prompts/support/triage/1.1.0.yaml', version('support/triage', '1.1.0', 'Triage better'));
-  reg.write('prompts/support/triage/evals.yaml', suite(['refund', 'crash', 'login']));
-  reg.write('prompts/billing/refund/1.0.0.yaml', version('billing/refund', '1.0.0', 'Refund'));
-  // "broken" fails: the echo of its prompt has no "MISSING"
-  reg.write('prompts/billing/refund/evals.yaml', `cases:\n  - { name: works, vars: { q: ok }, assert: [{ type: contains, value: ok }] }\n  - { name: broken, vars: { q: ok }, assert: [{ type: contains, value: MISSING }] }\n`);
-  reg.write('prompts/docs/nosuite/1.0.0.yaml', version('docs/nosuite', '1.0.0', 'Docs'));
-  if (o.git) {
-    reg.write('.gitignore', '.prompts/\n');
-    reg.commitAll('init');
-  }
-  return reg;
-}
+const fixture = scaleRegistries();
+const registry = fixture.registry;
 
 const json = <T = Record<string, unknown>>(s: string): T => JSON.parse(s) as T;
 type Doc = { kind: string; ok: boolean; summary: Record<string, unknown>; reports: { prompt: string; version: string; provider: string; ok: boolean; cases: number; passed: number; results: { name: string; pass: boolean }[] }[]; skipped: { prompt: string; reason: string }[]; selection?: { mode: string; base?: { rev: string; commit: string } } };
@@ -182,7 +138,7 @@ describe('providers side by side', () => {
     expect(r.stdout).toMatch(/support\/triage@1\.1\.0 on llm\/echo-1: 2\/2 passed/);
     const j = json<Doc>((await cli(['--json', 'eval', 'support/triage', '--provider', 'offline,llm:other-model'], { cwd: reg.dir })).stdout);
     expect(j.reports.map((x) => [x.provider, (x as unknown as { model: string }).model, x.passed])).toEqual([['offline', 'echo-1', 0], ['llm', 'other-model', 2]]);
-    expect(server.requests.at(-1)!.body.model).toBe('other-model');
+    expect(fixture.server().requests.at(-1)!.body.model).toBe('other-model');
     // JUnit: one suite per provider
     const junit = await cli(['eval', 'support/triage', '--provider', 'offline,llm', '--format', 'junit'], { cwd: reg.dir });
     expect(junit.stdout).toContain('<testsuite name="support/triage@1.1.0 on offline"');
@@ -222,11 +178,11 @@ describe('--repeat and --max-cost', () => {
     expect(text.stdout).toContain('budget exhausted: --max-cost $0.2');
     // a model without a price cannot be budgeted: exit 2 before any request
     reg.write('prompts.config.yaml', fs.readFileSync(path.join(reg.dir, 'prompts.config.yaml'), 'utf8').replace(', prices: { echo-1: { input_per_1m: 1000, output_per_1m: 1000 } }', ''));
-    const before = server.requests.length;
+    const before = fixture.server().requests.length;
     const noPrice = await cli(['eval', 'support/triage', '--provider', 'llm', '--max-cost', '1'], { cwd: reg.dir });
     expect(noPrice.exitCode).toBe(2);
     expect(noPrice.stderr).toContain('--max-cost needs the price of model "echo-1" of provider "llm"');
-    expect(server.requests.length).toBe(before);
+    expect(fixture.server().requests.length).toBe(before);
   });
 });
 

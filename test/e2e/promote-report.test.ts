@@ -3,67 +3,24 @@
  * gate's evidence, verified against the files on disk, and each refusal (other bytes, no
  * environment overrides, one shard, committed by a PR, another prompt, not a report, symlink).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { cli } from '../helpers/cli.js';
-import { registriesPerTest, type TempRegistry } from '../helpers/registry.js';
-import { startOpenAIServer } from '../helpers/servers/openai.js';
-import type { FakeServer } from '../helpers/servers/fake-llm.js';
+import type { TempRegistry } from '../helpers/registry.js';
+import { scaleRegistries, suite } from '../helpers/eval-scale.js';
 
 const ENV_SCHEMA = JSON.parse(fs.readFileSync(new URL('../../schemas/environment.schema.json', import.meta.url), 'utf8')) as object;
 
-let server: FakeServer;
-beforeAll(async () => {
-  // "the model" answers in upper case: assertions on upper-case words pass only on this provider
-  server = await startOpenAIServer({ respond: (req) => ({ type: 'ok', content: String(req.body.messages?.at(-1)?.content ?? '').toUpperCase(), usage: { input: 10, output: 10 } }) });
-});
-afterAll(async () => {
-  await server.close();
-});
-
-const makeReg = registriesPerTest();
-
-const version = (id: string, v: string, text: string, provider = 'offline') => `id: ${id}
-version: ${v}
-model: { provider: ${provider}, name: echo-1, parameters: { max_tokens: 50 } }
-inputs: { type: object, required: [q], properties: { q: { type: string } }, additionalProperties: false }
-template: "${text} {{q}}"
-`;
-const suite = (names: string[], assert = '[{ type: contains, value: "ok" }]') => `cases:\n${names.map((n) => `  - { name: ${JSON.stringify(n)}, vars: { q: ${JSON.stringify(`${n} ok`)} }, assert: ${assert} }`).join('\n')}\n`;
-
-function registry(o: { git?: boolean } = {}): TempRegistry {
-  const reg = makeReg({
-    git: o.git,
-    config: `environments:
-  staging: { gate: { min_pass_rate: 0.5 }, overrides: { model: { parameters: { temperature: 0.3 } } } }
-  production: { requires: staging, gate: { min_pass_rate: 1, no_regressions: true } }
-providers:
-  offline: { type: echo }
-  llm: { type: openai, base_url: "${server.url}", prices: { echo-1: { input_per_1m: 1000, output_per_1m: 1000 } } }
-eval: { concurrency: 4, retries: 0 }
-`,
-  });
-  reg.write('prompts/support/triage/1.0.0.yaml', version('support/triage', '1.0.0', 'Triage'));
-  reg.write('prompts/support/triage/1.1.0.yaml', version('support/triage', '1.1.0', 'Triage better'));
-  reg.write('prompts/support/triage/evals.yaml', suite(['refund', 'crash', 'login']));
-  reg.write('prompts/billing/refund/1.0.0.yaml', version('billing/refund', '1.0.0', 'Refund'));
-  // "broken" fails: the echo of its prompt has no "MISSING"
-  reg.write('prompts/billing/refund/evals.yaml', `cases:\n  - { name: works, vars: { q: ok }, assert: [{ type: contains, value: ok }] }\n  - { name: broken, vars: { q: ok }, assert: [{ type: contains, value: MISSING }] }\n`);
-  reg.write('prompts/docs/nosuite/1.0.0.yaml', version('docs/nosuite', '1.0.0', 'Docs'));
-  if (o.git) {
-    reg.write('.gitignore', '.prompts/\n');
-    reg.commitAll('init');
-  }
-  return reg;
-}
+const fixture = scaleRegistries();
+const registry = fixture.registry;
 
 describe('promote --report', () => {
   const staging = (reg: TempRegistry) => fs.readFileSync(path.join(reg.dir, 'environments/staging.yaml'), 'utf8');
   it('accepts a report of exactly these files as the gate evidence, verified; records its sha256', async () => {
     const reg = registry({ git: true });
-    const before = server.requests.length;
+    const before = fixture.server().requests.length;
     const ev = await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '-o', 'evidence.json', '-q'], { cwd: reg.dir });
     expect(ev.exitCode, ev.stderr).toBe(0);
     // the stored report would be reused too; remove it so the evidence must come from --report
@@ -76,7 +33,7 @@ describe('promote --report', () => {
     expect(staging(reg)).toContain(`report_sha256: ${sha}`);
     expect(reg.git('log', '-1', '--format=%B')).toContain(`evidence: report ${sha.slice(0, 12)}`);
     expect(fs.existsSync(path.join(reg.dir, '.prompts/evals'))).toBe(false);
-    expect(server.requests.length).toBe(before);
+    expect(fixture.server().requests.length).toBe(before);
     // the written env file is valid for the schema (report_sha256 is a known key)
     const { parseYaml } = await import('../../src/registry/yaml.js');
     const v = new Ajv2020({ strict: false }).compile(ENV_SCHEMA);
