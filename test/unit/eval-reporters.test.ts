@@ -48,3 +48,39 @@ describe('eval reporters', () => {
     expect(renderEvalMarkdown(report({ ok: true })).startsWith('### ✅')).toBe(true);
   });
 });
+
+describe('escaping for the markdown summary and the HTML report', () => {
+  it('mdText leaves no markup, link, image, mention, code span, math or HTML', async () => {
+    const { mdText } = await import('../../src/cli/reporters/eval-markdown.js');
+    const t = mdText('a</td><img src=x onerror=alert(1)> ![i](https://e.x/p.png) [l](https://e.x) @team `c` $m$ *b* _i_ ~s~ | x\n# h\r\u001b[31m');
+    // eslint-disable-next-line no-control-regex
+    expect(t).not.toMatch(/[<>\n\r\u001b]/);
+    expect(t).toBe('a&lt;/td&gt;&lt;img src=x onerror=alert\\(1\\)&gt; \\!\\[i\\]\\(https://e.x/p.png\\) \\[l\\]\\(https://e.x\\) &#64;team \\`c\\` \\$m\\$ \\*b\\* \\_i\\_ \\~s\\~ \\| x \\# h \\[31m');
+  });
+  it('scriptSafeJson: no <, >, &, U+2028 or U+2029 as such, and it parses back to the same value', async () => {
+    const { scriptSafeJson } = await import('../../src/cli/reporters/eval-html.js');
+    const value = { s: '</script><script>alert(1)</script><!-- & \u2028\u2029 -->' };
+    const out = scriptSafeJson(value);
+    expect(out).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(out)).toEqual(value);
+  });
+  it('the HTML page has one CSP without unsafe-inline or unsafe-eval, and the data only inside its JSON block', async () => {
+    const { renderEvalHtml, isEvalHtml } = await import('../../src/cli/reporters/eval-html.js');
+    const hostile = report({ results: [{ ...report().results[0]!, name: '</script><script>alert(1)</script>', output: '<img src=x onerror=alert(2)>' }] });
+    const html = renderEvalHtml([hostile], { title: '<b>t</b>' });
+    expect(isEvalHtml(html)).toBe(true);
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)![1]!;
+    expect(csp).toMatch(/^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+' 'sha256-[A-Za-z0-9+/=]+'; style-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).not.toMatch(/unsafe/);
+    expect(html).not.toContain('<script>alert');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('<title>&lt;b&gt;t&lt;/b&gt;</title>');
+    // every inline script and style is the one its hash allows
+    const { createHash } = await import('node:crypto');
+    const hash = (t: string) => `'sha256-${createHash('sha256').update(t).digest('base64')}'`;
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(scripts).toHaveLength(2);
+    for (const s of scripts) expect(csp).toContain(hash(s));
+    expect(csp).toContain(hash(/<style>([\s\S]*?)<\/style>/.exec(html)![1]!));
+  });
+});

@@ -18,7 +18,6 @@ import { resolveRef } from '../../registry/resolve-ref.js';
 import { prepareOutput, writeOutput } from '../output-file.js';
 import { loadEvalTarget, repeatPolicy, SuiteMissing, type EvalTarget } from '../../eval/suite.js';
 import { chooseProvider } from '../../eval/runner.js';
-import type { EvalReport } from '../../eval/report.js';
 import type { CacheMode } from '../../eval/cache.js';
 import { parseShard, selectShard, type ShardSpec } from '../../eval/shard.js';
 import type { EvalJob } from '../../eval/session.js';
@@ -320,5 +319,5 @@ export async function run(ctx: CommandContext, args: string[], o: EvalOptions): 
     ctx.info(`wrote ${path.relative(ctx.cwd, outFile) || outFile}`);
   } else ctx.stdout.write(await EVAL_REPORTERS[opts.format](doc, rctx));
   if (session.interrupted) return 130;
-  return (multi ? (doc as { ok: boolean }).ok : (doc as EvalReport).ok) ? 0 : 1;
+  return doc.ok ? 0 : 1;
 }
