@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../registry/files.js';
 import type { Message } from '../core/types.js';
-import type { Usage } from './providers/types.js';
+import type { Usage } from '../providers/types.js';
 
 export type CacheMode = 'readwrite' | 'record' | 'replay' | 'off';
 

@@ -1,27 +1,17 @@
 /**
- * The circuit breaker: after `limit` consecutive failed requests (each already retried) the
- * run stops with one message instead of hammering a dead endpoint. A success resets the count.
+ * Eval's use of the shared circuit breaker (src/providers/circuit.ts): after `limit` consecutive
+ * failed requests (each already retried) the run stops with one message instead of hammering a
+ * dead endpoint. It never half-opens: the run is over once it trips.
  */
-export class CircuitBreaker {
-  private consecutive = 0;
-  private lastError = '';
-  tripped = false;
+import { CircuitBreaker as SharedBreaker } from '../providers/circuit.js';
 
-  constructor(readonly limit: number) {}
-
-  success(): void {
-    this.consecutive = 0;
+export class CircuitBreaker extends SharedBreaker {
+  constructor(limit: number) {
+    super({ failures: limit, cooldownMs: Infinity });
   }
 
-  /** Records a failure; returns true when this failure trips the breaker. */
-  failure(message: string): boolean {
-    this.consecutive++;
-    this.lastError = message;
-    if (!this.tripped && this.consecutive >= this.limit) {
-      this.tripped = true;
-      return true;
-    }
-    return false;
+  get tripped(): boolean {
+    return this.state !== 'closed';
   }
 
   get message(): string {

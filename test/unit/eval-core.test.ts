@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, redact, retryAfterMs, withRetries } from '../../src/eval/http.js';
-import { ProviderError } from '../../src/eval/providers/types.js';
+import { backoffMs, redact, retryAfterMs, withRetries } from '../../src/providers/http.js';
+import { ProviderError } from '../../src/providers/types.js';
 import { cacheKey, canonicalJson } from '../../src/eval/cache.js';
 import { CircuitBreaker } from '../../src/eval/circuit.js';
 import { buildReport, compareResults } from '../../src/eval/report.js';
 import { casesFor } from '../../src/eval/suite.js';
 import { costOf } from '../../src/eval/providers/index.js';
-import { echoText } from '../../src/eval/providers/echo.js';
+import { echoText } from '../../src/providers/echo.js';
 import { graderOf, type CaseResult, type EvalRun } from '../../src/eval/runner.js';
 import type { EvalTarget } from '../../src/eval/suite.js';
 

@@ -6,7 +6,7 @@
 import type { Assertion, JsonSchema } from '../../core/types.js';
 import { userSchemaAjv } from '../../core/render.js';
 import type { ValidateFunction } from 'ajv';
-import type { Usage } from '../providers/types.js';
+import type { Usage } from '../../providers/types.js';
 import { canonicalJson } from '../cache.js';
 import { parseJsonPath, selectJsonPath } from './jsonpath.js';
 import { similarity } from './similarity.js';

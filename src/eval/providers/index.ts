@@ -1,12 +1,14 @@
-/** Builds a provider from its config entry; the API key is read here, from the environment only. */
+/**
+ * Eval's provider setup: looks a provider up in the registry's config and checks its key up
+ * front (a missing key is exit 2 before the first request). The providers themselves are the
+ * shared ones in src/providers/, the same code the runtime SDK calls.
+ */
 import { UsageError } from '../../errors.js';
 import { didYouMean } from '../../core/suggest.js';
-import type { ProviderConfig, ModelPrice } from '../../core/types.js';
+import type { ProviderConfig } from '../../core/types.js';
 import type { Registry } from '../../registry/registry.js';
-import { anthropicProvider } from './anthropic.js';
-import { echoProvider } from './echo.js';
-import { openaiProvider } from './openai.js';
-import { ProviderError, type Provider, type Usage } from './types.js';
+import { createProvider } from '../../providers/index.js';
+import { ProviderError, type Provider, type Usage } from '../../providers/types.js';
 
 export interface ProviderSetup {
   provider: Provider;
@@ -32,44 +34,17 @@ export function setupProvider(registry: Registry, name: string, env: NodeJS.Proc
       hint: names.length ? `providers in prompts.config.yaml: ${names.join(', ')}` : 'add it under providers: in prompts.config.yaml',
     });
   }
-  if (cfg.type === 'echo') return { provider: echoProvider(name), config: cfg, secrets: [] };
-  let apiKey: string | undefined;
-  let missingKey: string | undefined;
-  if (cfg.api_key_env) {
-    const v = env[cfg.api_key_env];
-    if (v === undefined || v === '') missingKey = cfg.api_key_env;
-    else apiKey = v;
-  }
-  if (missingKey && opts.requireKey) {
-    throw new UsageError(`provider "${name}" needs an API key, but the environment variable ${missingKey} is not set`, {
-      hint: `export ${missingKey}=<your key>, or run with --replay to use recorded responses`,
+  const provider = createProvider(name, cfg, { env, timeoutMs: opts.timeoutMs });
+  if (cfg.type === 'echo' || !cfg.api_key_env) return { provider, config: cfg, secrets: [] };
+  const key = env[cfg.api_key_env];
+  if ((key === undefined || key === '') && opts.requireKey) {
+    throw new UsageError(`provider "${name}" needs an API key, but the environment variable ${cfg.api_key_env} is not set`, {
+      hint: `export ${cfg.api_key_env}=<your key>, or run with --replay to use recorded responses`,
     });
   }
-  const timeoutMs = cfg.timeout_ms ?? opts.timeoutMs;
-  const o = { name, baseUrl: cfg.base_url, apiKey, headers: cfg.headers, timeoutMs };
-  const provider = cfg.type === 'anthropic' ? anthropicProvider(o) : openaiProvider(o);
-  if (missingKey) {
-    const key = missingKey;
-    return {
-      config: cfg,
-      secrets: [],
-      provider: {
-        ...provider,
-        complete: () => Promise.reject(new ProviderError(`provider "${name}" needs an API key: the environment variable ${key} is not set`, { retryable: false, fatal: true })),
-      },
-    };
-  }
-  return { provider, config: cfg, secrets: apiKey ? [apiKey] : [] };
+  return { provider, config: cfg, secrets: key ? [key] : [] };
 }
 
-/** Cost in USD from the provider's price table, or null when the model has no price. */
-export function costOf(usage: Usage | null, prices: Record<string, ModelPrice> | undefined, model: string, type: ProviderConfig['type']): number | null {
-  if (type === 'echo') return 0;
-  if (!usage) return null;
-  const p = prices?.[model];
-  if (!p) return null;
-  return (usage.input * p.input_per_1m + usage.output * p.output_per_1m) / 1_000_000;
-}
-
+export { costOf } from '../../providers/cost.js';
 export { ProviderError };
 export type { Provider, Usage };

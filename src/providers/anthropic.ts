@@ -1,6 +1,6 @@
 /** Anthropic Messages API (`POST {base_url}/messages`, `x-api-key`, `anthropic-version`). */
-import { postJson } from '../http.js';
-import type { HttpProviderOptions } from './openai.js';
+import { postJson } from './http.js';
+import { keyFor, type HttpProviderOptions } from './openai.js';
 import { ProviderError, type Completion, type CompletionRequest, type Provider } from './types.js';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com/v1';
@@ -9,6 +9,9 @@ export const ANTHROPIC_VERSION = '2023-06-01';
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
 
 interface MessagesResponse {
+  id?: unknown;
+  model?: unknown;
+  stop_reason?: unknown;
   content?: { type?: string; text?: unknown }[];
   usage?: { input_tokens?: unknown; output_tokens?: unknown };
 }
@@ -16,7 +19,6 @@ interface MessagesResponse {
 export function anthropicProvider(o: HttpProviderOptions): Provider {
   const baseUrl = (o.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL).replace(/\/+$/, '');
   const url = `${baseUrl}/messages`;
-  const secrets = o.apiKey ? [o.apiKey] : [];
   const label = `provider "${o.name}"`;
   return {
     name: o.name,
@@ -24,8 +26,9 @@ export function anthropicProvider(o: HttpProviderOptions): Provider {
     baseUrl,
     remote: true,
     async complete(req: CompletionRequest): Promise<Completion> {
+      const { key, secrets } = keyFor(o);
       const headers: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION, ...(o.headers ?? {}) };
-      if (o.apiKey) headers['x-api-key'] = o.apiKey;
+      if (key) headers['x-api-key'] = key;
       // system messages go to the top-level `system`; the rest stay in order
       const system = req.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
       const messages = req.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content }));
@@ -39,7 +42,11 @@ export function anthropicProvider(o: HttpProviderOptions): Provider {
       const u = json.usage;
       const input = typeof u?.input_tokens === 'number' ? u.input_tokens : 0;
       const out = typeof u?.output_tokens === 'number' ? u.output_tokens : 0;
-      return { output, usage: u ? { input, output: out, total: input + out } : null };
+      const c: Completion = { output, usage: u ? { input, output: out, total: input + out } : null };
+      if (typeof json.model === 'string') c.responseModel = json.model;
+      if (typeof json.id === 'string') c.responseId = json.id;
+      if (typeof json.stop_reason === 'string') c.finishReasons = [json.stop_reason];
+      return c;
     },
   };
 }

@@ -1,10 +1,11 @@
 /**
  * HTTP for providers: one JSON POST with a per-request timeout, error classification (what is
- * worth retrying, what is fatal for the whole run), Retry-After parsing, and a retry loop with
+ * worth retrying, what is fatal), Retry-After parsing, and the backoff/retry loop with
  * exponential backoff and full jitter. Every text that came from the server is redacted of the
- * API key before it is used in a message.
+ * API key over its WHOLE length before anything is cut from it, so no fragment of a key survives
+ * a truncation.
  */
-import { ProviderError } from './providers/types.js';
+import { ProviderError } from './types.js';
 
 /** Replaces every occurrence of a secret with "***" (secrets shorter than 4 chars are ignored). */
 export function redact(text: string, secrets: readonly string[]): string {
@@ -27,26 +28,32 @@ export function retryAfterMs(headers: Headers, now: number = Date.now()): number
   return undefined;
 }
 
-const MAX_RETRY_AFTER_MS = 120_000;
+export const MAX_RETRY_AFTER_MS = 120_000;
 const MAX_BACKOFF_MS = 30_000;
+/** A provider reply larger than this is refused (bounded memory, SPEC §11). */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface PostOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   secrets: readonly string[];
-  /** e.g. "openai provider \"openai\"" for messages */
+  /** e.g. 'provider "openai"' for messages */
   label: string;
 }
 
+function truncate(t: string, n: number): string {
+  return t.length > n ? `${t.slice(0, n)}…` : t;
+}
+
+/** The message inside a provider's error body (already redacted), shortened for one line. */
 function errorText(body: string): string {
   try {
     const j = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    if (typeof j.error === 'string') return j.error;
-    if (j.error && typeof j.error.message === 'string') return j.error.message;
-    if (typeof j.message === 'string') return j.message;
+    if (typeof j.error === 'string') return truncate(j.error, 500);
+    if (j.error && typeof j.error.message === 'string') return truncate(j.error.message, 500);
+    if (typeof j.message === 'string') return truncate(j.message, 500);
   } catch {}
-  const t = body.replace(/\s+/g, ' ').trim();
-  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+  return truncate(body.replace(/\s+/g, ' ').trim(), 200);
 }
 
 function statusHint(status: number, url: string): string {
@@ -57,27 +64,53 @@ function statusHint(status: number, url: string): string {
   return '';
 }
 
+/** Reads the body, refusing more than MAX_RESPONSE_BYTES. */
+async function readBody(res: Response): Promise<string> {
+  const len = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(len) && len > MAX_RESPONSE_BYTES) {
+    await res.body?.cancel();
+    throw new RangeError(`response of ${len} bytes is larger than ${MAX_RESPONSE_BYTES}`);
+  }
+  const text = await res.text();
+  if (text.length > MAX_RESPONSE_BYTES) throw new RangeError(`response is larger than ${MAX_RESPONSE_BYTES} bytes`);
+  return text;
+}
+
+const aborted = (): ProviderError => new ProviderError('interrupted', { retryable: false, kind: 'aborted' });
+
 /** POSTs JSON and returns the parsed JSON body, or throws a classified ProviderError. */
 export async function postJson(url: string, headers: Record<string, string>, body: unknown, opts: PostOptions): Promise<unknown> {
-  if (opts.signal?.aborted) throw new ProviderError('interrupted', { retryable: false, kind: 'aborted' });
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+  if (opts.signal?.aborted) throw aborted();
+  // one controller and one timer per request, both released when it ends: AbortSignal.timeout
+  // would keep a timer (and its signal) alive for timeout_ms after every fast call
+  const ac = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ac.abort();
+  }, opts.timeoutMs);
+  const onAbort = (): void => ac.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   let res: Response;
   let text: string;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body), signal });
-    text = await res.text();
+    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body), signal: ac.signal });
+    text = await readBody(res);
   } catch (e) {
-    if (opts.signal?.aborted) throw new ProviderError('interrupted', { retryable: false, kind: 'aborted' });
-    if (timeout.aborted) throw new ProviderError(`${opts.label}: no response within ${opts.timeoutMs} ms (timeout_ms)`, { retryable: true, kind: 'timeout' });
+    if (opts.signal?.aborted) throw aborted();
+    if (timedOut) throw new ProviderError(`${opts.label}: no response within ${opts.timeoutMs} ms (timeout_ms)`, { retryable: true, kind: 'timeout' });
+    if (e instanceof RangeError) throw new ProviderError(`${opts.label}: ${e.message}`, { retryable: false, kind: 'format' });
     const err = e as Error & { cause?: { code?: string; message?: string } };
     const code = err.cause?.code ?? '';
     const detail = redact(code || err.cause?.message || err.message, opts.secrets);
     const fatal = code === 'ENOTFOUND' || code === 'ERR_INVALID_URL';
     throw new ProviderError(`${opts.label}: network error talking to ${url} (${detail})${fatal ? '; check base_url' : ''}`, { retryable: !fatal, fatal, kind: 'network' });
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
   }
   if (!res.ok) {
-    const msg = redact(errorText(text), opts.secrets);
+    const msg = errorText(redact(text, opts.secrets));
     const status = res.status;
     const hint = statusHint(status, url);
     const retryable = status === 429 || status === 408 || status >= 500;
@@ -93,8 +126,8 @@ export async function postJson(url: string, headers: Record<string, string>, bod
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    const t = redact(text.slice(0, 80), opts.secrets).replace(/\s+/g, ' ');
-    throw new ProviderError(`${opts.label}: the response is not valid JSON ("${t}${text.length > 80 ? '…' : ''}")`, { retryable: true, kind: 'format' });
+    const t = truncate(redact(text, opts.secrets).replace(/\s+/g, ' '), 80);
+    throw new ProviderError(`${opts.label}: the response is not valid JSON ("${t}")`, { retryable: true, kind: 'format' });
   }
 }
 
@@ -103,8 +136,10 @@ export interface RetryOptions {
   /** first backoff step; doubles each attempt */
   baseMs?: number;
   signal?: AbortSignal;
-  /** called before each wait, for --verbose progress */
+  /** called before each wait, for --verbose progress and span events */
   onRetry?: (err: ProviderError, attempt: number, waitMs: number) => void;
+  /** called before every attempt (1-based); throwing stops the loop with that error (the runtime's breaker) */
+  beforeAttempt?: (attempt: number) => void;
   /** injectable for tests */
   random?: () => number;
 }
@@ -130,17 +165,18 @@ export function backoffMs(attempt: number, err: ProviderError, baseMs: number, r
 }
 
 /** Runs `fn`, retrying retryable ProviderErrors up to `retries` times. */
-export async function withRetries<T>(fn: () => Promise<T>, opts: RetryOptions): Promise<T> {
+export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
   const base = opts.baseMs ?? 250;
   for (let attempt = 0; ; attempt++) {
+    opts.beforeAttempt?.(attempt + 1);
     try {
-      return await fn();
+      return await fn(attempt + 1);
     } catch (e) {
       if (!(e instanceof ProviderError) || !e.retryable || attempt >= opts.retries || opts.signal?.aborted) throw e;
       const wait = backoffMs(attempt, e, base, opts.random);
       opts.onRetry?.(e, attempt + 1, wait);
       await sleep(wait, opts.signal);
-      if (opts.signal?.aborted) throw new ProviderError('interrupted', { retryable: false, kind: 'aborted' });
+      if (opts.signal?.aborted) throw aborted();
     }
   }
 }

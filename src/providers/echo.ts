@@ -2,17 +2,14 @@
  * The offline `echo` provider: returns the rendered prompt. Deterministic, zero latency, no
  * network; token counts are an estimate (characters / 4, rounded up) so token assertions work.
  */
-import type { Message } from '../../core/types.js';
+import type { Message } from '../core/types.js';
+import { estimateTokens } from './cost.js';
 import type { Completion, CompletionRequest, Provider } from './types.js';
 
 /** One message: its content verbatim. Several: "role: content" blocks separated by a blank line. */
 export function echoText(messages: readonly Message[]): string {
   if (messages.length === 1) return messages[0]!.content;
   return messages.map((m) => `${m.role}: ${m.content}`).join('\n\n');
-}
-
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
 }
 
 export function echoProvider(name: string): Provider {
@@ -27,7 +24,7 @@ export function echoProvider(name: string): Provider {
       for (const m of req.messages) inChars += m.content.length;
       const input = Math.ceil(inChars / 4);
       const out = estimateTokens(output);
-      return Promise.resolve({ output, usage: { input, output: out, total: input + out } });
+      return Promise.resolve({ output, usage: { input, output: out, total: input + out }, responseModel: req.model });
     },
   };
 }
