@@ -37,6 +37,16 @@ export interface PromptFile {
   output?: OutputSpec;
   messages?: Message[];
   template?: string;
+  fallback?: FallbackSpec;
+}
+
+/** A version file's `fallback:`: another provider and model, and/or a fixed reply (tried last). */
+export interface FallbackSpec {
+  provider?: string;
+  model?: string;
+  /** default: the prompt's model parameters */
+  parameters?: Record<string, unknown>;
+  text?: string;
 }
 
 export type AssertionType =
@@ -180,6 +190,8 @@ export interface GateConfig {
 
 export interface EnvironmentConfig {
   requires?: string;
+  /** replaces the top-level budget for this environment */
+  budget?: BudgetConfig;
   gate?: GateConfig;
   overrides?: { model?: Partial<ModelConfig> };
 }
@@ -197,7 +209,32 @@ export interface ProviderConfig {
   api_key_env?: string;
   headers?: Record<string, string>;
   timeout_ms?: number;
+  /** runtime: retries per call (eval uses eval.retries) */
+  retries?: number;
+  limits?: ProviderLimits;
+  breaker?: BreakerConfig;
   prices?: Record<string, ModelPrice>;
+}
+
+/** runtime: per-process limits of one provider */
+export interface ProviderLimits {
+  requests_per_minute?: number;
+  tokens_per_minute?: number;
+  concurrency?: number;
+}
+
+/** runtime: the provider's circuit breaker */
+export interface BreakerConfig {
+  /** consecutive failed requests that open it (default 5) */
+  failures?: number;
+  /** how long it stays open before one probe is let through (default 10000) */
+  cooldown_ms?: number;
+}
+
+/** runtime: spending limits of one process, priced from the providers' `prices` */
+export interface BudgetConfig {
+  usd_per_hour?: number;
+  usd_per_day?: number;
 }
 
 export interface EvalConfig {
@@ -213,6 +250,7 @@ export interface ConfigFile {
   prompts_dir?: string;
   environments_dir?: string;
   history_limit?: number;
+  budget?: BudgetConfig;
   environments?: Record<string, EnvironmentConfig>;
   providers?: Record<string, ProviderConfig>;
   eval?: EvalConfig;
@@ -227,5 +265,6 @@ export interface ResolvedConfig {
   /** environment names in promotion order (the order of the config's mapping) */
   environmentOrder: string[];
   providers: Record<string, ProviderConfig>;
+  budget?: BudgetConfig;
   eval: Required<Omit<EvalConfig, 'provider'>> & { provider?: string };
 }

@@ -41,6 +41,7 @@ export function resolveConfig(raw: ConfigFile): ResolvedConfig {
     environments: order.length ? environments : { development: {}, staging: { requires: 'development' }, production: { requires: 'staging' } },
     environmentOrder: order.length ? order : ['development', 'staging', 'production'],
     providers: raw.providers ?? {},
+    ...(raw.budget ? { budget: raw.budget } : {}),
     eval: { ...DEFAULT_EVAL, ...(raw.eval ?? {}) },
   };
 }

@@ -1,5 +1,5 @@
 /** Bundle assembly: pinned prompts + git state → the bundle object and its deterministic JSON text. */
-import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleFile, type BundleGit } from './bundle-format.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, runtimeConfigDigest, type BundleFile, type BundleGit } from './bundle-format.js';
 import type { PinnedPrompts } from './collect.js';
 import { sortKeysDeep } from './canonical.js';
 
@@ -12,6 +12,9 @@ export function makeBundle(pinned: PinnedPrompts, git: BundleGit, builtAt?: stri
     environment: pinned.env,
     git,
     overrides: pinned.overrides,
+    providers: pinned.providers,
+    budget: pinned.budget,
+    config_digest: runtimeConfigDigest(pinned.providers, pinned.budget),
     prompts,
   };
   if (builtAt !== undefined) bundle.built_at = builtAt;

@@ -4,13 +4,14 @@
  * Integrity: each entry carries `source`, the exact text of the version file, and `sha256`, the
  * digest of its bytes (the same digest the environment file records at promotion). Its runtime
  * fields (model with overrides, inputs, output, messages) are covered by `digest`, a sha256 over
- * the canonical JSON of { id, version, sha256, model, inputs, output, messages }.
+ * the canonical JSON of { id, version, sha256, model, inputs, output, messages, fallback } (fallback left
+ * out when the version has none, so bundles of versions without one keep their digests).
  * loadBundle checks both digests for every entry at load, and on the first `get(id)` re-parses
  * `source` and checks that the runtime fields are exactly what the source defines (with the
  * bundle's `overrides` applied). So an edited template, schema, model, version or sha256 is
  * refused, and the content in use is always the content whose sha256 the environment file records.
  */
-import type { Message, ModelConfig, OutputSpec, JsonSchema } from '../core/types.js';
+import type { BudgetConfig, FallbackSpec, Message, ModelConfig, OutputSpec, JsonSchema, ProviderConfig } from '../core/types.js';
 import { canonicalJson } from './canonical.js';
 import { sha256 } from '../registry/files.js';
 
@@ -31,7 +32,15 @@ export interface BundleEntry {
   messages: Message[];
   /** the version file's text, byte for byte */
   source: string;
+  /** the version file's fallback, only when it declares one */
+  fallback?: FallbackSpec;
 }
+
+/**
+ * A provider as the runtime needs it: endpoint, the NAME of the key's environment variable (never
+ * a key), timeouts, retries, limits, breaker and prices.
+ */
+export type BundleProvider = Pick<ProviderConfig, 'type' | 'base_url' | 'api_key_env' | 'headers' | 'timeout_ms' | 'retries' | 'limits' | 'breaker' | 'prices'>;
 
 export interface BundleGit {
   /** the commit HEAD pointed at, or null outside git / before the first commit */
@@ -49,11 +58,22 @@ export interface BundleFile {
   built_at?: string;
   /** the environment's `overrides` from prompts.config.yaml (applied to every entry's model) */
   overrides: { model?: Partial<ModelConfig> };
+  /** the providers the pinned prompts and their fallbacks use (absent in bundles of older builds) */
+  providers?: Record<string, BundleProvider>;
+  /** the environment's budget, null when none */
+  budget?: BudgetConfig | null;
+  /** sha256 of the canonical JSON of { providers, budget } (see runtimeConfigDigest) */
+  config_digest?: string;
   /** keyed by prompt id, sorted */
   prompts: Record<string, BundleEntry>;
 }
 
-export type EntryFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model' | 'inputs' | 'output' | 'messages'>;
+export type EntryFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model' | 'inputs' | 'output' | 'messages' | 'fallback'>;
+
+/** The digest that covers a bundle's runtime config: what run() calls, with which key variable, at which price. */
+export function runtimeConfigDigest(providers: Record<string, BundleProvider>, budget: BudgetConfig | null): string {
+  return sha256(canonicalJson({ providers, budget }));
+}
 
 /**
  * Checks an entry's digest. Fast path: bundles written by `prompts build` have every key sorted,
@@ -62,13 +82,13 @@ export type EntryFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model
  */
 export function digestMatches(e: EntryFields, digest: string): boolean {
   const fast = sha256(
-    JSON.stringify({ id: e.id, inputs: e.inputs, messages: e.messages, model: e.model, output: e.output, sha256: e.sha256, version: e.version }),
+    JSON.stringify({ fallback: e.fallback, id: e.id, inputs: e.inputs, messages: e.messages, model: e.model, output: e.output, sha256: e.sha256, version: e.version }),
   );
   return fast === digest || entryDigest(e) === digest;
 }
 
 export function entryDigest(e: EntryFields): string {
   return sha256(
-    canonicalJson({ id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages }),
+    canonicalJson({ id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages, fallback: e.fallback }),
   );
 }

@@ -6,14 +6,15 @@
  */
 import * as path from 'node:path';
 import { CheckFailed } from '../errors.js';
-import { applyOverrides, compilePrompt, messagesOf, schemaProblem } from '../core/render.js';
-import type { ModelConfig, PromptFile } from '../core/types.js';
+import { applyOverrides, compilePrompt, messagesOf, schemaProblem, userSchemaAjv } from '../core/render.js';
+import type { BudgetConfig, ModelConfig, PromptFile, ProviderConfig } from '../core/types.js';
 import { didYouMean } from '../core/suggest.js';
 import { CONFIG_FILE, type Registry } from '../registry/registry.js';
 import { readRegistryFile, isFileProblem, sha256 } from '../registry/files.js';
 import { parseYaml, positionOf } from '../registry/yaml.js';
 import { getValidator, describeAjvErrors } from '../registry/schemas.js';
-import { entryDigest, type BundleEntry } from './bundle-format.js';
+import { entryDigest, type BundleEntry, type BundleProvider } from './bundle-format.js';
+import { stripJsonFence } from './output.js';
 import { IntegrityError } from './errors.js';
 
 export interface PinnedPrompts {
@@ -25,6 +26,10 @@ export interface PinnedPrompts {
   files: PromptFile[];
   /** absolute paths of every file the content comes from: config, env file (when it exists), version files */
   paths: string[];
+  /** the providers the entries (and their fallbacks) use, as the runtime needs them: no key, ever */
+  providers: Record<string, BundleProvider>;
+  /** environments.<env>.budget, else the top-level budget; null when none */
+  budget: BudgetConfig | null;
 }
 
 /**
@@ -78,7 +83,7 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
       throw new CheckFailed(`version "${p.version}" does not match the file name (expected "${pin.version}")`, { location: { file: rel, ...positionOf(parsed, '/version') } });
     }
     if (opts.compileCheck !== false) checkCompiles(p, rel, parsed);
-    const base = {
+    const base: Omit<BundleEntry, 'digest' | 'source'> = {
       id,
       version: p.version,
       sha256: digest,
@@ -87,11 +92,46 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
       output: p.output ?? null,
       messages: messagesOf(p),
     };
+    if (p.fallback) base.fallback = p.fallback;
     entries.push({ ...base, digest: entryDigest(base), source: decoded.bytes.toString('utf8') });
     files.push(p);
     paths.push(file);
   }
-  return { env, overrides, entries, files, paths };
+  return { env, overrides, entries, files, paths, providers: runtimeProviders(reg, entries), budget: envCfg.budget ?? reg.config.budget ?? null };
+}
+
+/** Header names that carry credentials: keys come only from api_key_env, so a bundle never holds one. */
+const CREDENTIAL_HEADER = /auth|api[-_]?key|token|secret|cookie|password|session/i;
+
+/**
+ * The config of every provider the entries use (model and fallback), for the bundle. A provider
+ * whose headers look like credentials, or whose base_url carries userinfo, is refused: the
+ * bundle would carry a secret to wherever it is deployed.
+ */
+export function runtimeProviders(reg: Registry, entries: readonly BundleEntry[]): Record<string, BundleProvider> {
+  const names = new Set<string>();
+  for (const e of entries) {
+    names.add(e.model.provider);
+    if (e.fallback?.provider) names.add(e.fallback.provider);
+  }
+  const out: Record<string, BundleProvider> = {};
+  for (const name of [...names].sort()) {
+    const cfg: ProviderConfig | undefined = reg.config.providers[name] ?? (name === 'echo' ? { type: 'echo' } : undefined);
+    if (!cfg) continue; // validate reports unknown providers; run() names the missing one
+    const where = { location: { file: CONFIG_FILE }, hint: 'keys come only from the environment variable named by api_key_env' };
+    for (const h of Object.keys(cfg.headers ?? {})) {
+      if (CREDENTIAL_HEADER.test(h)) throw new CheckFailed(`provider "${name}" sets header "${h}", which looks like a credential; a bundle never carries one`, where);
+    }
+    if (cfg.base_url && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(cfg.base_url)) {
+      throw new CheckFailed(`provider "${name}" has credentials in its base_url; a bundle never carries one`, where);
+    }
+    const p: BundleProvider = { type: cfg.type };
+    for (const k of ['base_url', 'api_key_env', 'headers', 'timeout_ms', 'retries', 'limits', 'breaker', 'prices'] as const) {
+      if (cfg[k] !== undefined) (p as Record<string, unknown>)[k] = cfg[k];
+    }
+    out[name] = p;
+  }
+  return out;
 }
 
 /**
@@ -107,6 +147,10 @@ export function checkCompiles(p: PromptFile, rel: string, parsed: ReturnType<typ
     const sp = schemaProblem(p.output.schema);
     if (sp) throw new CheckFailed(`output.schema is not a valid JSON Schema: ${sp}`, { location: { file: rel, ...positionOf(parsed, '/output/schema') } });
   }
+  if (p.fallback?.text !== undefined && p.output?.format === 'json') {
+    const problem = fallbackTextProblem(p.fallback.text, p.output.schema);
+    if (problem) throw new CheckFailed(`fallback.text ${problem}`, { location: { file: rel, ...positionOf(parsed, '/fallback/text') }, hint: 'the fallback text is served as the reply, so it must parse like one' });
+  }
   let compiled;
   try {
     compiled = compilePrompt(p);
@@ -119,4 +163,17 @@ export function checkCompiles(p: PromptFile, rel: string, parsed: ReturnType<typ
       hint: 'declare it under inputs.properties, or run "prompts validate"',
     });
   }
+}
+
+/** Why a fallback text is not a valid reply for a JSON prompt (not JSON, or not matching output.schema), or null. */
+export function fallbackTextProblem(text: string, schema: Record<string, unknown> | undefined): string | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(stripJsonFence(text));
+  } catch {
+    return 'is not valid JSON, but output.format is json';
+  }
+  if (!schema) return null;
+  const validate = userSchemaAjv().compile(schema);
+  return validate(data) ? null : `does not match output.schema: ${userSchemaAjv().errorsText(validate.errors, { dataVar: 'text' })}`;
 }

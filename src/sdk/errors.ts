@@ -79,3 +79,61 @@ export class PromptDefinitionError extends PromptrailError {
     this.version = version;
   }
 }
+
+export type UnavailableReason = 'circuit_open' | 'retries_exhausted';
+
+/**
+ * run(): the provider could not answer — its circuit breaker is open (the call failed fast, no
+ * request was sent) or every retry failed — and the prompt declares no fallback that could serve.
+ */
+export class ProviderUnavailableError extends PromptrailError {
+  readonly provider: string;
+  readonly reason: UnavailableReason;
+  /** requests sent for this call (0 when the breaker was open) */
+  readonly attempts: number;
+  /** when an open breaker lets the next probe through (epoch ms), else null */
+  readonly retryAt: number | null;
+  constructor(provider: string, reason: UnavailableReason, attempts: number, lastError: string, retryAt: number | null) {
+    const why = reason === 'circuit_open' ? `its circuit breaker is open (no request sent)${lastError ? `; last error: ${lastError}` : ''}` : `${attempts} attempt(s) failed; last error: ${lastError}`;
+    super(`provider "${provider}" is unavailable: ${why}`, 1, { hint: 'declare a fallback in the version file (fallback: { provider, model } and/or { text }) to serve these calls' });
+    this.provider = provider;
+    this.reason = reason;
+    this.attempts = attempts;
+    this.retryAt = retryAt;
+  }
+}
+
+/** run(): the call's estimated cost would take spending over `budget.usd_per_hour` / `usd_per_day`; nothing was sent. */
+export class BudgetExceededError extends PromptrailError {
+  readonly window: 'hour' | 'day';
+  readonly limitUsd: number;
+  /** spent (and reserved by calls in flight) in the window */
+  readonly spentUsd: number;
+  readonly estimateUsd: number;
+  constructor(window: 'hour' | 'day', limitUsd: number, spentUsd: number, estimateUsd: number) {
+    super(
+      `budget exceeded: this call (estimated $${estimateUsd.toFixed(6)}) would take spending in the last ${window} over usd_per_${window} ($${spentUsd.toFixed(6)} of $${limitUsd} spent); it was not sent`,
+      1,
+      { hint: 'raise the budget in prompts.config.yaml, or declare a fallback (fallback: { text }) to serve these calls' },
+    );
+    this.window = window;
+    this.limitUsd = limitUsd;
+    this.spentUsd = spentUsd;
+    this.estimateUsd = estimateUsd;
+  }
+}
+
+/**
+ * run(): the provider refused the request in a way retrying cannot fix (400 bad parameters,
+ * 401/403 key, 404 model or base_url, a reply without content, no key in the environment).
+ * The message never holds the key.
+ */
+export class ProviderRequestError extends PromptrailError {
+  readonly provider: string;
+  readonly status: number | undefined;
+  constructor(provider: string, message: string, status: number | undefined) {
+    super(message, 1);
+    this.provider = provider;
+    this.status = status;
+  }
+}

@@ -10,9 +10,10 @@ import type { ModelConfig, PromptFile } from '../core/types.js';
 import { parse as parseYamlText } from 'yaml';
 import { canonicalJson } from './canonical.js';
 import { sha256 } from '../registry/files.js';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, type BundleEntry, type EntryFields } from './bundle-format.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, runtimeConfigDigest, type BundleEntry, type BundleProvider, type EntryFields } from './bundle-format.js';
 import { BundleFormatError, IntegrityError } from './errors.js';
-import { makePromptSet } from './prompt-set.js';
+import { makePromptSet, type RunContext } from './prompt-set.js';
+import { defaultBudgetStore } from './budget.js';
 import type { LoadBundleOptions, PromptSet } from './types.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -21,33 +22,82 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
 
-/** Reads a bundle file (path or file: URL) or takes an already-parsed bundle object. */
+/** `http://…` / `https://…` strings and URLs are fetched; other strings are paths, `file:` URLs files. */
+export function isHttpSource(input: string | URL): boolean {
+  const t = typeof input === 'string' ? input : input.href;
+  return /^https?:\/\//i.test(t);
+}
+
+/**
+ * Reads a bundle file (path or file: URL), fetches an http(s) URL, or takes an already-parsed
+ * bundle object. With `refresh`, the source is re-read every interval and a new bundle is
+ * swapped in once verified (see ./refresh.ts).
+ */
 export async function loadBundle(input: string | URL | object, opts: LoadBundleOptions = {}): Promise<PromptSet> {
   if (typeof input === 'string' || input instanceof URL) {
+    if (opts.refresh || isHttpSource(input)) {
+      const { openRefreshing } = await import('./refresh.js');
+      return openRefreshing(input, opts);
+    }
     const file = typeof input === 'string' ? input : fileURLToPath(input);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new BundleFormatError(code === 'ENOENT' ? 'bundle file does not exist' : `cannot read the bundle (${code ?? String(e)})`, {
-        file,
-        hint: 'build one with "prompts build --env <env> -o <file>"',
-      });
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw new BundleFormatError(`bundle is not valid JSON (${e instanceof Error ? e.message : String(e)})`, { file });
-    }
-    return openBundle(value, opts, file);
+    return openBundle(parseBundleText(await readBundleFile(file), file), opts, file);
   }
   return openBundle(input, opts);
 }
 
+export async function readBundleFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new BundleFormatError(code === 'ENOENT' ? 'bundle file does not exist' : `cannot read the bundle (${code ?? String(e)})`, {
+      file,
+      hint: 'build one with "prompts build --env <env> -o <file>"',
+    });
+  }
+}
+
+export function parseBundleText(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new BundleFormatError(`bundle is not valid JSON (${e instanceof Error ? e.message : String(e)})`, { file });
+  }
+}
+
 /** The synchronous core of loadBundle, for an already-parsed bundle value. */
-export function openBundle(value: unknown, opts: LoadBundleOptions = {}, file?: string): PromptSet {
+export function openBundle(value: unknown, opts: LoadBundleOptions = {}, file?: string, close?: () => void): PromptSet {
+  return makeBundleSet(checkBundle(value, opts, file), opts, close);
+}
+
+/** A bundle whose every entry passed the load-time checks. */
+export interface CheckedBundle {
+  env: string;
+  commit: string | null;
+  overrides: { model?: Partial<ModelConfig> };
+  entries: Map<string, EntryFields>;
+  sources: Map<string, string>;
+  providers: Record<string, BundleProvider>;
+  budget: BundleBudget;
+  file: string | undefined;
+  /** true when every source was re-parsed and compared already */
+  full: boolean;
+}
+type BundleBudget = RunContext['budget'];
+
+export function makeBundleSet(b: CheckedBundle, opts: LoadBundleOptions, close?: () => void): PromptSet {
+  const verifySource = (id: string): void => {
+    const entry = b.entries.get(id);
+    const source = b.sources.get(id);
+    if (entry && source !== undefined) checkAgainstSource(entry, source, b.overrides, b.file);
+  };
+  const where = `the ${b.env} bundle`;
+  const ctx: RunContext = { env: b.env, providers: b.providers, budget: b.budget, budgetStore: opts.budgetStore ?? defaultBudgetStore(), processEnv: opts.processEnv ?? process.env, where };
+  return makePromptSet({ env: b.env, origin: 'bundle', commit: b.commit, where }, b.entries, b.full ? undefined : verifySource, ctx, close);
+}
+
+/** Every load-time check of a parsed bundle; `opts.verify: 'full'` also re-derives each entry from its source. */
+export function checkBundle(value: unknown, opts: Pick<LoadBundleOptions, 'verify'> = {}, file?: string): CheckedBundle {
   if (!isObject(value) || value.format !== BUNDLE_FORMAT) {
     throw new BundleFormatError(`not a promptrail bundle (expected "format": "${BUNDLE_FORMAT}")`, { file });
   }
@@ -82,16 +132,32 @@ export function openBundle(value: unknown, opts: LoadBundleOptions = {}, file?: 
         hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
       });
     }
-    entries.set(key, { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages });
+    const fields: EntryFields = { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages };
+    if (e.fallback !== undefined) fields.fallback = e.fallback;
+    entries.set(key, fields);
     sources.set(key, e.source);
   }
-  const verifySource = (id: string): void => {
-    const entry = entries.get(id);
-    const source = sources.get(id);
-    if (entry && source !== undefined) checkAgainstSource(entry, source, overrides, file);
-  };
-  if (opts.verify === 'full') for (const id of entries.keys()) verifySource(id);
-  return makePromptSet({ env, origin: 'bundle', commit, where: `the ${env} bundle` }, entries, opts.verify === 'full' ? undefined : verifySource);
+  const { providers, budget } = checkRuntimeConfig(value, file);
+  const full = opts.verify === 'full';
+  if (full) for (const [id, entry] of entries) checkAgainstSource(entry, sources.get(id)!, overrides, file);
+  return { env, commit, overrides, entries, sources, providers, budget, file, full };
+}
+
+/** The bundle's providers and budget, checked against config_digest (bundles of older builds have neither). */
+function checkRuntimeConfig(value: Record<string, unknown>, file: string | undefined): { providers: Record<string, BundleProvider>; budget: BundleBudget } {
+  if (value.providers === undefined && value.config_digest === undefined) return { providers: {}, budget: (value.budget as BundleBudget) ?? null };
+  const bad = (what: string): IntegrityError => new IntegrityError(`the bundle's runtime config ${what}`, { file, hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand' });
+  if (!isObject(value.providers)) throw bad('is malformed: "providers" must be an object');
+  for (const [name, p] of Object.entries(value.providers)) {
+    if (!isObject(p) || (p.type !== 'openai' && p.type !== 'anthropic' && p.type !== 'echo')) throw bad(`is malformed: provider "${name}" needs a type (openai, anthropic or echo)`);
+  }
+  const budget = value.budget === undefined ? null : value.budget;
+  if (budget !== null && !isObject(budget)) throw bad('is malformed: "budget" must be an object or null');
+  const providers = value.providers as Record<string, BundleProvider>;
+  if (typeof value.config_digest !== 'string' || runtimeConfigDigest(providers, budget as BundleBudget) !== value.config_digest) {
+    throw bad('was altered: its providers or budget do not match config_digest');
+  }
+  return { providers, budget: budget as BundleBudget };
 }
 
 function checkEntryShape(key: string, raw: unknown, file: string | undefined): BundleEntry {
@@ -108,6 +174,7 @@ function checkEntryShape(key: string, raw: unknown, file: string | undefined): B
   if (raw.inputs !== null && !isObject(raw.inputs)) throw bad('"inputs" must be an object or null');
   if (raw.output !== null && (!isObject(raw.output) || (raw.output.format !== 'text' && raw.output.format !== 'json'))) throw bad('"output" must be null or have "format" text or json');
   if (!Array.isArray(raw.messages)) throw bad('"messages" must be a list');
+  if (raw.fallback !== undefined && !isObject(raw.fallback)) throw bad('"fallback" must be an object');
   for (const msg of raw.messages as unknown[]) {
     if (!isObject(msg) || typeof msg.content !== 'string' || (msg.role !== 'system' && msg.role !== 'user' && msg.role !== 'assistant')) {
       throw bad('every message needs a "role" (system, user or assistant) and a "content" string');
@@ -142,6 +209,7 @@ function checkAgainstSource(entry: EntryFields, source: string, overrides: { mod
     inputs: p.inputs ?? null,
     output: p.output ?? null,
     messages: messagesOf(p),
+    fallback: p.fallback,
   };
   const actual = entry as unknown as Record<string, unknown>;
   for (const k of Object.keys(expected)) {

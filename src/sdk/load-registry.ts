@@ -4,11 +4,11 @@
  * The registry code is imported on call so `import 'promptrail'` stays light for bundle users.
  */
 import type { EntryFields } from './bundle-format.js';
-import { makePromptSet } from './prompt-set.js';
+import { makePromptSet, type RunContext } from './prompt-set.js';
 import type { LoadRegistryOptions, PromptSet } from './types.js';
 
 export async function loadRegistry(opts: LoadRegistryOptions): Promise<PromptSet> {
-  const [{ openRegistry }, { collectPinned }] = await Promise.all([import('../registry/registry.js'), import('./collect.js')]);
+  const [{ openRegistry }, { collectPinned }, { defaultBudgetStore }] = await Promise.all([import('../registry/registry.js'), import('./collect.js'), import('./budget.js')]);
   if (!opts || typeof opts.env !== 'string') {
     const { UsageError } = await import('../errors.js');
     throw new UsageError('loadRegistry needs { env }, e.g. loadRegistry({ env: "production" })');
@@ -17,7 +17,18 @@ export async function loadRegistry(opts: LoadRegistryOptions): Promise<PromptSet
   const pinned = collectPinned(reg, opts.env, { compileCheck: false });
   const entries = new Map<string, EntryFields>();
   for (const e of pinned.entries) {
-    entries.set(e.id, { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages });
+    const fields: EntryFields = { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages };
+    if (e.fallback) fields.fallback = e.fallback;
+    entries.set(e.id, fields);
   }
-  return makePromptSet({ env: opts.env, origin: 'registry', commit: null, where: `environment "${opts.env}"` }, entries);
+  const where = `environment "${opts.env}"`;
+  const ctx: RunContext = {
+    env: opts.env,
+    providers: pinned.providers,
+    budget: pinned.budget,
+    budgetStore: opts.budgetStore ?? defaultBudgetStore(),
+    processEnv: opts.processEnv ?? process.env,
+    where,
+  };
+  return makePromptSet({ env: opts.env, origin: 'registry', commit: null, where }, entries, undefined, ctx);
 }

@@ -7,11 +7,29 @@ import type { ValidateFunction } from 'ajv';
 import { compilePrompt, InputsInvalid, userSchemaAjv, type CompiledPrompt } from '../core/render.js';
 import { TemplateError } from '../core/template.js';
 import { didYouMean } from '../core/suggest.js';
-import type { Message, ModelConfig, OutputSpec, JsonSchema } from '../core/types.js';
+import type { BudgetConfig, FallbackSpec, Message, ModelConfig, OutputSpec, JsonSchema } from '../core/types.js';
 import { InputValidationError, OutputValidationError, PromptDefinitionError, PromptNotFoundError } from './errors.js';
 import { describeOutputErrors, stripJsonFence } from './output.js';
-import type { EntryFields } from './bundle-format.js';
-import type { PromptHandle, PromptSet, RenderedPrompt } from './types.js';
+import type { BundleProvider, EntryFields } from './bundle-format.js';
+import type { BudgetStore } from './budget.js';
+import type { GetOptions, PromptHandle, PromptSet, RenderedPrompt, RunOptions, RunResult, Variant } from './types.js';
+
+/** What run() needs besides the prompt: the environment's providers (never keys), budget and stores. */
+export interface RunContext {
+  /** the environment name (promptrail.prompt.env) */
+  env: string;
+  providers: Record<string, BundleProvider>;
+  budget: BudgetConfig | null;
+  budgetStore: BudgetStore;
+  /** where keys are read at call time */
+  processEnv: NodeJS.ProcessEnv;
+  /** for messages: "the production bundle" */
+  where: string;
+}
+
+// run() and everything only it needs (providers, resilience, OpenTelemetry) load on first use,
+// so `import 'promptrail'` for render() stays light
+let runModule: Promise<typeof import('./run.js')> | undefined;
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -25,6 +43,9 @@ class Handle implements PromptHandle {
   readonly id: string;
   readonly version: string;
   readonly sha256: string;
+  readonly variant: Variant;
+  readonly fallback: FallbackSpec | null;
+  readonly #ctx: RunContext | undefined;
   readonly model: ModelConfig;
   readonly inputs: JsonSchema | null;
   readonly output: OutputSpec | null;
@@ -32,10 +53,13 @@ class Handle implements PromptHandle {
   #compiled: CompiledPrompt | undefined;
   #outputValidate: ValidateFunction | undefined;
 
-  constructor(e: EntryFields) {
+  constructor(e: EntryFields, variant: Variant, ctx: RunContext | undefined) {
     this.id = e.id;
     this.version = e.version;
     this.sha256 = e.sha256;
+    this.variant = variant;
+    this.fallback = deepFreeze(structuredClone(e.fallback ?? null));
+    this.#ctx = ctx;
     this.model = deepFreeze(structuredClone(e.model));
     this.inputs = deepFreeze(structuredClone(e.inputs));
     this.output = deepFreeze(structuredClone(e.output));
@@ -95,6 +119,13 @@ class Handle implements PromptHandle {
     }
     return data;
   }
+
+  async run(vars: Record<string, unknown>, opts: RunOptions = {}): Promise<RunResult> {
+    const ctx = this.#ctx;
+    if (!ctx) throw new PromptDefinitionError(this.id, this.version, 'this prompt set has no runtime config (load it with loadBundle or loadRegistry)');
+    const { runPrompt } = await (runModule ??= import('./run.js'));
+    return runPrompt(this, ctx, vars, opts);
+  }
 }
 
 export interface PromptSetMeta {
@@ -109,17 +140,28 @@ export interface PromptSetMeta {
  * `entries` are sorted by id. `beforeFirstUse(id)` runs once per id before its handle is made
  * (loadBundle re-checks the entry against its source there); it throws to refuse the prompt.
  */
-export function makePromptSet(meta: PromptSetMeta, entries: Map<string, EntryFields>, beforeFirstUse?: (id: string) => void): PromptSet {
+/**
+ * The arm `key` gets for prompt `id`. Without a rollout every key gets the stable arm; the
+ * rollout work (SPEC §12) extends the entry with its candidate and decides here by bucket.
+ */
+export function chooseVariant(_entry: EntryFields, _key: string | undefined): Variant {
+  return 'stable';
+}
+
+export function makePromptSet(meta: PromptSetMeta, entries: Map<string, EntryFields>, beforeFirstUse?: (id: string) => void, ctx?: RunContext, close: () => void = () => {}): PromptSet {
+  // one handle per (id, arm); the stable arm's under the id itself
   const handles = new Map<string, Handle>();
   const ids = [...entries.keys()].sort();
-  const get = (id: string): Handle => {
-    const have = handles.get(id);
-    if (have) return have;
+  const get = (id: string, opts?: GetOptions): Handle => {
     const e = typeof id === 'string' ? entries.get(id) : undefined;
     if (!e) throw new PromptNotFoundError(String(id), meta.where, typeof id === 'string' ? didYouMean(id, ids) : undefined);
-    beforeFirstUse?.(id);
-    const h = new Handle(e);
-    handles.set(id, h);
+    const variant = opts?.key === undefined ? 'stable' : chooseVariant(e, opts.key);
+    const slot = variant === 'stable' ? id : `${id}\0${variant}`;
+    const have = handles.get(slot);
+    if (have) return have;
+    if (!handles.has(id) && !handles.has(`${id}\0candidate`)) beforeFirstUse?.(id);
+    const h = new Handle(e, variant, ctx);
+    handles.set(slot, h);
     return h;
   };
   const set = {
@@ -130,6 +172,7 @@ export function makePromptSet(meta: PromptSetMeta, entries: Map<string, EntryFie
     has: (id: string) => entries.has(id),
     ids: () => [...ids],
     list: () => ids.map((id) => get(id)),
+    close,
   };
   return Object.freeze(set) as PromptSet;
 }

@@ -24,6 +24,10 @@ import type {
   OutputSpec,
   PromptFile,
   ProviderConfig,
+  ProviderLimits,
+  BreakerConfig,
+  BudgetConfig,
+  FallbackSpec,
   SuiteFile,
   AssertionType,
 } from '../../src/core/types.js';
@@ -98,6 +102,7 @@ const promptKeys = {
   output: true,
   messages: true,
   template: true,
+  fallback: true,
 } satisfies Keys<PromptFile>;
 const promptRequired = { id: true, version: true, model: true } satisfies Req<PromptFile>;
 const modelKeys = { provider: true, name: true, parameters: true } satisfies Keys<ModelConfig>;
@@ -194,12 +199,20 @@ const evalSummaryKeys = {
 const evalSummaryRequired = { pass_rate: true, passed: true, cases: true } satisfies Req<EvalSummary>;
 
 // ---------------------------------------------------------------- config
-const configKeys = { prompts_dir: true, environments_dir: true, history_limit: true, environments: true, providers: true, eval: true } satisfies Keys<ConfigFile>;
-const envConfigKeys = { requires: true, gate: true, overrides: true } satisfies Keys<EnvironmentConfig>;
+const configKeys = { prompts_dir: true, environments_dir: true, history_limit: true, budget: true, environments: true, providers: true, eval: true } satisfies Keys<ConfigFile>;
+const envConfigKeys = { requires: true, budget: true, gate: true, overrides: true } satisfies Keys<EnvironmentConfig>;
 const gateKeys = { min_pass_rate: true, no_regressions: true, provider: true } satisfies Keys<GateConfig>;
 const overridesKeys = { model: true } satisfies Keys<NonNullable<EnvironmentConfig['overrides']>>;
 const overridesModelKeys = { provider: true, name: true, parameters: true } satisfies Keys<NonNullable<NonNullable<EnvironmentConfig['overrides']>['model']>>;
-const providerKeys = { type: true, base_url: true, api_key_env: true, headers: true, timeout_ms: true, prices: true } satisfies Keys<ProviderConfig>;
+const providerKeys = { type: true, base_url: true, api_key_env: true, headers: true, timeout_ms: true, retries: true, limits: true, breaker: true, prices: true } satisfies Keys<ProviderConfig>;
+const limitsKeys = { requests_per_minute: true, tokens_per_minute: true, concurrency: true } satisfies Keys<ProviderLimits>;
+const breakerKeys = { failures: true, cooldown_ms: true } satisfies Keys<BreakerConfig>;
+const budgetKeys = { usd_per_hour: true, usd_per_day: true } satisfies Keys<BudgetConfig>;
+const fallbackKeys = { provider: true, model: true, parameters: true, text: true } satisfies Keys<FallbackSpec>;
+const limitsRequired = {} satisfies Req<ProviderLimits>;
+const breakerRequired = {} satisfies Req<BreakerConfig>;
+const budgetRequired = {} satisfies Req<BudgetConfig>;
+const fallbackRequired = {} satisfies Req<FallbackSpec>;
 const providerRequired = { type: true } satisfies Req<ProviderConfig>;
 const priceKeys = { input_per_1m: true, output_per_1m: true } satisfies Keys<ModelPrice>;
 const priceRequired = { input_per_1m: true, output_per_1m: true } satisfies Req<ModelPrice>;
@@ -240,6 +253,11 @@ const cases: Case[] = [
   { name: 'config provider', schema: at(config, '/properties/providers/additionalProperties'), keys: providerKeys, required: providerRequired },
   { name: 'config provider price', schema: at(config, '/properties/providers/additionalProperties/properties/prices/additionalProperties'), keys: priceKeys, required: priceRequired },
   { name: 'config eval', schema: at(config, '/properties/eval'), keys: evalConfigKeys, required: evalConfigRequired },
+  { name: 'config provider limits', schema: at(config, '/properties/providers/additionalProperties/properties/limits'), keys: limitsKeys, required: limitsRequired },
+  { name: 'config provider breaker', schema: at(config, '/properties/providers/additionalProperties/properties/breaker'), keys: breakerKeys, required: breakerRequired },
+  { name: 'config budget', schema: at(config, '/properties/budget'), keys: budgetKeys, required: budgetRequired },
+  { name: 'config environment budget', schema: at(config, '/properties/environments/additionalProperties/properties/budget'), keys: budgetKeys, required: budgetRequired },
+  { name: 'prompt.fallback', schema: at(prompt, '/properties/fallback'), keys: fallbackKeys, required: fallbackRequired },
 ];
 
 describe('types.ts and schemas/*.schema.json agree', () => {
