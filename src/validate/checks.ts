@@ -178,6 +178,8 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
   }
   const model = own(v, 'model');
   if (isObj(model)) checkProviderName(r, own(model, 'provider'), '/model/provider', ctx);
+  const fallback = own(v, 'fallback');
+  if (isObj(fallback)) checkProviderName(r, own(fallback, 'provider'), '/fallback/provider', ctx);
 
   const inputs = own(v, 'inputs');
   let inputsUsable = false;

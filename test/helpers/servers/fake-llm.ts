@@ -183,3 +183,51 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
     });
   return state;
 }
+
+/** A number in [0, 1) from a string (FNV-1a): seeded, so chaos does not depend on request interleaving. */
+function unit(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // murmur3's finalizer: FNV alone barely moves the high bits when only the last character differs
+  h = Math.imul((h ^ (h >>> 16)) >>> 0, 0x85ebca6b) >>> 0;
+  h = Math.imul((h ^ (h >>> 13)) >>> 0, 0xc2b2ae35) >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
+  return h / 2 ** 32;
+}
+
+export interface Chaos {
+  respond: (req: RecordedRequest, n: number) => Behavior;
+  counts: { ok: number; 429: number; 500: number };
+}
+
+/**
+ * Faults by rate: each attempt of a call (identified by its last message) gets a 429 (with
+ * `retry-after-ms`) with probability `p429`, a 500 with `p500`, else a normal reply. The draw
+ * hashes (seed, message, attempt number), so a run is reproducible whatever the concurrency.
+ */
+export function chaos(opts: { p429: number; p500: number; seed?: number; retryAfterMs?: number }): Chaos {
+  const attempts = new Map<string, number>();
+  const counts = { ok: 0, 429: 0, 500: 0 };
+  return {
+    counts,
+    respond(req) {
+      const k = lastContent(req.body);
+      const a = (attempts.get(k) ?? 0) + 1;
+      attempts.set(k, a);
+      const x = unit(`${opts.seed ?? 1}:${k}:${a}`);
+      if (x < opts.p429) {
+        counts[429]++;
+        return { type: 'status', status: 429, message: 'Rate limit reached for requests', headers: { 'retry-after-ms': String(opts.retryAfterMs ?? 1) } };
+      }
+      if (x < opts.p429 + opts.p500) {
+        counts[500]++;
+        return { type: 'status', status: 500, message: 'The server had an error while processing your request.' };
+      }
+      counts.ok++;
+      return { type: 'ok' };
+    },
+  };
+}
