@@ -204,7 +204,7 @@ describe('no key anywhere', () => {
     }
     const rm = await collect();
     const everything = JSON.stringify({
-      found: found.map((f) => (f instanceof Error ? { name: f.name, message: f.message, stack: f.stack, ...f } : f)),
+      found: found.map((f) => (f instanceof Error ? { ...f, name: f.name, message: f.message, stack: f.stack } : f)),
       spans: exporter.getFinishedSpans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })),
       metrics: rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => ({ d: m.descriptor, p: m.dataPoints }))),
       writes,
