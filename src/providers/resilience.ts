@@ -18,16 +18,20 @@ import { ProviderError, type Completion, type CompletionRequest, type Provider }
 
 export const RUNTIME_DEFAULTS = { retries: 4, backoffBaseMs: 250, breakerFailures: 5, breakerCooldownMs: 10_000 };
 
-/** The call could not be served: the breaker is open, or every attempt failed. */
-export class Unavailable extends Error {
+/**
+ * The call could not be served: the breaker is open, or every attempt failed. Not an Error (no
+ * stack is captured): it is internal, and failing fast must stay cheap; the SDK turns it into
+ * ProviderUnavailableError or a fallback.
+ */
+export class Unavailable {
   constructor(
     readonly reason: 'circuit_open' | 'retries_exhausted',
     readonly attempts: number,
     readonly lastError: string,
     readonly retryAt: number | null,
-  ) {
-    super(reason === 'circuit_open' ? 'circuit breaker open' : `retries exhausted: ${lastError}`);
-    this.name = 'Unavailable';
+  ) {}
+  get message(): string {
+    return this.reason === 'circuit_open' ? `circuit breaker open; last error: ${this.lastError}` : `retries exhausted: ${this.lastError}`;
   }
 }
 
@@ -264,12 +268,22 @@ export class ProviderRuntime {
 }
 
 const runtimes = new Map<string, { key: string; rt: ProviderRuntime }>();
+/** the same config object always maps to the same state (the per-call fast path) */
+const byConfig = new WeakMap<ProviderConfig, { name: string; rt: ProviderRuntime }>();
 
 /**
  * The process-wide resilience state of provider `name`. The same name and config always give the
  * same object (a hot-reloaded bundle keeps its breaker and buckets); a changed config starts afresh.
  */
 export function providerRuntime(name: string, cfg: ProviderConfig): ProviderRuntime {
+  const known = byConfig.get(cfg);
+  if (known && known.name === name && runtimes.get(name)?.rt === known.rt) return known.rt;
+  const rt = runtimeFor(name, cfg);
+  byConfig.set(cfg, { name, rt });
+  return rt;
+}
+
+function runtimeFor(name: string, cfg: ProviderConfig): ProviderRuntime {
   const key = canonicalJson({ type: cfg.type, base_url: cfg.base_url, limits: cfg.limits, breaker: cfg.breaker, retries: cfg.retries });
   const have = runtimes.get(name);
   if (have && have.key === key) return have.rt;

@@ -93,9 +93,12 @@ export class ProviderUnavailableError extends PromptrailError {
   readonly attempts: number;
   /** when an open breaker lets the next probe through (epoch ms), else null */
   readonly retryAt: number | null;
-  constructor(provider: string, reason: UnavailableReason, attempts: number, lastError: string, retryAt: number | null) {
+  static describe(provider: string, reason: UnavailableReason, attempts: number, lastError: string): string {
     const why = reason === 'circuit_open' ? `its circuit breaker is open (no request sent)${lastError ? `; last error: ${lastError}` : ''}` : `${attempts} attempt(s) failed; last error: ${lastError}`;
-    super(`provider "${provider}" is unavailable: ${why}`, 1, { hint: 'declare a fallback in the version file (fallback: { provider, model } and/or { text }) to serve these calls' });
+    return `provider "${provider}" is unavailable: ${why}`;
+  }
+  constructor(provider: string, reason: UnavailableReason, attempts: number, lastError: string, retryAt: number | null) {
+    super(ProviderUnavailableError.describe(provider, reason, attempts, lastError), 1, { hint: 'declare a fallback in the version file (fallback: { provider, model } and/or { text }) to serve these calls' });
     this.provider = provider;
     this.reason = reason;
     this.attempts = attempts;

@@ -48,10 +48,9 @@ interface Answer {
   model: string;
 }
 
-class BudgetRefusal extends Error {
-  constructor(readonly error: BudgetExceededError) {
-    super(error.message);
-  }
+/** Internal: the budget refused the call (becomes BudgetExceededError or a fallback). */
+class BudgetRefusal {
+  constructor(readonly error: BudgetExceededError) {}
 }
 
 /** One model call with budget reservation; throws Unavailable, BudgetRefusal, ProviderError or the abort reason. */
@@ -160,9 +159,10 @@ export async function runPrompt(h: PromptHandle, ctx: RunContext, vars: Record<s
     return r;
   };
   const fail = (e: unknown): never => {
-    const err = e instanceof Error ? e : new Error(String(e));
-    tel.end({ outcome: 'error', errorType: errorTypeOf(e), errorMessage: redact(err.message, secrets), attempts, costUsd: null, duration: (performance.now() - t0) / 1000 });
-    throw publicError(e, model.provider, secrets);
+    const pub = publicError(e, model.provider, secrets);
+    const message = pub instanceof Error ? pub.message : String(pub);
+    tel.end({ outcome: 'error', errorType: errorTypeOf(e), errorMessage: redact(message, secrets), attempts, costUsd: null, duration: (performance.now() - t0) / 1000 });
+    throw pub;
   };
 
   let messages: Message[];
@@ -191,7 +191,7 @@ export async function runPrompt(h: PromptHandle, ctx: RunContext, vars: Record<s
   // the primary could not serve: the fallback model, then the fallback text
   const fb: FallbackSpec | null = h.fallback;
   const reason: FallbackInfo['reason'] = primaryError instanceof BudgetRefusal ? 'budget_exceeded' : (primaryError as Unavailable).reason;
-  const primaryMessage = redact(publicErrorMessage(primaryError, model.provider, secrets), secrets);
+  const primaryMessage = redact(primaryError instanceof BudgetRefusal ? primaryError.error.message : unavailableMessage(primaryError as Unavailable, model.provider), secrets);
   const errorType = errorTypeOf(primaryError);
   if (fb?.provider && fb.model) {
     try {
@@ -222,7 +222,7 @@ export async function runPrompt(h: PromptHandle, ctx: RunContext, vars: Record<s
   return fail(primaryError);
 }
 
-function publicErrorMessage(e: unknown, provider: string, secrets: readonly string[]): string {
-  const p = publicError(e, provider, secrets);
-  return p instanceof Error ? p.message : String(p);
+/** ProviderUnavailableError's message without making one (a fallback needs only the text). */
+function unavailableMessage(e: Unavailable, provider: string): string {
+  return ProviderUnavailableError.describe(provider, e.reason, e.attempts, e.lastError);
 }
