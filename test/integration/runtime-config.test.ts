@@ -128,3 +128,13 @@ describe('loadBundle: the runtime config is checked', () => {
     await expect(h.run({ ticket: 'x' })).rejects.toThrow(UsageError);
   });
 });
+
+describe('prompts build: budget without prices', () => {
+  it('warns when a budget is set and a pinned model has no price', async () => {
+    const fx = runtimeFixture({ providers: '  main: { type: openai, api_key_env: K }', prompts: { 'support/triage@1.0.0': chatPrompt() }, budget: '{ usd_per_hour: 1 }' });
+    cleanups.push(() => fx.reg.cleanup());
+    const r = await runInProcess(fx.reg.dir, ['build', '--env', 'production']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: a budget is set, but provider "main" has no price for model "test-model" (support/triage)');
+  });
+});

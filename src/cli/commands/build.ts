@@ -43,6 +43,17 @@ export async function run(ctx: CommandContext, _args: string[], opts: Record<str
   if (gitInfo.dirty) {
     ctx.warn(`warning: bundled files have uncommitted changes; the bundle records commit ${gitInfo.commit ?? '(none)'} with "dirty": true`);
   }
+  if (pinned.budget) {
+    // run() refuses to call a priced-blind model under a budget: say so now, not in production
+    for (const e of pinned.entries) {
+      for (const [prov, model] of [[e.model.provider, e.model.name], [e.fallback?.provider, e.fallback?.model]] as const) {
+        const p = prov ? pinned.providers[prov] : undefined;
+        if (p && model && p.type !== 'echo' && !p.prices?.[model]) {
+          ctx.warn(`warning: a budget is set, but provider "${prov}" has no price for model "${model}" (${e.id}): run() will refuse those calls; add it under prices:`);
+        }
+      }
+    }
+  }
   if (pinned.entries.length === 0) {
     ctx.warn(`warning: "${env}" pins no prompts, so the bundle is empty (promote first: "prompts promote <id> --env ${env}")`);
   }
