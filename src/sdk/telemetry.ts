@@ -8,7 +8,7 @@
  * Prometheus, promptrail.request.duration, promptrail.cost). Nothing here ever sees a key.
  */
 import { readFileSync } from 'node:fs';
-import { metrics, trace, SpanKind, SpanStatusCode, type Attributes, type Counter, type Histogram, type MeterProvider, type Span, type Tracer } from '@opentelemetry/api';
+import { createNoopMeter, metrics, ProxyTracerProvider, trace, SpanKind, SpanStatusCode, type Attributes, type Counter, type Histogram, type MeterProvider, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 
 function ownVersion(): string {
   try {
@@ -24,8 +24,27 @@ const VERSION = ownVersion();
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
+// With no SDK registered, the API hands out these no-op classes: then run() skips building
+// attributes altogether (the no-op would drop them anyway), which keeps the untraced path lean.
+const NoopMeter = createNoopMeter().constructor;
+const NoopTracer = new ProxyTracerProvider().getDelegate().getTracer('noop').constructor;
+
+let tracerDelegate: TracerProvider | undefined;
+let tracingOn = false;
+/** Is an SDK's tracer provider registered now? (cached per registered provider) */
+function tracing(): boolean {
+  const p = trace.getTracerProvider();
+  const d = p instanceof ProxyTracerProvider ? p.getDelegate() : p;
+  if (d !== tracerDelegate) {
+    tracerDelegate = d;
+    tracingOn = !(d.getTracer(SCOPE, VERSION) instanceof NoopTracer);
+  }
+  return tracingOn;
+}
+
 interface Instruments {
   provider: MeterProvider;
+  noop: boolean;
   opDuration: Histogram;
   tokenUsage: Histogram;
   requests: Counter;
@@ -43,6 +62,7 @@ function meter(): Instruments {
   const m = provider.getMeter(SCOPE, VERSION);
   instruments = {
     provider,
+    noop: m instanceof NoopMeter,
     opDuration: m.createHistogram('gen_ai.client.operation.duration', { description: 'GenAI operation duration', unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } }),
     tokenUsage: m.createHistogram('gen_ai.client.token.usage', { description: 'Number of input and output tokens used', unit: '{token}', advice: { explicitBucketBoundaries: TOKEN_BUCKETS } }),
     requests: m.createCounter('promptrail.requests', { description: 'run() calls by prompt, version, variant and outcome (ok | error | fallback)' }),
@@ -103,18 +123,25 @@ export interface CallEnd {
 
 /** A started span plus what the metrics need at the end. */
 export class CallTelemetry {
-  readonly span: Span;
+  /** undefined while no tracer provider is registered */
+  readonly span: Span | undefined;
   #facts: CallFacts;
   #server: Attributes;
 
   constructor(facts: CallFacts) {
     this.#facts = facts;
+    this.#server = {};
+    this.span = undefined;
+    const on = tracing();
+    const ins = meter();
+    if (!on && ins.noop) return;
     let server = serverCache.get(facts.baseUrl);
     if (!server) {
       server = serverOf(facts.baseUrl);
       if (serverCache.size < 256) serverCache.set(facts.baseUrl, server);
     }
     this.#server = server;
+    if (!on) return;
     const attrs: Attributes = {
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': genAiProvider(facts.providerType),
@@ -136,13 +163,13 @@ export class CallTelemetry {
   }
 
   retry(attempt: number, waitMs: number, errorType: string): void {
-    if (this.span.isRecording()) this.span.addEvent('promptrail.retry', { 'promptrail.attempt': attempt, 'promptrail.retry.wait_ms': waitMs, 'error.type': errorType });
+    if (this.span?.isRecording()) this.span.addEvent('promptrail.retry', { 'promptrail.attempt': attempt, 'promptrail.retry.wait_ms': waitMs, 'error.type': errorType });
   }
 
   end(e: CallEnd): void {
     const f = this.#facts;
     const span = this.span;
-    if (span.isRecording()) {
+    if (span?.isRecording()) {
       const a: Attributes = { 'promptrail.attempts': e.attempts };
       if (e.responseModel) a['gen_ai.response.model'] = e.responseModel;
       if (e.responseId) a['gen_ai.response.id'] = e.responseId;
@@ -156,9 +183,10 @@ export class CallTelemetry {
       span.setAttributes(a);
       if (e.outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: e.errorMessage ?? e.errorType });
     }
-    span.end();
+    span?.end();
 
     const ins = meter();
+    if (ins.noop) return;
     const gen: Attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': genAiProvider(f.providerType), 'gen_ai.request.model': f.model, ...this.#server };
     if (e.responseModel) gen['gen_ai.response.model'] = e.responseModel;
     if (e.errorType) gen['error.type'] = e.errorType;
