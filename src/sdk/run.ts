@@ -171,22 +171,27 @@ export async function runPrompt(h: PromptHandle, ctx: RunContext, vars: Record<s
   } catch (e) {
     return fail(e);
   }
-  let primaryError: unknown;
-  try {
-    const a = await ask(ctx, model.provider, model.name, parameters, messages, h.id, tel, opts.signal, 0);
-    attempts += a.attempts;
+  // parse a reply outside the try blocks below, so its OutputValidationError is reported once
+  const serve = (text: string, a: Answer | null, fallback: FallbackInfo | null, errorType?: string): RunResult => {
     let data: unknown;
     try {
-      data = h.parseOutput(a.completion.output);
+      data = h.parseOutput(text);
     } catch (e) {
       return fail(e);
     }
-    return finish(result(a.completion.output, data, a, null), a);
+    return finish(result(text, data, a, fallback), a, errorType);
+  };
+  let primaryError: unknown;
+  let answer: Answer | undefined;
+  try {
+    answer = await ask(ctx, model.provider, model.name, parameters, messages, h.id, tel, opts.signal, 0);
+    attempts += answer.attempts;
   } catch (e) {
     attempts += attemptsOf(e);
     if (!(e instanceof Unavailable) && !(e instanceof BudgetRefusal)) return fail(e);
     primaryError = e;
   }
+  if (answer) return serve(answer.completion.output, answer, null);
 
   // the primary could not serve: the fallback model, then the fallback text
   const fb: FallbackSpec | null = h.fallback;
@@ -194,31 +199,18 @@ export async function runPrompt(h: PromptHandle, ctx: RunContext, vars: Record<s
   const primaryMessage = redact(primaryError instanceof BudgetRefusal ? primaryError.error.message : unavailableMessage(primaryError as Unavailable, model.provider), secrets);
   const errorType = errorTypeOf(primaryError);
   if (fb?.provider && fb.model) {
+    let viaModel: Answer | undefined;
     try {
-      const a = await ask(ctx, fb.provider, fb.model, (fb.parameters ?? parameters) as Record<string, unknown>, messages, h.id, tel, opts.signal, attempts);
-      attempts += a.attempts;
-      let data: unknown;
-      try {
-        data = h.parseOutput(a.completion.output);
-      } catch (e) {
-        return fail(e);
-      }
-      return finish(result(a.completion.output, data, a, { reason, via: 'model', provider: fb.provider, model: fb.model, error: primaryMessage }), a, errorType);
+      viaModel = await ask(ctx, fb.provider, fb.model, (fb.parameters ?? parameters) as Record<string, unknown>, messages, h.id, tel, opts.signal, attempts);
+      attempts += viaModel.attempts;
     } catch (e) {
       attempts += attemptsOf(e);
       if (opts.signal?.aborted) return fail(e);
       if (fb.text === undefined) return fail(primaryError);
     }
+    if (viaModel) return serve(viaModel.completion.output, viaModel, { reason, via: 'model', provider: fb.provider, model: fb.model, error: primaryMessage }, errorType);
   }
-  if (fb?.text !== undefined) {
-    let data: unknown;
-    try {
-      data = h.parseOutput(fb.text);
-    } catch (e) {
-      return fail(e);
-    }
-    return finish(result(fb.text, data, null, { reason, via: 'text', provider: null, model: null, error: primaryMessage }), null, errorType);
-  }
+  if (fb?.text !== undefined) return serve(fb.text, null, { reason, via: 'text', provider: null, model: null, error: primaryMessage }, errorType);
   return fail(primaryError);
 }
 

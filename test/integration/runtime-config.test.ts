@@ -138,3 +138,15 @@ describe('prompts build: budget without prices', () => {
     expect(r.stderr).toContain('warning: a budget is set, but provider "main" has no price for model "test-model" (support/triage)');
   });
 });
+
+describe('loadRegistry: run() with the config on disk', () => {
+  it('uses the registry config\'s providers and budget', async () => {
+    const { loadRegistry } = await import('../../src/sdk/load-registry.js');
+    const { InMemoryBudgetStore } = await import('../../src/sdk/budget.js');
+    const fx = runtimeFixture({ providers: '  main: { type: echo }', prompts: { 'support/triage@1.0.0': chatPrompt() }, budget: '{ usd_per_hour: 1 }' });
+    cleanups.push(() => fx.reg.cleanup());
+    const set = await loadRegistry({ cwd: fx.reg.dir, env: 'production', budgetStore: new InMemoryBudgetStore() });
+    const r = await set.get('support/triage', { key: 'k' }).run({ ticket: 'x' });
+    expect(r).toMatchObject({ version: '1.0.0', variant: 'stable', provider: 'main', cost_usd: 0, output: 'system: You triage tickets.\n\nuser: Ticket: x' });
+  });
+});

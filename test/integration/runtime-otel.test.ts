@@ -124,6 +124,13 @@ describe('OpenTelemetry spans', () => {
     expect(span.status.code).toBe(2); // ERROR
   });
 
+  it('an invalid reply ends the span once, as an error, even with a fallback declared', async () => {
+    const { h, s } = await setup({ json: true, extra: 'fallback: { text: \'{"category": "other"}\' }\n' });
+    s.script.push({ type: 'ok', content: 'not json' });
+    await expect(h.run({ ticket: 'x' })).rejects.toThrow(/invalid output/);
+    expect(onlySpan().attributes['error.type']).toBe('OutputValidationError');
+  });
+
   it('a fallback is recorded on the span', async () => {
     const { h, s } = await setup({ provider: ', retries: 0', extra: 'fallback: { text: "later" }\n' });
     s.script.push({ type: 'status', status: 500 });
