@@ -56,6 +56,11 @@ function errorText(body: string): string {
   return truncate(body.replace(/\s+/g, ' ').trim(), 200);
 }
 
+/** A URL for messages: userinfo (user:password@) is never printed (SPEC §11). */
+export function displayUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+}
+
 function statusHint(status: number, url: string): string {
   if (status === 401) return 'the API key was rejected: check the key in the environment variable named by api_key_env';
   if (status === 403) return 'the API key is not allowed to use this model or endpoint';
@@ -81,6 +86,7 @@ const aborted = (): ProviderError => new ProviderError('interrupted', { retryabl
 /** POSTs JSON and returns the parsed JSON body, or throws a classified ProviderError. */
 export async function postJson(url: string, headers: Record<string, string>, body: unknown, opts: PostOptions): Promise<unknown> {
   if (opts.signal?.aborted) throw aborted();
+  const shown = displayUrl(url);
   // one controller and one timer per request, both released when it ends: AbortSignal.timeout
   // would keep a timer (and its signal) alive for timeout_ms after every fast call
   const ac = new AbortController();
@@ -104,7 +110,7 @@ export async function postJson(url: string, headers: Record<string, string>, bod
     const code = err.cause?.code ?? '';
     const detail = redact(code || err.cause?.message || err.message, opts.secrets);
     const fatal = code === 'ENOTFOUND' || code === 'ERR_INVALID_URL';
-    throw new ProviderError(`${opts.label}: network error talking to ${url} (${detail})${fatal ? '; check base_url' : ''}`, { retryable: !fatal, fatal, kind: 'network' });
+    throw new ProviderError(`${opts.label}: network error talking to ${shown} (${detail})${fatal ? '; check base_url' : ''}`, { retryable: !fatal, fatal, kind: 'network' });
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
@@ -112,7 +118,7 @@ export async function postJson(url: string, headers: Record<string, string>, bod
   if (!res.ok) {
     const msg = errorText(redact(text, opts.secrets));
     const status = res.status;
-    const hint = statusHint(status, url);
+    const hint = statusHint(status, shown);
     const retryable = status === 429 || status === 408 || status >= 500;
     const fatal = status === 401 || status === 403 || status === 404;
     throw new ProviderError(`${opts.label}: HTTP ${status}${msg ? `: ${msg}` : ''}${hint ? ` (${hint})` : ''}`, {

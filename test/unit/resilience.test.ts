@@ -112,3 +112,11 @@ describe('cost estimates (shared with eval)', () => {
     expect(estimateCost({ inputTokens: 1, outputTokens: 1 }, undefined, 'm', 'echo')).toBe(0);
   });
 });
+
+describe('displayUrl', () => {
+  it('never prints userinfo', async () => {
+    const { displayUrl } = await import('../../src/providers/http.js');
+    expect(displayUrl('https://user:secret@gw.example.com/v1/chat/completions')).toBe('https://gw.example.com/v1/chat/completions');
+    expect(displayUrl('http://127.0.0.1:1/v1')).toBe('http://127.0.0.1:1/v1');
+  });
+});
