@@ -141,8 +141,9 @@ export interface PromptSetMeta {
  * (loadBundle re-checks the entry against its source there); it throws to refuse the prompt.
  */
 /**
- * The arm `key` gets for prompt `id`. Without a rollout every key gets the stable arm; the
- * rollout work (SPEC §12) extends the entry with its candidate and decides here by bucket.
+ * The arm `key` gets for prompt `id`. Without a rollout every key gets the stable arm. The rollout
+ * work (SPEC §12) extends the bundle entry (and loadRegistry's) with the pin's candidate, decides
+ * here by bucket, and builds the candidate's Handle from the candidate's fields in get() below.
  */
 export function chooseVariant(_entry: EntryFields, _key: string | undefined): Variant {
   return 'stable';
