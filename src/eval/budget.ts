@@ -6,28 +6,17 @@
  * again, and when nothing is in flight the budget is exhausted: no request starts any more.
  */
 import type { Message, ModelPrice, ProviderConfig } from '../core/types.js';
-
-/** Output tokens assumed for a request without `max_tokens` (the anthropic provider's default too). */
-export const DEFAULT_OUTPUT_TOKENS = 1024;
-/** Tokens a chat message costs beyond its text (role, separators), a conservative allowance. */
-const PER_MESSAGE_TOKENS = 4;
+import { estimateCost, estimateRequest } from '../providers/cost.js';
 
 /**
- * The estimated cost of one request in USD, from the price table of prompts.config.yaml:
- * input tokens ≈ ceil(characters / 4) + 4 per message; output tokens = the request's
- * `max_tokens` (or `max_completion_tokens` / `max_output_tokens`), else 1,024. 0 for echo;
- * null when the model has no price. This is the one place the estimate is made.
+ * The estimated cost of one request in USD, from the price table of prompts.config.yaml — the
+ * shared estimate of src/providers/cost.ts that the runtime's budgets use too: input tokens ≈
+ * ceil(characters / 4) + 4 per message; output tokens = the request's `max_tokens` (or
+ * `max_completion_tokens` / `max_output_tokens`), else the provider's default. 0 for echo; null
+ * when the model has no price.
  */
 export function estimateRequestCost(req: { messages: readonly Message[]; parameters: Record<string, unknown>; model: string }, prices: Record<string, ModelPrice> | undefined, type: ProviderConfig['type']): number | null {
-  if (type === 'echo') return 0;
-  const p = prices?.[req.model];
-  if (!p) return null;
-  let chars = 0;
-  for (const m of req.messages) chars += m.content.length;
-  const input = Math.ceil(chars / 4) + PER_MESSAGE_TOKENS * req.messages.length;
-  const limit = [req.parameters.max_tokens, req.parameters.max_completion_tokens, req.parameters.max_output_tokens].find((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0) as number | undefined;
-  const output = limit ?? DEFAULT_OUTPUT_TOKENS;
-  return (input * p.input_per_1m + output * p.output_per_1m) / 1_000_000;
+  return estimateCost(estimateRequest(req.messages, req.parameters, type), prices, req.model, type);
 }
 
 export interface Reservation {

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { cli } from '../helpers/cli.js';
 import { makeRegistry, type TempRegistry } from '../helpers/registry.js';
-import { describeWithTool } from '../helpers/require-tool.js';
+import { describeWithTool } from '../helpers/tools.js';
 import { startOpenAIServer } from '../helpers/servers/openai.js';
 import type { FakeServer } from '../helpers/servers/fake-llm.js';
 import { renderEvalHtml } from '../../src/cli/reporters/eval-html.js';
