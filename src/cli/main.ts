@@ -75,7 +75,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
           { stdout, stderr, env },
         );
         const mod = await load();
-        exitCode = await mod.run(ctx, command.args, opts);
+        exitCode = await mod.run(ctx, command.args, opts as O);
       });
 
     add(

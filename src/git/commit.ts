@@ -4,6 +4,7 @@
  */
 import { git } from './run.js';
 import { isIndexLockError } from './repo.js';
+import { sgRaw } from './engine.js';
 
 export interface CommitResult {
   /** hash of the new commit: full when `fullHash` was asked for, else git's abbreviation */
@@ -39,4 +40,16 @@ export async function commitFile(top: string, file: string, subject: string, bod
   const m = /^\[[^\]]*?([0-9a-f]{7,64})\]/m.exec(out);
   if (m && !opts.fullHash) return { hash: m[1]! };
   return { hash: (await git(top, ['rev-parse', 'HEAD'])).trim() };
+}
+
+/**
+ * Takes `file` (relative to `top`) out of the index again, keeping the file: the undo of the
+ * `git add` commitFile made for an untracked file whose commit then failed. Best effort.
+ */
+export async function forgetPath(top: string, file: string): Promise<void> {
+  try {
+    await sgRaw(top, ['rm', '--cached', '--quiet', '--ignore-unmatch', '--', `:(literal)${file}`]);
+  } catch {
+    /* best effort: the caller already reports the commit's failure */
+  }
 }

@@ -1,5 +1,7 @@
-/** The commits that touched environment files, parsed from `git log` (subject + trailers). */
-import { git } from './run.js';
+/** The commits that touched environment files, parsed from `git log` (subject + trailers), via simple-git. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { simpleGitModule, viaSimpleGit } from './engine.js';
 import type { CommitFacts } from '../core/history.js';
 
 /** a commit that touched environment files: the facts history merges (core/history.ts) plus its text */
@@ -34,18 +36,48 @@ export function parseEnvCommit(hash: string, author: string, date: string, subje
 
 /** Commits touching `paths` (relative to `top`), newest first. Empty when git has no history for them. */
 export async function envCommits(top: string, paths: string[]): Promise<EnvCommit[]> {
-  let out: string;
+  const specs = paths.map((p) => `:(literal)${p}`);
   try {
-    out = await git(top, ['log', '--no-color', '--format=%H%x1f%an <%ae>%x1f%aI%x1f%s%x1f%b%x1e', '--', ...paths.map((p) => `:(literal)${p}`)]);
+    const log = await viaSimpleGit(top, ['log', ...specs], async (g) => {
+      const { pathspec } = await simpleGitModule();
+      return g.log<{ hash: string; author: string; date: string; subject: string; body: string }>({
+        format: { hash: '%H', author: '%an <%ae>', date: '%aI', subject: '%s', body: '%b' },
+        splitter: '\x1f',
+        '--no-color': null,
+        paths: pathspec(...specs),
+      });
+    });
+    return log.all.map((c) => parseEnvCommit(c.hash, c.author, c.date, c.subject, c.body.trim()));
   } catch {
     return []; // no commits yet
   }
-  return out
-    .split('\x1e')
-    .map((r) => r.replace(/^\n/, ''))
-    .filter((r) => r.includes('\x1f'))
-    .map((r) => {
-      const [hash = '', author = '', date = '', subject = '', body = ''] = r.split('\x1f');
-      return parseEnvCommit(hash, author, date, subject, body.trim());
-    });
+}
+
+export interface EnvFileHistory {
+  /** the work tree's top level */
+  top: string;
+  /** a shallow clone: older commits may be missing */
+  shallow: boolean;
+  commits: EnvCommit[];
+}
+
+/**
+ * The git history of environment files (absolute paths under `dir`), or null when `dir` is not
+ * in a git work tree. Via simple-git.
+ */
+export async function envFileHistory(dir: string, files: string[]): Promise<EnvFileHistory | null> {
+  let top: string;
+  let shallow: boolean;
+  try {
+    const lines = (await viaSimpleGit(dir, ['rev-parse'], (g) => g.revparse(['--show-toplevel', '--is-shallow-repository']))).split('\n');
+    top = lines[0]?.trim() ?? '';
+    shallow = lines[1]?.trim() === 'true';
+  } catch {
+    return null;
+  }
+  if (!top) return null;
+  // git reports real paths: map through the dir with symlinks resolved
+  const realDir = fs.realpathSync(dir);
+  const rels = files.map((f) => path.relative(top, path.join(realDir, path.relative(dir, f))).split(path.sep).join('/'));
+  return { top, shallow, commits: await envCommits(top, rels) };
 }

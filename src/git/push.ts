@@ -2,14 +2,14 @@
  * `--push`: push the branch; when the remote moved on (non-fast-forward), fetch, rebase the
  * local commit onto it, regenerate the environment file from the remote's version (the plan
  * is re-checked against it: a concurrent change to the same prompt is a conflict, exit 3),
- * and try again, a bounded number of times.
+ * and try again, a bounded number of times. Every git call here goes through simple-git.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../registry/files.js';
-import { git, GitError } from './run.js';
-import { currentBranch } from './repo.js';
+import { GitError } from './run.js';
+import { sgRaw, viaSimpleGit } from './engine.js';
 import { commitFile } from './commit.js';
 
 export interface PushTarget {
@@ -19,13 +19,16 @@ export interface PushTarget {
 
 /** Where `--push` pushes: the branch's upstream, else origin (or the only remote). Exit 2 when unknown. */
 export async function resolvePushTarget(top: string): Promise<PushTarget> {
-  const local = await currentBranch(top);
+  const local = (await sgRaw(top, ['symbolic-ref', '-q', '--short', 'HEAD'], { okCodes: [1] })).trim();
   if (!local) throw new UsageError('cannot --push from a detached HEAD', { hint: 'check out a branch first, or commit without --push' });
-  const cfg = async (key: string): Promise<string> => (await git(top, ['config', '--get', key], { okCodes: [1] })).trim();
-  const remote = await cfg(`branch.${local}.remote`);
-  const merge = await cfg(`branch.${local}.merge`);
+  const cfg = async (key: string): Promise<string> => (await viaSimpleGit(top, ['config', '--get', key], (g) => g.getConfig(key), { okCodes: [1] })).value?.trim() ?? '';
+  const [remote, merge, remoteList] = await Promise.all([
+    cfg(`branch.${local}.remote`),
+    cfg(`branch.${local}.merge`),
+    viaSimpleGit(top, ['remote'], (g) => g.getRemotes(false)),
+  ]);
   if (remote && remote !== '.' && merge.startsWith('refs/heads/')) return { remote, branch: merge.slice('refs/heads/'.length) };
-  const remotes = (await git(top, ['remote'])).split('\n').map((s) => s.trim()).filter(Boolean);
+  const remotes = remoteList.map((r) => r.name);
   const chosen = remotes.includes('origin') ? 'origin' : remotes.length === 1 ? remotes[0] : undefined;
   if (!chosen) {
     throw new UsageError(remotes.length ? `cannot tell which remote to --push to (${remotes.join(', ')})` : 'cannot --push: the repository has no remote', {
@@ -42,9 +45,9 @@ export async function resolvePushTarget(top: string): Promise<PushTarget> {
  */
 export async function commitsAhead(top: string, target: PushTarget): Promise<number | null> {
   const ref = `refs/remotes/${target.remote}/${target.branch}`;
-  const has = (await git(top, ['rev-parse', '--verify', '--quiet', ref], { okCodes: [1] })).trim();
+  const has = (await sgRaw(top, ['rev-parse', '--verify', '--quiet', ref], { okCodes: [1] })).trim();
   if (!has) return null;
-  const n = Number((await git(top, ['rev-list', '--count', `${ref}..HEAD`])).trim());
+  const n = Number((await sgRaw(top, ['rev-list', '--count', `${ref}..HEAD`])).trim());
   return Number.isFinite(n) ? n : null;
 }
 
@@ -66,7 +69,7 @@ export interface PushOptions {
 
 async function showOrNull(top: string, spec: string): Promise<string | null> {
   try {
-    return await git(top, ['show', spec]);
+    return await viaSimpleGit(top, ['show', spec], (g) => g.show([spec]));
   } catch {
     return null;
   }
@@ -74,7 +77,7 @@ async function showOrNull(top: string, spec: string): Promise<string | null> {
 
 async function abortRebase(top: string): Promise<void> {
   try {
-    await git(top, ['rebase', '--abort']);
+    await viaSimpleGit(top, ['rebase', '--abort'], (g) => g.rebase(['--abort']));
   } catch {
     /* not rebasing */
   }
@@ -87,7 +90,7 @@ async function rebaseOntoFetched(top: string, opts: PushOptions): Promise<void> 
   const envAbs = path.join(top, opts.envRel);
   let clean = true;
   try {
-    await git(top, ['rebase', '--quiet', 'FETCH_HEAD'], { env: EDITOR_ENV });
+    await viaSimpleGit(top, ['rebase', 'FETCH_HEAD'], (g) => g.rebase(['--quiet', 'FETCH_HEAD']), { env: EDITOR_ENV });
   } catch (e) {
     const msg = e instanceof GitError ? e.stderr : String(e);
     if (/unstaged changes|uncommitted changes|Please commit or stash/i.test(msg)) {
@@ -98,7 +101,7 @@ async function rebaseOntoFetched(top: string, opts: PushOptions): Promise<void> 
     clean = false;
   }
   if (!clean) {
-    const conflicted = (await git(top, ['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
+    const conflicted = (await viaSimpleGit(top, ['diff'], (g) => g.diff(['--name-only', '--diff-filter=U']))).split('\n').filter(Boolean);
     if (conflicted.length !== 1 || conflicted[0] !== opts.envRel) {
       await abortRebase(top);
       throw new ConflictError(`the push was rejected and rebasing onto the remote conflicts in ${conflicted.join(', ') || 'the local commits'}`, {
@@ -113,9 +116,9 @@ async function rebaseOntoFetched(top: string, opts: PushOptions): Promise<void> 
       throw e;
     }
     writeFileAtomic(envAbs, text);
-    await git(top, ['add', '--', `:(literal)${opts.envRel}`]);
+    await sgRaw(top, ['add', '--', `:(literal)${opts.envRel}`]);
     try {
-      await git(top, ['rebase', '--continue'], { env: EDITOR_ENV });
+      await viaSimpleGit(top, ['rebase', '--continue'], (g) => g.rebase(['--continue']), { env: EDITOR_ENV });
     } catch {
       await abortRebase(top);
       throw new ConflictError('the push was rejected and the local commits cannot be rebased onto the remote automatically', {
@@ -130,7 +133,7 @@ async function rebaseOntoFetched(top: string, opts: PushOptions): Promise<void> 
   const actual = fs.existsSync(envAbs) ? fs.readFileSync(envAbs, 'utf8') : null;
   if (actual !== expected) {
     writeFileAtomic(envAbs, expected);
-    const msg = await git(top, ['log', '-1', '--format=%B']);
+    const msg = await sgRaw(top, ['log', '-1', '--format=%B']);
     const [subject, ...rest] = msg.replace(/\n+$/, '').split('\n');
     await commitFile(top, opts.envRel, subject ?? '', rest.join('\n').trim(), { untracked: false, amend: true });
   }
@@ -140,8 +143,8 @@ export async function pushWithRebase(top: string, target: PushTarget, opts: Push
   const attempts = opts.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
-      await git(top, ['push', '--quiet', target.remote, `HEAD:refs/heads/${target.branch}`]);
-      return { attempts: attempt, hash: (await git(top, ['rev-parse', 'HEAD'])).trim() };
+      await viaSimpleGit(top, ['push'], (g) => g.push(target.remote, `HEAD:refs/heads/${target.branch}`, ['--quiet']));
+      return { attempts: attempt, hash: (await viaSimpleGit(top, ['rev-parse'], (g) => g.revparse(['HEAD']))).trim() };
     } catch (e) {
       if (!isRejection(e)) {
         const why = e instanceof GitError ? e.stderr.trim().split('\n').filter(Boolean).pop() ?? e.message : String(e);
@@ -154,7 +157,7 @@ export async function pushWithRebase(top: string, target: PushTarget, opts: Push
       }
       opts.onRetry?.(attempt, 'rejected (non-fast-forward)');
     }
-    await git(top, ['fetch', '--quiet', target.remote, `refs/heads/${target.branch}`]);
+    await viaSimpleGit(top, ['fetch'], (g) => g.fetch(target.remote, `refs/heads/${target.branch}`, ['--quiet']));
     await rebaseOntoFetched(top, opts);
   }
 }

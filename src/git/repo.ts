@@ -6,6 +6,7 @@
  */
 import * as os from 'node:os';
 import { git, GitError } from './run.js';
+import { simpleGitModule, viaSimpleGit } from './engine.js';
 
 export interface RepoInfo {
   /** the work tree's top level (absolute, as git reports it) */
@@ -23,12 +24,6 @@ export async function repoInfo(dir: string): Promise<RepoInfo | null> {
   } catch {
     return null;
   }
-}
-
-/** The current branch, or null on a detached HEAD. */
-export async function currentBranch(top: string): Promise<string | null> {
-  const out = await git(top, ['symbolic-ref', '-q', '--short', 'HEAD'], { okCodes: [1] });
-  return out.trim() || null;
 }
 
 export type PathState = 'clean' | 'modified' | 'untracked' | 'ignored';
@@ -73,4 +68,47 @@ export async function authorIdent(dir: string | null, env: NodeJS.ProcessEnv = p
 
 export function isIndexLockError(e: unknown): boolean {
   return e instanceof GitError && /index\.lock|Unable to create .*\.lock/i.test(e.stderr);
+}
+
+/** The top level of the work tree containing `cwd`, or null outside git (one spawn; also validate's). */
+export { gitTopLevel } from './run.js';
+
+/** HEAD's commit id, or null (no commits yet, or not a repository). Via simple-git. */
+export async function headCommit(dir: string): Promise<string | null> {
+  try {
+    return (await viaSimpleGit(dir, ['rev-parse'], (g) => g.revparse(['--verify', '--quiet', 'HEAD^{commit}']), { okCodes: [1] })).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Does any of `paths` (relative to `dir`) differ from HEAD: modified, staged or untracked
+ * (ignored files do not count)? Via simple-git's status.
+ */
+export async function hasUncommittedChanges(dir: string, paths: string[]): Promise<boolean> {
+  const { pathspec } = await simpleGitModule();
+  const status = await viaSimpleGit(dir, ['status'], (g) => g.status([pathspec(...paths)]));
+  return status.files.length > 0;
+}
+
+/** A git config value as git resolves it for `dir` (repo, global, system), or undefined when unset. */
+export async function configValue(dir: string, key: string): Promise<string | undefined> {
+  try {
+    const v = (await git(dir, ['config', '--get', key], { okCodes: [1] })).trim();
+    return v || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * HEAD's commit and whether any of `paths` (relative to `dir`) differs from it, untracked files
+ * counting as changes; null outside a git work tree. All via simple-git (`build`).
+ */
+export async function worktreeState(dir: string, paths: string[]): Promise<{ commit: string | null; dirty: boolean } | null> {
+  const inside = await viaSimpleGit(dir, ['rev-parse'], (g) => g.checkIsRepo()).catch(() => false);
+  if (!inside) return null;
+  const [commit, dirty] = await Promise.all([headCommit(dir), hasUncommittedChanges(dir, paths)]);
+  return { commit, dirty };
 }

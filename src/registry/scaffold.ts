@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import type { ProviderConfig } from '../core/types.js';
-import { git } from '../git/run.js';
+import { configValue } from '../git/repo.js';
 
 export const MODELINE_PREFIX = '# yaml-language-server: $schema=';
 
@@ -200,10 +200,5 @@ export function gitattributesWithEol(existing: string | null, promptsDirRel: str
 export async function authorEmail(cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const fromEnv = env.GIT_AUTHOR_EMAIL?.trim();
   if (fromEnv) return fromEnv;
-  try {
-    const email = (await git(cwd, ['config', 'user.email'])).trim();
-    return email || undefined;
-  } catch {
-    return undefined;
-  }
+  return configValue(cwd, 'user.email');
 }

@@ -5,7 +5,7 @@
  * with its predecessor (src/core/semver-rules.ts).
  */
 import semver from 'semver';
-import { git } from '../git/run.js';
+import { changesAgainst } from '../git/worktree.js';
 import { listTree } from '../git/staged.js';
 import { isStrictSemver, sortVersions } from '../core/ref.js';
 import { requiredBump, bumpSatisfies, stepLevel, nextVersion, releaseTypeFor } from '../core/semver-rules.js';
@@ -39,12 +39,9 @@ function versionFileParts(rel: string, promptsDir: string): { id: string; versio
 export async function checkAgainstBase(o: BaseInput): Promise<Problem[]> {
   const out: Problem[] = [];
   const baseFiles = new Set((await listTree(o.root, o.commit, [o.promptsDir])).map((e) => e.path).filter((p) => versionFileParts(p, o.promptsDir)));
-  const args = ['diff', '--name-status', '-z', '--no-renames', '--relative', ...(o.staged ? ['--cached'] : []), o.commit, '--', o.promptsDir];
-  const parts = (await git(o.root, args)).split('\0');
+  const changes = await changesAgainst(o.root, o.commit, [o.promptsDir], { cached: o.staged });
   const where = o.staged ? 'in the index' : 'in the working tree';
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const status = parts[i]![0];
-    const rel = parts[i + 1]!;
+  for (const { status, path: rel } of changes) {
     if (!baseFiles.has(rel)) continue;
     const { id } = versionFileParts(rel, o.promptsDir)!;
     if (status === 'D') {

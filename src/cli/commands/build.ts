@@ -12,24 +12,22 @@ import { prepareOutput, writeOutput, displayPath } from '../output-file.js';
 import { collectPinned } from '../../sdk/collect.js';
 import { makeBundle, serializeBundle } from '../../sdk/build.js';
 import type { BundleGit } from '../../sdk/bundle-format.js';
-import { git, gitTopLevel } from '../../git/run.js';
+import { worktreeState } from '../../git/repo.js';
 
 /** HEAD's commit and whether any bundled file differs from it (untracked counts as dirty). */
 export async function gitState(root: string, files: string[]): Promise<BundleGit> {
-  const top = await gitTopLevel(root);
-  if (!top) return { commit: null, dirty: false };
-  let commit: string | null;
-  try {
-    commit = (await git(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { okCodes: [1] })).trim() || null;
-  } catch {
-    commit = null;
-  }
-  const status = await git(root, ['status', '--porcelain', '--untracked-files=all', '--', ...files.map((f) => path.relative(root, f) || '.')]);
-  return { commit, dirty: status.trim() !== '' };
+  return (await worktreeState(root, files.map((f) => path.relative(root, f) || '.'))) ?? { commit: null, dirty: false };
 }
 
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
-  const env = String(opts.env ?? '');
+export interface BuildOptions {
+  env: string;
+  /** -o <file> */
+  output?: string;
+  timestamp?: boolean;
+}
+
+export async function run(ctx: CommandContext, _args: string[], opts: BuildOptions): Promise<number> {
+  const env = opts.env;
   const target =
     typeof opts.output === 'string'
       ? prepareOutput(ctx.cwd, opts.output, { command: 'build', example: `${env}.bundle.json`, isOurs: isBundleText })

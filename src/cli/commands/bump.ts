@@ -20,7 +20,8 @@ import { parseYaml } from '../../registry/yaml.js';
 import { getValidator } from '../../registry/schemas.js';
 import { setTopLevelKeys } from '../../registry/yaml-edit.js';
 import { isoDate } from '../../registry/scaffold.js';
-import { git, gitBuffer, gitTopLevel } from '../../git/run.js';
+import { gitTopLevel } from '../../git/repo.js';
+import { committedBytes, pathsDifferingFromHead, unstageIfStaged } from '../../git/worktree.js';
 import { didYouMean } from '../../core/suggest.js';
 import { idProblem } from '../../core/ref.js';
 import {
@@ -57,14 +58,9 @@ async function committedContent(reg: Registry, file: string): Promise<Committed>
     /* keep */
   }
   const gitPath = path.relative(fs.realpathSync(top), realFile).split(path.sep).join('/');
-  try {
-    // as a checkout would write it (core.autocrlf, .gitattributes eol): the raw blob of a CRLF
-    // checkout differs from the file in every byte of line ending, which looked like an edit
-    const head = await gitBuffer(top, ['cat-file', '--filters', `HEAD:${gitPath}`]);
-    return { head, gitPath, top };
-  } catch {
-    return { head: null, gitPath, top };
-  }
+  // as a checkout would write it (core.autocrlf, .gitattributes eol): the raw blob of a CRLF
+  // checkout differs from the file in every byte of line ending, which looked like an edit
+  return { head: await committedBytes(top, gitPath), gitPath, top };
 }
 
 /** Parses committed bytes as a prompt; undefined when they are not a valid prompt file. */
@@ -80,9 +76,8 @@ function parseCommitted(bytes: Buffer): PromptFile | undefined {
 async function modifiedOlderVersions(top: string, reg: Registry, id: string, latest: string): Promise<string[]> {
   try {
     const dir = fs.realpathSync(reg.promptDir(id));
-    const out = await git(top, ['diff', '--name-only', '-z', 'HEAD', '--', path.relative(fs.realpathSync(top), dir) || '.']);
-    return out
-      .split('\0')
+    const changed = await pathsDifferingFromHead(top, path.relative(fs.realpathSync(top), dir) || '.');
+    return changed
       .filter((f) => f.endsWith('.yaml'))
       .map((f) => path.join(fs.realpathSync(top), f))
       .filter((abs) => path.dirname(abs) === dir && path.basename(abs) !== `${latest}.yaml` && path.basename(abs) !== 'evals.yaml')
@@ -214,9 +209,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     }
     // If the edit was staged, unstage it too: the index must not carry a change to an immutable file.
     try {
-      const staged = await git(committed.top!, ['diff', '--cached', '--name-only', '--', committed.gitPath!]);
-      // `git reset -- <path>` only resets that path's index entry (works before git 2.23's restore)
-      if (staged.trim() !== '') await git(committed.top!, ['reset', '-q', 'HEAD', '--', committed.gitPath!]);
+      await unstageIfStaged(committed.top!, committed.gitPath!);
     } catch {
       ctx.warn(`warning: could not unstage ${working.rel}; run: git restore --staged ${committed.gitPath}`);
     }

@@ -10,7 +10,7 @@ import { UsageError } from '../../errors.js';
 import { writeJson, type CommandContext } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 import { writeFileAtomic } from '../../registry/files.js';
-import { gitTopLevel } from '../../git/run.js';
+import { gitTopLevel } from '../../git/repo.js';
 import { hookScript, hooksDir, planHookInstall } from '../../git/hooks.js';
 
 export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
