@@ -1,18 +1,28 @@
 /**
- * Promotion as a pure plan (SPEC §4): which version goes where, whether `requires` allows it,
- * and the new environment file once the plan is applied. No fs, no git, no clock: the command
- * gathers the inputs and supplies the record (sha256, time, who, eval).
+ * Promotion as a pure plan (SPEC §4, §5). Two steps, because the second needs the bytes of the
+ * version the first one chose:
+ *
+ * 1. `selectPromotion`: which version goes where (the named one, what the `requires`
+ *    environment pins, or the latest), whether `requires` allows it, or that it is pinned already.
+ * 2. `planPromotion`: given that version's sha256, its pins in every environment and the gate's
+ *    evidence, the refusals (integrity, gate) or the EnvChangePlan `apply/` carries out. Without
+ *    the gate's outcome yet, the plan is pending on 'gate' (what --dry-run shows); called again
+ *    with the outcome, it is final.
+ *
+ * No fs, no git, no clock: the command gathers the inputs (including `at` and `by`).
  */
-import { CheckFailed, UsageError } from '../errors.js';
 import { latestVersion } from './ref.js';
-import type { EnvironmentConfig, EnvironmentFile, EnvPin, EvalSummary, GateConfig, HistoryEntry } from './types.js';
+import { commitBody, commitSubject, evalLine, gateText } from './env-text.js';
+import { integrityMismatch, short, type PinIn } from './integrity.js';
+import { refusal, refused, type EnvChangePlan, type EnvDecision, type NoChange, type PreviewLine, type Refused } from './env-change.js';
+import type { GateOutcome } from './gate.js';
+import type { EnvironmentFile, EnvPin, EvalSummary, GateConfig, HistoryEntry } from './types.js';
 
-export interface PromotionInput {
+export interface PromotionSelectInput {
   id: string;
   /** from `<id>@<version>`; absent = what the upstream env pins (or the latest without upstream) */
   requestedVersion?: string;
   env: string;
-  envConfig: EnvironmentConfig;
   /** the target environment file as read now */
   target: EnvironmentFile;
   /** the `requires` environment, when the target has one */
@@ -21,34 +31,17 @@ export interface PromotionInput {
   versions: readonly string[];
 }
 
-export interface PromotionPlan {
-  kind: 'promote';
+export interface PromotionChoice {
+  kind: 'choice';
   id: string;
   env: string;
   version: string;
   /** the version pinned now, or null */
   from: string | null;
-  /** the gate of the target environment, when it has one */
-  gate: GateConfig | null;
   /** how the version was chosen, for messages */
   source: 'requested' | 'upstream' | 'latest';
-}
-
-export interface AlreadyPinned {
-  kind: 'noop';
-  id: string;
-  env: string;
-  version: string;
-}
-
-/** What the command measured and decided, written into the pin and its history entry. */
-export interface PromotionRecord {
-  sha256: string;
-  at: string;
-  by: string;
-  reason?: string;
-  eval?: EvalSummary;
-  skipEval?: boolean;
+  /** the `requires` environment, or null */
+  upstream: string | null;
 }
 
 /**
@@ -62,21 +55,21 @@ export function wasPinned(file: EnvironmentFile, id: string, version: string): b
   return pin.history.some((h) => h.version === version || h.from === version);
 }
 
-/**
- * Decides what `promote` would do. Throws UsageError (exit 2) for an unknown version and
- * CheckFailed (exit 1) when `requires` refuses it.
- */
-export function planPromotion(input: PromotionInput): PromotionPlan | AlreadyPinned {
+/** Step 1: the version to promote, or why not (unknown version: exit 2; `requires`: exit 1). */
+export function selectPromotion(input: PromotionSelectInput): EnvDecision<PromotionChoice> {
   const { id, env, upstream, versions } = input;
   let version: string;
-  let source: PromotionPlan['source'];
+  let source: PromotionChoice['source'];
   if (input.requestedVersion !== undefined) {
     version = input.requestedVersion;
     source = 'requested';
   } else if (upstream) {
     const up = upstream.file.prompts[id];
     if (!up) {
-      throw new CheckFailed(`nothing to promote: ${id} is not pinned in "${upstream.name}", which "${env}" requires`, {
+      return refused({
+        code: 'nothing-to-promote',
+        exit: 1,
+        message: `nothing to promote: ${id} is not pinned in "${upstream.name}", which "${env}" requires`,
         hint: `promote it to ${upstream.name} first ("prompts promote ${id} --env ${upstream.name}"), or name a version: ${id}@<version>`,
       });
     }
@@ -84,29 +77,163 @@ export function planPromotion(input: PromotionInput): PromotionPlan | AlreadyPin
     source = 'upstream';
   } else {
     const latest = latestVersion(versions);
-    if (latest === undefined) throw new UsageError(`prompt "${id}" has no versions`);
+    if (latest === undefined) return refused({ code: 'unknown-version', exit: 2, message: `prompt "${id}" has no versions` });
     version = latest;
     source = 'latest';
   }
   if (!versions.includes(version)) {
-    throw new UsageError(`prompt "${id}" has no version ${version}`, {
+    return refused({
+      code: 'unknown-version',
+      exit: 2,
+      message: `prompt "${id}" has no version ${version}`,
       hint: versions.length ? `versions of ${id}: ${versions.join(', ')}` : `create it with "prompts new ${id}"`,
     });
   }
   if (upstream && !wasPinned(upstream.file, id, version)) {
     const now = upstream.file.prompts[id]?.version;
-    throw new CheckFailed(
-      `refused: ${id}@${version} has never been pinned in "${upstream.name}", and "${env}" requires it to be (promotion order: ${upstream.name} -> ${env})`,
-      {
-        hint: now
-          ? `${upstream.name} pins ${id}@${now}; promote ${version} there first ("prompts promote ${id}@${version} --env ${upstream.name}")`
-          : `promote it there first ("prompts promote ${id}@${version} --env ${upstream.name}")`,
-      },
-    );
+    return refused({
+      code: 'requires',
+      exit: 1,
+      message: `refused: ${id}@${version} has never been pinned in "${upstream.name}", and "${env}" requires it to be (promotion order: ${upstream.name} -> ${env})`,
+      hint: now
+        ? `${upstream.name} pins ${id}@${now}; promote ${version} there first ("prompts promote ${id}@${version} --env ${upstream.name}")`
+        : `promote it there first ("prompts promote ${id}@${version} --env ${upstream.name}")`,
+    });
   }
   const current = input.target.prompts[id];
-  if (current?.version === version) return { kind: 'noop', id, env, version };
-  return { kind: 'promote', id, env, version, from: current?.version ?? null, gate: input.envConfig.gate ?? null, source };
+  if (current?.version === version) return alreadyPinned(id, env, version);
+  return { kind: 'choice', id, env, version, from: current?.version ?? null, source, upstream: upstream?.name ?? null };
+}
+
+function alreadyPinned(id: string, env: string, version: string): NoChange {
+  return { kind: 'noop', action: 'promote', id, env, version, text: `${id}@${version} is already pinned in ${env}; nothing to do`, message: 'already pinned' };
+}
+
+export interface PromotionInput {
+  choice: PromotionChoice;
+  /** the target environment's gate, or null */
+  gate: GateConfig | null;
+  /** --skip-eval (with its --reason) */
+  skipEval: boolean;
+  /** the prompt's eval suite (registry-relative) and whether it exists: a gate needs one */
+  suite: { file: string; exists: boolean };
+  /** the gate's outcome once it ran, or why it could not run; absent: not run yet */
+  outcome?: GateOutcome | { unavailable: string };
+  /** registry-relative paths of the environment file and the version file */
+  file: string;
+  versionFile: string;
+  /** sha256 of the version file's bytes */
+  sha256: string;
+  /** this prompt's pin in every environment (config order), the target included */
+  pins: readonly PinIn[];
+  reason: string | null;
+  /** ISO time and who, recorded in the pin and its history entry */
+  at: string;
+  by: string;
+  historyLimit: number;
+}
+
+/** What the command measured and decided, written into the pin and its history entry. */
+export interface PromotionRecord {
+  sha256: string;
+  at: string;
+  by: string;
+  reason?: string;
+  eval?: EvalSummary;
+  skipEval?: boolean;
+}
+
+/** Step 2: the plan (pending on 'gate' until the gate's outcome is given), or the refusals. */
+export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
+  const { choice, gate, skipEval } = input;
+  const { id, env, version } = choice;
+  const mismatch = integrityMismatch(version, input.sha256, input.pins);
+  if (mismatch) {
+    return refused({
+      code: 'integrity',
+      exit: 1,
+      message: `refused: ${input.versionFile} changed after ${id}@${version} was pinned in "${mismatch[0]!.env}": its sha256 is ${short(input.sha256)}, recorded ${short(mismatch[0]!.sha256)}`,
+      file: input.versionFile,
+      hint: 'version files are immutable: restore the pinned bytes from git, or bump a new version and promote that',
+    });
+  }
+  const gateDesc = gateText(gate);
+  const runsGate = gate !== null && !skipEval;
+  // a gate needs the prompt's suite: say so before anything, so --dry-run predicts the refusal
+  if (runsGate && !input.suite.exists) {
+    return refused({
+      code: 'gate-unavailable',
+      exit: 1,
+      message: `refused: the gate of "${env}" (${gateDesc}) cannot run: prompt "${id}" has no eval suite: add ${input.suite.file} (cases with assertions), or promote with --skip-eval --reason <text>`,
+    });
+  }
+  let evalSummary: EvalSummary | null = null;
+  const outcome = input.outcome;
+  if (runsGate && outcome) {
+    if ('unavailable' in outcome) {
+      return refused({
+        code: 'gate-unavailable',
+        exit: 1,
+        message: `refused: the gate of "${env}" (${gateDesc}) cannot run: ${outcome.unavailable}`,
+        hint: /--skip-eval/.test(outcome.unavailable) ? undefined : 'fix the eval setup, or bypass it with --skip-eval --reason <text> (recorded)',
+      });
+    }
+    if (!outcome.passed) {
+      const list = outcome.failures.map((f) => `\n  - ${f}`).join('');
+      return refused({
+        code: 'gate-failed',
+        exit: 1,
+        message: `refused: ${id}@${version} did not pass the gate of "${env}" (${gateDesc})${outcome.failures[0] ? `: ${outcome.failures[0]}` : ''}`,
+        hint: outcome.failures.length > 1 ? `${outcome.failures.length} reasons, listed above` : 'see "prompts eval" for the details',
+        detail: [`gate of ${env} failed for ${id}@${version}: ${evalLine(outcome.summary) ?? ''}${list}`],
+      });
+    }
+    evalSummary = outcome.summary;
+  }
+  const skipped = gate !== null && skipEval;
+  const rec: PromotionRecord = { sha256: input.sha256, at: input.at, by: input.by, reason: input.reason ?? undefined, eval: evalSummary ?? undefined, skipEval: skipped };
+  const preview: PreviewLine[] = [
+    ['file', input.file],
+    ['sha256', input.sha256],
+    ['gate', gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : `${gateDesc} — would run`) : 'none'],
+  ];
+  return {
+    kind: 'change',
+    action: 'promote',
+    id,
+    env,
+    from: choice.from,
+    to: version,
+    file: input.file,
+    reason: input.reason,
+    subject: commitSubject('promote', env, id, choice.from, version),
+    body: commitBody({ reason: input.reason, eval: evalSummary, skipEval: skipped, id, version, sha256: input.sha256, gate: gateDesc }),
+    mutate: (fresh) => {
+      const now = fresh.prompts[id]?.version ?? null;
+      if (now !== choice.from) {
+        return refusal({
+          code: 'conflict',
+          exit: 3,
+          message: `${id} in "${env}" changed while this promotion was prepared (it was ${choice.from ?? 'not pinned'}, now ${now ?? 'not pinned'})`,
+          hint: 'run the command again to plan against the current file',
+        });
+      }
+      return applyPromotion(fresh, { id, version }, rec, input.historyLimit);
+    },
+    pending: runsGate && !outcome ? 'gate' : null,
+    words: {
+      would: 'would promote',
+      done: 'promoted',
+      note: choice.source === 'upstream' ? ` (what ${choice.upstream} pins)` : choice.source === 'latest' ? ' (latest version)' : undefined,
+    },
+    preview,
+    json: {
+      plan: { source: choice.source, sha256: input.sha256, gate: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true }) : null },
+      result: { sha256: input.sha256, eval: evalSummary, skipEval: skipped },
+    },
+    before: skipEval && !gate ? [`note: "${env}" has no gate; --skip-eval has nothing to skip`] : [],
+    after: evalSummary ? [`eval: ${evalLine(evalSummary)}`] : [],
+  };
 }
 
 /** Drops undefined values so the serialized file holds only what was recorded. */
@@ -116,12 +243,12 @@ function compact<T extends object>(o: T): T {
   return out as T;
 }
 
-/** Returns a new environment file with the plan applied (the input is not modified). */
-export function applyPromotion(target: EnvironmentFile, plan: PromotionPlan, rec: PromotionRecord, historyLimit: number): EnvironmentFile {
-  const old = target.prompts[plan.id];
+/** Returns a new environment file with `version` pinned for `id` (the input is not modified). */
+export function applyPromotion(target: EnvironmentFile, change: { id: string; version: string }, rec: PromotionRecord, historyLimit: number): EnvironmentFile {
+  const old = target.prompts[change.id];
   const entry: HistoryEntry = compact({
     action: 'promote' as const,
-    version: plan.version,
+    version: change.version,
     from: old?.version ?? null,
     sha256: rec.sha256,
     at: rec.at,
@@ -131,7 +258,7 @@ export function applyPromotion(target: EnvironmentFile, plan: PromotionPlan, rec
     skip_eval: rec.skipEval ? true : undefined,
   });
   const pin: EnvPin = compact({
-    version: plan.version,
+    version: change.version,
     sha256: rec.sha256,
     previous: old?.version ?? null,
     promoted_at: rec.at,
@@ -140,20 +267,5 @@ export function applyPromotion(target: EnvironmentFile, plan: PromotionPlan, rec
     eval: rec.eval,
     history: [entry, ...(old?.history ?? [])].slice(0, Math.max(1, historyLimit)),
   });
-  return { ...target, prompts: { ...target.prompts, [plan.id]: pin } };
-}
-
-/**
- * Compare-and-swap support: the plan was made against one file; `fresh` is what is on disk
- * under the lock. Returns the plan to apply to `fresh`, or a reason it cannot be (exit 3).
- * Other prompts changing is fine (their pins are kept); this prompt's pin changing is not.
- */
-export function recheckPromotion(plan: PromotionPlan, fresh: EnvironmentFile): PromotionPlan | { conflict: string } {
-  const now = fresh.prompts[plan.id]?.version ?? null;
-  if (now !== plan.from) {
-    return {
-      conflict: `${plan.id} in "${plan.env}" changed while this promotion was prepared (it was ${plan.from ?? 'not pinned'}, now ${now ?? 'not pinned'})`,
-    };
-  }
-  return plan;
+  return { ...target, prompts: { ...target.prompts, [change.id]: pin } };
 }

@@ -4,20 +4,28 @@
  * when the target is not on the stack, e.g. a roll-forward with --to). Rolling back pops one
  * more, so repeated rollbacks walk back 1.2.0 -> 1.1.0 -> 1.0.0 and never toggle between two
  * versions, even when an old version was promoted again later.
+ *
+ * Two steps like promotion: `selectRollback` (which version, or why not), then `planRollback`
+ * with the restored file's sha256 (integrity) and `at`/`by`: the EnvChangePlan or refusals.
+ * No gate: rollback is the emergency path.
  */
-import { CheckFailed } from '../errors.js';
+import { commitBody, commitSubject } from './env-text.js';
+import { integrityMismatch, short, type PinIn } from './integrity.js';
+import { refusal, refused, type EnvChangePlan, type EnvDecision, type Refused } from './env-change.js';
 import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from './types.js';
 
-export interface RollbackInput {
+export interface RollbackSelectInput {
   id: string;
   env: string;
   target: EnvironmentFile;
   /** --to <version> */
   to?: string;
+  /** the prompt's version files on disk (a --to naming none of them, recorded nowhere, is exit 2) */
+  versions: readonly string[];
 }
 
-export interface RollbackPlan {
-  kind: 'rollback';
+export interface RollbackChoice {
+  kind: 'choice';
   id: string;
   env: string;
   /** the version active now */
@@ -26,17 +34,8 @@ export interface RollbackPlan {
   version: string;
   /** what `previous` becomes: the version active before `version` was promoted, or null */
   previous: string | null;
-  /** the sha256 recorded for `version` in history, when one was (rollback verifies the file) */
-  recordedSha256: string | null;
   /** the eval recorded when `version` was last promoted, kept on the restored pin */
   eval: EvalSummary | null;
-}
-
-export interface AlreadyActive {
-  kind: 'noop';
-  id: string;
-  env: string;
-  version: string;
 }
 
 /** The promotion stack (oldest first; the last element is the active version). */
@@ -64,60 +63,70 @@ export function promotionStack(pin: EnvPin): string[] {
   return stack;
 }
 
-function lastEntryFor(history: readonly HistoryEntry[], version: string): HistoryEntry | undefined {
-  return history.find((h) => h.version === version && h.sha256 !== undefined) ?? history.find((h) => h.version === version);
-}
-
-/** Throws CheckFailed (exit 1) when there is nothing to roll back to. */
-export function planRollback(input: RollbackInput): RollbackPlan | AlreadyActive {
+/** Step 1: the version to restore, or why not (nothing recorded: exit 1). */
+export function selectRollback(input: RollbackSelectInput): EnvDecision<RollbackChoice> {
   const { id, env, to } = input;
   const pin = input.target.prompts[id];
+  if (to !== undefined && !input.versions.includes(to)) {
+    // a version that exists nowhere (no file, never recorded) is a usage error like any unknown version
+    const recordedHere = pin !== undefined && (pin.version === to || pin.previous === to || pin.history.some((h) => h.version === to || h.from === to));
+    if (!recordedHere) return refused({ code: 'unknown-version', exit: 2, message: `prompt "${id}" has no version ${to}`, hint: `versions: ${input.versions.join(', ')}` });
+  }
   if (!pin) {
-    throw new CheckFailed(`nothing to roll back: ${id} is not pinned in "${env}"`, { hint: `"prompts status" shows what each environment pins` });
+    return refused({ code: 'not-pinned', exit: 1, message: `nothing to roll back: ${id} is not pinned in "${env}"`, hint: `"prompts status" shows what each environment pins` });
   }
   const stack = promotionStack(pin);
   let version: string;
   let previous: string | null;
   if (to !== undefined) {
-    if (to === pin.version) return { kind: 'noop', id, env, version: to };
+    if (to === pin.version) {
+      return { kind: 'noop', action: 'rollback', id, env, version: to, text: `${id}@${to} is already the active version in ${env}; nothing to do`, message: 'already active' };
+    }
     const known = to === pin.previous || pin.history.some((h) => h.version === to || h.from === to);
     if (!known) {
       const seen = [...new Set([pin.previous, ...pin.history.flatMap((h) => [h.version, h.from])].filter((v): v is string => !!v && v !== pin.version))];
-      throw new CheckFailed(`cannot roll back ${id} in "${env}" to ${to}: it is not in the recorded history`, {
+      return refused({
+        code: 'not-in-history',
+        exit: 1,
+        message: `cannot roll back ${id} in "${env}" to ${to}: it is not in the recorded history`,
         hint: seen.length ? `versions in ${env}'s history: ${seen.join(', ')}` : `"${env}" has no earlier version of ${id}; use "prompts promote" instead`,
       });
     }
     const at = stack.lastIndexOf(to);
-    if (at !== -1 && at < stack.length - 1) {
-      version = to;
-      previous = stack[at - 1] ?? null;
-    } else {
-      // not below the active version on the stack (a roll-forward): the active version becomes previous
-      version = to;
-      previous = pin.version;
-    }
+    version = to;
+    // below the active version on the stack: the chain continues under it; else (a roll-forward)
+    // the active version becomes previous
+    previous = at !== -1 && at < stack.length - 1 ? (stack[at - 1] ?? null) : pin.version;
   } else {
     const below = stack[stack.length - 2];
     if (below === undefined) {
-      throw new CheckFailed(`nothing to roll back: ${id}@${pin.version} in "${env}" has no recorded previous version`, {
+      return refused({
+        code: 'chain-exhausted',
+        exit: 1,
+        message: `nothing to roll back: ${id}@${pin.version} in "${env}" has no recorded previous version`,
         hint: 'the promotion chain is exhausted; promote the version you want with "prompts promote <id>@<version>"',
       });
     }
     version = below;
     previous = stack[stack.length - 3] ?? null;
   }
-  const entry = lastEntryFor(pin.history, version);
   const promoted = pin.history.find((h) => h.version === version && h.action === 'promote');
-  return {
-    kind: 'rollback',
-    id,
-    env,
-    from: pin.version,
-    version,
-    previous,
-    recordedSha256: entry?.sha256 ?? null,
-    eval: promoted?.eval ?? null,
-  };
+  return { kind: 'choice', id, env, from: pin.version, version, previous, eval: promoted?.eval ?? null };
+}
+
+export interface RollbackInput {
+  choice: RollbackChoice;
+  /** registry-relative paths of the environment file and the restored version file */
+  file: string;
+  versionFile: string;
+  /** sha256 of the restored file's bytes; null when the file no longer exists */
+  sha256: string | null;
+  /** this prompt's pin in every environment (config order), the target included */
+  pins: readonly PinIn[];
+  reason: string | null;
+  at: string;
+  by: string;
+  historyLimit: number;
 }
 
 export interface RollbackRecord {
@@ -127,39 +136,81 @@ export interface RollbackRecord {
   reason?: string;
 }
 
-export function applyRollback(target: EnvironmentFile, plan: RollbackPlan, rec: RollbackRecord, historyLimit: number): EnvironmentFile {
-  const old = target.prompts[plan.id];
-  const entry: HistoryEntry = { action: 'rollback', version: plan.version, from: plan.from, sha256: rec.sha256, at: rec.at, by: rec.by };
-  if (rec.reason !== undefined) entry.reason = rec.reason;
-  const pin: EnvPin = {
-    version: plan.version,
-    sha256: rec.sha256,
-    previous: plan.previous,
-    promoted_at: rec.at,
-    promoted_by: rec.by,
-    history: [entry, ...(old?.history ?? [])].slice(0, Math.max(1, historyLimit)),
+/** Step 2: the plan, or why the restored bytes cannot be pinned (gone, or changed since pinned). */
+export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
+  const { choice } = input;
+  const { id, env, version, from, previous } = choice;
+  const sha = input.sha256;
+  if (sha === null) {
+    return refused({
+      code: 'version-missing',
+      exit: 1,
+      message: `cannot roll back ${id} in "${env}" to ${version}: ${input.versionFile} no longer exists`,
+      hint: `restore it from git ("git checkout <commit> -- ${input.versionFile}"), or roll back --to another version`,
+    });
+  }
+  const mismatch = integrityMismatch(version, sha, input.pins);
+  if (mismatch) {
+    return refused({
+      code: 'integrity',
+      exit: 1,
+      message: `cannot roll back ${id} in "${env}" to ${version}: ${input.versionFile} changed since it was pinned (sha256 ${short(sha)}, recorded ${mismatch.map((m) => short(m.sha256)).join(', ')})`,
+      file: input.versionFile,
+      hint: 'version files are immutable; restore the original bytes from git, or roll back --to another version',
+    });
+  }
+  const rec: RollbackRecord = { sha256: sha, at: input.at, by: input.by, reason: input.reason ?? undefined };
+  return {
+    kind: 'change',
+    action: 'rollback',
+    id,
+    env,
+    from,
+    to: version,
+    file: input.file,
+    reason: input.reason,
+    subject: commitSubject('rollback', env, id, from, version),
+    body: commitBody({ reason: input.reason, id, version, sha256: sha }),
+    mutate: (fresh) => {
+      const now = fresh.prompts[id]?.version ?? null;
+      if (now !== from) {
+        return refusal({
+          code: 'conflict',
+          exit: 3,
+          message: `${id} in "${env}" changed while this rollback was prepared (it was ${from}, now ${now ?? 'not pinned'})`,
+          hint: 'run the command again to plan against the current file',
+        });
+      }
+      return applyRollback(fresh, choice, rec, input.historyLimit);
+    },
+    pending: null,
+    words: { would: 'would roll back', done: 'rolled back' },
+    preview: [
+      ['previous becomes', previous ?? 'none (the chain ends here)'],
+      ['file', input.file],
+      ['sha256', sha],
+    ],
+    json: { plan: { previous, sha256: sha }, result: { previous, sha256: sha } },
+    before: [],
+    after: [`previous is now ${previous ?? 'none'}${previous ? ` (another rollback goes to ${previous})` : ' (nothing further to roll back)'}`],
   };
-  if (rec.reason !== undefined) pin.reason = rec.reason;
-  if (plan.eval) pin.eval = plan.eval;
-  // keep key order stable: version, sha256, previous, promoted_at, promoted_by, reason, eval, history
-  const ordered: EnvPin = {
-    version: pin.version,
-    sha256: pin.sha256,
-    previous: pin.previous,
-    promoted_at: pin.promoted_at,
-    promoted_by: pin.promoted_by,
-    ...(pin.reason !== undefined ? { reason: pin.reason } : {}),
-    ...(pin.eval !== undefined ? { eval: pin.eval } : {}),
-    history: pin.history,
-  };
-  return { ...target, prompts: { ...target.prompts, [plan.id]: ordered } };
 }
 
-/** Compare-and-swap: the rollback plan still holds when this prompt's pin is unchanged. */
-export function recheckRollback(plan: RollbackPlan, fresh: EnvironmentFile): RollbackPlan | { conflict: string } {
-  const now = fresh.prompts[plan.id]?.version ?? null;
-  if (now !== plan.from) {
-    return { conflict: `${plan.id} in "${plan.env}" changed while this rollback was prepared (it was ${plan.from}, now ${now ?? 'not pinned'})` };
-  }
-  return plan;
+/** Returns a new environment file with the rollback applied (the input is not modified). */
+export function applyRollback(target: EnvironmentFile, choice: Pick<RollbackChoice, 'id' | 'from' | 'version' | 'previous' | 'eval'>, rec: RollbackRecord, historyLimit: number): EnvironmentFile {
+  const old = target.prompts[choice.id];
+  const entry: HistoryEntry = { action: 'rollback', version: choice.version, from: choice.from, sha256: rec.sha256, at: rec.at, by: rec.by };
+  if (rec.reason !== undefined) entry.reason = rec.reason;
+  // key order stable: version, sha256, previous, promoted_at, promoted_by, reason, eval, history
+  const pin: EnvPin = {
+    version: choice.version,
+    sha256: rec.sha256,
+    previous: choice.previous,
+    promoted_at: rec.at,
+    promoted_by: rec.by,
+    ...(rec.reason !== undefined ? { reason: rec.reason } : {}),
+    ...(choice.eval ? { eval: choice.eval } : {}),
+    history: [entry, ...(old?.history ?? [])].slice(0, Math.max(1, historyLimit)),
+  };
+  return { ...target, prompts: { ...target.prompts, [choice.id]: pin } };
 }

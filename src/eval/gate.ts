@@ -4,9 +4,9 @@
  * suite on the version as the environment runs it (its `overrides.model` applied, the suite's
  * repeat policy), or uses a report that is evidence for exactly that (evidence.ts): the stored
  * report of the last run, or the file given with `promote --report` (a CI's merged shards),
- * recorded in the summary by its sha256. It enforces `min_pass_rate`, and with `no_regressions`
- * compares per case against the version pinned in the target environment now (run with the
- * same overrides).
+ * recorded in the summary by its sha256. With `no_regressions` it compares per case against the
+ * version pinned in the target environment now (run with the same overrides). The verdict on
+ * that evidence (min_pass_rate, regressions, …) is core/gate.ts's.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +14,8 @@ import type { Registry } from '../registry/registry.js';
 import { UsageError } from '../errors.js';
 import { applyOverrides } from '../core/render.js';
 import type { EvalSummary, GateConfig } from '../core/types.js';
-import type { CommandContext } from '../cli/ui.js';
+import { judgeGate, needsBaseline, percent as pct, type CaseEvidence, type GateEvidence, type GateOutcome } from '../core/gate.js';
+import type { RunContext } from '../context.js';
 import { buildReport, compareResults, loadStoredReport, storeReport, storeSlot, summaryOf, type EvalReport } from './report.js';
 import { chooseProvider, runEval } from './runner.js';
 import { loadEvalTarget, repeatPolicy, SuiteMissing, type EvalTarget } from './suite.js';
@@ -32,27 +33,17 @@ export interface GateInput {
   baselineVersion: string | null;
   /** `promote --report <file>`: an eval report to verify and use instead of running the suite */
   reportFile?: string;
-  /** for progress/messages on stderr; may be undefined when called from the library */
-  ctx?: CommandContext;
+  /** for progress/messages on stderr (and the folder a relative --report is read from); may be undefined when called from the library */
+  ctx?: RunContext;
 }
 
-export interface GateOutcome {
-  passed: boolean;
-  /** recorded in the environment entry (`eval:`) and the commit body */
-  summary: EvalSummary;
-  /** one line per reason the gate refused: failed cases, regressions, pass rate below the gate */
-  failures: string[];
-}
+export type { GateOutcome };
 
 export class GateUnavailable extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'GateUnavailable';
   }
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
 }
 
 /**
@@ -138,50 +129,44 @@ export async function runGate(input: GateInput): Promise<GateOutcome> {
     input.ctx?.info(`gate: using --report ${input.reportFile} (sha256 ${evidence.sha256.slice(0, 12)}${r.merged ? `, merged from ${r.merged.shards} shards` : ''}): ${r.passed}/${r.cases} passed, ${r.started_at}`);
   }
   const report = evidence?.report ?? (await evaluate(input, spec));
-  const failures: string[] = [];
-  let regressions: string[] = [];
   const failText = (r: EvalReport['results'][number]): string => whyFailed(r, report.case_pass_rate ?? 1);
-
-  if (report.stopped !== null) failures.push(`the eval stopped early: ${report.stopped}`);
-  if (report.cases === 0) failures.push(`the suite has no cases that apply to ${id}@${version}`);
-  else if (report.errors === report.cases) {
-    failures.push(`no case could be evaluated: ${report.results[0]?.error ?? 'error'}`);
-  }
-  if (gate.min_pass_rate !== undefined && report.pass_rate < gate.min_pass_rate) {
-    failures.push(`pass rate ${pct(report.pass_rate)} (${report.passed}/${report.cases}) is below the gate's min_pass_rate ${pct(gate.min_pass_rate)}`);
-    for (const r of report.results) {
-      if (r.pass) continue;
-      failures.push(`case "${r.name}" failed: ${failText(r)}`);
-    }
-  }
-  if (gate.no_regressions && input.baselineVersion !== null && input.baselineVersion !== version) {
+  const results: CaseEvidence[] = report.results.map((r) => ({ name: r.name, pass: r.pass, why: r.pass ? null : failText(r) }));
+  const facts: GateEvidence = {
+    id,
+    version,
+    pass_rate: report.pass_rate,
+    passed: report.passed,
+    cases: report.cases,
+    errors: report.errors,
+    stopped: report.stopped,
+    firstError: report.results[0]?.error ?? null,
+    results,
+  };
+  if (needsBaseline(gate, input.baselineVersion, version)) {
     const bTarget = inEnvironment(registry, input.env, loadEvalTarget(registry, id, input.baselineVersion));
-    let changes: { regressions: string[]; unverified: string[]; baselineError: (name: string) => string };
     // a --report that compared with this very baseline (same bytes) already holds the comparison
     if (evidence && report.baseline?.version === input.baselineVersion && report.baseline.sha256 === bTarget.sha256) {
-      changes = {
+      facts.baseline = {
+        version: input.baselineVersion,
         regressions: report.results.filter((r) => r.change === 'regression').map((r) => r.name),
-        unverified: report.results.filter((r) => r.change === 'unknown' && !r.pass).map((r) => r.name),
-        baselineError: (name) => report.results.find((x) => x.name === name)?.baseline?.error ?? 'error',
+        unverified: report.results.filter((r) => r.change === 'unknown' && !r.pass).map((r) => ({ name: r.name, error: r.baseline?.error ?? null })),
       };
     } else {
       const bReport = await evaluate(input, evidenceSpec(registry, bTarget, provider, policy));
       const cmp = compareResults(report.results, bReport.results);
-      changes = { regressions: cmp.regressions, unverified: cmp.unverified, baselineError: (name) => bReport.results.find((x) => x.name === name)?.error ?? 'error' };
-    }
-    regressions = changes.regressions;
-    for (const name of regressions) {
-      const r = report.results.find((x) => x.name === name);
-      failures.push(`regression: case "${name}" passes on ${input.baselineVersion} but fails on ${version}: ${r ? failText(r) : 'failed'}`);
-    }
-    for (const name of changes.unverified) {
-      failures.push(`case "${name}" fails on ${version} and could not be evaluated on ${input.baselineVersion} (${changes.baselineError(name)}): no_regressions cannot be checked`);
+      facts.baseline = {
+        version: input.baselineVersion,
+        regressions: cmp.regressions,
+        unverified: cmp.unverified.map((name) => ({ name, error: bReport.results.find((x) => x.name === name)?.error ?? null })),
+      };
     }
   }
+  const { passed, failures } = judgeGate(gate, facts);
+  const regressions = facts.baseline?.regressions ?? [];
   const summary: EvalSummary = { ...summaryOf(report), regressions: regressions.length };
   if (evidence) {
     summary.report_sha256 = evidence.sha256;
     if (report.merged) summary.shards = report.merged.shards;
   }
-  return { passed: failures.length === 0, summary, failures };
+  return { passed, summary, failures };
 }

@@ -1,7 +1,7 @@
 /** `history` as text: one block per event, newest first. */
 import type { ChalkInstance } from 'chalk';
 import type { HistoryRow } from '../../core/history.js';
-import { evalLine } from '../env-messages.js';
+import { evalLine } from '../../core/env-text.js';
 
 /** `shallow`: the repository is a shallow clone, so a missing commit may just not be fetched. */
 export function renderHistoryText(id: string, rows: HistoryRow[], c: ChalkInstance, opts: { shallow?: boolean } = {}): string {

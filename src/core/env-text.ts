@@ -1,5 +1,9 @@
-/** Commit messages and one-line summaries shared by promote and rollback. */
-import type { EvalSummary } from '../core/types.js';
+/**
+ * The words of an environment change that outlive the command: commit subjects (parsed back by
+ * git/log.ts for `prompts history`), commit bodies as git trailers, and the one-line eval and
+ * gate summaries shared by commits, messages and reporters.
+ */
+import type { EvalSummary, GateConfig } from './types.js';
 
 export function evalLine(e: EvalSummary | undefined | null): string | null {
   if (!e) return null;
@@ -12,12 +16,23 @@ export function evalLine(e: EvalSummary | undefined | null): string | null {
   return parts.join(', ');
 }
 
+/** "min_pass_rate 0.8, no_regressions" (null: no gate). */
+export function gateText(g: GateConfig | null | undefined): string | null {
+  if (!g) return null;
+  const parts: string[] = [];
+  if (g.min_pass_rate !== undefined) parts.push(`min_pass_rate ${g.min_pass_rate}`);
+  if (g.no_regressions) parts.push('no_regressions');
+  if (g.provider) parts.push(`provider ${g.provider}`);
+  return parts.join(', ') || 'configured';
+}
+
+/** `prompts(<env>): <action> <id> <from> -> <to>` (SPEC §4). */
 export function commitSubject(action: 'promote' | 'rollback', env: string, id: string, from: string | null, to: string): string {
   return `prompts(${env}): ${action} ${id} ${from ?? 'none'} -> ${to}`;
 }
 
 /** Body lines as git trailers, so `prompts history` (and humans) can read them back. */
-export function commitBody(o: { reason?: string; eval?: EvalSummary | null; skipEval?: boolean; id: string; version: string; sha256: string; gate?: string | null }): string {
+export function commitBody(o: { reason?: string | null; eval?: EvalSummary | null; skipEval?: boolean; id: string; version: string; sha256: string; gate?: string | null }): string {
   const lines: string[] = [];
   if (o.reason) lines.push(`Reason: ${o.reason.replace(/\s*\n\s*/g, ' ')}`);
   const ev = evalLine(o.eval);
@@ -25,8 +40,4 @@ export function commitBody(o: { reason?: string; eval?: EvalSummary | null; skip
   else if (ev) lines.push(`Eval: ${ev}`);
   lines.push(`Prompt: ${o.id}`, `Version: ${o.version}`, `Sha256: ${o.sha256}`);
   return lines.join('\n');
-}
-
-export function shortHash(h: string | null): string {
-  return h ? h.slice(0, 12) : '';
 }

@@ -1,0 +1,101 @@
+/**
+ * The git side of an environment change, settled before anything is written: is this a work
+ * tree (else no commit), is the pinned version file committed (the promoted bytes must be the
+ * reviewed bytes: exit 3 otherwise), where `--push` goes and whether it would publish other
+ * local commits (exit 3), who the author is. `startGitProbe` runs the calls that depend on
+ * nothing while the command reads its files.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConflictError } from '../errors.js';
+import type { RunContext } from '../context.js';
+import type { Registry } from '../registry/registry.js';
+import { repoInfo, pathStates, authorIdent, type RepoInfo, type PathState } from '../git/repo.js';
+import type { PushTarget } from '../git/push.js';
+
+export interface GitProbe {
+  repo: RepoInfo | null;
+  /** who is recorded in the pin and history: git's author ident in a work tree, else the OS user */
+  by: string;
+}
+
+/** Starts the git calls that need nothing but the registry dir (work tree, author). */
+export function startGitProbe(root: string, env: NodeJS.ProcessEnv): Promise<GitProbe> {
+  const p = Promise.all([repoInfo(root), authorIdent(root, env)]).then(async ([repo, ident]) => ({ repo, by: repo ? ident : await authorIdent(null, env) }));
+  p.catch(() => undefined); // awaited later; a refusal before then must not leave it unhandled
+  return p;
+}
+
+export interface WatchedFile {
+  /** path relative to the repo top */
+  rel: string;
+  state: PathState;
+}
+
+export interface GitTarget {
+  /** null: not a git work tree, or --no-commit: no commit is made */
+  repo: RepoInfo | null;
+  /** the env file relative to the repo top */
+  envRel: string | null;
+  envState: PathState | null;
+  pushTarget: PushTarget | null;
+  /** the state of each `watch` file, by its absolute path (in a work tree only) */
+  watched: Map<string, WatchedFile>;
+}
+
+export interface PreflightOptions {
+  probe: Promise<GitProbe>;
+  /** absolute paths: the environment file, and the version file whose bytes get pinned */
+  envFile: string;
+  pinnedFile: string | null;
+  /** other files whose git state the command wants to know (one `git status` for all) */
+  watch?: string[];
+  commit: boolean;
+  push: boolean;
+}
+
+export async function preflight(registry: Registry, io: RunContext, opts: PreflightOptions): Promise<GitTarget> {
+  const probe = await opts.probe;
+  const repo = opts.commit ? probe.repo : null;
+  if (!repo) {
+    if (opts.commit) io.info(`note: ${registry.root} is not in a git repository; the environment file is written without a commit`);
+    return { repo: null, envRel: null, envState: null, pushTarget: null, watched: new Map() };
+  }
+  // git reports real paths: map registry paths through the registry root with symlinks resolved
+  const realRoot = fs.realpathSync(registry.root);
+  const relTop = (f: string): string => path.relative(repo.top, path.join(realRoot, path.relative(registry.root, f))).split(path.sep).join('/');
+  const envRel = relTop(opts.envFile);
+  const versionRel = opts.pinnedFile ? relTop(opts.pinnedFile) : null;
+  const watch = (opts.watch ?? []).map((f) => ({ file: f, rel: relTop(f) }));
+  const paths = [envRel, ...(versionRel ? [versionRel] : []), ...watch.map((w) => w.rel)];
+  const [states, pushTarget] = await Promise.all([
+    pathStates(repo.top, paths),
+    opts.push ? import('../git/push.js').then((m) => m.resolvePushTarget(repo.top)) : Promise.resolve(null),
+  ]);
+  if (versionRel) {
+    const st = states.get(versionRel) ?? 'clean';
+    if (st !== 'clean') {
+      const what = st === 'modified' ? 'has uncommitted changes' : st === 'ignored' ? 'is ignored by git (never committed)' : 'is untracked (never committed)';
+      throw new ConflictError(`refusing to pin ${versionRel}: it ${what}; the promoted bytes must be the reviewed, committed bytes`, {
+        location: { file: registry.rel(opts.pinnedFile!) },
+        hint: `commit it first ("git add ${versionRel} && git commit"), or pass --no-commit to skip git entirely`,
+      });
+    }
+  }
+  if (pushTarget) {
+    // --push publishes HEAD: local commits that are not on the remote yet would go out with the
+    // change's one-file commit, unreviewed. Refuse before writing anything.
+    const { commitsAhead } = await import('../git/push.js');
+    const ahead = await commitsAhead(repo.top, pushTarget);
+    if (ahead !== null && ahead > 0) {
+      const up = `${pushTarget.remote}/${pushTarget.branch}`;
+      throw new ConflictError(`refusing to --push: the branch has ${ahead} local commit${ahead === 1 ? '' : 's'} not on ${up}, which the push would publish along with this change`, {
+        hint: `push or drop ${ahead === 1 ? 'it' : 'them'} first ("git log ${up}..HEAD" lists ${ahead === 1 ? 'it' : 'them'}), or run without --push and push yourself`,
+      });
+    }
+  }
+  const envState = states.get(envRel) ?? 'clean';
+  if (envState === 'modified' || envState === 'untracked') io.warn(`warning: ${envRel} has uncommitted changes; they will be part of this commit`);
+  const watched = new Map(watch.map((w) => [w.file, { rel: w.rel, state: states.get(w.rel) ?? 'clean' }] as const));
+  return { repo, envRel, envState, pushTarget, watched };
+}

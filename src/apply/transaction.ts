@@ -1,0 +1,144 @@
+/**
+ * Carrying out an EnvChangePlan, the one way every env-changing command writes: under the lock,
+ * re-read the file (compare-and-swap: the plan's `mutate` re-checks itself against what is
+ * there now), atomic write, one git commit of that file alone, optional push (on rejection:
+ * fetch, rebase, re-apply `mutate` to the remote's file, retry). A failure after the write puts
+ * the old bytes back; a push whose plan no longer holds on the remote undoes the local commit.
+ */
+import * as path from 'node:path';
+import { ConflictError, InternalError, PromptrailError } from '../errors.js';
+import type { EnvironmentFile } from '../core/types.js';
+import { isRefusal, type EnvChangePlan } from '../core/env-change.js';
+import type { RunContext } from '../context.js';
+import type { Registry } from '../registry/registry.js';
+import { readEnvSnapshot, changedSince, writeEnv, restoreEnv, serializeEnv, fastParseEnv, envShapeOk, type EnvSnapshot } from '../registry/env-store.js';
+import { acquireLock, lockTimeoutFromEnv } from '../registry/lock.js';
+import { parseYaml } from '../registry/yaml.js';
+import { getValidator } from '../registry/schemas.js';
+import { commitFile, forgetPath } from '../git/commit.js';
+import { refusalError } from './refusal.js';
+import type { GitTarget } from './preflight.js';
+
+export interface ApplyOptions {
+  registry: Registry;
+  io: RunContext;
+  /** the environment file as read when the plan was made */
+  snap: EnvSnapshot;
+  git: GitTarget;
+  /** the command line, shown to other processes waiting for the lock */
+  label: string;
+}
+
+export interface ApplyResult {
+  /** the environment file written (absolute) */
+  file: string;
+  /** the commit made (after a push: the pushed one), or null */
+  commit: string | null;
+  pushed: boolean;
+  pushAttempts: number;
+}
+
+/** Applies `plan` to `base` or throws the refusal (a conflict) located at `file`. */
+function mutateOrThrow(plan: EnvChangePlan, base: EnvironmentFile, file: string): EnvironmentFile {
+  const next = plan.mutate(base);
+  if (isRefusal(next)) throw refusalError(next, file);
+  return next;
+}
+
+export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<ApplyResult> {
+  if (plan.pending !== null) throw new InternalError(`the ${plan.action} plan still waits for its ${plan.pending}; it cannot be applied`);
+  const { registry, io, git } = o;
+  const lockDir = path.join(registry.stateDir, 'locks');
+  const lock = await acquireLock(lockDir, 'environments', {
+    timeoutMs: lockTimeoutFromEnv(io.env),
+    command: o.label,
+    display: registry.rel(path.join(lockDir, 'environments.lock')),
+    onWait: (h) => io.info(`waiting for the environment lock held by ${h ? `process ${h.pid}` : 'another process'}…`),
+  });
+  try {
+    // compare-and-swap: what is on disk now is what we write over
+    const fresh = changedSince(o.snap) ? readEnvSnapshot(registry, o.snap.env) : o.snap;
+    writeEnv(fresh.file, mutateOrThrow(plan, fresh.value, fresh.rel));
+    let commit: string | null = null;
+    if (git.repo && git.envRel) {
+      const untracked = !fresh.exists || git.envState === 'untracked';
+      try {
+        commit = (await commitFile(git.repo.top, git.envRel, plan.subject, plan.body, { untracked, fullHash: io.json })).hash;
+      } catch (e) {
+        restoreEnv(fresh);
+        if (untracked) await forgetPath(git.repo.top, git.envRel);
+        if (e instanceof PromptrailError) throw e;
+        const why = e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e);
+        throw new ConflictError(`git commit failed, so ${fresh.rel} was restored: ${why}`, { hint: 'fix the git problem (identity, hooks, index.lock) and run the command again' });
+      }
+    }
+    let pushed = false;
+    let pushAttempts = 0;
+    if (git.pushTarget && git.repo && git.envRel) {
+      const r = await pushChange(plan, git.repo.top, git.envRel, git, o);
+      pushed = true;
+      pushAttempts = r.attempts;
+      commit = r.hash;
+    }
+    return { file: fresh.file, commit, pushed, pushAttempts };
+  } catch (e) {
+    if (e instanceof PromptrailError) throw e;
+    throw new InternalError(`could not update the environment file: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  } finally {
+    lock.release();
+  }
+}
+
+async function pushChange(plan: EnvChangePlan, top: string, envRel: string, git: GitTarget, o: ApplyOptions): Promise<{ attempts: number; hash: string }> {
+  const { pushWithRebase } = await import('../git/push.js');
+  let planConflict = false;
+  try {
+    return await pushWithRebase(top, git.pushTarget!, {
+      envRel,
+      regenerate: (baseText) => {
+        const base = parseRemoteEnv(baseText, o.snap.env, envRel);
+        const next = plan.mutate(base);
+        if (isRefusal(next)) {
+          planConflict = true;
+          throw refusalError(next, envRel);
+        }
+        return serializeEnv(next);
+      },
+      attempts: pushAttemptsFromEnv(o.io.env),
+      onRetry: (n) => o.io.info(`push rejected (attempt ${n}); fetching and rebasing…`),
+    });
+  } catch (e) {
+    // The remote changed this prompt's pin: the local commit can never be pushed as it is.
+    // Keeping it would make a re-run report "already pinned; nothing to do" while the remote
+    // pins something else, so undo it (it is ours, unpushed, and touches only the env file).
+    if (planConflict && e instanceof ConflictError) {
+      const { dropOwnCommit } = await import('../git/undo.js');
+      const undone = await dropOwnCommit(top, envRel, plan.subject);
+      throw new ConflictError(e.message, {
+        location: e.location,
+        hint: undone
+          ? 'nothing was pushed and the local commit was undone; update your branch ("git pull --rebase") and run the command again to plan against the current file'
+          : `nothing was pushed; the local commit "${plan.subject}" conflicts with the remote: drop it ("git reset --keep HEAD~1"), update ("git pull --rebase") and run the command again`,
+      });
+    }
+    throw e;
+  }
+}
+
+/** The remote's environment file (null: it has none), read strictly: the change is re-applied onto it. */
+function parseRemoteEnv(text: string | null, env: string, rel: string): EnvironmentFile {
+  if (text === null) return { environment: env, prompts: {} };
+  const fast = fastParseEnv(text);
+  if (fast && envShapeOk(fast)) return fast;
+  const invalid = (): ConflictError => new ConflictError(`the remote's ${rel} is not a valid environment file; cannot re-apply the change onto it`, { hint: 'fix it on the remote branch, then push again' });
+  // a hand-edited (or older) layout: the full YAML parser and the schema decide
+  const parsed = parseYaml(text);
+  if (parsed.issues.length || !getValidator('environment')(parsed.value)) throw invalid();
+  return parsed.value as EnvironmentFile;
+}
+
+/** PROMPTRAIL_PUSH_ATTEMPTS bounds the push retries (default 5). */
+export function pushAttemptsFromEnv(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.PROMPTRAIL_PUSH_ATTEMPTS);
+  return Number.isInteger(n) && n >= 1 ? n : 5;
+}

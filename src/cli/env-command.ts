@@ -1,0 +1,76 @@
+/**
+ * What every env-changing command shares around its own core plan: gathering (the version
+ * file to pin, this prompt's pins everywhere), turning a core decision into an exit (refusals
+ * become errors), and reporting (no change, dry run, result) through the one renderer. The
+ * shape of such a command: options → gather → core plan → `apply/` → report.
+ */
+import * as fs from 'node:fs';
+import type { CommandContext } from './ui.js';
+import { writeJson } from './ui.js';
+import type { Registry } from '../registry/registry.js';
+import { sha256 } from '../registry/files.js';
+import type { EnvChangePlan, NoChange, Refused } from '../core/env-change.js';
+import { refusalError } from '../apply/refusal.js';
+import type { ApplyResult, GitTarget } from '../apply/index.js';
+import { appliedDocument, dryRunDocument, noChangeDocument, renderApplied, renderDryRun } from './reporters/env-change.js';
+
+/** The decision unless it is a refusal: then its detail lines go to stderr and it is thrown. */
+export function decided<T>(ctx: CommandContext, d: T | Refused): T {
+  if (typeof d === 'object' && d !== null && (d as { kind?: unknown }).kind === 'refused') {
+    const first = (d as Refused).refusals[0];
+    for (const line of first.detail ?? []) ctx.warn(line);
+    throw refusalError(first);
+  }
+  return d as T;
+}
+
+export function reportNoChange(ctx: CommandContext, n: NoChange): number {
+  if (ctx.json) writeJson(ctx, noChangeDocument(n));
+  else ctx.stdout.write(`${n.text}\n`);
+  return 0;
+}
+
+export function reportDryRun(ctx: CommandContext, plan: EnvChangePlan, git: GitTarget, push: boolean): number {
+  const will = { commit: git.repo !== null, push };
+  if (ctx.json) writeJson(ctx, dryRunDocument(plan, will));
+  else ctx.stdout.write(renderDryRun(plan, will));
+  return 0;
+}
+
+export function reportApplied(ctx: CommandContext, plan: EnvChangePlan, result: ApplyResult, git: GitTarget): number {
+  if (ctx.json) writeJson(ctx, appliedDocument(plan, result));
+  else {
+    ctx.stdout.write(renderApplied(plan, result, git.repo !== null));
+    for (const line of plan.after) ctx.info(line);
+  }
+  return 0;
+}
+
+export interface PinnableVersion {
+  file: string;
+  /** registry-relative */
+  rel: string;
+  sha256: string;
+}
+
+/**
+ * The version file about to be pinned: a valid prompt file for that id and version (exit 1 with
+ * file:line:col otherwise) whose sha256 is taken from the very bytes checked. With
+ * `compileCheck`, also one that renders: a template that does not compile would be pinned, then
+ * break `prompts build` and the application loading the environment. (A gate that runs renders
+ * every case anyway and refuses a version none of them can render.)
+ */
+export async function pinnableVersion(registry: Registry, id: string, version: string, opts: { compileCheck: boolean }): Promise<PinnableVersion> {
+  const loaded = registry.loadPrompt(id, version);
+  if (opts.compileCheck) {
+    const { checkCompiles } = await import('../sdk/collect.js');
+    checkCompiles(loaded.value, loaded.rel, loaded.parsed);
+  }
+  return { file: loaded.file, rel: loaded.rel, sha256: sha256(loaded.decoded.bytes) };
+}
+
+/** The restored version file and its sha256, null when it no longer exists (rollback refuses that). */
+export function restorableVersion(registry: Registry, id: string, version: string): Omit<PinnableVersion, 'sha256'> & { sha256: string | null } {
+  const file = registry.versionPath(id, version);
+  return { file, rel: registry.rel(file), sha256: fs.existsSync(file) ? sha256(fs.readFileSync(file)) : null };
+}

@@ -1,0 +1,87 @@
+import { describe, it, expect } from 'vitest';
+import { pinBlock } from '../../src/registry/env-pins.js';
+import { serializeEnv } from '../../src/registry/env-store.js';
+import { parseYaml } from '../../src/registry/yaml.js';
+import { getValidator } from '../../src/registry/schemas.js';
+import type { EnvironmentFile, EnvPin } from '../../src/core/types.js';
+
+const pin = (version: string, extra: Partial<EnvPin> = {}): EnvPin => ({
+  version,
+  sha256: 'a'.repeat(64),
+  previous: null,
+  promoted_at: '2026-11-22T10:04:11Z',
+  promoted_by: 'Ana',
+  history: [{ action: 'promote', version, from: null, sha256: 'a'.repeat(64), at: '2026-11-22T10:04:11Z', by: 'Ana' }],
+  ...extra,
+});
+const file: EnvironmentFile = {
+  environment: 'staging',
+  prompts: {
+    a: pin('1.0.0', { reason: 'why: "this", #1' }),
+    'b/c': pin('2.0.0', { previous: '1.0.0', eval: { pass_rate: 0.5, passed: 1, cases: 2 } }),
+    '1.0': pin('3.0.0'),
+    z: pin('0.1.0'),
+  },
+};
+
+describe('pinBlock: one pin read from its block alone', () => {
+  const text = serializeEnv(file);
+
+  it('reads every pin exactly as the full parser does, first, middle and last', () => {
+    const full = parseYaml(text).value as EnvironmentFile;
+    for (const id of Object.keys(file.prompts)) expect(pinBlock(text, id)).toEqual({ pin: full.prompts[id] });
+  });
+
+  it('knows a prompt is not pinned, in a file with pins and in an empty one', () => {
+    expect(pinBlock(text, 'nope')).toEqual({ pin: undefined });
+    expect(pinBlock(serializeEnv({ environment: 'staging', prompts: {} }), 'a')).toEqual({ pin: undefined });
+  });
+
+  it('cannot tell (null: the full reader decides) for anything outside our own layout', () => {
+    expect(pinBlock(text.replace(/^# .*\n/, ''), 'a')).toBeNull(); // no header
+    expect(pinBlock(text.replace('  a:\n', '  ? a\n  :\n'), 'nope')).toBeNull(); // an explicit key could be any id
+    expect(pinBlock(text.replace('  z:\n', '  "\\u007a":\n'), 'z')).toBeNull(); // a quoted key with an escape spells z
+    expect(pinBlock(text.replace('  z:\n', '  "z":\n'), 'z')).toEqual({ pin: file.prompts.z }); // plainly quoted: fine
+    expect(pinBlock(text.replace('  z:\n', '  z: &x\n'), 'a')).toBeNull();
+    expect(pinBlock(text.replace('\nprompts:\n', '\nprompts:\n    '), 'a')).toBeNull(); // other indentation
+    expect(pinBlock(text.replace(/\n/g, '\r\n'), 'a')).toBeNull();
+    expect(pinBlock(`${text}  a:\n    version: 9.9.9\n`, 'a')).toBeNull(); // a duplicate key
+  });
+
+  it('on thousands of mutated files, whatever it reads from a valid file is what the full reader reads', () => {
+    const validate = getValidator('environment');
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const CHARS = [':', '"', ' ', '#', ',', '{', '}', '[', ']', '0', '1', 'a', '-', '?', '&', '*', '!', '\\', 'z', '.'];
+    let compared = 0;
+    for (let i = 0; i < 3000; i++) {
+      const lines = text.split('\n');
+      const k = 1 + rand(lines.length - 2);
+      switch (rand(6)) {
+        case 0: lines.splice(k, 1); break;
+        case 1: lines.splice(k, 0, lines[k]!); break;
+        case 2: lines[k] = ` ${lines[k]}`; break;
+        case 3: lines[k] = lines[k]!.replace(/^ /, ''); break;
+        default: {
+          const line = lines[k]!;
+          const at = rand(line.length + 1);
+          lines[k] = line.slice(0, at) + CHARS[rand(CHARS.length)]! + line.slice(at + rand(2));
+        }
+      }
+      const mutated = lines.join('\n');
+      const full = parseYaml(mutated);
+      if (full.issues.length || !validate(full.value)) continue;
+      const value = full.value as EnvironmentFile;
+      for (const id of [...Object.keys(value.prompts), 'a', 'z', 'nope']) {
+        const got = pinBlock(mutated, id);
+        if (got === null) continue;
+        compared++;
+        expect(got.pin, `${id} in\n${mutated}`).toEqual(value.prompts[id]);
+      }
+    }
+    expect(compared).toBeGreaterThan(500);
+  });
+});
