@@ -10,8 +10,10 @@ import { writeJson } from './ui.js';
 import type { Registry } from '../registry/registry.js';
 import { sha256 } from '../registry/files.js';
 import type { EnvChangePlan, NoChange, Refused } from '../core/env-change.js';
+import type { GateOutcome } from '../core/gate.js';
+import type { GateConfig } from '../core/types.js';
 import { refusalError } from '../apply/refusal.js';
-import type { ApplyResult, GitTarget } from '../apply/index.js';
+import type { ApplyResult, GitTarget, WatchedFile } from '../apply/index.js';
 import { appliedDocument, dryRunDocument, noChangeDocument, renderApplied, renderDryRun } from './reporters/env-change.js';
 
 /** The decision unless it is a refusal: then its detail lines go to stderr and it is thrown. */
@@ -73,4 +75,30 @@ export async function pinnableVersion(registry: Registry, id: string, version: s
 export function restorableVersion(registry: Registry, id: string, version: string): Omit<PinnableVersion, 'sha256'> & { sha256: string | null } {
   const file = registry.versionPath(id, version);
   return { file, rel: registry.rel(file), sha256: fs.existsSync(file) ? sha256(fs.readFileSync(file)) : null };
+}
+
+/**
+ * Runs an environment's gate on the chosen version (loaded only then): its outcome, or why it
+ * cannot run. `suite`: the suite's git state; the gate judged the suite on disk, so say so when
+ * those are not the committed, reviewed bytes.
+ */
+export async function gateOutcome(
+  ctx: CommandContext,
+  registry: Registry,
+  choice: { id: string; version: string; env: string; from: string | null },
+  gate: GateConfig,
+  suite: WatchedFile | undefined,
+): Promise<GateOutcome | { unavailable: string }> {
+  const { runGate, GateUnavailable } = await import('../eval/gate.js');
+  let outcome: GateOutcome;
+  try {
+    outcome = await runGate({ registry, id: choice.id, version: choice.version, env: choice.env, gate, baselineVersion: choice.from, ctx });
+  } catch (e) {
+    if (e instanceof GateUnavailable) return { unavailable: e.message };
+    throw e;
+  }
+  if (outcome.passed && suite && suite.state !== 'clean') {
+    ctx.warn(`warning: ${suite.rel} has uncommitted changes: the gate of "${choice.env}" ran that working-tree suite (suite ${(outcome.summary.suite_sha256 ?? '').slice(0, 12)}, recorded); commit it so reviewers see what the gate checked`);
+  }
+  return outcome;
 }

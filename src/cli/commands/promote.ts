@@ -11,10 +11,8 @@ import { pinsOf } from '../../registry/env-pins.js';
 import { parseRef } from '../../core/ref.js';
 import { isoSeconds } from '../../core/env-change.js';
 import { selectPromotion, planPromotion, type PromotionInput } from '../../core/promotion.js';
-import type { GateOutcome } from '../../core/gate.js';
-import type { Registry } from '../../registry/registry.js';
 import { applyPlan, preflight, startGitProbe } from '../../apply/index.js';
-import { decided, pinnableVersion, reportApplied, reportDryRun, reportNoChange } from '../env-command.js';
+import { decided, gateOutcome, pinnableVersion, reportApplied, reportDryRun, reportNoChange } from '../env-command.js';
 
 export interface PromoteOptions {
   env: string;
@@ -67,30 +65,10 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
   };
   let plan = decided(ctx, planPromotion(input));
   if (opts.dryRun) return reportDryRun(ctx, plan, git, push);
-  if (plan.pending === 'gate') {
-    const outcome = await gateOutcome(ctx, registry, input);
-    plan = decided(ctx, planPromotion({ ...input, outcome }));
-    const suite = git.watched.get(suiteFile);
-    if (suite && suite.state !== 'clean' && 'summary' in outcome) {
-      // the gate judged the suite on disk: say so when those are not the committed, reviewed bytes
-      ctx.warn(`warning: ${suite.rel} has uncommitted changes: the gate of "${env}" ran that working-tree suite (suite ${(outcome.summary.suite_sha256 ?? '').slice(0, 12)}, recorded); commit it so reviewers see what the gate checked`);
-    }
-  }
+  if (plan.pending === 'gate') plan = decided(ctx, planPromotion({ ...input, outcome: await gateOutcome(ctx, registry, choice, gate!, git.watched.get(suiteFile)) }));
 
   // apply, report
   for (const line of plan.before) ctx.info(line);
   const result = await applyPlan(plan, { registry, io: ctx, snap, git, label: `prompts promote ${choice.id}@${choice.version} --env ${env}` });
   return reportApplied(ctx, plan, result, git);
-}
-
-/** Runs the environment's gate on the chosen version: its outcome, or why it cannot run. */
-async function gateOutcome(ctx: CommandContext, registry: Registry, input: PromotionInput): Promise<GateOutcome | { unavailable: string }> {
-  const { runGate, GateUnavailable } = await import('../../eval/gate.js');
-  const { id, version, env, from } = input.choice;
-  try {
-    return await runGate({ registry, id, version, env, gate: input.gate!, baselineVersion: from, ctx });
-  } catch (e) {
-    if (e instanceof GateUnavailable) return { unavailable: e.message };
-    throw e;
-  }
 }
