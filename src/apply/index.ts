@@ -15,9 +15,10 @@
  *      the lock with the re-read file and again onto the remote's file when a push is rebased,
  *      so it must re-check everything the change depends on (e.g. "this prompt still pins X").
  *      A plan that still needs evidence (promote's gate) says so in `pending`.
- *   3. `preflight(registry, ctx, { probe, envFile, pinnedFile, commit, push })`: the git checks
- *      that must pass before the first write (the pinned file is committed, the push target,
- *      no unpushed commits ride along). It returns the GitTarget the next two steps use.
+ *   3. `preflight(registry, { probe, envFile, pinnedFile, commit, push })`: the git checks that
+ *      must pass before the first write (the pinned file is committed, the push target, no
+ *      unpushed commits ride along). It may be started early and awaited later; it returns the
+ *      GitTarget the next two steps use, with notes to print (cli/env-command.ts: gitChecked).
  *   4. `--dry-run`: render the plan (cli/reporters/env-change.ts) and stop; nothing below runs.
  *   5. `applyPlan(plan, { registry, io, snap, git, label })`: lock, compare-and-swap re-read,
  *      `mutate`, atomic write, one commit of the env file alone, push with retry, and the undo
@@ -28,5 +29,5 @@
  * `io` is a RunContext (src/context.ts): apply/ never imports cli/.
  */
 export { applyPlan, pushAttemptsFromEnv, type ApplyOptions, type ApplyResult } from './transaction.js';
-export { preflight, startGitProbe, type GitProbe, type GitTarget, type PreflightOptions, type WatchedFile } from './preflight.js';
+export { preflight, startGitProbe, type GitNote, type GitProbe, type GitTarget, type PreflightOptions, type WatchedFile } from './preflight.js';
 export { refusalError } from './refusal.js';

@@ -8,7 +8,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError } from '../errors.js';
-import type { RunContext } from '../context.js';
 import type { Registry } from '../registry/registry.js';
 import { repoInfo, pathStates, authorIdent, type RepoInfo, type PathState } from '../git/repo.js';
 import type { PushTarget } from '../git/push.js';
@@ -41,6 +40,13 @@ export interface GitTarget {
   pushTarget: PushTarget | null;
   /** the state of each `watch` file, by its absolute path (in a work tree only) */
   watched: Map<string, WatchedFile>;
+  /** what the user should hear before anything is written (printed by the command when it awaits this) */
+  notes: GitNote[];
+}
+
+export interface GitNote {
+  level: 'info' | 'warn';
+  text: string;
 }
 
 export interface PreflightOptions {
@@ -54,12 +60,18 @@ export interface PreflightOptions {
   push: boolean;
 }
 
-export async function preflight(registry: Registry, io: RunContext, opts: PreflightOptions): Promise<GitTarget> {
+/**
+ * Throws ConflictError (exit 3) for an uncommitted or untracked pinned file, or a push that
+ * would publish other local commits; UsageError (exit 2) when there is nowhere to push to.
+ * Prints nothing: its notes are for the command to print when it awaits the result, so a check
+ * that fails meanwhile is not preceded by them.
+ */
+export async function preflight(registry: Registry, opts: PreflightOptions): Promise<GitTarget> {
   const probe = await opts.probe;
   const repo = opts.commit ? probe.repo : null;
   if (!repo) {
-    if (opts.commit) io.info(`note: ${registry.root} is not in a git repository; the environment file is written without a commit`);
-    return { repo: null, envRel: null, envState: null, pushTarget: null, watched: new Map() };
+    const notes: GitNote[] = opts.commit ? [{ level: 'info', text: `note: ${registry.root} is not in a git repository; the environment file is written without a commit` }] : [];
+    return { repo: null, envRel: null, envState: null, pushTarget: null, watched: new Map(), notes };
   }
   // git reports real paths: map registry paths through the registry root with symlinks resolved
   const realRoot = fs.realpathSync(registry.root);
@@ -95,7 +107,7 @@ export async function preflight(registry: Registry, io: RunContext, opts: Prefli
     }
   }
   const envState = states.get(envRel) ?? 'clean';
-  if (envState === 'modified' || envState === 'untracked') io.warn(`warning: ${envRel} has uncommitted changes; they will be part of this commit`);
+  const notes: GitNote[] = envState === 'modified' || envState === 'untracked' ? [{ level: 'warn', text: `warning: ${envRel} has uncommitted changes; they will be part of this commit` }] : [];
   const watched = new Map(watch.map((w) => [w.file, { rel: w.rel, state: states.get(w.rel) ?? 'clean' }] as const));
-  return { repo, envRel, envState, pushTarget, watched };
+  return { repo, envRel, envState, pushTarget, watched, notes };
 }

@@ -11,7 +11,9 @@ import type { EnvironmentFile } from '../core/types.js';
 import { isRefusal, type EnvChangePlan } from '../core/env-change.js';
 import type { RunContext } from '../context.js';
 import type { Registry } from '../registry/registry.js';
-import { readEnvSnapshot, changedSince, writeEnv, restoreEnv, serializeEnv, fastParseEnv, envShapeOk, type EnvSnapshot } from '../registry/env-store.js';
+import { changedSince, restoreEnv, serializeEnv, fastParseEnv, envShapeOk, removeDeadTempFiles } from '../registry/env-store.js';
+import { readEnvView, type EnvView } from '../registry/env-view.js';
+import { writeFileAtomic } from '../registry/files.js';
 import { acquireLock, lockTimeoutFromEnv } from '../registry/lock.js';
 import { parseYaml } from '../registry/yaml.js';
 import { getValidator } from '../registry/schemas.js';
@@ -22,8 +24,8 @@ import type { GitTarget } from './preflight.js';
 export interface ApplyOptions {
   registry: Registry;
   io: RunContext;
-  /** the environment file as read when the plan was made */
-  snap: EnvSnapshot;
+  /** the environment file as read when the plan was made (a pin view when the plan's scope is that pin) */
+  snap: EnvView;
   git: GitTarget;
   /** the command line, shown to other processes waiting for the lock */
   label: string;
@@ -47,6 +49,7 @@ function mutateOrThrow(plan: EnvChangePlan, base: EnvironmentFile, file: string)
 
 export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<ApplyResult> {
   if (plan.pending !== null) throw new InternalError(`the ${plan.action} plan still waits for its ${plan.pending}; it cannot be applied`);
+  if (o.snap.pin !== null && o.snap.pin !== plan.scope) throw new InternalError(`the ${plan.action} plan needs more of ${o.snap.rel} than the pin of ${o.snap.pin}`);
   const { registry, io, git } = o;
   const lockDir = path.join(registry.stateDir, 'locks');
   const lock = await acquireLock(lockDir, 'environments', {
@@ -57,8 +60,10 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
   });
   try {
     // compare-and-swap: what is on disk now is what we write over
-    const fresh = changedSince(o.snap) ? readEnvSnapshot(registry, o.snap.env) : o.snap;
-    writeEnv(fresh.file, mutateOrThrow(plan, fresh.value, fresh.rel));
+    const fresh = changedSince(o.snap) ? readEnvView(registry, o.snap.env, o.snap.pin) : o.snap;
+    const text = fresh.render(mutateOrThrow(plan, fresh.value, fresh.rel));
+    removeDeadTempFiles(path.dirname(fresh.file));
+    writeFileAtomic(fresh.file, text);
     let commit: string | null = null;
     if (git.repo && git.envRel) {
       const untracked = !fresh.exists || git.envState === 'untracked';

@@ -11,7 +11,9 @@ import type { Registry } from '../registry/registry.js';
 import { sha256 } from '../registry/files.js';
 import type { EnvChangePlan, NoChange, Refused } from '../core/env-change.js';
 import type { GateOutcome } from '../core/gate.js';
-import type { GateConfig } from '../core/types.js';
+import type { GateConfig, PromptFile } from '../core/types.js';
+import { jsonSchemaProblem } from '../validate/json-schema.js';
+import { scanTemplate } from '../validate/template-scan.js';
 import { refusalError } from '../apply/refusal.js';
 import type { ApplyResult, GitTarget, WatchedFile } from '../apply/index.js';
 import { appliedDocument, dryRunDocument, noChangeDocument, renderApplied, renderDryRun } from './reporters/env-change.js';
@@ -24,6 +26,13 @@ export function decided<T>(ctx: CommandContext, d: T | Refused): T {
     throw refusalError(first);
   }
   return d as T;
+}
+
+/** Awaits the preflight and prints its notes (no commit outside git, an uncommitted env file). */
+export async function gitChecked(ctx: CommandContext, preflight: Promise<GitTarget>): Promise<GitTarget> {
+  const git = await preflight;
+  for (const n of git.notes) ctx[n.level](n.text);
+  return git;
 }
 
 export function reportNoChange(ctx: CommandContext, n: NoChange): number {
@@ -64,11 +73,31 @@ export interface PinnableVersion {
  */
 export async function pinnableVersion(registry: Registry, id: string, version: string, opts: { compileCheck: boolean }): Promise<PinnableVersion> {
   const loaded = registry.loadPrompt(id, version);
-  if (opts.compileCheck) {
+  if (opts.compileCheck && !surelyRenders(loaded.value)) {
     const { checkCompiles } = await import('../sdk/collect.js');
     checkCompiles(loaded.value, loaded.rel, loaded.parsed);
   }
   return { file: loaded.file, rel: loaded.rel, sha256: sha256(loaded.decoded.bytes) };
+}
+
+/**
+ * True when the version certainly renders, decided without Handlebars or a runtime ajv: its
+ * schemas pass the precompiled 2020-12 meta-schema check (validate's), and every template is in
+ * the simple subset whose variables are certain (text, {{name}}, {{#if}}/{{#unless}}), each of
+ * them declared in inputs. False only means "not certain": checkCompiles then decides, with its
+ * exact messages.
+ */
+function surelyRenders(p: PromptFile): boolean {
+  if (p.inputs !== undefined && jsonSchemaProblem(p.inputs) !== null) return false;
+  if (p.output?.schema !== undefined && jsonSchemaProblem(p.output.schema) !== null) return false;
+  const props = p.inputs?.properties;
+  const declared = new Set(props && typeof props === 'object' ? Object.keys(props) : []);
+  const templates = p.messages ? p.messages.map((m) => m.content) : [p.template ?? ''];
+  for (const t of templates) {
+    const vars = typeof t === 'string' ? scanTemplate(t) : null;
+    if (vars === null || vars.some((v) => !declared.has(v.name))) return false;
+  }
+  return true;
 }
 
 /** The restored version file and its sha256, null when it no longer exists (rollback refuses that). */

@@ -76,6 +76,12 @@ export interface EnvChangePlan {
    */
   mutate(fresh: EnvironmentFile): EnvironmentFile | Refusal;
   /**
+   * The one prompt whose pin `mutate` reads and changes, when that is all it touches: `apply/`
+   * may then hand it a file holding that pin alone and splice the result into the file's bytes
+   * (registry/env-view.ts). null: `mutate` needs the whole file (e.g. top-level approvals).
+   */
+  scope: string | null;
+  /**
    * Evidence the plan still waits for before it may be applied (e.g. 'gate': the eval gate has to
    * run). A pending plan can be shown (--dry-run) but `apply/` refuses to carry it out.
    */

@@ -220,6 +220,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
       }
       return applyPromotion(fresh, { id, version }, rec, input.historyLimit);
     },
+    scope: id,
     pending: runsGate && !outcome ? 'gate' : null,
     words: {
       would: 'would promote',

@@ -183,6 +183,7 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
       }
       return applyRollback(fresh, choice, rec, input.historyLimit);
     },
+    scope: id,
     pending: null,
     words: { would: 'would roll back', done: 'rolled back' },
     preview: [

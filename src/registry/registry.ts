@@ -12,6 +12,7 @@ import { readEnvSnapshot, type EnvSnapshot } from './env-store.js';
 import { readRegistryFile, isFileProblem, isInside, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES, type DecodedFile } from './files.js';
 import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
 import { getValidator, describeAjvErrors } from './schemas.js';
+import { fastParse } from '../validate/fast-yaml.js';
 import { didYouMean } from '../core/suggest.js';
 
 export const CONFIG_FILE = 'prompts.config.yaml';
@@ -44,6 +45,19 @@ export function resolveConfig(raw: ConfigFile): ResolvedConfig {
     ...(raw.budget ? { budget: raw.budget } : {}),
     eval: { ...DEFAULT_EVAL, ...(raw.eval ?? {}) },
   };
+}
+
+/**
+ * A clean file (js-yaml reads it, and the schema's precompiled validator accepts that) is read
+ * without the `yaml` package: its positions (`parsed`) are parsed only when someone asks. js-yaml
+ * with the core schema gives the same values (validate/fast-yaml.ts); anything unusual (duplicate
+ * keys, aliases, `__proto__`, …) returns null there and takes the careful path.
+ */
+function readClean(text: string, kind: 'prompt' | 'suite' | 'environment' | 'config'): { value: unknown; parsed: () => ParsedYaml } | null {
+  const value = fastParse(text);
+  if (value === null || !getValidator(kind)(value)) return null;
+  let parsed: ParsedYaml | undefined;
+  return { value, parsed: () => (parsed ??= parseYaml(text)) };
 }
 
 /** A parsed YAML file with its text, bytes and positions, or the problems that stopped it. */
@@ -187,6 +201,18 @@ export class Registry {
     const decoded = readRegistryFile(file, this.root, kind === 'environment' ? MAX_ENV_FILE_BYTES : MAX_FILE_BYTES);
     const Err = exit === 1 ? CheckFailed : UsageError;
     if (isFileProblem(decoded)) throw new Err(decoded.message, { location: { file: rel, line: decoded.line, column: decoded.column } });
+    const clean = readClean(decoded.text, kind);
+    if (clean) {
+      return {
+        file,
+        rel,
+        decoded,
+        get parsed() {
+          return clean.parsed();
+        },
+        value: clean.value as T,
+      };
+    }
     const parsed = parseYaml(decoded.text);
     const first = parsed.issues[0];
     if (first) throw new Err(first.message, { location: { file: rel, line: first.line, column: first.column }, hint: 'run "prompts validate" to see every problem' });
@@ -245,20 +271,26 @@ export function loadConfigFile(root: string): ConfigFile {
   if (isFileProblem(decoded)) {
     throw new UsageError(`cannot use ${CONFIG_FILE}: ${decoded.message}`, { location: { file: CONFIG_FILE, line: decoded.line, column: decoded.column } });
   }
-  const parsed = parseYaml(decoded.text);
-  const first = parsed.issues[0];
-  if (first) throw new UsageError(first.message, { location: { file: CONFIG_FILE, line: first.line, column: first.column } });
-  const validate = getValidator('config');
-  if (!validate(parsed.value)) {
-    const i = describeAjvErrors(validate.errors, (k, known) => didYouMean(k, known))[0]!;
-    throw new UsageError(i.message, { location: { file: CONFIG_FILE, ...positionOf(parsed, i.pointer, i.key) } });
+  const clean = readClean(decoded.text, 'config');
+  let parsed: () => ParsedYaml;
+  if (clean) parsed = clean.parsed;
+  else {
+    const full = parseYaml(decoded.text);
+    const first = full.issues[0];
+    if (first) throw new UsageError(first.message, { location: { file: CONFIG_FILE, line: first.line, column: first.column } });
+    const validate = getValidator('config');
+    if (!validate(full.value)) {
+      const i = describeAjvErrors(validate.errors, (k, known) => didYouMean(k, known))[0]!;
+      throw new UsageError(i.message, { location: { file: CONFIG_FILE, ...positionOf(full, i.pointer, i.key) } });
+    }
+    parsed = () => full;
   }
-  const cfg = parsed.value as ConfigFile;
+  const cfg = (clean ? clean.value : parsed().value) as ConfigFile;
   const envs = Object.keys(cfg.environments ?? {});
   for (const [name, e] of Object.entries(cfg.environments ?? {})) {
     if (e?.requires !== undefined && !envs.includes(e.requires)) {
       throw new UsageError(`environment "${name}" requires unknown environment "${e.requires}"`, {
-        location: { file: CONFIG_FILE, ...positionOf(parsed, `/environments/${name}/requires`) },
+        location: { file: CONFIG_FILE, ...positionOf(parsed(), `/environments/${name}/requires`) },
       });
     }
   }

@@ -1,9 +1,16 @@
 /**
  * YAML with source positions (the `yaml` package). Guards against duplicate keys, alias bombs
  * (bounded alias expansion), `__proto__` keys (rejected; `yaml` already defines them as own
- * properties so nothing is polluted) and multi-document files.
+ * properties so nothing is polluted) and multi-document files. The `yaml` package is loaded on
+ * first use: commands reading only clean files (registry.ts reads those with js-yaml first) never
+ * pay its start-up cost.
  */
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, isAlias, visit, type Document, type Node as YNode } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter, Node as YNode } from 'yaml';
+
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+const Y = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typeof import('yaml'));
 
 export interface YamlIssue {
   rule: 'yaml-syntax' | 'yaml-duplicate-key' | 'yaml-alias-limit' | 'yaml-unsafe-key' | 'yaml-not-mapping' | 'yaml-multi-document';
@@ -24,6 +31,7 @@ export interface ParsedYaml {
 export const MAX_ALIAS_COUNT = 100;
 
 export function parseYaml(text: string): ParsedYaml {
+  const { LineCounter, parseDocument, visit, isScalar } = Y();
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -97,6 +105,7 @@ export function pointerSegments(pointer: string): string[] {
  * that key inside the mapping (used for "unknown key" errors). Falls back to the deepest node found.
  */
 export function positionOf(parsed: Pick<ParsedYaml, 'doc' | 'lines'>, pointer: string, key?: string): { line: number; column: number } {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = Y();
   let node: unknown = parsed.doc.contents;
   let best: unknown = node;
   const segs = pointerSegments(pointer);

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { GIT_ENV, type TempRegistry } from '../helpers/registry.js';
 import { prompts, envBytes, readEnv, head, gitRegistry, UNGATED_CONFIG } from './env-helpers.js';
 import { openRegistry } from '../../src/registry/registry.js';
-import { readEnvSnapshot } from '../../src/registry/env-store.js';
+import { readEnvView } from '../../src/registry/env-view.js';
 import { acquireLock } from '../../src/registry/lock.js';
 import { sha256 } from '../../src/registry/files.js';
 import { selectPromotion, planPromotion, type PromotionInput } from '../../src/core/promotion.js';
@@ -28,7 +28,7 @@ function io(env: NodeJS.ProcessEnv = {}): RunContext & { lines: string[] } {
 /** Gathers and plans `promote a@<version> --env development` the way the command does. */
 async function planned(version: string, ctx: RunContext, over: Partial<PromotionInput> = {}) {
   const registry = openRegistry(r.dir);
-  const snap = readEnvSnapshot(registry, 'development');
+  const snap = readEnvView(registry, 'development', 'a');
   const choice = selectPromotion({ id: 'a', requestedVersion: version, env: 'development', target: snap.value, versions: registry.listVersions('a') });
   if (choice.kind !== 'choice') throw new Error(choice.kind);
   const file = registry.versionPath('a', version);
@@ -49,7 +49,7 @@ async function planned(version: string, ctx: RunContext, over: Partial<Promotion
     ...over,
   });
   if (plan.kind !== 'change') throw new Error(plan.refusals[0].message);
-  const git = await preflight(registry, ctx, { probe, envFile: snap.file, pinnedFile: file, commit: true, push: false });
+  const git = await preflight(registry, { probe, envFile: snap.file, pinnedFile: file, commit: true, push: false });
   return { registry, snap, plan, git };
 }
 

@@ -6,13 +6,12 @@ import { existsSync } from 'node:fs';
 import type { CommandContext } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
-import { readEnvSnapshot } from '../../registry/env-store.js';
-import { pinsOf } from '../../registry/env-pins.js';
+import { pinsOf, readEnvView } from '../../registry/env-view.js';
 import { parseRef } from '../../core/ref.js';
 import { isoSeconds } from '../../core/env-change.js';
 import { selectPromotion, planPromotion, type PromotionInput } from '../../core/promotion.js';
 import { applyPlan, preflight, startGitProbe } from '../../apply/index.js';
-import { decided, gateOutcome, pinnableVersion, reportApplied, reportDryRun, reportNoChange } from '../env-command.js';
+import { decided, gateOutcome, gitChecked, pinnableVersion, reportApplied, reportDryRun, reportNoChange } from '../env-command.js';
 
 export interface PromoteOptions {
   env: string;
@@ -43,17 +42,20 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
   const probe = startGitProbe(registry.root, ctx.env);
   const versions = registry.assertPromptExists(ref.id);
   const envConfig = registry.config.environments[env] ?? {};
-  const snap = readEnvSnapshot(registry, env);
+  const snap = readEnvView(registry, env, ref.id);
   const up = envConfig.requires;
-  const upstream = up ? { name: up, file: readEnvSnapshot(registry, up).value } : undefined;
+  const upstream = up ? { name: up, file: readEnvView(registry, up, ref.id).value } : undefined;
   const choice = decided(ctx, selectPromotion({ id: ref.id, requestedVersion: ref.selector.kind === 'version' ? ref.selector.version : undefined, env, target: snap.value, upstream, versions }));
   if (choice.kind === 'noop') return reportNoChange(ctx, choice);
   const gate = envConfig.gate ?? null;
-  const version = await pinnableVersion(registry, choice.id, choice.version, { compileCheck: !gate || skipEval });
   const suiteFile = registry.suitePath(choice.id);
+  // git's checks run while the version file is read (an invalid file is reported first, an
+  // uncommitted one before integrity)
+  const gitP = preflight(registry, { probe, envFile: snap.file, pinnedFile: registry.versionPath(choice.id, choice.version), watch: [suiteFile], commit, push });
+  gitP.catch(() => undefined);
+  const version = await pinnableVersion(registry, choice.id, choice.version, { compileCheck: !gate || skipEval });
+  const git = await gitChecked(ctx, gitP);
   const known = new Map([[env, snap.value], ...(upstream ? [[upstream.name, upstream.file] as const] : [])]);
-  // the git state of the pinned file first: an uncommitted edit is exit 3 even when it also breaks integrity
-  const git = await preflight(registry, ctx, { probe, envFile: snap.file, pinnedFile: version.file, watch: [suiteFile], commit, push });
 
   // plan
   const input: PromotionInput = {

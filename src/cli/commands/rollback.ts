@@ -6,13 +6,12 @@
 import type { CommandContext } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
-import { readEnvSnapshot } from '../../registry/env-store.js';
-import { pinsOf } from '../../registry/env-pins.js';
+import { pinsOf, readEnvView } from '../../registry/env-view.js';
 import { idProblem, isStrictSemver } from '../../core/ref.js';
 import { isoSeconds } from '../../core/env-change.js';
 import { selectRollback, planRollback } from '../../core/rollback.js';
 import { applyPlan, preflight, startGitProbe } from '../../apply/index.js';
-import { decided, reportApplied, reportDryRun, reportNoChange, restorableVersion } from '../env-command.js';
+import { decided, gitChecked, reportApplied, reportDryRun, reportNoChange, restorableVersion } from '../env-command.js';
 
 export interface RollbackOptions {
   env: string;
@@ -39,7 +38,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RollbackOpt
   registry.assertEnv(env);
   const probe = startGitProbe(registry.root, ctx.env);
   const versions = registry.assertPromptExists(id);
-  const snap = readEnvSnapshot(registry, env);
+  const snap = readEnvView(registry, env, id);
   const choice = decided(ctx, selectRollback({ id, env, target: snap.value, to, versions }));
   if (choice.kind === 'noop') return reportNoChange(ctx, choice);
   const restored = restorableVersion(registry, id, choice.version);
@@ -54,7 +53,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RollbackOpt
       at: isoSeconds(new Date()), by: (await probe).by, historyLimit: registry.config.history_limit,
     }),
   );
-  const git = await preflight(registry, ctx, { probe, envFile: snap.file, pinnedFile: restored.file, commit, push });
+  const git = await gitChecked(ctx, preflight(registry, { probe, envFile: snap.file, pinnedFile: restored.file, commit, push }));
   if (opts.dryRun) return reportDryRun(ctx, plan, git, push);
 
   // apply, report

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { pinBlock } from '../../src/registry/env-pins.js';
-import { serializeEnv } from '../../src/registry/env-store.js';
+import { pinBlock, pinViewOfText } from '../../src/registry/env-view.js';
+import { serializeEnv, fastParseEnv, envShapeOk } from '../../src/registry/env-store.js';
 import { parseYaml } from '../../src/registry/yaml.js';
 import { getValidator } from '../../src/registry/schemas.js';
 import type { EnvironmentFile, EnvPin } from '../../src/core/types.js';
@@ -25,6 +25,13 @@ const file: EnvironmentFile = {
 };
 
 describe('pinBlock: one pin read from its block alone', () => {
+  it('needs sorted, unique keys (what the serializer writes)', () => {
+    const t = serializeEnv(file);
+    const swapped = t.replace(/( {2}a:\n(?: {4}.*\n| {6}.*\n)*)( {2}b\/c:\n(?: {4}.*\n| {6}.*\n)*)/, '$2$1');
+    expect(swapped).not.toBe(t);
+    expect(pinBlock(swapped, 'a')).toBeNull();
+  });
+
   const text = serializeEnv(file);
 
   it('reads every pin exactly as the full parser does, first, middle and last', () => {
@@ -41,7 +48,8 @@ describe('pinBlock: one pin read from its block alone', () => {
     expect(pinBlock(text.replace(/^# .*\n/, ''), 'a')).toBeNull(); // no header
     expect(pinBlock(text.replace('  a:\n', '  ? a\n  :\n'), 'nope')).toBeNull(); // an explicit key could be any id
     expect(pinBlock(text.replace('  z:\n', '  "\\u007a":\n'), 'z')).toBeNull(); // a quoted key with an escape spells z
-    expect(pinBlock(text.replace('  z:\n', '  "z":\n'), 'z')).toEqual({ pin: file.prompts.z }); // plainly quoted: fine
+    expect(pinBlock(text.replace('  z:\n', '  "z":\n'), 'z')).toBeNull(); // quoted where the serializer would not quote
+    expect(pinBlock(text.replace('  z:\n', '  "z":\n'), 'a')).toEqual({ pin: file.prompts.a }); // another pin's key: kept as it is
     expect(pinBlock(text.replace('  z:\n', '  z: &x\n'), 'a')).toBeNull();
     expect(pinBlock(text.replace('\nprompts:\n', '\nprompts:\n    '), 'a')).toBeNull(); // other indentation
     expect(pinBlock(text.replace(/\n/g, '\r\n'), 'a')).toBeNull();
@@ -75,13 +83,53 @@ describe('pinBlock: one pin read from its block alone', () => {
       const full = parseYaml(mutated);
       if (full.issues.length || !validate(full.value)) continue;
       const value = full.value as EnvironmentFile;
+      const whole = fastParseEnv(mutated);
       for (const id of [...Object.keys(value.prompts), 'a', 'z', 'nope']) {
         const got = pinBlock(mutated, id);
         if (got === null) continue;
         compared++;
         expect(got.pin, `${id} in\n${mutated}`).toEqual(value.prompts[id]);
+        // and a change spliced in is what the whole-file path (fast reader + serializer) writes
+        if (whole && envShapeOk(whole)) {
+          const view = pinViewOfText(mutated, id)!;
+          const next = pin('9.9.9', { reason: 'spliced' });
+          expect(view.render({ ...view.value, prompts: { [id]: next } }), `${id} in\n${mutated}`).toBe(serializeEnv({ ...whole, prompts: { ...whole.prompts, [id]: next } }));
+        }
       }
     }
     expect(compared).toBeGreaterThan(500);
+  });
+});
+
+describe('pinViewOfText: a change of one pin spliced into the bytes', () => {
+  const ids = ['a', 'b/c', 'm', 'z/y', '1.0'];
+  const files = (): EnvironmentFile[] => [
+    { environment: 'staging', prompts: {} },
+    { environment: 'staging', prompts: { m: pin('1.0.0') } },
+    { environment: 'staging', prompts: Object.fromEntries(ids.map((id, i) => [id, pin(`1.${i}.0`, { reason: i % 2 ? 'why: "x"' : undefined })])) },
+    { environment: 'staging', prompts: { 'b/c': pin('2.0.0'), 'z/y': pin('3.0.0', { previous: '2.9.0' }) } },
+  ];
+
+  it('writes exactly the bytes serializing the whole changed file gives: replace, insert anywhere, first pin', () => {
+    let checked = 0;
+    for (const f of files()) {
+      const text = serializeEnv(f);
+      for (const id of [...ids, '0first', 'zz/last', 'n']) {
+        const view = pinViewOfText(text, id);
+        expect(view, `${id} in\n${text}`).not.toBeNull();
+        expect(view!.value).toEqual({ environment: 'staging', prompts: f.prompts[id] ? { [id]: f.prompts[id] } : {} });
+        const next = pin('9.9.9', { previous: f.prompts[id]?.version ?? null, reason: 'spliced' });
+        const got = view!.render({ ...view!.value, prompts: { [id]: next } });
+        expect(got).toBe(serializeEnv({ ...f, prompts: { ...f.prompts, [id]: next } }));
+        checked++;
+      }
+    }
+    expect(checked).toBe(32);
+  });
+
+  it('refuses (a bug, exit 70) a render that changed more than its pin', () => {
+    const view = pinViewOfText(serializeEnv(files()[2]!), 'a')!;
+    expect(() => view.render({ environment: 'staging', prompts: { a: pin('2.0.0'), m: pin('2.0.0') } })).toThrow(/changed more than that pin/);
+    expect(() => view.render({ environment: 'production', prompts: { a: pin('2.0.0') } })).toThrow(/changed more than that pin/);
   });
 });

@@ -1,0 +1,179 @@
+/**
+ * Environment files read and written one pin at a time. An environment file grows to thousands
+ * of pins, and promote/rollback change one: in the layout promote/rollback write (header line,
+ * two-space pin keys in sorted order), the pin's block is found by its key line and only that
+ * block is parsed, by the same strict reader as whole files (fastParseEnv + envShapeOk), and
+ * the new block is spliced in: the bytes are exactly what serializing the whole file would give.
+ * Anything else (hand edits, another layout, a block the strict reader refuses) takes the full
+ * reader, with its positioned errors.
+ *
+ * What the pin view does not do is check the values of the other pins: they are neither used
+ * nor changed (their bytes are kept as they are); `prompts validate` reports a broken one.
+ */
+import * as fs from 'node:fs';
+import type { EnvironmentFile, EnvPin } from '../core/types.js';
+import type { PinIn } from '../core/integrity.js';
+import type { Registry } from './registry.js';
+import { ENV_HEADER, envShapeOk, fastParseEnv, readEnvSnapshot, serializeEnv, yamlString, type EnvSnapshot } from './env-store.js';
+import { decodeRegistryBytes, MAX_ENV_FILE_BYTES } from './files.js';
+import { InternalError } from '../errors.js';
+
+/** An environment file as an env-changing command reads it: the snapshot, and how to write a change. */
+export interface EnvView extends EnvSnapshot {
+  /** the one pin `value` holds (a pin view), or null (`value` is the whole file) */
+  pin: string | null;
+  /** the bytes to write for `next`, a change of `value` (for a pin view: of that pin only) */
+  render(next: EnvironmentFile): string;
+}
+
+/**
+ * The environment file for a change of `scope`'s pin (null: of the whole file). Throws like
+ * readEnvSnapshot (exit 1 with file:line:col) when the file is broken.
+ */
+export function readEnvView(registry: Registry, env: string, scope: string | null): EnvView {
+  if (scope !== null) {
+    const v = pinView(registry, env, scope);
+    if (v) return v;
+  }
+  return { ...readEnvSnapshot(registry, env), pin: null, render: serializeEnv };
+}
+
+/**
+ * `id`'s pin in each environment of the config, in config order. `known` holds files the
+ * command has read already (the target, the `requires` environment): they are used as they are.
+ * An environment file that cannot be read at all is left out: a broken other file is
+ * `validate`'s business, not a reason to block.
+ */
+export function pinsOf(registry: Registry, id: string, known: ReadonlyMap<string, EnvironmentFile>): PinIn[] {
+  const out: PinIn[] = [];
+  for (const env of registry.config.environmentOrder) {
+    const file = known.get(env);
+    if (file) {
+      out.push({ env, pin: file.prompts[id] });
+      continue;
+    }
+    try {
+      out.push({ env, pin: readPin(registry, env, id) });
+    } catch {
+      /* unreadable or broken: left out */
+    }
+  }
+  return out;
+}
+
+/** `id`'s pin in `env` (undefined when not pinned or the file does not exist). Throws like readEnvSnapshot. */
+export function readPin(registry: Registry, env: string, id: string): EnvPin | undefined {
+  return readEnvView(registry, env, id).value.prompts[id];
+}
+
+/** A pin key line (after its two spaces) as promote/rollback write it: a plain id or a quoted one without escapes. */
+const KEY_LINE = /^(?:[a-z0-9][a-z0-9._/-]*|"[a-z0-9][a-z0-9._/-]*"):$/;
+
+interface PinLayout {
+  /** the header and `environment:` lines */
+  intro: string;
+  /** every pin block: its id and where its lines start and end (end: the next block's start) */
+  blocks: { id: string; start: number; end: number }[];
+}
+
+/**
+ * The pin blocks of `text` when it is in our own layout, else null. Every line indented by
+ * exactly two spaces must be a pin key in our spelling (so no other YAML form, such as explicit
+ * `?` keys, flow mappings, anchors, tags or quoted keys with escapes, can hide a pin), and the
+ * keys must be unique and sorted as the serializer sorts them.
+ */
+function pinLayout(text: string): PinLayout | null {
+  const nl = text.indexOf('\n');
+  const nl2 = nl === -1 ? -1 : text.indexOf('\n', nl + 1);
+  if (nl2 === -1 || text.slice(0, nl) !== ENV_HEADER || !text.startsWith('environment: ', nl + 1) || text.includes('\r')) return null;
+  const intro = text.slice(0, nl2 + 1);
+  if (text === `${intro}prompts: {}\n`) return { intro, blocks: [] };
+  if (!text.startsWith('prompts:\n  ', nl2 + 1) || text[nl2 + 12] === ' ' || !text.endsWith('\n')) return null;
+  const blocks: PinLayout['blocks'] = [];
+  for (let i = nl2 + 9; i !== -1; i = text.indexOf('\n  ', i + 1)) {
+    if (text[i + 3] === ' ') continue;
+    const key = text.slice(i + 3, text.indexOf('\n', i + 1));
+    if (!KEY_LINE.test(key)) return null;
+    const id = key.startsWith('"') ? key.slice(1, -2) : key.slice(0, -1);
+    const prev = blocks[blocks.length - 1];
+    if (prev) {
+      if (!(prev.id < id)) return null; // unsorted or a duplicate: the full reader decides
+      prev.end = i + 1;
+    }
+    blocks.push({ id, start: i + 1, end: text.length });
+  }
+  return { intro, blocks };
+}
+
+/**
+ * The pin of `id` read from its block alone, when `text` is in our own layout: { pin } (pin
+ * undefined when the file has none for `id`), or null when the fast path cannot tell.
+ */
+export function pinBlock(text: string, id: string): { pin: EnvPin | undefined } | null {
+  const layout = pinLayout(text);
+  const got = layout ? pinOf(text, layout, id) : null;
+  return got && { pin: got.pin };
+}
+
+function pinOf(text: string, layout: PinLayout, id: string): { pin: EnvPin | undefined; environment: string } | null {
+  const b = layout.blocks.find((x) => x.id === id);
+  const mini = fastParseEnv(b ? `${layout.intro}prompts:\n${text.slice(b.start, b.end)}` : `${layout.intro}prompts: {}\n`);
+  if (!mini || !envShapeOk(mini)) return null;
+  // a key spelled quoted when the serializer would not quote it (or the reverse) is not ours
+  if (b && !text.startsWith(`  ${yamlString(id)}:\n`, b.start)) return null;
+  const pin = mini.prompts[id];
+  return b && !pin ? null : { pin, environment: mini.environment };
+}
+
+function pinView(registry: Registry, env: string, id: string): EnvView | null {
+  registry.assertEnv(env);
+  const file = registry.envPath(env);
+  const rel = registry.rel(file);
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return null;
+    return { env, file, rel, exists: false, bytes: null, value: { environment: env, prompts: {} }, pin: id, render: serializeEnv };
+  }
+  if (!st.isFile()) return null;
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch {
+    return null;
+  }
+  const decoded = decodeRegistryBytes(bytes, MAX_ENV_FILE_BYTES);
+  if ('rule' in decoded) return null;
+  const view = pinViewOfText(decoded.text, id);
+  return view && { env, file, rel, exists: true, bytes: decoded.bytes, pin: id, ...view };
+}
+
+/**
+ * The pin view of an environment file's text: `value` holds `id`'s pin alone, `render` splices
+ * a change of it back into `text`. null when `text` is not in our own layout.
+ */
+export function pinViewOfText(text: string, id: string): { value: EnvironmentFile; render(next: EnvironmentFile): string } | null {
+  const layout = pinLayout(text);
+  const got = layout ? pinOf(text, layout, id) : null;
+  if (!layout || !got) return null;
+  const value: EnvironmentFile = { environment: got.environment, prompts: got.pin ? { [id]: got.pin } : {} };
+  return { value, render: (next) => splice(text, layout, id, value, next) };
+}
+
+/** `text` with `id`'s block replaced by (or, for a new pin, inserted as) the block of `next`'s pin. */
+function splice(text: string, layout: PinLayout, id: string, before: EnvironmentFile, next: EnvironmentFile): string {
+  const ids = Object.keys(next.prompts);
+  if (next.environment !== before.environment || ids.length > 1 || (ids.length === 1 && ids[0] !== id)) {
+    throw new InternalError(`a change of the pin of ${id} changed more than that pin of ${layout.intro.slice(ENV_HEADER.length + 1).trim()}`);
+  }
+  const pin = next.prompts[id];
+  const block = pin ? serializeEnv({ environment: next.environment, prompts: { [id]: pin } }).slice(layout.intro.length + 'prompts:\n'.length) : '';
+  const rest = layout.blocks.filter((b) => b.id !== id);
+  if (rest.length === 0) return serializeEnv(next);
+  const at = layout.blocks.find((b) => b.id === id);
+  if (at) return text.slice(0, at.start) + block + text.slice(at.end);
+  const after = layout.blocks.find((b) => id < b.id);
+  const pos = after ? after.start : text.length;
+  return text.slice(0, pos) + block + text.slice(pos);
+}
