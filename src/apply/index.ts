@@ -29,5 +29,5 @@
  * `io` is a RunContext (src/context.ts): apply/ never imports cli/.
  */
 export { applyPlan, pushAttemptsFromEnv, type ApplyOptions, type ApplyResult } from './transaction.js';
-export { preflight, startGitProbe, type GitNote, type GitProbe, type GitTarget, type PreflightOptions, type WatchedFile } from './preflight.js';
+export { forRegistry, preflight, startGitProbe, type GitNote, type GitProbe, type GitTarget, type PreflightOptions, type WatchedFile } from './preflight.js';
 export { refusalError } from './refusal.js';

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import { repoInfo, pathStates, authorIdent, type RepoInfo, type PathState } from '../git/repo.js';
+import { repoInfo, changedPaths, authorIdent, type RepoInfo, type PathState } from '../git/repo.js';
 import type { PushTarget } from '../git/push.js';
 
 export interface GitProbe {
@@ -18,10 +18,30 @@ export interface GitProbe {
   by: string;
 }
 
-/** Starts the git calls that need nothing but the registry dir (work tree, author). */
-export function startGitProbe(root: string, env: NodeJS.ProcessEnv): Promise<GitProbe> {
-  const p = Promise.all([repoInfo(root), authorIdent(root, env)]).then(async ([repo, ident]) => ({ repo, by: repo ? ident : await authorIdent(null, env) }));
+/**
+ * Starts the git calls that need nothing but a folder (work tree, author), so they run while
+ * the command reads its files. `dir` may be where the command was started (before the
+ * registry is even found): `forRegistry` then checks it found the registry's repository.
+ */
+export function startGitProbe(dir: string, env: NodeJS.ProcessEnv): Promise<GitProbe> {
+  const p = Promise.all([repoInfo(dir), authorIdent(dir, env)]).then(async ([repo, ident]) => ({ repo, by: repo ? ident : await authorIdent(null, env) }));
   p.catch(() => undefined); // awaited later; a refusal before then must not leave it unhandled
+  return p;
+}
+
+/**
+ * A probe started in `from` (the command's folder, inside the registry root) as a probe of the
+ * registry `root`: the same when the work tree found contains the root (no other repository
+ * can sit between them), else probed again from the root (a repository nested in the registry).
+ */
+export function forRegistry(probe: Promise<GitProbe>, from: string, root: string, env: NodeJS.ProcessEnv): Promise<GitProbe> {
+  if (path.resolve(from) === path.resolve(root)) return probe;
+  const p = probe.then((g) => {
+    const realRoot = fs.realpathSync(root);
+    if (g.repo && (realRoot === g.repo.top || realRoot.startsWith(g.repo.top.endsWith(path.sep) ? g.repo.top : `${g.repo.top}${path.sep}`))) return g;
+    return startGitProbe(root, env);
+  });
+  p.catch(() => undefined);
   return p;
 }
 
@@ -67,6 +87,13 @@ export interface PreflightOptions {
  * that fails meanwhile is not preceded by them.
  */
 export async function preflight(registry: Registry, opts: PreflightOptions): Promise<GitTarget> {
+  // `git status` of the files runs beside the probe: from the registry root, with paths
+  // relative to it (git prints them relative to the top, matched below once the top is known)
+  const fromRoot = (f: string): string => path.relative(registry.root, f).split(path.sep).join('/');
+  const watchFiles = opts.watch ?? [];
+  const files = [opts.envFile, ...(opts.pinnedFile ? [opts.pinnedFile] : []), ...watchFiles];
+  const statusP = opts.commit ? changedPaths(registry.root, files.map(fromRoot)) : null;
+  statusP?.catch(() => undefined); // not a work tree: the probe says so
   const probe = await opts.probe;
   const repo = opts.commit ? probe.repo : null;
   if (!repo) {
@@ -78,10 +105,9 @@ export async function preflight(registry: Registry, opts: PreflightOptions): Pro
   const relTop = (f: string): string => path.relative(repo.top, path.join(realRoot, path.relative(registry.root, f))).split(path.sep).join('/');
   const envRel = relTop(opts.envFile);
   const versionRel = opts.pinnedFile ? relTop(opts.pinnedFile) : null;
-  const watch = (opts.watch ?? []).map((f) => ({ file: f, rel: relTop(f) }));
-  const paths = [envRel, ...(versionRel ? [versionRel] : []), ...watch.map((w) => w.rel)];
+  const watch = watchFiles.map((f) => ({ file: f, rel: relTop(f) }));
   const [states, pushTarget] = await Promise.all([
-    pathStates(repo.top, paths),
+    statusP!,
     opts.push ? import('../git/push.js').then((m) => m.resolvePushTarget(repo.top)) : Promise.resolve(null),
   ]);
   if (versionRel) {

@@ -13,7 +13,7 @@ import type { RunContext } from '../context.js';
 import type { Registry } from '../registry/registry.js';
 import { changedSince, restoreEnv, serializeEnv, fastParseEnv, envShapeOk, removeDeadTempFiles } from '../registry/env-store.js';
 import { readEnvView, type EnvView } from '../registry/env-view.js';
-import { writeFileAtomic } from '../registry/files.js';
+import { syncDirectory, writeFileAtomic } from '../registry/files.js';
 import { acquireLock, lockTimeoutFromEnv } from '../registry/lock.js';
 import { parseYaml } from '../registry/yaml.js';
 import { getValidator } from '../registry/schemas.js';
@@ -58,12 +58,16 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
     display: registry.rel(path.join(lockDir, 'environments.lock')),
     onWait: (h) => io.info(`waiting for the environment lock held by ${h ? `process ${h.pid}` : 'another process'}…`),
   });
+  let dirSynced: Promise<void> | undefined;
   try {
     // compare-and-swap: what is on disk now is what we write over
     const fresh = changedSince(o.snap) ? readEnvView(registry, o.snap.env, o.snap.pin) : o.snap;
     const text = fresh.render(mutateOrThrow(plan, fresh.value, fresh.rel));
-    removeDeadTempFiles(path.dirname(fresh.file));
-    writeFileAtomic(fresh.file, text);
+    const dir = path.dirname(fresh.file);
+    removeDeadTempFiles(dir);
+    writeFileAtomic(fresh.file, text, { syncDir: false });
+    // the rename is made durable while git commits the file
+    dirSynced = syncDirectory(dir);
     let commit: string | null = null;
     if (git.repo && git.envRel) {
       const untracked = !fresh.exists || git.envState === 'untracked';
@@ -90,6 +94,7 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
     if (e instanceof PromptrailError) throw e;
     throw new InternalError(`could not update the environment file: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   } finally {
+    await dirSynced;
     lock.release();
   }
 }

@@ -29,12 +29,14 @@ export async function repoInfo(dir: string): Promise<RepoInfo | null> {
 export type PathState = 'clean' | 'modified' | 'untracked' | 'ignored';
 
 /**
- * The state of each path (relative to `top`) against HEAD and the index: anything staged or
- * unstaged is `modified`; `??` untracked; `!!` ignored; absent from the output = clean.
+ * The paths among `paths` (relative to `dir`, which may be any folder of the work tree) that
+ * are not clean (staged or unstaged: `modified`; `??` untracked; `!!` ignored), keyed as git
+ * prints them: relative to the top of the work tree. One `git status`, which needs no repo top
+ * first, so it can run beside the call that finds it.
  */
-export async function pathStates(top: string, paths: string[]): Promise<Map<string, PathState>> {
-  const out = await git(top, ['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=matching', '--', ...paths.map((p) => `:(literal)${p}`)]);
-  const states = new Map<string, PathState>(paths.map((p) => [p, 'clean']));
+export async function changedPaths(dir: string, paths: string[]): Promise<Map<string, PathState>> {
+  const out = await git(dir, ['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=matching', '--', ...paths.map((p) => `:(literal)${p}`)]);
+  const states = new Map<string, PathState>();
   const parts = out.split('\0');
   for (let i = 0; i < parts.length; i++) {
     const rec = parts[i]!;
@@ -42,8 +44,7 @@ export async function pathStates(top: string, paths: string[]): Promise<Map<stri
     const xy = rec.slice(0, 2);
     const p = rec.slice(3);
     if (xy[0] === 'R' || xy[0] === 'C') i++; // the next field is the source path
-    const state: PathState = xy === '??' ? 'untracked' : xy === '!!' ? 'ignored' : 'modified';
-    if (states.has(p)) states.set(p, state);
+    states.set(p, xy === '??' ? 'untracked' : xy === '!!' ? 'ignored' : 'modified');
   }
   return states;
 }

@@ -4,11 +4,10 @@
  * two-space pin keys in sorted order), the pin's block is found by its key line and only that
  * block is parsed, by the same strict reader as whole files (fastParseEnv + envShapeOk), and
  * the new block is spliced in: the bytes are exactly what serializing the whole file would give.
+ * The whole file must still be what the serializer writes, with valid values (env-canonical.ts:
+ * a line check, no parse), so a file broken anywhere is refused as a full read refuses it.
  * Anything else (hand edits, another layout, a block the strict reader refuses) takes the full
  * reader, with its positioned errors.
- *
- * What the pin view does not do is check the values of the other pins: they are neither used
- * nor changed (their bytes are kept as they are); `prompts validate` reports a broken one.
  */
 import * as fs from 'node:fs';
 import type { EnvironmentFile, EnvPin } from '../core/types.js';
@@ -17,6 +16,7 @@ import type { Registry } from './registry.js';
 import { ENV_HEADER, envShapeOk, fastParseEnv, readEnvSnapshot, serializeEnv, yamlString, type EnvSnapshot } from './env-store.js';
 import { decodeRegistryBytes, MAX_ENV_FILE_BYTES } from './files.js';
 import { InternalError } from '../errors.js';
+import { isCanonicalEnvText } from './env-canonical.js';
 
 /** An environment file as an env-changing command reads it: the snapshot, and how to write a change. */
 export interface EnvView extends EnvSnapshot {
@@ -155,8 +155,9 @@ function pinView(registry: Registry, env: string, id: string): EnvView | null {
  */
 export function pinViewOfText(text: string, id: string): { value: EnvironmentFile; render(next: EnvironmentFile): string } | null {
   const layout = pinLayout(text);
-  const got = layout ? pinOf(text, layout, id) : null;
-  if (!layout || !got) return null;
+  if (!layout || !isCanonicalEnvText(text)) return null;
+  const got = pinOf(text, layout, id);
+  if (!got) return null;
   const value: EnvironmentFile = { environment: got.environment, prompts: got.pin ? { [id]: got.pin } : {} };
   return { value, render: (next) => splice(text, layout, id, value, next) };
 }

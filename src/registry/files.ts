@@ -153,9 +153,11 @@ export function readRegistryFileOrThrow(file: string, root: string, display: str
 
 /**
  * Atomic write: write a temp file in the same directory, fsync it, rename over the target,
- * fsync the directory. Readers see the old or the new file, never a mix.
+ * fsync the directory. Readers see the old or the new file, never a mix. `syncDir: false`
+ * leaves the directory's fsync (which makes the rename durable) to the caller: `syncDirectory`,
+ * e.g. while the next step already runs.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number; syncDir?: boolean } = {}): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -182,6 +184,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: {
     }
     throw e;
   }
+  if (opts.syncDir === false) return;
   try {
     const dfd = fs.openSync(dir, 'r');
     try {
@@ -191,6 +194,19 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: {
     }
   } catch {
     /* directory fsync is not supported everywhere */
+  }
+}
+
+/** fsync of a directory (after a rename in it), off the main thread; never rejects (not supported everywhere). */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    /* directory fsync is not supported everywhere */
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { pinBlock, pinViewOfText } from '../../src/registry/env-view.js';
+import { isCanonicalEnvText } from '../../src/registry/env-canonical.js';
 import { serializeEnv, fastParseEnv, envShapeOk } from '../../src/registry/env-store.js';
 import { parseYaml } from '../../src/registry/yaml.js';
 import { getValidator } from '../../src/registry/schemas.js';
@@ -131,5 +132,74 @@ describe('pinViewOfText: a change of one pin spliced into the bytes', () => {
     const view = pinViewOfText(serializeEnv(files()[2]!), 'a')!;
     expect(() => view.render({ environment: 'staging', prompts: { a: pin('2.0.0'), m: pin('2.0.0') } })).toThrow(/changed more than that pin/);
     expect(() => view.render({ environment: 'production', prompts: { a: pin('2.0.0') } })).toThrow(/changed more than that pin/);
+  });
+});
+
+describe('isCanonicalEnvText: every line as the serializer writes it, with valid values', () => {
+  it('accepts what serializeEnv writes, including quoted scalars, evals, skips and empty history', () => {
+    const f: EnvironmentFile = {
+      environment: 'prod-1',
+      prompts: {
+        '1.0': pin('1.0.0-rc.1+b.2', { reason: 'a "quoted", #1 reason: with\\u0001', eval: { pass_rate: 0.25, passed: 1, cases: 4, suite_sha256: '0'.repeat(64), regressions: 0, provider: 'yes', model: 'gpt-4o', skipped: false } }),
+        a: { ...pin('2.0.0'), sha256: '1'.repeat(64), promoted_by: '123', history: [] },
+        'b/c': pin('3.0.0', { previous: '2.0.0', history: [{ action: 'rollback', version: '3.0.0', from: '4.0.0', at: '2026-11-22T10:04:11.5+01:00', by: 'x', reason: 'r', eval: { pass_rate: 1, passed: 2, cases: 2 }, skip_eval: true }] }),
+      },
+    };
+    expect(isCanonicalEnvText(serializeEnv(f))).toBe(true);
+    expect(isCanonicalEnvText(serializeEnv({ environment: 'd', prompts: {} }))).toBe(true);
+  });
+
+  it('refuses what a hand edit makes of it', () => {
+    const text = serializeEnv(file);
+    for (const bad of [
+      text.replace('    promoted_by:', '    promotedby:'),
+      text.replace('    version: 1.0.0', '    version: v1'),
+      text.replace(/sha256: a{64}/, 'sha256: abc'),
+      text.replace('    previous: null', '    previous: "null"'),
+      text.replace('    promoted_at: "', '    promoted_at: "x'),
+      text.replace('action: promote', 'action: deploy'),
+      text.replace('pass_rate: 0.5', 'pass_rate: 2'),
+      text.replace('    version: 1.0.0\n', '    version: 1.0.0\n    extra: 1\n'),
+      text.replace('    promoted_by: Ana\n', ''),
+      text.replace('by: Ana }', 'by: Ana, at: x }'),
+      text.replace('environment: staging', 'environment: Staging'),
+      `${text}# trailing comment\n`,
+    ]) {
+      expect(bad).not.toBe(text);
+      expect(isCanonicalEnvText(bad), bad).toBe(false);
+    }
+  });
+
+  it('on thousands of mutated files: whatever it accepts, the fast reader accepts and reads as the YAML parser does', () => {
+    const text = serializeEnv({ ...file, prompts: { ...file.prompts, 'b/c': pin('2.0.0', { previous: '1.0.0', reason: 'why: "x"', eval: { pass_rate: 0.5, passed: 1, cases: 2, regressions: 0 }, history: [{ action: 'rollback', version: '2.0.0', from: '3.0.0', sha256: 'b'.repeat(64), at: '2026-11-21T10:04:11Z', by: 'x', skip_eval: true }] }) } });
+    let seed = 11;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const CHARS = [':', '"', ' ', '#', ',', '{', '}', '[', ']', '0', '1', 'a', '-', '\\', 'e', '.', 'T', 'Z', 'n', 'u'];
+    let accepted = 0;
+    for (let i = 0; i < 5000; i++) {
+      const lines = text.split('\n');
+      const k = 1 + rand(lines.length - 2);
+      switch (rand(6)) {
+        case 0: lines.splice(k, 1); break;
+        case 1: lines.splice(k, 0, lines[k]!); break;
+        case 2: lines[k] = ` ${lines[k]}`; break;
+        case 3: [lines[k], lines[k + 1]] = [lines[k + 1]!, lines[k]!]; break;
+        default: {
+          const line = lines[k]!;
+          const at = rand(line.length + 1);
+          lines[k] = line.slice(0, at) + CHARS[rand(CHARS.length)]! + line.slice(at + rand(2));
+        }
+      }
+      const mutated = lines.join('\n');
+      if (!isCanonicalEnvText(mutated)) continue;
+      accepted++;
+      const fast = fastParseEnv(mutated);
+      expect(fast && envShapeOk(fast), mutated).toBeTruthy();
+      expect(parseYaml(mutated).value, mutated).toEqual(fast);
+    }
+    expect(accepted).toBeGreaterThan(100);
   });
 });

@@ -10,7 +10,7 @@ import { pinsOf, readEnvView } from '../../registry/env-view.js';
 import { parseRef } from '../../core/ref.js';
 import { isoSeconds } from '../../core/env-change.js';
 import { selectPromotion, planPromotion, type PromotionInput } from '../../core/promotion.js';
-import { applyPlan, preflight, startGitProbe } from '../../apply/index.js';
+import { applyPlan, forRegistry, preflight, startGitProbe } from '../../apply/index.js';
 import { decided, gateOutcome, gitChecked, pinnableVersion, reportApplied, reportDryRun, reportNoChange } from '../env-command.js';
 
 export interface PromoteOptions {
@@ -36,10 +36,11 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
     throw new UsageError(`promote takes <id> or <id>@<version>, not "${raw}"`, { hint: `to promote what ${ref.selector.env} pins, use "prompts promote ${ref.id} --env <env>" with "requires: ${ref.selector.env}"` });
   }
 
-  // gather
+  // gather (git's first calls start now and run while the files are read)
+  const early = startGitProbe(ctx.cwd, ctx.env);
   const registry = openRegistry(ctx.cwd);
   registry.assertEnv(env);
-  const probe = startGitProbe(registry.root, ctx.env);
+  const probe = forRegistry(early, ctx.cwd, registry.root, ctx.env);
   const versions = registry.assertPromptExists(ref.id);
   const envConfig = registry.config.environments[env] ?? {};
   const snap = readEnvView(registry, env, ref.id);

@@ -10,7 +10,7 @@ import { pinsOf, readEnvView } from '../../registry/env-view.js';
 import { idProblem, isStrictSemver } from '../../core/ref.js';
 import { isoSeconds } from '../../core/env-change.js';
 import { selectRollback, planRollback } from '../../core/rollback.js';
-import { applyPlan, preflight, startGitProbe } from '../../apply/index.js';
+import { applyPlan, forRegistry, preflight, startGitProbe } from '../../apply/index.js';
 import { decided, gitChecked, reportApplied, reportDryRun, reportNoChange, restorableVersion } from '../env-command.js';
 
 export interface RollbackOptions {
@@ -33,10 +33,11 @@ export async function run(ctx: CommandContext, args: string[], opts: RollbackOpt
   if (idp) throw new UsageError(`invalid prompt id "${id}": ${idp}`, { hint: 'rollback takes a prompt id (no @version; use --to <version>)' });
   if (to !== undefined && !isStrictSemver(to)) throw new UsageError(`--to "${to}" is not a strict semver version (expected e.g. 1.2.0)`);
 
-  // gather
+  // gather (git's first calls start now and run while the files are read)
+  const early = startGitProbe(ctx.cwd, ctx.env);
   const registry = openRegistry(ctx.cwd);
   registry.assertEnv(env);
-  const probe = startGitProbe(registry.root, ctx.env);
+  const probe = forRegistry(early, ctx.cwd, registry.root, ctx.env);
   const versions = registry.assertPromptExists(id);
   const snap = readEnvView(registry, env, id);
   const choice = decided(ctx, selectRollback({ id, env, target: snap.value, to, versions }));
