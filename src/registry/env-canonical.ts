@@ -1,7 +1,7 @@
 /**
  * Is an environment file exactly as promote/rollback write it, with schema-valid values? A
  * check of every line against the serializer's own output (env-store.ts serializeEnv): one
- * sticky-regex pass, no objects built. It is strictly narrower than the fast reader
+ * regular expression per line, no objects built. It is strictly narrower than the fast reader
  * (fastParseEnv + envShapeOk): true means that reader accepts the file too (a test checks it on
  * thousands of mutated files), and false only means "not certain": the caller reads the file in
  * full, with positioned errors. It lets a one-pin change of a file with thousands of pins refuse
@@ -9,91 +9,69 @@
  */
 import { ENV_HEADER, yamlString } from './env-store.js';
 
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
-const HEX64 = /^[0-9a-f]{64}$/;
-const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+// a string as the serializer writes it: plain, or JSON-quoted (checked to be canonical below)
+const STR = String.raw`([A-Za-z0-9_][A-Za-z0-9._/+-]*|"(?:[^"\\]|\\.)*")`;
+const SEMVER = String.raw`(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?`;
+const HEX = String.raw`([0-9a-f]{64}|"[0-9a-f]{64}")`;
+const DT = String.raw`"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"`;
+const INT = String.raw`(?:0|[1-9]\d{0,14})`;
+const RATE = String.raw`(0|1|0\.\d+|1\.0+|[1-9]\d*(?:\.\d+)?[eE]-\d+|0\.\d+[eE]-\d+)`;
+const BOOL = '(?:true|false)';
+// groups: pass_rate, suite_sha256, provider, model (kinds 'rhss', see groupsOk)
+const EVAL = String.raw`\{ pass_rate: ${RATE}, passed: ${INT}, cases: ${INT}(?:, suite_sha256: ${HEX})?(?:, regressions: ${INT})?(?:, provider: ${STR})?(?:, model: ${STR})?(?:, skipped: ${BOOL})? \}`;
+
+const ENTRY = new RegExp(String.raw`^      - \{ action: (?:promote|rollback), version: ${SEMVER}, from: (?:null|${SEMVER})(?:, sha256: ${HEX})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})? \}$`);
+const KEY = new RegExp(String.raw`^  ${STR}:$`);
+const ENTRY_KINDS = 'hssrhss'; // sha256, by, reason, then the eval's groups
+/** a pin's lines in order: the line, the kinds of its groups, optional */
+const FIELDS: [re: RegExp, kinds: string, optional: boolean][] = [
+  [new RegExp(`^    version: ${SEMVER}$`), '', false],
+  [new RegExp(`^    sha256: ${HEX}$`), 'h', false],
+  [new RegExp(`^    previous: (?:null|${SEMVER})$`), '', false],
+  [new RegExp(`^    promoted_at: ${DT}$`), '', false],
+  [new RegExp(`^    promoted_by: ${STR}$`), 's', false],
+  [new RegExp(`^    reason: ${STR}$`), 's', true],
+  [new RegExp(`^    eval: ${EVAL}$`), 'rhss', true],
+];
+const ENVIRONMENT = new RegExp(`^environment: ${STR}$`);
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63}){0,3}$/;
 const ENV_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const INT = /^(0|[1-9]\d{0,14})$/;
-const NUM = /^(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/;
 
-/** The next scalar token at `i`: a JSON-quoted string or a plain token (no spaces, commas, braces). */
-const TOKEN = /"(?:[^"\\\n]|\\.)*"|[^\s,{}[\]"]+/y;
-
-class Cursor {
-  i = 0;
-  constructor(readonly s: string) {}
-  lit(t: string): boolean {
-    if (!this.s.startsWith(t, this.i)) return false;
-    this.i += t.length;
-    return true;
-  }
-  token(): string | null {
-    TOKEN.lastIndex = this.i;
-    const m = TOKEN.exec(this.s);
-    if (!m) return null;
-    this.i += m[0].length;
-    return m[0];
-  }
-  /** a string as the serializer writes it (plain when that reads back as the string, else JSON) */
-  str(test?: RegExp): boolean {
-    const t = this.token();
-    if (t === null) return false;
-    let v: string;
-    if (t.startsWith('"')) {
-      try {
-        v = JSON.parse(t) as string;
-      } catch {
-        return false;
-      }
-    } else v = t;
-    return yamlString(v) === t && (!test || test.test(v));
-  }
-  semverOrNull(): boolean {
-    const save = this.i;
-    if (this.token() === 'null') return true;
-    this.i = save;
-    return this.str(SEMVER);
-  }
-  num(test: RegExp, max = Infinity): boolean {
-    const t = this.token();
-    return t !== null && test.test(t) && Number(t) <= max;
-  }
-  bool(): boolean {
-    const t = this.token();
-    return t === 'true' || t === 'false';
-  }
-  end(): boolean {
-    return this.i === this.s.length;
-  }
+/** token → the string it spells when the serializer writes that string so, else null (memo: files repeat names) */
+const spelled = new Map<string, string | null>();
+function spelling(t: string): string | null {
+  let v = spelled.get(t);
+  if (v !== undefined) return v;
+  if (t.startsWith('"')) {
+    try {
+      v = JSON.parse(t) as string;
+    } catch {
+      v = null;
+    }
+  } else v = t;
+  if (v !== null && yamlString(v) !== t) v = null;
+  if (spelled.size < 50_000) spelled.set(t, v);
+  return v;
 }
 
-/** `{ pass_rate: …, passed: …, cases: …[, suite_sha256][, regressions][, provider][, model][, skipped] }` */
-function evalFlow(c: Cursor): boolean {
-  if (!(c.lit('{ pass_rate: ') && c.num(NUM, 1) && c.lit(', passed: ') && c.num(INT) && c.lit(', cases: ') && c.num(INT))) return false;
-  if (c.lit(', suite_sha256: ') && !c.str(HEX64)) return false;
-  if (c.lit(', regressions: ') && !c.num(INT)) return false;
-  if (c.lit(', provider: ') && !c.str()) return false;
-  if (c.lit(', model: ') && !c.str()) return false;
-  if (c.lit(', skipped: ') && !c.bool()) return false;
-  return c.lit(' }');
-}
+/** a hex digest YAML would read as a number: the serializer quotes exactly those */
+const NUMERIC_HEX = /^\d+(?:e\d+)?$/;
 
-/** A history entry line after its `      - `. */
-function entryLine(line: string): boolean {
-  const c = new Cursor(line);
-  if (!((c.lit('{ action: promote, ') || c.lit('{ action: rollback, ')) && c.lit('version: ') && c.str(SEMVER) && c.lit(', from: ') && c.semverOrNull())) return false;
-  if (c.lit(', sha256: ') && !c.str(HEX64)) return false;
-  if (!(c.lit(', at: ') && c.str(DATE_TIME) && c.lit(', by: ') && c.str())) return false;
-  if (c.lit(', reason: ') && !c.str()) return false;
-  if (c.lit(', eval: ') && !evalFlow(c)) return false;
-  if (c.lit(', skip_eval: ') && !c.bool()) return false;
-  return c.lit(' }') && c.end();
-}
-
-function field(line: string, key: string, value: (c: Cursor) => boolean): boolean {
-  const c = new Cursor(line);
-  return c.lit(`    ${key}: `) && value(c) && c.end();
+/**
+ * Every captured group of a match is canonical, by its kind: 's' a string token, 'h' a hex
+ * digest (quoted exactly when it looks like a number), 'r' a pass rate (at most 1).
+ */
+function groupsOk(m: RegExpExecArray, kinds: string): boolean {
+  for (let g = 1; g < m.length; g++) {
+    const t = m[g];
+    if (t === undefined) continue;
+    const kind = kinds[g - 1];
+    if (kind === 'h') {
+      const quoted = t.startsWith('"');
+      if (NUMERIC_HEX.test(quoted ? t.slice(1, -1) : t) !== quoted) return false;
+    } else if (kind === 'r' ? Number(t) > 1 : spelling(t) === null) return false;
+  }
+  return true;
 }
 
 /**
@@ -104,39 +82,34 @@ function field(line: string, key: string, value: (c: Cursor) => boolean): boolea
  */
 export function isCanonicalEnvText(text: string): boolean {
   const lines = text.split('\n');
-  if (lines[0] !== ENV_HEADER || lines[lines.length - 1] !== '' || !field(`    ${lines[1] ?? ''}`, 'environment', (c) => c.str(ENV_NAME))) return false;
+  const env = ENVIRONMENT.exec(lines[1] ?? '');
+  if (lines[0] !== ENV_HEADER || lines[lines.length - 1] !== '' || !env || !ENV_NAME.test(spelling(env[1]!) ?? '')) return false;
   if (lines[2] === 'prompts: {}') return lines.length === 4;
   if (lines[2] !== 'prompts:' || lines.length < 5) return false;
-  let k = 3;
   const last = lines.length - 1;
+  let k = 3;
   while (k < last) {
-    const key = lines[k]!;
-    if (!key.startsWith('  ') || !key.endsWith(':')) return false;
-    const c = new Cursor(key.slice(2, -1));
-    if (!(c.str(ID) && c.end())) return false;
-    const at = (n: number): string => (k + n < last ? lines[k + n]! : '');
-    if (!field(at(1), 'version', (x) => x.str(SEMVER))) return false;
-    if (!field(at(2), 'sha256', (x) => x.str(HEX64))) return false;
-    if (!field(at(3), 'previous', (x) => x.semverOrNull())) return false;
-    if (!field(at(4), 'promoted_at', (x) => x.str(DATE_TIME))) return false;
-    if (!field(at(5), 'promoted_by', (x) => x.str())) return false;
-    k += 6;
-    if (at(0).startsWith('    reason: ')) {
-      if (!field(at(0), 'reason', (x) => x.str())) return false;
+    const key = KEY.exec(lines[k]!);
+    if (!key || !ID.test(spelling(key[1]!) ?? '')) return false;
+    k++;
+    for (const [re, kinds, optional] of FIELDS) {
+      const m = k < last ? re.exec(lines[k]!) : null;
+      if (!m) {
+        if (optional) continue;
+        return false;
+      }
+      if (!groupsOk(m, kinds)) return false;
       k++;
     }
-    if (at(0).startsWith('    eval: ')) {
-      if (!field(at(0), 'eval', evalFlow)) return false;
-      k++;
-    }
-    if (at(0) === '    history: []') {
+    if (lines[k] === '    history: []') {
       k++;
       continue;
     }
-    if (at(0) !== '    history:' || !at(1).startsWith('      - ')) return false;
+    if (lines[k] !== '    history:' || k + 1 >= last || !lines[k + 1]!.startsWith('      - ')) return false;
     k++;
     while (k < last && lines[k]!.startsWith('      - ')) {
-      if (!entryLine(lines[k]!.slice(8))) return false;
+      const m = ENTRY.exec(lines[k]!);
+      if (!m || !groupsOk(m, ENTRY_KINDS)) return false;
       k++;
     }
   }

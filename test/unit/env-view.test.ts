@@ -203,3 +203,18 @@ describe('isCanonicalEnvText: every line as the serializer writes it, with valid
     expect(accepted).toBeGreaterThan(100);
   });
 });
+
+describe('isCanonicalEnvText: digests YAML would read as numbers', () => {
+  it('accepts them quoted (as the serializer writes them) and refuses them plain', () => {
+    const digits = '1'.repeat(64);
+    const exp = `${'1'.repeat(30)}e${'2'.repeat(33)}`;
+    for (const sha of [digits, exp]) {
+      const text = serializeEnv({ environment: 'd', prompts: { a: { ...pin('1.0.0'), sha256: sha, history: [{ action: 'promote', version: '1.0.0', from: null, sha256: sha, at: '2026-11-22T10:04:11Z', by: 'Ana' }] } } });
+      expect(text).toContain(`sha256: "${sha}"`);
+      expect(isCanonicalEnvText(text)).toBe(true);
+      expect(isCanonicalEnvText(text.replaceAll(`"${sha}"`, sha))).toBe(false);
+    }
+    const plain = serializeEnv(file);
+    expect(isCanonicalEnvText(plain.replace(/sha256: (a{64})/, 'sha256: "$1"'))).toBe(false);
+  });
+});
