@@ -8,6 +8,7 @@ import { parseYaml } from '../../src/registry/yaml.js';
 import { getValidator } from '../../src/registry/schemas.js';
 import { sha256 } from '../../src/registry/files.js';
 import jsYaml from 'js-yaml';
+import { mutations } from '../helpers/mutate.js';
 import type { EnvironmentFile } from '../../src/core/types.js';
 
 let r: TempRegistry;
@@ -85,31 +86,9 @@ describe('env-store fast path', () => {
         'b/c': { ...one.prompts.a!, previous: '0.9.0', history: [...one.prompts.a!.history, { action: 'rollback', version: '0.9.0', from: '1.0.0', at: '2026-11-21T10:04:11Z', by: 'x', skip_eval: true }] },
       },
     });
-    let seed = 42;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
     const CHARS = [':', '"', ' ', '#', ',', '{', '}', '[', ']', '0', '1', 'a', '-', '\t', "'", '\\', '_', '~', '.', 'e'];
     let accepted = 0;
-    for (let i = 0; i < 4000; i++) {
-      let lines = base.split('\n');
-      const k = 1 + rand(lines.length - 2);
-      switch (rand(7)) {
-        case 0: lines.splice(k, 1); break;
-        case 1: lines.splice(k, 0, lines[k]!); break;
-        case 2: [lines[k], lines[k + 1]] = [lines[k + 1]!, lines[k]!]; break;
-        case 3: lines[k] = ` ${lines[k]}`; break;
-        case 4: lines[k] = lines[k]!.replace(/^ /, ''); break;
-        default: {
-          const line = lines[k]!;
-          const at = rand(line.length + 1);
-          const c = CHARS[rand(CHARS.length)]!;
-          lines[k] = rand(2) ? line.slice(0, at) + c + line.slice(at + 1) : line.slice(0, at) + c + line.slice(at);
-        }
-      }
-      lines = lines.filter((l) => l !== undefined);
-      const text = lines.join('\n');
+    for (const text of mutations(base, { seed: 42, count: 4000, chars: CHARS })) {
       const fast = fastParseEnv(text);
       if (fast === null || !envShapeOk(fast)) continue;
       accepted++;

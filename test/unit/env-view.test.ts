@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { pinBlock, pinViewOfText } from '../../src/registry/env-view.js';
 import { isCanonicalEnvText } from '../../src/registry/env-canonical.js';
+import { mutations } from '../helpers/mutate.js';
 import { serializeEnv, fastParseEnv, envShapeOk } from '../../src/registry/env-store.js';
 import { parseYaml } from '../../src/registry/yaml.js';
 import { getValidator } from '../../src/registry/schemas.js';
@@ -59,28 +60,10 @@ describe('pinBlock: one pin read from its block alone', () => {
 
   it('on thousands of mutated files, whatever it reads from a valid file is what the full reader reads', () => {
     const validate = getValidator('environment');
-    let seed = 7;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
     const CHARS = [':', '"', ' ', '#', ',', '{', '}', '[', ']', '0', '1', 'a', '-', '?', '&', '*', '!', '\\', 'z', '.'];
     let compared = 0;
-    for (let i = 0; i < 3000; i++) {
-      const lines = text.split('\n');
-      const k = 1 + rand(lines.length - 2);
-      switch (rand(6)) {
-        case 0: lines.splice(k, 1); break;
-        case 1: lines.splice(k, 0, lines[k]!); break;
-        case 2: lines[k] = ` ${lines[k]}`; break;
-        case 3: lines[k] = lines[k]!.replace(/^ /, ''); break;
-        default: {
-          const line = lines[k]!;
-          const at = rand(line.length + 1);
-          lines[k] = line.slice(0, at) + CHARS[rand(CHARS.length)]! + line.slice(at + rand(2));
-        }
-      }
-      const mutated = lines.join('\n');
+    let spliced = 0;
+    for (const mutated of mutations(text, { seed: 7, count: 3000, chars: CHARS })) {
       const full = parseYaml(mutated);
       if (full.issues.length || !validate(full.value)) continue;
       const value = full.value as EnvironmentFile;
@@ -90,15 +73,18 @@ describe('pinBlock: one pin read from its block alone', () => {
         if (got === null) continue;
         compared++;
         expect(got.pin, `${id} in\n${mutated}`).toEqual(value.prompts[id]);
-        // and a change spliced in is what the whole-file path (fast reader + serializer) writes
-        if (whole && envShapeOk(whole)) {
-          const view = pinViewOfText(mutated, id)!;
+        // and a change spliced in (when the view takes the file) is what the whole-file path writes
+        const view = pinViewOfText(mutated, id);
+        if (view) {
+          expect(whole && envShapeOk(whole), mutated).toBeTruthy();
+          spliced++;
           const next = pin('9.9.9', { reason: 'spliced' });
-          expect(view.render({ ...view.value, prompts: { [id]: next } }), `${id} in\n${mutated}`).toBe(serializeEnv({ ...whole, prompts: { ...whole.prompts, [id]: next } }));
+          expect(view.render({ ...view.value, prompts: { [id]: next } }), `${id} in\n${mutated}`).toBe(serializeEnv({ ...whole!, prompts: { ...whole!.prompts, [id]: next } }));
         }
       }
     }
     expect(compared).toBeGreaterThan(500);
+    expect(spliced).toBeGreaterThan(100);
   });
 });
 
@@ -172,28 +158,9 @@ describe('isCanonicalEnvText: every line as the serializer writes it, with valid
 
   it('on thousands of mutated files: whatever it accepts, the fast reader accepts and reads as the YAML parser does', () => {
     const text = serializeEnv({ ...file, prompts: { ...file.prompts, 'b/c': pin('2.0.0', { previous: '1.0.0', reason: 'why: "x"', eval: { pass_rate: 0.5, passed: 1, cases: 2, regressions: 0 }, history: [{ action: 'rollback', version: '2.0.0', from: '3.0.0', sha256: 'b'.repeat(64), at: '2026-11-21T10:04:11Z', by: 'x', skip_eval: true }] }) } });
-    let seed = 11;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
     const CHARS = [':', '"', ' ', '#', ',', '{', '}', '[', ']', '0', '1', 'a', '-', '\\', 'e', '.', 'T', 'Z', 'n', 'u'];
     let accepted = 0;
-    for (let i = 0; i < 5000; i++) {
-      const lines = text.split('\n');
-      const k = 1 + rand(lines.length - 2);
-      switch (rand(6)) {
-        case 0: lines.splice(k, 1); break;
-        case 1: lines.splice(k, 0, lines[k]!); break;
-        case 2: lines[k] = ` ${lines[k]}`; break;
-        case 3: [lines[k], lines[k + 1]] = [lines[k + 1]!, lines[k]!]; break;
-        default: {
-          const line = lines[k]!;
-          const at = rand(line.length + 1);
-          lines[k] = line.slice(0, at) + CHARS[rand(CHARS.length)]! + line.slice(at + rand(2));
-        }
-      }
-      const mutated = lines.join('\n');
+    for (const mutated of mutations(text, { seed: 11, count: 5000, chars: CHARS })) {
       if (!isCanonicalEnvText(mutated)) continue;
       accepted++;
       const fast = fastParseEnv(mutated);
