@@ -5,7 +5,8 @@
  * (fastParseEnv + envShapeOk): true means that reader accepts the file too (a test checks it on
  * thousands of mutated files), and false only means "not certain": the caller reads the file in
  * full, with positioned errors. It lets a one-pin change of a file with thousands of pins refuse
- * a broken file, as a full read does, without parsing the pins it does not change.
+ * a broken file, as a full read does, without parsing the pins it does not change; on the way it
+ * finds where each pin's block is.
  */
 import { ENV_HEADER, yamlString } from './env-store.js';
 
@@ -74,44 +75,67 @@ function groupsOk(m: RegExpExecArray, kinds: string): boolean {
   return true;
 }
 
+/** The pins of a canonical file: the header and `environment` lines, and where each pin's block is. */
+export interface PinLayout {
+  intro: string;
+  /** sorted by id; `end` is where the next block (or the file) starts */
+  blocks: { id: string; start: number; end: number }[];
+}
+
 /**
- * True when every line of `text` is what serializeEnv writes for a schema-valid environment
- * file: the header, `environment`, then each pin's keys in their order (version, sha256,
- * previous, promoted_at, promoted_by, reason?, eval?, history) with valid values. Pin ids must
- * be sorted and unique (the caller's layout scan checks that).
+ * The pin layout of `text` when every line of it is what serializeEnv writes for a
+ * schema-valid environment file: the header, `environment`, then each pin (ids sorted and
+ * unique) with its keys in their order (version, sha256, previous, promoted_at, promoted_by,
+ * reason?, eval?, history) and valid values. null otherwise.
  */
-export function isCanonicalEnvText(text: string): boolean {
+export function canonicalPins(text: string): PinLayout | null {
   const lines = text.split('\n');
   const env = ENVIRONMENT.exec(lines[1] ?? '');
-  if (lines[0] !== ENV_HEADER || lines[lines.length - 1] !== '' || !env || !ENV_NAME.test(spelling(env[1]!) ?? '')) return false;
-  if (lines[2] === 'prompts: {}') return lines.length === 4;
-  if (lines[2] !== 'prompts:' || lines.length < 5) return false;
+  if (lines[0] !== ENV_HEADER || lines[lines.length - 1] !== '' || !env || !ENV_NAME.test(spelling(env[1]!) ?? '')) return null;
+  const intro = `${lines[0]}\n${lines[1]}\n`;
+  if (lines[2] === 'prompts: {}') return lines.length === 4 ? { intro, blocks: [] } : null;
+  if (lines[2] !== 'prompts:' || lines.length < 5) return null;
+  const blocks: PinLayout['blocks'] = [];
   const last = lines.length - 1;
   let k = 3;
+  let pos = intro.length + 'prompts:\n'.length; // offset of line k
+  const step = (): void => {
+    pos += lines[k]!.length + 1;
+    k++;
+  };
   while (k < last) {
     const key = KEY.exec(lines[k]!);
-    if (!key || !ID.test(spelling(key[1]!) ?? '')) return false;
-    k++;
+    const id = key ? spelling(key[1]!) : null;
+    const prev = blocks[blocks.length - 1];
+    if (id === null || !ID.test(id) || (prev && !(prev.id < id))) return null;
+    if (prev) prev.end = pos;
+    blocks.push({ id, start: pos, end: text.length });
+    step();
     for (const [re, kinds, optional] of FIELDS) {
       const m = k < last ? re.exec(lines[k]!) : null;
       if (!m) {
         if (optional) continue;
-        return false;
+        return null;
       }
-      if (!groupsOk(m, kinds)) return false;
-      k++;
+      if (!groupsOk(m, kinds)) return null;
+      step();
     }
     if (lines[k] === '    history: []') {
-      k++;
+      step();
       continue;
     }
-    if (lines[k] !== '    history:' || k + 1 >= last || !lines[k + 1]!.startsWith('      - ')) return false;
-    k++;
+    if (lines[k] !== '    history:' || k + 1 >= last || !lines[k + 1]!.startsWith('      - ')) return null;
+    step();
     while (k < last && lines[k]!.startsWith('      - ')) {
       const m = ENTRY.exec(lines[k]!);
-      if (!m || !groupsOk(m, ENTRY_KINDS)) return false;
-      k++;
+      if (!m || !groupsOk(m, ENTRY_KINDS)) return null;
+      step();
     }
   }
-  return true;
+  return { intro, blocks };
+}
+
+/** Is `text` exactly what serializeEnv writes for a schema-valid environment file? */
+export function isCanonicalEnvText(text: string): boolean {
+  return canonicalPins(text) !== null;
 }

@@ -1,22 +1,21 @@
 /**
  * Environment files read and written one pin at a time. An environment file grows to thousands
- * of pins, and promote/rollback change one: in the layout promote/rollback write (header line,
- * two-space pin keys in sorted order), the pin's block is found by its key line and only that
- * block is parsed, by the same strict reader as whole files (fastParseEnv + envShapeOk), and
- * the new block is spliced in: the bytes are exactly what serializing the whole file would give.
- * The whole file must still be what the serializer writes, with valid values (env-canonical.ts:
- * a line check, no parse), so a file broken anywhere is refused as a full read refuses it.
- * Anything else (hand edits, another layout, a block the strict reader refuses) takes the full
- * reader, with its positioned errors.
+ * of pins, and promote/rollback change one. When every line of the file is what the serializer
+ * writes, with valid values (env-canonical.ts: one regular expression per line, no parse, which
+ * also finds each pin's block), only the changed pin's block is parsed, by the same strict reader
+ * as whole files (fastParseEnv + envShapeOk), and the new block is spliced in: the bytes are
+ * exactly what serializing the whole file would give. So a file broken anywhere is still refused
+ * as a full read refuses it. Anything else (hand edits, another layout) takes the full reader,
+ * with its positioned errors.
  */
 import * as fs from 'node:fs';
 import type { EnvironmentFile, EnvPin } from '../core/types.js';
 import type { PinIn } from '../core/integrity.js';
 import type { Registry } from './registry.js';
-import { ENV_HEADER, envShapeOk, fastParseEnv, readEnvSnapshot, serializeEnv, yamlString, type EnvSnapshot } from './env-store.js';
+import { ENV_HEADER, envShapeOk, fastParseEnv, readEnvSnapshot, serializeEnv, type EnvSnapshot } from './env-store.js';
 import { decodeRegistryBytes, MAX_ENV_FILE_BYTES } from './files.js';
 import { InternalError } from '../errors.js';
-import { isCanonicalEnvText } from './env-canonical.js';
+import { canonicalPins, type PinLayout } from './env-canonical.js';
 
 /** An environment file as an env-changing command reads it: the snapshot, and how to write a change. */
 export interface EnvView extends EnvSnapshot {
@@ -66,51 +65,12 @@ export function readPin(registry: Registry, env: string, id: string): EnvPin | u
   return readEnvView(registry, env, id).value.prompts[id];
 }
 
-/** A pin key line (after its two spaces) as promote/rollback write it: a plain id or a quoted one without escapes. */
-const KEY_LINE = /^(?:[a-z0-9][a-z0-9._/-]*|"[a-z0-9][a-z0-9._/-]*"):$/;
-
-interface PinLayout {
-  /** the header and `environment:` lines */
-  intro: string;
-  /** every pin block: its id and where its lines start and end (end: the next block's start) */
-  blocks: { id: string; start: number; end: number }[];
-}
-
 /**
- * The pin blocks of `text` when it is in our own layout, else null. Every line indented by
- * exactly two spaces must be a pin key in our spelling (so no other YAML form, such as explicit
- * `?` keys, flow mappings, anchors, tags or quoted keys with escapes, can hide a pin), and the
- * keys must be unique and sorted as the serializer sorts them.
- */
-function pinLayout(text: string): PinLayout | null {
-  const nl = text.indexOf('\n');
-  const nl2 = nl === -1 ? -1 : text.indexOf('\n', nl + 1);
-  if (nl2 === -1 || text.slice(0, nl) !== ENV_HEADER || !text.startsWith('environment: ', nl + 1) || text.includes('\r')) return null;
-  const intro = text.slice(0, nl2 + 1);
-  if (text === `${intro}prompts: {}\n`) return { intro, blocks: [] };
-  if (!text.startsWith('prompts:\n  ', nl2 + 1) || text[nl2 + 12] === ' ' || !text.endsWith('\n')) return null;
-  const blocks: PinLayout['blocks'] = [];
-  for (let i = nl2 + 9; i !== -1; i = text.indexOf('\n  ', i + 1)) {
-    if (text[i + 3] === ' ') continue;
-    const key = text.slice(i + 3, text.indexOf('\n', i + 1));
-    if (!KEY_LINE.test(key)) return null;
-    const id = key.startsWith('"') ? key.slice(1, -2) : key.slice(0, -1);
-    const prev = blocks[blocks.length - 1];
-    if (prev) {
-      if (!(prev.id < id)) return null; // unsorted or a duplicate: the full reader decides
-      prev.end = i + 1;
-    }
-    blocks.push({ id, start: i + 1, end: text.length });
-  }
-  return { intro, blocks };
-}
-
-/**
- * The pin of `id` read from its block alone, when `text` is in our own layout: { pin } (pin
- * undefined when the file has none for `id`), or null when the fast path cannot tell.
+ * The pin of `id` read from its block alone, when `text` is exactly as promote/rollback write
+ * it: { pin } (pin undefined when the file has none for `id`), or null when the fast path cannot tell.
  */
 export function pinBlock(text: string, id: string): { pin: EnvPin | undefined } | null {
-  const layout = pinLayout(text);
+  const layout = canonicalPins(text);
   const got = layout ? pinOf(text, layout, id) : null;
   return got && { pin: got.pin };
 }
@@ -119,8 +79,6 @@ function pinOf(text: string, layout: PinLayout, id: string): { pin: EnvPin | und
   const b = layout.blocks.find((x) => x.id === id);
   const mini = fastParseEnv(b ? `${layout.intro}prompts:\n${text.slice(b.start, b.end)}` : `${layout.intro}prompts: {}\n`);
   if (!mini || !envShapeOk(mini)) return null;
-  // a key spelled quoted when the serializer would not quote it (or the reverse) is not ours
-  if (b && !text.startsWith(`  ${yamlString(id)}:\n`, b.start)) return null;
   const pin = mini.prompts[id];
   return b && !pin ? null : { pin, environment: mini.environment };
 }
@@ -154,10 +112,9 @@ function pinView(registry: Registry, env: string, id: string): EnvView | null {
  * a change of it back into `text`. null when `text` is not in our own layout.
  */
 export function pinViewOfText(text: string, id: string): { value: EnvironmentFile; render(next: EnvironmentFile): string } | null {
-  const layout = pinLayout(text);
-  if (!layout || !isCanonicalEnvText(text)) return null;
-  const got = pinOf(text, layout, id);
-  if (!got) return null;
+  const layout = canonicalPins(text);
+  const got = layout ? pinOf(text, layout, id) : null;
+  if (!layout || !got) return null;
   const value: EnvironmentFile = { environment: got.environment, prompts: got.pin ? { [id]: got.pin } : {} };
   return { value, render: (next) => splice(text, layout, id, value, next) };
 }
