@@ -107,8 +107,8 @@ export function restorableVersion(registry: Registry, id: string, version: strin
 }
 
 /**
- * Runs an environment's gate on the chosen version (loaded only then): its outcome, or why it
- * cannot run. `suite`: the suite's git state; the gate judged the suite on disk, so say so when
+ * Runs an environment's gate on the chosen version (loaded only then), or checks `reportFile`
+ * as its evidence: its outcome, or why it cannot run. `suite`: the suite's git state; the gate judged the suite on disk, so say so when
  * those are not the committed, reviewed bytes.
  */
 export async function gateOutcome(
@@ -116,12 +116,13 @@ export async function gateOutcome(
   registry: Registry,
   choice: { id: string; version: string; env: string; from: string | null },
   gate: GateConfig,
+  reportFile: string | undefined,
   suite: WatchedFile | undefined,
 ): Promise<GateOutcome | { unavailable: string }> {
   const { runGate, GateUnavailable } = await import('../eval/gate.js');
   let outcome: GateOutcome;
   try {
-    outcome = await runGate({ registry, id: choice.id, version: choice.version, env: choice.env, gate, baselineVersion: choice.from, ctx });
+    outcome = await runGate({ registry, id: choice.id, version: choice.version, env: choice.env, gate, baselineVersion: choice.from, reportFile, ctx });
   } catch (e) {
     if (e instanceof GateUnavailable) return { unavailable: e.message };
     throw e;

@@ -115,6 +115,8 @@ export interface PromotionInput {
   gate: GateConfig | null;
   /** --skip-eval (with its --reason) */
   skipEval: boolean;
+  /** --report <file>: the gate's evidence is that report (verified by the gate), not a run */
+  report?: string;
   /** the prompt's eval suite (registry-relative) and whether it exists: a gate needs one */
   suite: { file: string; exists: boolean };
   /** the gate's outcome once it ran, or why it could not run; absent: not run yet */
@@ -195,7 +197,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
   const preview: PreviewLine[] = [
     ['file', input.file],
     ['sha256', input.sha256],
-    ['gate', gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : `${gateDesc} — would run`) : 'none'],
+    ['gate', gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : `${gateDesc} — would ${input.report !== undefined ? `check --report ${input.report}` : 'run'}`) : 'none'],
   ];
   return {
     kind: 'change',
@@ -229,10 +231,14 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
     },
     preview,
     json: {
-      plan: { source: choice.source, sha256: input.sha256, gate: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true }) : null },
+      plan: {
+        source: choice.source,
+        sha256: input.sha256,
+        gate: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true, ...(input.report !== undefined ? { report: input.report } : {}) }) : null,
+      },
       result: { sha256: input.sha256, eval: evalSummary, skipEval: skipped },
     },
-    before: skipEval && !gate ? [`note: "${env}" has no gate; --skip-eval has nothing to skip`] : [],
+    before: gate ? [] : skipEval ? [`note: "${env}" has no gate; --skip-eval has nothing to skip`] : input.report !== undefined ? [`note: "${env}" has no gate; --report is not needed`] : [],
     after: evalSummary ? [`eval: ${evalLine(evalSummary)}`] : [],
   };
 }

@@ -29,6 +29,15 @@ export async function repoInfo(dir: string): Promise<RepoInfo | null> {
 export type PathState = 'clean' | 'modified' | 'untracked' | 'ignored';
 
 /**
+ * The state of each path (relative to `top`) against HEAD and the index: anything staged or
+ * unstaged is `modified`; `??` untracked; `!!` ignored; absent from git's output = clean.
+ */
+export async function pathStates(top: string, paths: string[]): Promise<Map<string, PathState>> {
+  const listed = await changedPaths(top, paths);
+  return new Map(paths.map((p) => [p, listed.get(p) ?? 'clean']));
+}
+
+/**
  * The paths among `paths` (relative to `dir`, which may be any folder of the work tree) that
  * are not clean (staged or unstaged: `modified`; `??` untracked; `!!` ignored), keyed as git
  * prints them: relative to the top of the work tree. One `git status`, which needs no repo top

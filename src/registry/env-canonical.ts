@@ -18,12 +18,12 @@ const DT = String.raw`"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\
 const INT = String.raw`(?:0|[1-9]\d{0,14})`;
 const RATE = String.raw`(0|1|0\.\d+|1\.0+|[1-9]\d*(?:\.\d+)?[eE]-\d+|0\.\d+[eE]-\d+)`;
 const BOOL = '(?:true|false)';
-// groups: pass_rate, suite_sha256, provider, model (kinds 'rhss', see groupsOk)
-const EVAL = String.raw`\{ pass_rate: ${RATE}, passed: ${INT}, cases: ${INT}(?:, suite_sha256: ${HEX})?(?:, regressions: ${INT})?(?:, provider: ${STR})?(?:, model: ${STR})?(?:, skipped: ${BOOL})? \}`;
+// groups: pass_rate, suite_sha256, provider, model, report_sha256 (kinds 'rhssh', see groupsOk)
+const EVAL = String.raw`\{ pass_rate: ${RATE}, passed: ${INT}, cases: ${INT}(?:, suite_sha256: ${HEX})?(?:, regressions: ${INT})?(?:, provider: ${STR})?(?:, model: ${STR})?(?:, skipped: ${BOOL})?(?:, report_sha256: ${HEX})?(?:, shards: [1-9]\d{0,14})? \}`;
 
 const ENTRY = new RegExp(String.raw`^      - \{ action: (?:promote|rollback), version: ${SEMVER}, from: (?:null|${SEMVER})(?:, sha256: ${HEX})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})? \}$`);
 const KEY = new RegExp(String.raw`^  ${STR}:$`);
-const ENTRY_KINDS = 'hssrhss'; // sha256, by, reason, then the eval's groups
+const ENTRY_KINDS = 'hssrhssh'; // sha256, by, reason, then the eval's groups
 /** a pin's lines in order: the line, the kinds of its groups, optional */
 const FIELDS: [re: RegExp, kinds: string, optional: boolean][] = [
   [new RegExp(`^    version: ${SEMVER}$`), '', false],
@@ -32,7 +32,7 @@ const FIELDS: [re: RegExp, kinds: string, optional: boolean][] = [
   [new RegExp(`^    promoted_at: ${DT}$`), '', false],
   [new RegExp(`^    promoted_by: ${STR}$`), 's', false],
   [new RegExp(`^    reason: ${STR}$`), 's', true],
-  [new RegExp(`^    eval: ${EVAL}$`), 'rhss', true],
+  [new RegExp(`^    eval: ${EVAL}$`), 'rhssh', true],
 ];
 const ENVIRONMENT = new RegExp(`^environment: ${STR}$`);
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63}){0,3}$/;

@@ -128,7 +128,7 @@ describe('isCanonicalEnvText: every line as the serializer writes it, with valid
       prompts: {
         '1.0': pin('1.0.0-rc.1+b.2', { reason: 'a "quoted", #1 reason: with\\u0001', eval: { pass_rate: 0.25, passed: 1, cases: 4, suite_sha256: '0'.repeat(64), regressions: 0, provider: 'yes', model: 'gpt-4o', skipped: false } }),
         a: { ...pin('2.0.0'), sha256: '1'.repeat(64), promoted_by: '123', history: [] },
-        'b/c': pin('3.0.0', { previous: '2.0.0', history: [{ action: 'rollback', version: '3.0.0', from: '4.0.0', at: '2026-11-22T10:04:11.5+01:00', by: 'x', reason: 'r', eval: { pass_rate: 1, passed: 2, cases: 2 }, skip_eval: true }] }),
+        'b/c': pin('3.0.0', { previous: '2.0.0', history: [{ action: 'rollback', version: '3.0.0', from: '4.0.0', at: '2026-11-22T10:04:11.5+01:00', by: 'x', reason: 'r', eval: { pass_rate: 1, passed: 2, cases: 2, report_sha256: 'c'.repeat(64), shards: 4 }, skip_eval: true }] }),
       },
     };
     expect(isCanonicalEnvText(serializeEnv(f))).toBe(true);
@@ -145,6 +145,7 @@ describe('isCanonicalEnvText: every line as the serializer writes it, with valid
       text.replace('    promoted_at: "', '    promoted_at: "x'),
       text.replace('action: promote', 'action: deploy'),
       text.replace('pass_rate: 0.5', 'pass_rate: 2'),
+      text.replace('cases: 2 }', 'cases: 2, shards: 0 }'),
       text.replace('    version: 1.0.0\n', '    version: 1.0.0\n    extra: 1\n'),
       text.replace('    promoted_by: Ana\n', ''),
       text.replace('by: Ana }', 'by: Ana, at: x }'),

@@ -196,6 +196,13 @@ describe('planPromotion', () => {
       expect(p.json.plan.gate).toEqual({ config: gate, run: true });
     });
 
+    it('--report: the gate would check that report; without a gate it is not needed', () => {
+      const p = planOf(planPromotion(base({ gate, report: 'ci/merged.json' })));
+      expect(p.preview[2]).toEqual(['gate', 'min_pass_rate 0.8 — would check --report ci/merged.json']);
+      expect(p.json.plan.gate).toEqual({ config: gate, run: true, report: 'ci/merged.json' });
+      expect(planOf(planPromotion(base({ report: 'ci/merged.json' }))).before).toEqual(['note: "staging" has no gate; --report is not needed']);
+    });
+
     it('refuses (exit 1) up front when the prompt has no eval suite', () => {
       const r = refusalOf(planPromotion(base({ gate, suite: { file: 'prompts/a/evals.yaml', exists: false } })));
       expect(r).toMatchObject({ code: 'gate-unavailable', exit: 1 });

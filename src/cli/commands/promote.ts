@@ -17,6 +17,8 @@ export interface PromoteOptions {
   env: string;
   reason?: string;
   skipEval?: boolean;
+  /** --report <file>: an eval report (e.g. merged CI shards) as the gate's evidence */
+  report?: string;
   /** false with --no-commit */
   commit: boolean;
   push?: boolean;
@@ -27,6 +29,9 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
   const raw = args[0] ?? '';
   const { env, skipEval = false, commit = true, push = false } = opts;
   const reason = opts.reason?.trim() || null;
+  const report = opts.report;
+  if (report !== undefined && skipEval) throw new UsageError('--report and --skip-eval cannot be used together: --report is the evidence for the gate, --skip-eval bypasses it');
+  if (report !== undefined && report.trim() === '') throw new UsageError('--report needs a file (the JSON of prompts eval -o or prompts report merge)');
   if (skipEval && !reason) throw new UsageError('--skip-eval needs --reason <text>: skipping the gate is recorded with why', { hint: `e.g. --skip-eval --reason "hotfix, evals run manually"` });
   if (opts.reason !== undefined && !reason) throw new UsageError('--reason must not be empty');
   if (push && !commit) throw new UsageError('--push needs a commit; drop --no-commit or --push');
@@ -60,7 +65,7 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
 
   // plan
   const input: PromotionInput = {
-    choice, gate, skipEval, reason,
+    choice, gate, skipEval, report, reason,
     suite: { file: registry.rel(suiteFile), exists: existsSync(suiteFile) },
     file: snap.rel, versionFile: version.rel, sha256: version.sha256,
     pins: pinsOf(registry, choice.id, known),
@@ -68,7 +73,7 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
   };
   let plan = decided(ctx, planPromotion(input));
   if (opts.dryRun) return reportDryRun(ctx, plan, git, push);
-  if (plan.pending === 'gate') plan = decided(ctx, planPromotion({ ...input, outcome: await gateOutcome(ctx, registry, choice, gate!, git.watched.get(suiteFile)) }));
+  if (plan.pending === 'gate') plan = decided(ctx, planPromotion({ ...input, outcome: await gateOutcome(ctx, registry, choice, gate!, report, git.watched.get(suiteFile)) }));
 
   // apply, report
   for (const line of plan.before) ctx.info(line);
