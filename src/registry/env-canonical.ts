@@ -1,81 +1,63 @@
 /**
- * Is an environment file exactly as promote/rollback write it, with schema-valid values? A
- * check of every line against the serializer's own output (env-store.ts serializeEnv): one
- * regular expression per line, no objects built. It is strictly narrower than the fast reader
- * (fastParseEnv + envShapeOk): true means that reader accepts the file too (a test checks it on
- * thousands of mutated files), and false only means "not certain": the caller reads the file in
- * full, with positioned errors. It lets a one-pin change of a file with thousands of pins refuse
- * a broken file, as a full read does, without parsing the pins it does not change; on the way it
- * finds where each pin's block is.
+ * Is an environment file in the layout promote/rollback write, every value one the schema
+ * accepts? One sticky regular expression per pin, run over the text (no lines split, no
+ * objects built), that only admits what the fast reader (env-store.ts fastParseEnv +
+ * envShapeOk) reads as a valid file: true means that reader accepts the file too (a test
+ * checks it on thousands of mutated files), false only means "not certain", and the caller
+ * reads the file in full, with positioned errors. It lets a one-pin change of a file with
+ * thousands of pins refuse a broken file, as a full read does, without parsing the pins it
+ * does not change; on the way it finds where each pin's block is.
  */
-import { ENV_HEADER, yamlString } from './env-store.js';
+import { ENV_HEADER } from './env-store.js';
 
-// a string as the serializer writes it: plain, or JSON-quoted (checked to be canonical below)
-const STR = String.raw`([A-Za-z0-9_][A-Za-z0-9._/+-]*|"(?:[^"\\]|\\.)*")`;
+// A plain scalar the fast reader reads as a string: not one YAML reads as a number, bool or null
+// (env-store.ts NOT_STRING, anchored at the end of the token).
+const NOT_STRING = String.raw`(?:\d+\.?\d*(?:[eE][-+]?\d+)?|[0-9_]+(?:\.[0-9_]*)?|[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|0x[0-9a-fA-F]+|0o[0-7]+|true|false|null|True|False|Null|TRUE|FALSE|NULL)(?![A-Za-z0-9._/+-])`;
+const PLAIN = String.raw`(?!${NOT_STRING})[A-Za-z0-9_][A-Za-z0-9._/+-]*`;
+// a JSON string literal (what the fast reader hands to JSON.parse)
+const QUOTED = String.raw`"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`;
+const STR = `(?:${PLAIN}|${QUOTED})`;
 const SEMVER = String.raw`(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?`;
-const HEX = String.raw`([0-9a-f]{64}|"[0-9a-f]{64}")`;
+// a digest YAML would read as a number must be quoted
+const HEX = String.raw`(?:(?!\d+(?:e\d+)?(?![0-9a-f]))[0-9a-f]{64}|"[0-9a-f]{64}")`;
 const DT = String.raw`"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"`;
 const INT = String.raw`(?:0|[1-9]\d{0,14})`;
-const RATE = String.raw`(0|1|0\.\d+|1\.0+|[1-9]\d*(?:\.\d+)?[eE]-\d+|0\.\d+[eE]-\d+)`;
+// a number from 0 to 1 as JavaScript prints one
+const RATE = String.raw`(?:0|1|0\.\d+|1\.0+|[1-9](?:\.\d+)?[eE]-0*[1-9]\d*|0\.\d+[eE]-0*[1-9]\d*)`;
 const BOOL = '(?:true|false)';
-// groups: pass_rate, suite_sha256, provider, model, report_sha256 (kinds 'rhssh', see groupsOk)
 const EVAL = String.raw`\{ pass_rate: ${RATE}, passed: ${INT}, cases: ${INT}(?:, suite_sha256: ${HEX})?(?:, regressions: ${INT})?(?:, provider: ${STR})?(?:, model: ${STR})?(?:, skipped: ${BOOL})?(?:, report_sha256: ${HEX})?(?:, shards: [1-9]\d{0,14})? \}`;
+const ENTRY = String.raw`      - \{ action: (?:promote|rollback), version: ${SEMVER}, from: (?:null|${SEMVER})(?:, sha256: ${HEX})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})? \}\n`;
 
-const ENTRY = new RegExp(String.raw`^      - \{ action: (?:promote|rollback), version: ${SEMVER}, from: (?:null|${SEMVER})(?:, sha256: ${HEX})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})? \}$`);
-const KEY = new RegExp(String.raw`^  ${STR}:$`);
-const ENTRY_KINDS = 'hssrhssh'; // sha256, by, reason, then the eval's groups
-/** a pin's lines in order: the line, the kinds of its groups, optional */
-const FIELDS: [re: RegExp, kinds: string, optional: boolean][] = [
-  [new RegExp(`^    version: ${SEMVER}$`), '', false],
-  [new RegExp(`^    sha256: ${HEX}$`), 'h', false],
-  [new RegExp(`^    previous: (?:null|${SEMVER})$`), '', false],
-  [new RegExp(`^    promoted_at: ${DT}$`), '', false],
-  [new RegExp(`^    promoted_by: ${STR}$`), 's', false],
-  [new RegExp(`^    reason: ${STR}$`), 's', true],
-  [new RegExp(`^    eval: ${EVAL}$`), 'rhssh', true],
-];
-const ENVIRONMENT = new RegExp(`^environment: ${STR}$`);
+/** One pin's block: its key (group 1), its keys in their order, its history. */
+const PIN = new RegExp(
+  [
+    `  (${STR}):\\n`,
+    `    version: ${SEMVER}\\n`,
+    `    sha256: ${HEX}\\n`,
+    `    previous: (?:null|${SEMVER})\\n`,
+    `    promoted_at: ${DT}\\n`,
+    `    promoted_by: ${STR}\\n`,
+    `(?:    reason: ${STR}\\n)?`,
+    `(?:    eval: ${EVAL}\\n)?`,
+    `(?:    history: \\[\\]\\n|    history:\\n(?:${ENTRY})+)`,
+  ].join(''),
+  'y',
+);
+const ENVIRONMENT = new RegExp(`environment: (${STR})\\n`, 'y');
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63}){0,3}$/;
 const ENV_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-/** token → the string it spells when the serializer writes that string so, else null (memo: files repeat names) */
-const spelled = new Map<string, string | null>();
+/** The string a scalar token spells (a JSON literal or a plain string), or null. */
 function spelling(t: string): string | null {
-  let v = spelled.get(t);
-  if (v !== undefined) return v;
-  if (t.startsWith('"')) {
-    try {
-      v = JSON.parse(t) as string;
-    } catch {
-      v = null;
-    }
-  } else v = t;
-  if (v !== null && yamlString(v) !== t) v = null;
-  if (spelled.size < 50_000) spelled.set(t, v);
-  return v;
-}
-
-/** a hex digest YAML would read as a number: the serializer quotes exactly those */
-const NUMERIC_HEX = /^\d+(?:e\d+)?$/;
-
-/**
- * Every captured group of a match is canonical, by its kind: 's' a string token, 'h' a hex
- * digest (quoted exactly when it looks like a number), 'r' a pass rate (at most 1).
- */
-function groupsOk(m: RegExpExecArray, kinds: string): boolean {
-  for (let g = 1; g < m.length; g++) {
-    const t = m[g];
-    if (t === undefined) continue;
-    const kind = kinds[g - 1];
-    if (kind === 'h') {
-      const quoted = t.startsWith('"');
-      if (NUMERIC_HEX.test(quoted ? t.slice(1, -1) : t) !== quoted) return false;
-    } else if (kind === 'r' ? Number(t) > 1 : spelling(t) === null) return false;
+  if (!t.startsWith('"')) return t;
+  try {
+    return JSON.parse(t) as string;
+  } catch {
+    return null;
   }
-  return true;
 }
 
-/** The pins of a canonical file: the header and `environment` lines, and where each pin's block is. */
+/** The pins of such a file: the header and `environment` lines, and where each pin's block is. */
 export interface PinLayout {
   intro: string;
   /** sorted by id; `end` is where the next block (or the file) starts */
@@ -83,59 +65,34 @@ export interface PinLayout {
 }
 
 /**
- * The pin layout of `text` when every line of it is what serializeEnv writes for a
- * schema-valid environment file: the header, `environment`, then each pin (ids sorted and
- * unique) with its keys in their order (version, sha256, previous, promoted_at, promoted_by,
- * reason?, eval?, history) and valid values. null otherwise.
+ * The pin layout of `text` when it is the header, `environment`, then each pin (ids sorted
+ * and unique) with its keys in their order (version, sha256, previous, promoted_at,
+ * promoted_by, reason?, eval?, history) and valid values; null otherwise.
  */
 export function canonicalPins(text: string): PinLayout | null {
-  const lines = text.split('\n');
-  const env = ENVIRONMENT.exec(lines[1] ?? '');
-  if (lines[0] !== ENV_HEADER || lines[lines.length - 1] !== '' || !env || !ENV_NAME.test(spelling(env[1]!) ?? '')) return null;
-  const intro = `${lines[0]}\n${lines[1]}\n`;
-  if (lines[2] === 'prompts: {}') return lines.length === 4 ? { intro, blocks: [] } : null;
-  if (lines[2] !== 'prompts:' || lines.length < 5) return null;
+  if (!text.startsWith(`${ENV_HEADER}\n`)) return null;
+  ENVIRONMENT.lastIndex = ENV_HEADER.length + 1;
+  const env = ENVIRONMENT.exec(text);
+  if (!env || !ENV_NAME.test(spelling(env[1]!) ?? '')) return null;
+  const intro = text.slice(0, ENVIRONMENT.lastIndex);
+  if (text.length === intro.length + 'prompts: {}\n'.length && text.endsWith('prompts: {}\n')) return { intro, blocks: [] };
+  if (!text.startsWith('prompts:\n', intro.length)) return null;
   const blocks: PinLayout['blocks'] = [];
-  const last = lines.length - 1;
-  let k = 3;
-  let pos = intro.length + 'prompts:\n'.length; // offset of line k
-  const step = (): void => {
-    pos += lines[k]!.length + 1;
-    k++;
-  };
-  while (k < last) {
-    const key = KEY.exec(lines[k]!);
-    const id = key ? spelling(key[1]!) : null;
+  let pos = intro.length + 'prompts:\n'.length;
+  if (pos === text.length) return null; // "prompts:" with no pin reads as null
+  while (pos < text.length) {
+    PIN.lastIndex = pos;
+    const m = PIN.exec(text);
+    const id = m ? spelling(m[1]!) : null;
     const prev = blocks[blocks.length - 1];
     if (id === null || !ID.test(id) || (prev && !(prev.id < id))) return null;
-    if (prev) prev.end = pos;
-    blocks.push({ id, start: pos, end: text.length });
-    step();
-    for (const [re, kinds, optional] of FIELDS) {
-      const m = k < last ? re.exec(lines[k]!) : null;
-      if (!m) {
-        if (optional) continue;
-        return null;
-      }
-      if (!groupsOk(m, kinds)) return null;
-      step();
-    }
-    if (lines[k] === '    history: []') {
-      step();
-      continue;
-    }
-    if (lines[k] !== '    history:' || k + 1 >= last || !lines[k + 1]!.startsWith('      - ')) return null;
-    step();
-    while (k < last && lines[k]!.startsWith('      - ')) {
-      const m = ENTRY.exec(lines[k]!);
-      if (!m || !groupsOk(m, ENTRY_KINDS)) return null;
-      step();
-    }
+    blocks.push({ id, start: pos, end: PIN.lastIndex });
+    pos = PIN.lastIndex;
   }
   return { intro, blocks };
 }
 
-/** Is `text` exactly what serializeEnv writes for a schema-valid environment file? */
+/** Is `text` an environment file as promote/rollback write it, with valid values? */
 export function isCanonicalEnvText(text: string): boolean {
   return canonicalPins(text) !== null;
 }

@@ -49,9 +49,11 @@ describe('pinBlock: one pin read from its block alone', () => {
   it('cannot tell (null: the full reader decides) for anything outside our own layout', () => {
     expect(pinBlock(text.replace(/^# .*\n/, ''), 'a')).toBeNull(); // no header
     expect(pinBlock(text.replace('  a:\n', '  ? a\n  :\n'), 'nope')).toBeNull(); // an explicit key could be any id
-    expect(pinBlock(text.replace('  z:\n', '  "\\u007a":\n'), 'z')).toBeNull(); // a quoted key with an escape spells z
-    expect(pinBlock(text.replace('  z:\n', '  "z":\n'), 'z')).toBeNull(); // quoted where the serializer would not quote
-    expect(pinBlock(text.replace('  z:\n', '  "z":\n'), 'a')).toBeNull(); // another pin's key: not as the serializer writes it
+    // keys in any spelling the strict reader reads (quoted, escaped) are found by what they spell
+    expect(pinBlock(text.replace('  z:\n', '  "\\u007a":\n'), 'z')).toEqual({ pin: file.prompts.z });
+    expect(pinBlock(text.replace('  z:\n', '  "z":\n'), 'a')).toEqual({ pin: file.prompts.a });
+    expect(pinBlock(text.replace('  z:\n', '  "\\u007A":\n'), 'nope')).toEqual({ pin: undefined });
+    expect(pinBlock(text.replace('  z:\n', '  "\\u005a":\n'), 'z')).toBeNull(); // spells "Z": not an id
     expect(pinBlock(text.replace('  z:\n', '  z: &x\n'), 'a')).toBeNull();
     expect(pinBlock(text.replace('\nprompts:\n', '\nprompts:\n    '), 'a')).toBeNull(); // other indentation
     expect(pinBlock(text.replace(/\n/g, '\r\n'), 'a')).toBeNull();
@@ -121,7 +123,7 @@ describe('pinViewOfText: a change of one pin spliced into the bytes', () => {
   });
 });
 
-describe('isCanonicalEnvText: every line as the serializer writes it, with valid values', () => {
+describe('isCanonicalEnvText: the layout the serializer writes, every value one the strict reader accepts', () => {
   it('accepts what serializeEnv writes, including quoted scalars, evals, skips and empty history', () => {
     const f: EnvironmentFile = {
       environment: 'prod-1',
@@ -183,6 +185,21 @@ describe('isCanonicalEnvText: digests YAML would read as numbers', () => {
       expect(isCanonicalEnvText(text.replaceAll(`"${sha}"`, sha))).toBe(false);
     }
     const plain = serializeEnv(file);
-    expect(isCanonicalEnvText(plain.replace(/sha256: (a{64})/, 'sha256: "$1"'))).toBe(false);
+    expect(isCanonicalEnvText(plain.replace(/sha256: (a{64})/, 'sha256: "$1"'))).toBe(true); // quoted needlessly: still read as that string
+  });
+});
+
+describe('isCanonicalEnvText and plain scalars YAML reads as something else than a string', () => {
+  it('refuses them where a string belongs, as the strict reader does, and admits them quoted', () => {
+    const text = serializeEnv(file);
+    for (const tok of ['123', '1.5', '1e5', '1_000', 'yes', 'No', 'ON', 'y', 'null', 'True', '0x1f', '0o17']) {
+      const plain = text.replace('    promoted_by: Ana\n', `    promoted_by: ${tok}\n`);
+      const fast = fastParseEnv(plain);
+      expect(fast !== null && envShapeOk(fast), tok).toBe(false);
+      expect(isCanonicalEnvText(plain), tok).toBe(false);
+      expect(isCanonicalEnvText(text.replace('    promoted_by: Ana\n', `    promoted_by: "${tok}"\n`)), tok).toBe(true);
+    }
+    // a token that only starts like one is a string
+    expect(isCanonicalEnvText(text.replace('    promoted_by: Ana\n', '    promoted_by: yes-man\n'))).toBe(true);
   });
 });
