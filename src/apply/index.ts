@@ -5,16 +5,19 @@
  * How a command plugs in (promote and rollback do exactly this; rollout start/set/advance/abort/
  * complete and approve are meant to, with no new copy of any of it):
  *
- *   1. options → gather: open the registry, `readEnvSnapshot` of the target environment (its
- *      exact bytes are the compare-and-swap base), `startGitProbe(registry.root, ctx.env)` (work
- *      tree and author, running while you read files), whatever else the decision needs.
+ *   1. options → gather: `startGitProbe(ctx.cwd, ctx.env)` first (work tree and author, running
+ *      while you read files; `forRegistry` once the registry is open), then `readEnvView` of the
+ *      target environment (registry/env-view.ts; its exact bytes are the compare-and-swap base;
+ *      scoped to one pin when the change touches one pin, the whole file otherwise), whatever
+ *      else the decision needs.
  *   2. plan, in `core/`: a pure function returning an `EnvChangePlan` (core/env-change.ts), a
  *      `NoChange`, or `Refused`. The plan carries the commit subject/body, the dry-run preview
  *      and JSON keys, and `mutate(fresh)`: the change as a function of the file as it is when
  *      written, returning the new file or a conflict Refusal (exit 3). `mutate` is called under
  *      the lock with the re-read file and again onto the remote's file when a push is rebased,
  *      so it must re-check everything the change depends on (e.g. "this prompt still pins X").
- *      A plan that still needs evidence (promote's gate) says so in `pending`.
+ *      A plan that still needs evidence (promote's gate) says so in `pending`; one whose `mutate`
+ *      touches a single pin names it in `scope` (so it can be applied to a one-pin view).
  *   3. `preflight(registry, { probe, envFile, pinnedFile, commit, push })`: the git checks that
  *      must pass before the first write (the pinned file is committed, the push target, no
  *      unpushed commits ride along). It may be started early and awaited later; it returns the
