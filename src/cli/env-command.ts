@@ -85,9 +85,10 @@ export async function pinnableVersion(registry: Registry, id: string, version: s
  * schemas pass the precompiled 2020-12 meta-schema check (validate's), and every template is in
  * the simple subset whose variables are certain (text, {{name}}, {{#if}}/{{#unless}}), each of
  * them declared in inputs. False only means "not certain": checkCompiles then decides, with its
- * exact messages.
+ * exact messages. Anything else checkCompiles looks at (a fallback) is left to it.
  */
 function surelyRenders(p: PromptFile): boolean {
+  if (p.fallback !== undefined) return false;
   if (p.inputs !== undefined && jsonSchemaProblem(p.inputs) !== null) return false;
   if (p.output?.schema !== undefined && jsonSchemaProblem(p.output.schema) !== null) return false;
   const props = p.inputs?.properties;

@@ -414,6 +414,22 @@ describe('prompts promote', () => {
     expect(head(r)).toBe(h);
   });
 
+  it('refuses (exit 1, nothing written) an ungated version whose schemas or fallback text the full check rejects', async () => {
+    r = gitRegistry(UNGATED_CONFIG);
+    r.write('prompts/a/1.3.0.yaml', promptYaml('a', '1.3.0').replace('  type: object\n  required: [ticket]', '  type: 7\n  required: [ticket]'));
+    r.write('prompts/a/1.4.0.yaml', `${promptYaml('a', '1.4.0')}output:\n  format: json\nfallback:\n  text: not json\n`);
+    r.commitAll('broken versions');
+    const h = head(r);
+    const schema = await prompts(r.dir, ['promote', 'a@1.3.0', '--env', 'development']);
+    expect(schema.code).toBe(1);
+    expect(schema.stderr).toMatch(/prompts\/a\/1\.3\.0\.yaml:\d+:\d+: inputs is not a valid JSON Schema/);
+    const fallback = await prompts(r.dir, ['promote', 'a@1.4.0', '--env', 'development']);
+    expect(fallback.code).toBe(1);
+    expect(fallback.stderr).toMatch(/fallback\.text is not valid JSON, but output\.format is json/);
+    expect(envBytes(r, 'development')).toBeNull();
+    expect(head(r)).toBe(h);
+  });
+
   it('a registry in a subfolder of the git work tree commits the right path', async () => {
     r = makeRegistry({ git: true, config: null });
     r.write('reg/prompts.config.yaml', UNGATED_CONFIG);
