@@ -3,14 +3,9 @@
  * `prompts --version` and `prompts validate` load only what they use (cold start matters in
  * pre-commit hooks). `run` returns the exit code; `bin/prompts.js` is the only caller of exit.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CommandContext, Output } from './ui.js';
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { packageVersion } from '../version.js';
 
 export interface RunIO {
   stdout?: Output;

@@ -11,7 +11,7 @@ import { positionOf } from '../registry/yaml.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256, readRegistryFile, isFileProblem, writeFileAtomic } from '../registry/files.js';
-import { schemaPath } from '../registry/schemas.js';
+import { schemaFile } from '../paths.js';
 import type { ShardInfo } from './shard.js';
 
 export interface EvalCaseSpec {
@@ -107,7 +107,7 @@ export function loadSuiteCached(registry: Registry, id: string): { value: SuiteF
   if (!isFileProblem(decoded)) {
     const digest = sha256(decoded.bytes);
     try {
-      schemaDigest ??= sha256(fs.readFileSync(schemaPath('suite')));
+      schemaDigest ??= sha256(fs.readFileSync(schemaFile('suite')));
     } catch {
       schemaDigest = 'none';
     }

@@ -14,20 +14,8 @@ import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
 import { getValidator, describeAjvErrors } from './schemas.js';
 import { fastParse } from '../validate/fast-yaml.js';
 import { didYouMean } from '../core/suggest.js';
+import { CONFIG_FILE, STATE_DIR, SUITE_FILE, findRoot } from '../paths.js';
 
-export const CONFIG_FILE = 'prompts.config.yaml';
-export const STATE_DIR = '.prompts';
-export const SUITE_FILE = 'evals.yaml';
-
-export function findRoot(cwd: string): string | undefined {
-  let dir = path.resolve(cwd);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, CONFIG_FILE))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
 
 export const DEFAULT_EVAL = { concurrency: 8, timeout_ms: 60000, retries: 4, max_consecutive_failures: 10 };
 

@@ -5,11 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import * as path from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { compiledModule } from '../validate/compiled.js';
+import { schemaFile } from '../paths.js';
 
 // ajv is loaded on first use only: with the build's precompiled validators, a valid file never
 // needs it, and loading + compiling it was the largest part of every command's start-up.
@@ -17,18 +16,12 @@ const require = createRequire(import.meta.url);
 
 export type SchemaKind = 'prompt' | 'suite' | 'environment' | 'config';
 
-/** Absolute path of the package's `schemas/` folder (works from src/ and dist/). */
-export const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
-
-export function schemaPath(kind: SchemaKind | string): string {
-  return path.join(SCHEMAS_DIR, `${kind}.schema.json`);
-}
 
 const cache = new Map<string, Record<string, unknown>>();
 export function loadSchema(kind: SchemaKind | string): Record<string, unknown> {
   let s = cache.get(kind);
   if (!s) {
-    s = JSON.parse(readFileSync(schemaPath(kind), 'utf8')) as Record<string, unknown>;
+    s = JSON.parse(readFileSync(schemaFile(kind), 'utf8')) as Record<string, unknown>;
     cache.set(kind, s);
   }
   return s;
@@ -71,7 +64,7 @@ function precompiledFor(kind: SchemaKind): ((data: unknown) => boolean) | null {
       const m = compiledModule;
       if (m) {
         const h = createHash('sha256');
-        for (const k of KINDS) h.update(readFileSync(schemaPath(k)));
+        for (const k of KINDS) h.update(readFileSync(schemaFile(k)));
         if (m.SCHEMAS_SHA === h.digest('hex')) precompiled = m;
       }
     } catch {

@@ -16,7 +16,8 @@ import { readRegistryFile, decodeRegistryBytes, isInside, sha256, MAX_FILE_BYTES
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import type { CheckContext, FileOutcome, PinFact } from './checks.js';
-import { analyzeLayout, versionRel, isStrictSemver, CONFIG_FILE, type ListedEntry, type EntryType } from './layout.js';
+import { analyzeLayout, versionRel, isStrictSemver, type ListedEntry, type EntryType } from './layout.js';
+import { CONFIG_FILE, STATE_DIR, schemaFile } from '../paths.js';
 import { loadCache, saveCache, fingerprintOf, sameFingerprint, trustworthy, outcomeOf, entryOf, type CacheEntry } from './cache.js';
 import { sortProblems, type FileProblemEntry, type Problem, type ValidateResult } from './problem.js';
 import type { WorkItem, WorkRequest, WorkResponse } from './worker.js';
@@ -24,7 +25,6 @@ import { listingKey, loadRunMemo, saveRunMemo, type RunMemo } from './run-memo.j
 
 /** Bump when the checks change in a way that makes cached results wrong. */
 export const CHECKS_VERSION = 2;
-const STATE_DIR = '.prompts';
 const DEFAULT_ENVIRONMENTS = ['development', 'staging', 'production'];
 /** below this many files to check, worker threads cost more than they save */
 const PARALLEL_THRESHOLD = 600;
@@ -309,9 +309,6 @@ export function stagedListing(changes: readonly { path: string }[]): string[] | 
 
 /* ------------------------------------------------------------------------- the engine -- */
 
-/** the package's schemas/ folder (as in registry/schemas.ts, without loading ajv) */
-const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
-
 function schemasDigest(): string {
   const h = createHash('sha256');
   // the check code itself: a new build must not trust results of the old one
@@ -326,7 +323,7 @@ function schemasDigest(): string {
   }
   for (const k of ['prompt', 'suite', 'environment', 'config']) {
     try {
-      h.update(fs.readFileSync(path.join(SCHEMAS_DIR, `${k}.schema.json`)));
+      h.update(fs.readFileSync(schemaFile(k)));
     } catch {
       h.update(`missing:${k}`);
     }

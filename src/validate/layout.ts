@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { isStrictSemver as slowStrictSemver } from '../core/ref.js';
 import type { FileKind } from './checks.js';
 import type { FileProblemEntry } from './problem.js';
+import { CONFIG_FILE } from '../paths.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -26,8 +27,6 @@ export interface Layout {
   /** prompt id → versions present (file names) */
   versions: Map<string, string[]>;
 }
-
-export const CONFIG_FILE = 'prompts.config.yaml';
 
 const STRICT = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?$/;
 

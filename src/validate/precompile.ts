@@ -12,12 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneImport from 'ajv/dist/standalone/index.js';
 import addFormatsImport from 'ajv-formats';
+import { SCHEMAS_DIR } from '../paths.js';
 
 export const SCHEMA_KINDS = ['prompt', 'suite', 'environment', 'config'] as const;
 export const COMPILED_FILE = 'schemas.compiled.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const SCHEMAS_DIR = path.resolve(here, '..', '..', 'schemas');
 
 /** sha256 over the four schema files, in a fixed order */
 export function schemasSha(dir = SCHEMAS_DIR): string {

@@ -5,24 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
 import { didYouMean } from '../core/suggest.js';
 import { compiledModule } from './compiled.js';
+import { schemaFile } from '../paths.js';
 
 export type SchemaKind = 'prompt' | 'suite' | 'environment' | 'config';
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SCHEMAS_DIR = path.resolve(here, '..', '..', 'schemas');
 const KINDS: SchemaKind[] = ['prompt', 'suite', 'environment', 'config'];
 
 const schemaBytes = new Map<SchemaKind, Buffer>();
 function bytesOf(kind: SchemaKind): Buffer {
   let b = schemaBytes.get(kind);
   if (!b) {
-    b = readFileSync(path.join(SCHEMAS_DIR, `${kind}.schema.json`));
+    b = readFileSync(schemaFile(kind));
     schemaBytes.set(kind, b);
   }
   return b;

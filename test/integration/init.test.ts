@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { GIT_ENV } from '../helpers/registry.js';
 import { prompts, snapshot } from './registry-cmd-helpers.js';
 import { openRegistry, loadConfigFile, resolveConfig } from '../../src/registry/registry.js';
-import { SCHEMAS_DIR } from '../../src/registry/schemas.js';
+import { SCHEMAS_DIR } from '../../src/paths.js';
 import type { PromptFile, SuiteFile } from '../../src/core/types.js';
 
 const dirs: string[] = [];

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeJson, type CommandContext } from '../ui.js';
-import { CONFIG_FILE, findRoot, loadConfigFile, resolveConfig, SUITE_FILE } from '../../registry/registry.js';
+import { loadConfigFile, resolveConfig } from '../../registry/registry.js';
+import { CONFIG_FILE, findRoot, SCHEMAS_DIR, SUITE_FILE } from '../../paths.js';
 import { isInside, readRegistryFileOrThrow, writeFileAtomic, writeFileExclusive } from '../../registry/files.js';
-import { SCHEMAS_DIR } from '../../registry/schemas.js';
 import { authorEmail, DEFAULT_CONFIG, EXAMPLE_ID, examplePrompt, exampleSuite, gitattributesWithEol, gitignoreWithState, isoDate, modeline } from '../../registry/scaffold.js';
 
 type Kind = 'file' | 'dir';

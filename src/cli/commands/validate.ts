@@ -6,19 +6,9 @@
 import * as path from 'node:path';
 import type { CommandContext } from '../ui.js';
 import { UsageError } from '../../errors.js';
-import * as fs from 'node:fs';
-import { packageVersion } from '../main.js';
+import { CONFIG_FILE, findRoot } from '../../paths.js';
+import { packageVersion } from '../../version.js';
 import { runValidate } from '../../validate/engine.js';
-
-const CONFIG_FILE = 'prompts.config.yaml';
-
-/** Like registry.findRoot, without loading the registry module (and ajv) on this hot path. */
-function findRoot(cwd: string): string | undefined {
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, CONFIG_FILE))) return dir;
-    if (path.dirname(dir) === dir) return undefined;
-  }
-}
 
 const FORMATS = ['text', 'json', 'github', 'junit'] as const;
 type Format = (typeof FORMATS)[number];

@@ -4,9 +4,10 @@
  */
 import type { Problem, ValidateResult } from '../../../validate/problem.js';
 import { xmlEscape } from '../xml.js';
+import { CONFIG_FILE } from '../../../paths.js';
 
 function suiteOf(file: string, promptsDir: string): string {
-  if (file === 'prompts.config.yaml') return 'config';
+  if (file === CONFIG_FILE) return 'config';
   if (file.startsWith(`${promptsDir}/`)) {
     const inner = file.slice(promptsDir.length + 1);
     const slash = inner.lastIndexOf('/');
