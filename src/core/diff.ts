@@ -6,6 +6,7 @@
 import { structuredPatch, diffWordsWithSpace } from 'diff';
 import type { PromptFile, Message } from './types.js';
 import { requiredBump, type BumpLevel } from './semver-rules.js';
+import { isObject, jsonEqual } from './json.js';
 
 export interface FieldChange {
   /** dotted path inside the section, e.g. "parameters.temperature" or "properties.ticket.maxLength" */
@@ -68,8 +69,8 @@ function messagesOf(p: Pick<PromptFile, 'messages' | 'template'>): Message[] {
 type Flat = Map<string, unknown>;
 
 function flatten(v: unknown, prefix: string, out: Flat): Flat {
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const entries = Object.entries(v as Record<string, unknown>);
+  if (isObject(v)) {
+    const entries = Object.entries(v);
     if (entries.length === 0 && prefix) out.set(prefix, {});
     for (const [k, x] of entries) flatten(x, prefix ? `${prefix}.${k}` : k, out);
   } else if (prefix) {
@@ -77,8 +78,6 @@ function flatten(v: unknown, prefix: string, out: Flat): Flat {
   }
   return out;
 }
-
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** Field-level changes between two values, by dotted path, in a stable order. */
 export function fieldChanges(a: unknown, b: unknown): FieldChange[] {
@@ -91,7 +90,7 @@ export function fieldChanges(a: unknown, b: unknown): FieldChange[] {
     const inB = fb.has(k);
     if (inA && !inB) changes.push({ path: k, kind: 'removed', before: fa.get(k) });
     else if (!inA && inB) changes.push({ path: k, kind: 'added', after: fb.get(k) });
-    else if (!same(fa.get(k), fb.get(k))) changes.push({ path: k, kind: 'changed', before: fa.get(k), after: fb.get(k) });
+    else if (!jsonEqual(fa.get(k), fb.get(k))) changes.push({ path: k, kind: 'changed', before: fa.get(k), after: fb.get(k) });
   }
   // a whole section added/removed reads better as one change
   if (a === undefined && b !== undefined) return [{ path: '(all)', kind: 'added', after: b }];

@@ -8,6 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
 import type { Message, ModelConfig, PromptFile, EnvironmentConfig, JsonSchema } from './types.js';
 import { compileTemplate, parseTemplate, templateVariables, type CompiledTemplate } from './template.js';
+import { isObject } from './json.js';
 
 const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -126,16 +127,12 @@ export function compilePrompt(prompt: Pick<PromptFile, 'messages' | 'template' |
   };
 }
 
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
-
 /** Applies an environment's `overrides.model` to a version's model config (parameters merged). */
 export function applyOverrides(model: ModelConfig, env: EnvironmentConfig | undefined): ModelConfig {
   const o = env?.overrides?.model;
   if (!o) return { ...model, parameters: { ...(model.parameters ?? {}) } };
   const parameters = { ...(model.parameters ?? {}) };
-  if (isPlainObject(o.parameters)) Object.assign(parameters, o.parameters);
+  if (isObject(o.parameters)) Object.assign(parameters, o.parameters);
   return {
     provider: o.provider ?? model.provider,
     name: o.name ?? model.name,

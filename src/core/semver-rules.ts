@@ -17,6 +17,7 @@ import semverParse from 'semver/functions/parse.js';
 import semverCompare from 'semver/functions/compare.js';
 import semverPrerelease from 'semver/functions/prerelease.js';
 import type { JsonSchema, PromptFile } from './types.js';
+import { canonicalJson, isObject, jsonEqual } from './json.js';
 
 export type BumpLevel = 'major' | 'minor' | 'patch';
 
@@ -54,25 +55,6 @@ interface SchemaChange {
   /** for properties: the property path relative to the compared schema ("" = the schema itself) */
   path: string;
   kind: 'removed' | 'added-required' | 'added-optional' | 'made-required' | 'made-optional' | 'other';
-}
-
-function isObj(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
-
-function stable(x: unknown): string {
-  if (Array.isArray(x)) return `[${x.map(stable).join(',')}]`;
-  if (isObj(x)) {
-    return `{${Object.keys(x)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stable(x[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(x) ?? 'undefined';
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  return stable(a) === stable(b);
 }
 
 const ALL_TYPES = ['array', 'boolean', 'integer', 'null', 'number', 'object', 'string'];
@@ -123,10 +105,10 @@ function join(base: string, key: string): string {
  */
 function compareSchema(prevRaw: unknown, nextRaw: unknown, path: string): SchemaChange[] {
   const out: SchemaChange[] = [];
-  if (deepEqual(prevRaw, nextRaw)) return out;
-  if (typeof prevRaw === 'boolean' || typeof nextRaw === 'boolean' || !isObj(prevRaw) || !isObj(nextRaw)) {
-    const prevAll = prevRaw === true || (isObj(prevRaw) && Object.keys(prevRaw).length === 0);
-    const nextAll = nextRaw === true || (isObj(nextRaw) && Object.keys(nextRaw).length === 0);
+  if (jsonEqual(prevRaw, nextRaw)) return out;
+  if (typeof prevRaw === 'boolean' || typeof nextRaw === 'boolean' || !isObject(prevRaw) || !isObject(nextRaw)) {
+    const prevAll = prevRaw === true || (isObject(prevRaw) && Object.keys(prevRaw).length === 0);
+    const nextAll = nextRaw === true || (isObject(nextRaw) && Object.keys(nextRaw).length === 0);
     if (prevAll && !nextAll) out.push({ dir: 'narrow', text: 'now has a schema where it accepted anything', path, kind: 'other' });
     else if (nextAll && !prevAll) out.push({ dir: 'widen', text: 'now accepts anything', path, kind: 'other' });
     else out.push({ dir: 'narrow', text: 'had its schema replaced', path, kind: 'other' });
@@ -138,7 +120,7 @@ function compareSchema(prevRaw: unknown, nextRaw: unknown, path: string): Schema
   // type
   const pt = typesOf(prev);
   const nt = typesOf(next);
-  if (!deepEqual(pt?.slice().sort(), nt?.slice().sort())) {
+  if (!jsonEqual(pt?.slice().sort(), nt?.slice().sort())) {
     const lost = (pt ?? ALL_TYPES).filter((t) => !typeCovers(nt, t));
     const gained = (nt ?? ALL_TYPES).filter((t) => !typeCovers(pt, t));
     if (lost.length) out.push({ dir: 'narrow', text: `changed type from ${fmtTypes(pt)} to ${fmtTypes(nt)}`, path, kind: 'other' });
@@ -151,8 +133,8 @@ function compareSchema(prevRaw: unknown, nextRaw: unknown, path: string): Schema
   if (pe && !ne) out.push({ dir: 'widen', text: 'no longer restricts its values to an enum', path, kind: 'other' });
   else if (!pe && ne) out.push({ dir: 'narrow', text: `now only allows ${ne.map(fmtVal).join(', ')}`, path, kind: 'other' });
   else if (pe && ne) {
-    const removed = pe.filter((v) => !ne.some((w) => deepEqual(v, w)));
-    const added = ne.filter((v) => !pe.some((w) => deepEqual(v, w)));
+    const removed = pe.filter((v) => !ne.some((w) => jsonEqual(v, w)));
+    const added = ne.filter((v) => !pe.some((w) => jsonEqual(v, w)));
     if (removed.length) out.push({ dir: 'narrow', text: `no longer allows ${removed.map(fmtVal).join(', ')}`, path, kind: 'other' });
     if (added.length) out.push({ dir: 'widen', text: `now also allows ${added.map(fmtVal).join(', ')}`, path, kind: 'other' });
   }
@@ -161,7 +143,7 @@ function compareSchema(prevRaw: unknown, nextRaw: unknown, path: string): Schema
   for (const k of [...LOWER_BOUNDS, ...UPPER_BOUNDS, 'multipleOf']) {
     const a = prev[k];
     const b = next[k];
-    if (deepEqual(a, b)) continue;
+    if (jsonEqual(a, b)) continue;
     const lower = LOWER_BOUNDS.includes(k);
     if (a === undefined) out.push({ dir: 'narrow', text: `gained ${k}: ${fmtVal(b)}`, path, kind: 'other' });
     else if (b === undefined) out.push({ dir: 'widen', text: `dropped ${k}: ${fmtVal(a)}`, path, kind: 'other' });
@@ -173,7 +155,7 @@ function compareSchema(prevRaw: unknown, nextRaw: unknown, path: string): Schema
   for (const k of ['pattern', 'format']) {
     const a = prev[k];
     const b = next[k];
-    if (deepEqual(a, b)) continue;
+    if (jsonEqual(a, b)) continue;
     if (a === undefined) out.push({ dir: 'narrow', text: `gained ${k} ${fmtVal(b)}`, path, kind: 'other' });
     else if (b === undefined) out.push({ dir: 'widen', text: `dropped ${k} ${fmtVal(a)}`, path, kind: 'other' });
     else out.push({ dir: 'narrow', text: `changed ${k} from ${fmtVal(a)} to ${fmtVal(b)}`, path, kind: 'other' });
@@ -184,8 +166,8 @@ function compareSchema(prevRaw: unknown, nextRaw: unknown, path: string): Schema
   }
 
   // object properties
-  const pp = isObj(prev.properties) ? prev.properties : {};
-  const np = isObj(next.properties) ? next.properties : {};
+  const pp = isObject(prev.properties) ? prev.properties : {};
+  const np = isObject(next.properties) ? next.properties : {};
   const pr = new Set(Array.isArray(prev.required) ? prev.required.filter((x): x is string => typeof x === 'string') : []);
   const nr = new Set(Array.isArray(next.required) ? next.required.filter((x): x is string => typeof x === 'string') : []);
   const pClosed = prev.additionalProperties === false;
@@ -213,7 +195,7 @@ function compareSchema(prevRaw: unknown, nextRaw: unknown, path: string): Schema
 
   if (!pClosed && nClosed) out.push({ dir: 'narrow', text: 'no longer accepts undeclared fields (additionalProperties: false)', path, kind: 'other' });
   else if (pClosed && !nClosed) out.push({ dir: 'widen', text: 'now accepts undeclared fields', path, kind: 'other' });
-  else if (isObj(prev.additionalProperties) || isObj(next.additionalProperties)) {
+  else if (isObject(prev.additionalProperties) || isObject(next.additionalProperties)) {
     out.push(...compareSchema(prev.additionalProperties ?? true, next.additionalProperties ?? true, join(path, '*')));
   }
 
@@ -224,7 +206,7 @@ function compareSchema(prevRaw: unknown, nextRaw: unknown, path: string): Schema
   const keys = new Set([...Object.keys(prev), ...Object.keys(next)]);
   for (const k of keys) {
     if (HANDLED.has(k) || ANNOTATIONS.has(k)) continue;
-    if (!deepEqual(prev[k], next[k])) out.push({ dir: 'narrow', text: `changed "${k}" (not provably compatible)`, path, kind: 'other' });
+    if (!jsonEqual(prev[k], next[k])) out.push({ dir: 'narrow', text: `changed "${k}" (not provably compatible)`, path, kind: 'other' });
   }
   return out;
 }
@@ -238,10 +220,10 @@ function inputFindings(prev: JsonSchema | undefined, next: JsonSchema | undefine
   // A removed input and an added one with an identical schema read better as a rename.
   const renamed = new Set<SchemaChange>();
   const findings: BumpFinding[] = [];
-  const pp = isObj(prev?.properties) ? prev.properties : {};
-  const np = isObj(next?.properties) ? next.properties : {};
+  const pp = isObject(prev?.properties) ? prev.properties : {};
+  const np = isObject(next?.properties) ? next.properties : {};
   for (const r of changes.filter((c) => c.kind === 'removed' && !c.path.includes('.'))) {
-    const a = changes.find((c) => (c.kind === 'added-optional' || c.kind === 'added-required') && !c.path.includes('.') && !renamed.has(c) && deepEqual(pp[r.path], np[c.path]));
+    const a = changes.find((c) => (c.kind === 'added-optional' || c.kind === 'added-required') && !c.path.includes('.') && !renamed.has(c) && jsonEqual(pp[r.path], np[c.path]));
     if (a) {
       renamed.add(r).add(a);
       findings.push({ level: 'major', reason: `input "${r.path}" was renamed to "${a.path}"` });
@@ -276,7 +258,7 @@ function outputFindings(prev: PromptFile['output'], next: PromptFile['output']):
 
 function describeValue(v: unknown): string {
   if (v === undefined) return '(none)';
-  return typeof v === 'string' ? JSON.stringify(v) : stable(v);
+  return typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : canonicalJson(v);
 }
 
 function patchFindings(prev: PromptFile, next: PromptFile): BumpFinding[] {
@@ -284,7 +266,7 @@ function patchFindings(prev: PromptFile, next: PromptFile): BumpFinding[] {
   const p = (reason: string): void => void out.push({ level: 'patch', reason });
   const pm = prev.messages ?? [];
   const nm = next.messages ?? [];
-  if (prev.template !== next.template || !deepEqual(pm, nm)) {
+  if (prev.template !== next.template || !jsonEqual(pm, nm)) {
     if (prev.template !== undefined && next.template !== undefined) p('the template text changed');
     else if (prev.template !== undefined || next.template !== undefined) p('switched between "template" and "messages"');
     else if (pm.length !== nm.length) p(`the number of messages changed from ${pm.length} to ${nm.length}`);
@@ -301,10 +283,10 @@ function patchFindings(prev: PromptFile, next: PromptFile): BumpFinding[] {
   const pp = prev.model?.parameters ?? {};
   const np = next.model?.parameters ?? {};
   for (const k of new Set([...Object.keys(pp), ...Object.keys(np)])) {
-    if (!deepEqual(pp[k], np[k])) p(`model parameter ${k} changed from ${describeValue(pp[k])} to ${describeValue(np[k])}`);
+    if (!jsonEqual(pp[k], np[k])) p(`model parameter ${k} changed from ${describeValue(pp[k])} to ${describeValue(np[k])}`);
   }
   for (const k of ['description', 'author', 'tags'] as const) {
-    if (!deepEqual(prev[k], next[k])) p(`${k} changed`);
+    if (!jsonEqual(prev[k], next[k])) p(`${k} changed`);
   }
   return out;
 }
@@ -316,10 +298,10 @@ function patchFindings(prev: PromptFile, next: PromptFile): BumpFinding[] {
  */
 export function requiredBump(prev: PromptFile, next: PromptFile): RequiredBump {
   const findings = [...inputFindings(prev.inputs, next.inputs), ...outputFindings(prev.output, next.output), ...patchFindings(prev, next)];
-  if (!deepEqual(prev.inputs, next.inputs) && !findings.some((f) => f.reason.startsWith('input') || f.reason.startsWith('the inputs'))) {
+  if (!jsonEqual(prev.inputs, next.inputs) && !findings.some((f) => f.reason.startsWith('input') || f.reason.startsWith('the inputs'))) {
     findings.push({ level: 'patch', reason: 'input descriptions or annotations changed' });
   }
-  if (!deepEqual(prev.output, next.output) && !findings.some((f) => f.reason.includes('output'))) {
+  if (!jsonEqual(prev.output, next.output) && !findings.some((f) => f.reason.includes('output'))) {
     findings.push({ level: 'patch', reason: 'output annotations changed' });
   }
   findings.sort((a, b) => RANK[b.level] - RANK[a.level]);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../registry/files.js';
 import type { Message } from '../core/types.js';
+import { canonicalJson } from '../core/json.js';
 import type { Usage } from '../providers/types.js';
 
 export type CacheMode = 'readwrite' | 'record' | 'replay' | 'off';
@@ -20,14 +21,6 @@ export interface CacheEntry {
   provider_type: string;
   model: string;
   created: string;
-}
-
-/** JSON with object keys sorted, so parameter order never changes the key. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value as object).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
 export function cacheKey(parts: { type: string; baseUrl: string; model: string; parameters: Record<string, unknown>; messages: readonly Message[] }): string {

@@ -11,7 +11,7 @@
  * nothing about health.
  */
 import type { ProviderConfig } from '../core/types.js';
-import { canonicalJson } from '../sdk/canonical.js';
+import { canonicalJson } from '../core/json.js';
 import { CircuitBreaker } from './circuit.js';
 import { backoffMs, MAX_RETRY_AFTER_MS, sleep } from './http.js';
 import { ProviderError, type Completion, type CompletionRequest, type Provider } from './types.js';

@@ -9,6 +9,7 @@ import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from '../core
 import type { Registry } from './registry.js';
 import { writeFileAtomic, decodeRegistryBytes, MAX_ENV_FILE_BYTES } from './files.js';
 import { pidAlive } from './lock.js';
+import { isObject } from '../core/json.js';
 
 export const ENV_HEADER = '# Written by `prompts promote` and `prompts rollback`. Do not edit by hand.';
 
@@ -383,14 +384,11 @@ const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63}){0,3}$/;
 const ENV_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 function onlyKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
   return Object.keys(o).every((k) => keys.includes(k));
 }
 function evalOk(e: unknown): boolean {
-  if (!isObj(e) || !onlyKeys(e, EVAL_KEYS)) return false;
+  if (!isObject(e) || !onlyKeys(e, EVAL_KEYS)) return false;
   const int = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
   return (
     typeof e.pass_rate === 'number' && e.pass_rate >= 0 && e.pass_rate <= 1 && int(e.passed) && int(e.cases) &&
@@ -410,10 +408,10 @@ const semverOrNull = (v: unknown): boolean => v === null || (typeof v === 'strin
  * means the schema accepts the value. Anything it rejects goes to ajv for a positioned message.
  */
 export function envShapeOk(v: unknown): v is EnvironmentFile {
-  if (!isObj(v) || !onlyKeys(v, ['environment', 'prompts'])) return false;
-  if (typeof v.environment !== 'string' || !ENV_NAME.test(v.environment) || !isObj(v.prompts)) return false;
+  if (!isObject(v) || !onlyKeys(v, ['environment', 'prompts'])) return false;
+  if (typeof v.environment !== 'string' || !ENV_NAME.test(v.environment) || !isObject(v.prompts)) return false;
   for (const [id, p] of Object.entries(v.prompts)) {
-    if (!ID.test(id) || !isObj(p) || !onlyKeys(p, PIN_KEYS)) return false;
+    if (!ID.test(id) || !isObject(p) || !onlyKeys(p, PIN_KEYS)) return false;
     if (typeof p.version !== 'string' || !SEMVER.test(p.version)) return false;
     if (typeof p.sha256 !== 'string' || !HEX64.test(p.sha256)) return false;
     if (!('previous' in p) || !semverOrNull(p.previous)) return false;
@@ -422,7 +420,7 @@ export function envShapeOk(v: unknown): v is EnvironmentFile {
     if (p.eval !== undefined && !evalOk(p.eval)) return false;
     if (!Array.isArray(p.history)) return false;
     for (const h of p.history) {
-      if (!isObj(h) || !onlyKeys(h, ENTRY_KEYS)) return false;
+      if (!isObject(h) || !onlyKeys(h, ENTRY_KEYS)) return false;
       if (h.action !== 'promote' && h.action !== 'rollback') return false;
       if (typeof h.version !== 'string' || !SEMVER.test(h.version) || !('from' in h) || !semverOrNull(h.from)) return false;
       if (h.sha256 !== undefined && (typeof h.sha256 !== 'string' || !HEX64.test(h.sha256))) return false;

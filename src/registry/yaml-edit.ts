@@ -6,6 +6,7 @@
  * Document API (which also keeps comments) is used instead.
  */
 import { isMap, isPair, isScalar, isSeq, parseDocument, stringify, type Node as YNode, type Pair } from 'yaml';
+import { jsonEqual } from '../core/json.js';
 
 export type TopLevelValue = string | string[];
 
@@ -33,10 +34,6 @@ function lineStart(text: string, offset: number): number {
 function lineEnd(text: string, offset: number): number {
   const i = text.indexOf('\n', offset);
   return i === -1 ? text.length : i;
-}
-
-function plainEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -96,7 +93,7 @@ export function setTopLevelKeys(text: string, values: Record<string, TopLevelVal
     for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
     if (inserts.length) out = insertLines(out, inserts, insertAfter, eol);
     const check = parseDocument(out, { version: '1.2' });
-    if (check.errors.length === 0 && plainEqual(sortKeys(check.toJS()), sortKeys(expected))) return out;
+    if (check.errors.length === 0 && jsonEqual(check.toJS(), expected)) return out;
   }
   return viaDocument(text, values);
 }
@@ -119,19 +116,6 @@ function insertLines(text: string, lines: string[], after: string[], eol: string
   }
   const sep = text.endsWith('\n') ? '' : eol;
   return `${text}${sep}${lines.join(eol)}${eol}`;
-}
-
-function sortKeys(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(sortKeys);
-  if (x && typeof x === 'object') {
-    const o = x as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(o)
-        .sort()
-        .map((k) => [k, sortKeys(o[k])]),
-    );
-  }
-  return x;
 }
 
 function viaDocument(text: string, values: Record<string, TopLevelValue>): string {

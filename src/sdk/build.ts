@@ -1,7 +1,7 @@
 /** Bundle assembly: pinned prompts + git state → the bundle object and its deterministic JSON text. */
 import { BUNDLE_FORMAT, BUNDLE_VERSION, runtimeConfigDigest, type BundleFile, type BundleGit } from './bundle-format.js';
 import type { PinnedPrompts } from './collect.js';
-import { sortKeysDeep } from './canonical.js';
+import { sortKeysDeep } from '../core/json.js';
 
 export function makeBundle(pinned: PinnedPrompts, git: BundleGit, builtAt?: string): BundleFile {
   const prompts: BundleFile['prompts'] = {};

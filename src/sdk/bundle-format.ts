@@ -12,7 +12,7 @@
  * refused, and the content in use is always the content whose sha256 the environment file records.
  */
 import type { BudgetConfig, FallbackSpec, Message, ModelConfig, OutputSpec, JsonSchema, ProviderConfig } from '../core/types.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../core/json.js';
 import { sha256 } from '../registry/files.js';
 
 export const BUNDLE_FORMAT = 'promptrail-bundle';

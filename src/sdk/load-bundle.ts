@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { applyOverrides, messagesOf } from '../core/render.js';
 import type { ModelConfig, PromptFile } from '../core/types.js';
 import { parse as parseYamlText } from 'yaml';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson, isObject } from '../core/json.js';
 import { sha256 } from '../registry/files.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, runtimeConfigDigest, type BundleEntry, type BundleProvider, type EntryFields } from './bundle-format.js';
 import { BundleFormatError, IntegrityError } from './errors.js';
@@ -17,10 +17,6 @@ import { defaultBudgetStore } from './budget.js';
 import type { LoadBundleOptions, PromptSet } from './types.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
-
-function isObject(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
 
 /** `http://…` / `https://…` strings and URLs are fetched; other strings are paths, `file:` URLs files. */
 export function isHttpSource(input: string | URL): boolean {

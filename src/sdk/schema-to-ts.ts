@@ -8,14 +8,13 @@
  * schema (then an `[key: string]: unknown` index is added), which is what editors should
  * suggest; TypeScript's structural typing still accepts extra keys from non-literal values.
  */
+import { isObject } from '../core/json.js';
 type Schema = Record<string, unknown>;
 
 const MAX_DEPTH = 24;
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-function isObj(x: unknown): x is Schema {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
+const isObj: (x: unknown) => x is Schema = isObject;
 
 /** A JSON value as a TypeScript literal type (JSON text is valid type syntax for literals). */
 function literal(v: unknown): string {

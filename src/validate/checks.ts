@@ -15,6 +15,7 @@ import { schemaFindings } from './schema-check.js';
 import { fastParse } from './fast-yaml.js';
 import { jsonSchemaProblem } from './json-schema.js';
 import type { FileProblemEntry, Severity } from './problem.js';
+import { isObject } from '../core/json.js';
 
 export type FileKind = 'config' | 'prompt' | 'suite' | 'environment';
 
@@ -63,21 +64,21 @@ export interface FileOutcome {
 
 function inputFacts(v: Obj): InputFacts {
   const inputs = own(v, 'inputs');
-  if (!isObj(inputs)) return { props: [], required: [], closed: true };
-  const props = isObj(own(inputs, 'properties')) ? Object.keys(inputs.properties as Obj) : [];
+  if (!isObject(inputs)) return { props: [], required: [], closed: true };
+  const props = isObject(own(inputs, 'properties')) ? Object.keys(inputs.properties as Obj) : [];
   const req = own(inputs, 'required');
   return { props, required: Array.isArray(req) ? req.filter((x): x is string => typeof x === 'string') : [], closed: own(inputs, 'additionalProperties') === false };
 }
 
 function caseFacts(v: Obj): CaseFact[] {
   const d = own(v, 'defaults');
-  const dv = isObj(d) && isObj(own(d, 'vars')) ? Object.keys(d.vars as Obj) : [];
+  const dv = isObject(d) && isObject(own(d, 'vars')) ? Object.keys(d.vars as Obj) : [];
   const cases = own(v, 'cases');
   if (!Array.isArray(cases)) return [];
   const out: CaseFact[] = [];
   cases.forEach((c, index) => {
-    if (!isObj(c)) return;
-    const vars = isObj(own(c, 'vars')) ? Object.keys(c.vars as Obj) : [];
+    if (!isObject(c)) return;
+    const vars = isObject(own(c, 'vars')) ? Object.keys(c.vars as Obj) : [];
     const range = own(c, 'versions');
     out.push({ index, name: typeof own(c, 'name') === 'string' ? (c.name as string) : `#${index + 1}`, ...(typeof range === 'string' ? { versions: range } : {}), vars: [...new Set([...dv, ...vars])] });
   });
@@ -113,10 +114,6 @@ export async function loadSlowPath(): Promise<void> {
     const [y, f] = await Promise.all([import('../registry/yaml.js'), import('./full-doc.js')]);
     slow = { parseYaml: y.parseYaml, fullDoc: f.fullDoc };
   }
-}
-
-function isObj(x: unknown): x is Obj {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
 
 function own(o: Obj, k: string): unknown {
@@ -177,13 +174,13 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
     r.error('version-mismatch', `version "${String(v.version)}" does not match the file name: expected "${version}" (a version file is named <version>.yaml)`, '/version');
   }
   const model = own(v, 'model');
-  if (isObj(model)) checkProviderName(r, own(model, 'provider'), '/model/provider', ctx);
+  if (isObject(model)) checkProviderName(r, own(model, 'provider'), '/model/provider', ctx);
   const fallback = own(v, 'fallback');
-  if (isObj(fallback)) checkProviderName(r, own(fallback, 'provider'), '/fallback/provider', ctx);
+  if (isObject(fallback)) checkProviderName(r, own(fallback, 'provider'), '/fallback/provider', ctx);
 
   const inputs = own(v, 'inputs');
   let inputsUsable = false;
-  if (isObj(inputs)) {
+  if (isObject(inputs)) {
     if (own(inputs, 'type') !== 'object') {
       r.error('inputs-not-object', `"inputs" must be a JSON Schema of an object: add "type: object" with "properties" naming each template variable`, '/inputs');
     }
@@ -192,7 +189,7 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
     else inputsUsable = true;
   }
   const output = own(v, 'output');
-  if (isObj(output) && own(output, 'schema') !== undefined && isObj(own(output, 'schema'))) {
+  if (isObject(output) && own(output, 'schema') !== undefined && isObject(own(output, 'schema'))) {
     const p = jsonSchemaProblem(own(output, 'schema'));
     if (p) r.error('output-schema-invalid', `"output.schema" is not a valid JSON Schema: ${p}`, '/output/schema');
   }
@@ -213,10 +210,10 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
   const messages = own(v, 'messages');
   if (Array.isArray(messages)) {
     messages.forEach((m, i) => {
-      if (isObj(m) && typeof own(m, 'content') === 'string') templates.push({ pointer: () => `/messages/${i}/content`, text: m.content as string });
+      if (isObject(m) && typeof own(m, 'content') === 'string') templates.push({ pointer: () => `/messages/${i}/content`, text: m.content as string });
     });
   }
-  const declaredProps = isObj(inputs) && isObj(own(inputs, 'properties')) ? Object.keys(inputs.properties as Obj) : [];
+  const declaredProps = isObject(inputs) && isObject(own(inputs, 'properties')) ? Object.keys(inputs.properties as Obj) : [];
   const declared = new Set(declaredProps);
   const used = new Set<string>();
   let allParsed = true;
@@ -232,13 +229,13 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
       used.add(tv.name);
       if (declared.has(tv.name)) continue;
       const s = didYouMean(tv.name, declaredProps);
-      const msg = isObj(inputs)
+      const msg = isObject(inputs)
         ? `the template uses "${tv.name}", which is not declared in inputs.properties${s ? `; did you mean "${s}"?` : `; declare it (e.g. ${tv.name}: { type: string })`}`
         : `the template uses "${tv.name}" but the prompt declares no inputs; add "inputs: { type: object, properties: { ${tv.name}: { type: string } } }"`;
       r.add('error', 'input-undeclared', msg, r.doc.posInScalar(t.pointer(), tv.line, tv.column));
     }
   }
-  if (allParsed && templates.length > 0 && inputsUsable && isObj(inputs) && Array.isArray(own(inputs, 'required'))) {
+  if (allParsed && templates.length > 0 && inputsUsable && isObject(inputs) && Array.isArray(own(inputs, 'required'))) {
     (inputs.required as unknown[]).forEach((name, i) => {
       if (typeof name === 'string' && !used.has(name)) {
         r.warning('input-unused', `required input "${name}" is never used by the template; use it or make it optional`, ptr('inputs', 'required', i));
@@ -265,7 +262,7 @@ function analyzeTemplate(text: string): { problem: TemplateProblem } | { vars: T
 function checkAssertions(r: Reporter, list: unknown, base: string, ctx: CheckContext): void {
   if (!Array.isArray(list)) return;
   list.forEach((a, i) => {
-    if (!isObj(a)) return;
+    if (!isObject(a)) return;
     const p = `${base}/${i}`;
     const type = own(a, 'type');
     if (type === 'regex') {
@@ -279,7 +276,7 @@ function checkAssertions(r: Reporter, list: unknown, base: string, ctx: CheckCon
         }
       }
     }
-    if (type === 'json-schema' && isObj(own(a, 'schema'))) {
+    if (type === 'json-schema' && isObject(own(a, 'schema'))) {
       const sp = jsonSchemaProblem(own(a, 'schema'));
       if (sp) r.error('suite-schema-invalid', `the assertion's schema is not a valid JSON Schema: ${sp}`, `${p}/schema`);
     }
@@ -294,12 +291,12 @@ function checkSuite(r: Reporter, ctx: CheckContext): void {
   const v = r.doc.value;
   schemaStep(r, 'suite');
   const defaults = own(v, 'defaults');
-  if (isObj(defaults)) checkAssertions(r, own(defaults, 'assert'), '/defaults/assert', ctx);
+  if (isObject(defaults)) checkAssertions(r, own(defaults, 'assert'), '/defaults/assert', ctx);
   const cases = own(v, 'cases');
   if (!Array.isArray(cases)) return;
   const names = new Map<string, number>();
   cases.forEach((c, i) => {
-    if (!isObj(c)) return;
+    if (!isObject(c)) return;
     const name = own(c, 'name');
     if (typeof name === 'string') {
       const first = names.get(name);
@@ -332,10 +329,10 @@ function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): PinFact[
   }
   const pins: PinFact[] = [];
   const prompts = own(v, 'prompts');
-  if (isObj(prompts)) {
+  if (isObject(prompts)) {
     for (const [id, pin] of Object.entries(prompts)) {
       // an invalid id is a schema problem already; never build a path from it
-      if (!isObj(pin) || idProblem(id) !== null) continue;
+      if (!isObject(pin) || idProblem(id) !== null) continue;
       const version = own(pin, 'version');
       const sha = own(pin, 'sha256');
       const previous = own(pin, 'previous');
@@ -350,9 +347,9 @@ function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): PinFact[
 function checkConfig(r: Reporter): void {
   const v = r.doc.value;
   schemaStep(r, 'config');
-  const envs = isObj(own(v, 'environments')) ? (v.environments as Obj) : {};
+  const envs = isObject(own(v, 'environments')) ? (v.environments as Obj) : {};
   const envNames = Object.keys(envs);
-  const providers = isObj(own(v, 'providers')) ? Object.keys(v.providers as Obj) : [];
+  const providers = isObject(own(v, 'providers')) ? Object.keys(v.providers as Obj) : [];
   const pctx: CheckContext = { providers, environments: envNames, promptsDir: '' };
   for (const dirKey of ['prompts_dir', 'environments_dir']) {
     const d = own(v, dirKey);
@@ -362,7 +359,7 @@ function checkConfig(r: Reporter): void {
   }
   for (const name of envNames) {
     const e = envs[name];
-    if (!isObj(e)) continue;
+    if (!isObject(e)) continue;
     const req = own(e, 'requires');
     if (typeof req === 'string') {
       if (!envNames.includes(req)) {
@@ -376,21 +373,21 @@ function checkConfig(r: Reporter): void {
         let cur: string | undefined = req;
         while (cur !== undefined && !seen.has(cur)) {
           seen.add(cur);
-          const next: unknown = isObj(envs[cur]) ? own(envs[cur] as Obj, 'requires') : undefined;
+          const next: unknown = isObject(envs[cur]) ? own(envs[cur] as Obj, 'requires') : undefined;
           cur = typeof next === 'string' && envNames.includes(next) ? next : undefined;
         }
         if (cur === name) r.error('config-requires-cycle', `the "requires" chain of environment "${name}" loops back to itself; break the cycle`, ptr('environments', name, 'requires'));
       }
     }
     const gate = own(e, 'gate');
-    if (isObj(gate)) checkProviderName(r, own(gate, 'provider'), ptr('environments', name, 'gate', 'provider'), pctx);
+    if (isObject(gate)) checkProviderName(r, own(gate, 'provider'), ptr('environments', name, 'gate', 'provider'), pctx);
     const overrides = own(e, 'overrides');
-    if (isObj(overrides) && isObj(own(overrides, 'model'))) {
+    if (isObject(overrides) && isObject(own(overrides, 'model'))) {
       checkProviderName(r, own(overrides.model as Obj, 'provider'), ptr('environments', name, 'overrides', 'model', 'provider'), pctx);
     }
   }
   const ev = own(v, 'eval');
-  if (isObj(ev)) checkProviderName(r, own(ev, 'provider'), '/eval/provider', pctx);
+  if (isObject(ev)) checkProviderName(r, own(ev, 'provider'), '/eval/provider', pctx);
 }
 
 function runChecks(kind: FileKind, doc: Doc, rel: string, ctx: CheckContext): FileOutcome {

@@ -15,6 +15,7 @@ import { UsageError } from '../errors.js';
 import { readRegistryFile, decodeRegistryBytes, isInside, sha256, MAX_FILE_BYTES, MAX_ENV_FILE_BYTES, type FileProblem } from '../registry/files.js';
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
+import { isObject } from '../core/json.js';
 import type { CheckContext, FileOutcome, PinFact } from './checks.js';
 import { analyzeLayout, versionRel, isStrictSemver, type ListedEntry, type EntryType } from './layout.js';
 import { CONFIG_FILE, STATE_DIR, schemaFile } from '../paths.js';
@@ -50,7 +51,6 @@ export interface EngineOptions {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
 
 interface Blob {
   bytes?: Buffer;
@@ -344,7 +344,7 @@ async function configValue(bytes: Buffer | undefined): Promise<Obj | null> {
   if (fast) return fast;
   const { parseYaml } = await import('../registry/yaml.js');
   const parsed = parseYaml(d.text);
-  return parsed.issues.length === 0 && isObj(parsed.value) ? (parsed.value as Obj) : null;
+  return parsed.issues.length === 0 && isObject(parsed.value) ? (parsed.value as Obj) : null;
 }
 
 type Checks = typeof import('./checks.js');
@@ -513,9 +513,9 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     listing = await src.list(listedDirs);
     partial = false;
   }
-  const cfgEnvs = cfg && isObj(cfg.environments) ? Object.keys(cfg.environments) : [];
+  const cfgEnvs = cfg && isObject(cfg.environments) ? Object.keys(cfg.environments) : [];
   const ctx: CheckContext = {
-    providers: cfg === null ? null : isObj(cfg.providers) ? Object.keys(cfg.providers) : [],
+    providers: cfg === null ? null : isObject(cfg.providers) ? Object.keys(cfg.providers) : [],
     environments: cfg === null ? null : cfgEnvs.length ? cfgEnvs : DEFAULT_ENVIRONMENTS,
     promptsDir,
   };

@@ -5,12 +5,9 @@
  * mapping) returns null, and the caller takes the careful `yaml` path with its guards.
  */
 import jsyaml from 'js-yaml';
+import { isObject } from '../core/json.js';
 
 type Obj = Record<string, unknown>;
-
-function isObj(x: unknown): x is Obj {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
 
 /** Does the value reuse an object (a YAML alias of a collection)? */
 function hasSharedObjects(value: unknown): boolean {
@@ -35,6 +32,6 @@ export function fastParse(text: string): Obj | null {
     return null;
   }
   // an alias needs a "*"; without one there is nothing shared to look for
-  if (!isObj(value) || (text.includes('*') && hasSharedObjects(value))) return null;
+  if (!isObject(value) || (text.includes('*') && hasSharedObjects(value))) return null;
   return value;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { backoffMs, redact, retryAfterMs, withRetries } from '../../src/providers/http.js';
 import { ProviderError } from '../../src/providers/types.js';
-import { cacheKey, canonicalJson } from '../../src/eval/cache.js';
+import { cacheKey } from '../../src/eval/cache.js';
+import { canonicalJson } from '../../src/core/json.js';
 import { CircuitBreaker } from '../../src/eval/circuit.js';
 import { buildReport, compareResults } from '../../src/eval/report.js';
 import { casesFor } from '../../src/eval/suite.js';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { canonicalJson, sortKeysDeep } from '../../src/sdk/canonical.js';
+import { canonicalJson, sortKeysDeep } from '../../src/core/json.js';
 import { stripJsonFence, describeOutputErrors } from '../../src/sdk/output.js';
 import { entryDigest } from '../../src/sdk/bundle-format.js';
 import type { ErrorObject } from 'ajv';

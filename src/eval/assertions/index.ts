@@ -7,7 +7,7 @@ import type { Assertion, JsonSchema } from '../../core/types.js';
 import { userSchemaAjv } from '../../core/render.js';
 import type { ValidateFunction } from 'ajv';
 import type { Usage } from '../../providers/types.js';
-import { canonicalJson } from '../cache.js';
+import { canonicalJson } from '../../core/json.js';
 import { parseJsonPath, selectJsonPath } from './jsonpath.js';
 import { similarity } from './similarity.js';
 import type { Grade } from './rubric.js';
