@@ -11,7 +11,8 @@ import type { ConfigFile, ResolvedConfig, PromptFile, SuiteFile } from '../core/
 import { readEnvSnapshot, type EnvSnapshot } from './env-store.js';
 import { readRegistryFile, isFileProblem, isInside, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES, type DecodedFile } from './files.js';
 import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
-import { getValidator, describeAjvErrors } from './schemas.js';
+import { getValidator } from './schemas.js';
+import { schemaFindings } from './schema-findings.js';
 import { fastParse } from '../validate/fast-yaml.js';
 import { didYouMean } from '../core/suggest.js';
 import { CONFIG_FILE, STATE_DIR, SUITE_FILE, findRoot } from '../paths.js';
@@ -204,10 +205,9 @@ export class Registry {
     const parsed = parseYaml(decoded.text);
     const first = parsed.issues[0];
     if (first) throw new Err(first.message, { location: { file: rel, line: first.line, column: first.column }, hint: 'run "prompts validate" to see every problem' });
-    const validate = getValidator(kind);
-    if (!validate(parsed.value)) {
-      const issues = describeAjvErrors(validate.errors, (k, known) => didYouMean(k, known));
-      const i = issues[0]!;
+    const issues = schemaFindings(kind, parsed.value);
+    const i = issues[0];
+    if (i) {
       const pos = positionOf(parsed, i.pointer, i.key);
       throw new Err(i.message, { location: { file: rel, ...pos }, hint: issues.length > 1 ? `${issues.length - 1} more problem(s); run "prompts validate"` : undefined });
     }
@@ -266,11 +266,8 @@ export function loadConfigFile(root: string): ConfigFile {
     const full = parseYaml(decoded.text);
     const first = full.issues[0];
     if (first) throw new UsageError(first.message, { location: { file: CONFIG_FILE, line: first.line, column: first.column } });
-    const validate = getValidator('config');
-    if (!validate(full.value)) {
-      const i = describeAjvErrors(validate.errors, (k, known) => didYouMean(k, known))[0]!;
-      throw new UsageError(i.message, { location: { file: CONFIG_FILE, ...positionOf(full, i.pointer, i.key) } });
-    }
+    const i = schemaFindings('config', full.value)[0];
+    if (i) throw new UsageError(i.message, { location: { file: CONFIG_FILE, ...positionOf(full, i.pointer, i.key) } });
     parsed = () => full;
   }
   const cfg = (clean ? clean.value : parsed().value) as ConfigFile;

@@ -13,7 +13,7 @@ import type { Registry } from '../registry/registry.js';
 import { CONFIG_FILE } from '../paths.js';
 import { readRegistryFile, isFileProblem, sha256 } from '../registry/files.js';
 import { parseYaml, positionOf } from '../registry/yaml.js';
-import { getValidator, describeAjvErrors } from '../registry/schemas.js';
+import { schemaFindings } from '../registry/schema-findings.js';
 import { entryDigest, type BundleEntry, type BundleProvider } from './bundle-format.js';
 import { stripJsonFence } from './output.js';
 import { IntegrityError } from './errors.js';
@@ -73,9 +73,8 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
     const parsed = parseYaml(decoded.text);
     const issue = parsed.issues[0];
     if (issue) throw new CheckFailed(issue.message, { location: { file: rel, line: issue.line, column: issue.column } });
-    const validate = getValidator('prompt');
-    if (!validate(parsed.value)) {
-      const i = describeAjvErrors(validate.errors, (k, known) => didYouMean(k, known))[0]!;
+    const i = schemaFindings('prompt', parsed.value)[0];
+    if (i) {
       throw new CheckFailed(i.message, { location: { file: rel, ...positionOf(parsed, i.pointer, i.key) }, hint: 'run "prompts validate"' });
     }
     const p = parsed.value as PromptFile;

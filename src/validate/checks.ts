@@ -11,7 +11,7 @@ import { didYouMean } from '../core/suggest.js';
 import { parseTemplate, templateVariables, type TemplateProblem, type TemplateVariable } from '../core/template.js';
 import { scanTemplate } from './template-scan.js';
 import { fastDoc, NeedPositions, type Doc, type Pos } from './doc.js';
-import { schemaFindings } from './schema-check.js';
+import { schemaFindings } from '../registry/schema-findings.js';
 import { fastParse } from './fast-yaml.js';
 import { jsonSchemaProblem } from './json-schema.js';
 import type { FileProblemEntry, Severity } from './problem.js';
@@ -194,14 +194,7 @@ function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
     if (p) r.error('output-schema-invalid', `"output.schema" is not a valid JSON Schema: ${p}`, '/output/schema');
   }
 
-  // exactly one of template / messages
-  const hasT = Object.hasOwn(v, 'template');
-  const hasM = Object.hasOwn(v, 'messages');
-  if (hasT && hasM) {
-    r.error('template-or-messages', 'a prompt has either "template" (one user message) or "messages" (a chat), not both; remove one', '', 'template');
-  } else if (!hasT && !hasM) {
-    r.error('template-or-messages', 'a prompt needs its text: add "template: ..." (one user message) or "messages:" (a list of {role, content})', '');
-  }
+  // (exactly one of template / messages: a schema finding, see registry/schema-findings.ts)
 
   // templates: parse, collect variables
   // the pointer is built only when a problem is reported (this loop runs for every file)

@@ -313,7 +313,7 @@ function schemasDigest(): string {
   const h = createHash('sha256');
   // the check code itself: a new build must not trust results of the old one
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const f of ['checks.js', 'schema-check.js', 'json-schema.js', 'doc.js', 'fast-yaml.js', '../core/template.js', '../registry/yaml.js', '../registry/files.js']) {
+  for (const f of ['checks.js', 'json-schema.js', 'doc.js', 'fast-yaml.js', '../core/template.js', '../registry/schema-findings.js', '../registry/schemas.js', '../registry/yaml.js', '../registry/files.js']) {
     try {
       const st = fs.statSync(path.join(here, f));
       h.update(`${f}:${st.size}:${st.mtimeMs}`);

@@ -2,7 +2,7 @@
  * Build step: ajv "standalone" code for the registry schemas, so validate does not pay for
  * compiling them at run time (about 100 ms of a pre-commit hook's budget). `npm run build`
  * runs `node dist/validate/precompile.js`, writing dist/validate/schemas.compiled.mjs. The
- * module carries the sha256 of the schema files it was made from; schema-check.ts uses it only
+ * module carries the sha256 of the schema files it was made from; registry/schemas.ts uses it only
  * when that matches the schemas on disk, and compiles them with ajv otherwise.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ export function schemasSha(dir = SCHEMAS_DIR): string {
 export function compiledSource(dir = SCHEMAS_DIR): string {
   const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => Ajv2020;
   const standalone = standaloneImport as unknown as (ajv: Ajv2020, refs: Record<string, string>) => string;
-  // the same options as registry/schemas.ts getAjv(), so errors are identical
+  // the same options as registry/schemas.ts's runtime ajv, so errors are identical
   const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, code: { source: true, esm: true } });
   addFormats(ajv);
   // the 2020-12 meta-schema: checks user-written schemas (inputs, output.schema) without ajv

@@ -136,7 +136,7 @@ describe('the registry config', () => {
   it.each<[string, (r: TempRegistry) => void, RegExp]>([
     ['a directory named prompts.config.yaml', (r) => mkdirSync(path.join(r.dir, 'prompts.config.yaml')), /^error: prompts\.config\.yaml: cannot use prompts\.config\.yaml: expected a file but found a directory/],
     ['malformed YAML', (r) => r.write('prompts.config.yaml', 'providers: {\n'), /^error: prompts\.config\.yaml:\d+:\d+: YAML syntax error/],
-    ['an unknown key', (r) => r.write('prompts.config.yaml', 'prompts_dri: prompts\n'), /^error: prompts\.config\.yaml:1:1: unknown key "prompts_dri" at top level; did you mean "prompts_dir"\?/],
+    ['an unknown key', (r) => r.write('prompts.config.yaml', 'prompts_dri: prompts\n'), /^error: prompts\.config\.yaml:1:1: unknown key "prompts_dri" at the top level; did you mean "prompts_dir"\?/],
     ['binary bytes', (r) => r.write('prompts.config.yaml', Buffer.from([0, 1, 2, 3])), /^error: prompts\.config\.yaml: cannot use prompts\.config\.yaml: file contains NUL bytes/],
     ['an empty file', (r) => r.write('prompts.config.yaml', ''), /^error: prompts\.config\.yaml: cannot use prompts\.config\.yaml: file is empty/],
     ['conflict markers', (r) => r.write('prompts.config.yaml', '<<<<<<< ours\nprompts_dir: a\n=======\nprompts_dir: b\n>>>>>>> theirs\n'), /^error: prompts\.config\.yaml:1:1: cannot use prompts\.config\.yaml: git conflict marker/],

@@ -132,7 +132,7 @@ describe('environments end to end', () => {
       writeFileSync(file, before.toString('utf8').replace('    promoted_by:', '    promotedby:'));
       const res = await run(['promote', 'summarize@1.0.0', '--env', 'staging']);
       expect(res.exitCode).toBe(1);
-      expect(res.stderr).toMatch(/^error: environments\/staging\.yaml:\d+:\d+: missing required key "promoted_by" at \/prompts\/support~1triage \(1 more problem\(s\); run "prompts validate"\)\n$/);
+      expect(res.stderr).toMatch(/^error: environments\/staging\.yaml:\d+:\d+: missing required key "promoted_by" at "prompts\['support\/triage'\]"; add it \(1 more problem\(s\); run "prompts validate"\)\n$/);
     } finally {
       writeFileSync(file, before);
     }

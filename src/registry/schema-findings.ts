@@ -1,60 +1,16 @@
 /**
  * Schema conformance of a registry file against `schemas/*.schema.json` (ajv, all errors),
  * turned into readable problems: unknown keys with did-you-mean, missing keys, anyOf/oneOf/if
- * wrappers collapsed into one message instead of three, pattern errors in words.
+ * wrappers collapsed into one message instead of three, pattern errors in words. The one
+ * wording of schema problems: `validate` reports every finding with its position, the other
+ * commands (show, render, eval, promote, build …) stop at the first.
  */
-import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import type { ErrorObject } from 'ajv';
 import { didYouMean } from '../core/suggest.js';
-import { compiledModule } from './compiled.js';
-import { schemaFile } from '../paths.js';
-
-export type SchemaKind = 'prompt' | 'suite' | 'environment' | 'config';
-type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
-
-const KINDS: SchemaKind[] = ['prompt', 'suite', 'environment', 'config'];
-
-const schemaBytes = new Map<SchemaKind, Buffer>();
-function bytesOf(kind: SchemaKind): Buffer {
-  let b = schemaBytes.get(kind);
-  if (!b) {
-    b = readFileSync(schemaFile(kind));
-    schemaBytes.set(kind, b);
-  }
-  return b;
-}
-const parsedSchemas = new Map<SchemaKind, Record<string, unknown>>();
-function loadSchema(kind: SchemaKind): Record<string, unknown> {
-  let s = parsedSchemas.get(kind);
-  if (!s) {
-    s = JSON.parse(bytesOf(kind).toString('utf8')) as Record<string, unknown>;
-    parsedSchemas.set(kind, s);
-  }
-  return s;
-}
-
-/**
- * Validators precompiled at build time (dist/validate/schemas.compiled.mjs), used only when
- * they were made from exactly the schema files on disk; otherwise ajv compiles at run time.
- */
-async function loadValidators(): Promise<(kind: SchemaKind) => Validator> {
-  try {
-    const h = createHash('sha256');
-    for (const k of KINDS) h.update(bytesOf(k));
-    const sha = h.digest('hex');
-    const m = compiledModule;
-    if (m && m.SCHEMAS_SHA === sha && KINDS.every((k) => typeof m[k] === 'function')) return (kind) => m[kind] as Validator;
-  } catch {
-    // not built (running from src/ in tests) or unreadable: compile instead
-  }
-  const { getValidator } = await import('../registry/schemas.js');
-  return (kind) => getValidator(kind) as Validator;
-}
-const validatorFor = await loadValidators();
+import { getValidator, loadSchema, type SchemaKind } from './schemas.js';
 
 export interface SchemaFinding {
-  rule: 'schema-unknown-key' | 'schema-missing-key' | 'schema-invalid' | 'assertion-type-unknown';
+  rule: 'schema-unknown-key' | 'schema-missing-key' | 'schema-invalid' | 'assertion-type-unknown' | 'template-or-messages';
   pointer: string;
   /** for unknown keys: point at the key itself */
   key?: string;
@@ -66,10 +22,13 @@ const PATTERN_WORDS: [RegExp, string][] = [
   [/sha256/, 'must be a sha256 digest (64 lower-case hex characters)'],
 ];
 
+/** A JSON pointer in words: `the top level`, `"model.provider"`, `"prompts['support/triage'].version"`. */
 function where(pointer: string): string {
   if (pointer === '') return 'the top level';
   const segs = pointer.slice(1).split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
-  return `"${segs.map((x, i) => (/^[\w-]+$/.test(x) ? `${i ? '.' : ''}${x}` : `[${JSON.stringify(x)}]`)).join('')}"`;
+  // JSON escapes (control characters included), inside single quotes so the path reads as one quoted string
+  const quoted = (x: string): string => `['${JSON.stringify(x).slice(1, -1).replace(/'/g, "\\'")}']`;
+  return `"${segs.map((x, i) => (/^[\w-]+$/.test(x) ? `${i ? '.' : ''}${x}` : quoted(x))).join('')}"`;
 }
 
 function patternMessage(e: ErrorObject): string {
@@ -182,9 +141,16 @@ function anyOfMessage(e: ErrorObject, children: ErrorObject[]): string {
   return `${w} ${[...new Set(parts)].join(', or ')}`;
 }
 
+function textFinding(value: unknown): SchemaFinding {
+  const has = (k: string): boolean => value !== null && typeof value === 'object' && Object.hasOwn(value, k);
+  return has('template') && has('messages')
+    ? { rule: 'template-or-messages', pointer: '', key: 'template', message: 'a prompt has either "template" (one user message) or "messages" (a chat), not both; remove one' }
+    : { rule: 'template-or-messages', pointer: '', message: 'a prompt needs its text: add "template: ..." (one user message) or "messages:" (a list of {role, content})' };
+}
+
 /** Validates `value` against the schema of `kind` and returns readable findings (no positions). */
 export function schemaFindings(kind: SchemaKind, value: unknown): SchemaFinding[] {
-  const validate = validatorFor(kind);
+  const validate = getValidator(kind);
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
   const out: SchemaFinding[] = [];
@@ -202,8 +168,11 @@ export function schemaFindings(kind: SchemaKind, value: unknown): SchemaFinding[
     anyOfs.find((a) => a !== e && e.schemaPath.startsWith(`${a.schemaPath}/`) && e.instancePath.startsWith(a.instancePath));
   for (const e of errors) {
     if (e.keyword === 'if' || e.keyword === 'not') continue;
-    // the prompt's "exactly one of template/messages" rule is reported by the prompt checks
-    if (kind === 'prompt' && e.schemaPath.startsWith('#/oneOf')) continue;
+    // a prompt's one top-level oneOf: exactly one of template / messages, said in words
+    if (kind === 'prompt' && e.schemaPath.startsWith('#/oneOf')) {
+      push(textFinding(value));
+      continue;
+    }
     if (childOf(e)) continue;
     if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
       const children = errors.filter((c) => c !== e && c.schemaPath.startsWith(`${e.schemaPath}/`) && c.instancePath === e.instancePath);
