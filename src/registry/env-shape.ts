@@ -1,0 +1,62 @@
+/**
+ * The environment schema (schemas/environment.schema.json) as code, for the fast path of
+ * reading an environment file: a test keeps the two in agreement on thousands of mutated files.
+ */
+import type { EnvironmentFile } from '../core/types.js';
+import { isObject } from '../core/json.js';
+import { ENTRY_KEYS, EVAL_KEYS, PIN_KEYS } from './env-serialize.js';
+
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+const ID = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63}){0,3}$/;
+const ENV_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function onlyKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
+  return Object.keys(o).every((k) => keys.includes(k));
+}
+function evalOk(e: unknown): boolean {
+  if (!isObject(e) || !onlyKeys(e, EVAL_KEYS)) return false;
+  const int = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+  return (
+    typeof e.pass_rate === 'number' && e.pass_rate >= 0 && e.pass_rate <= 1 && int(e.passed) && int(e.cases) &&
+    (e.suite_sha256 === undefined || (typeof e.suite_sha256 === 'string' && HEX64.test(e.suite_sha256))) &&
+    (e.regressions === undefined || int(e.regressions)) &&
+    (e.provider === undefined || typeof e.provider === 'string') &&
+    (e.model === undefined || typeof e.model === 'string') &&
+    (e.skipped === undefined || typeof e.skipped === 'boolean') &&
+    (e.report_sha256 === undefined || (typeof e.report_sha256 === 'string' && HEX64.test(e.report_sha256))) &&
+    (e.shards === undefined || (int(e.shards) && (e.shards as number) >= 1))
+  );
+}
+const semverOrNull = (v: unknown): boolean => v === null || (typeof v === 'string' && SEMVER.test(v));
+
+/**
+ * The environment schema (schemas/environment.schema.json) as code, for the fast path: true
+ * means the schema accepts the value. Anything it rejects goes to ajv for a positioned message.
+ */
+export function envShapeOk(v: unknown): v is EnvironmentFile {
+  if (!isObject(v) || !onlyKeys(v, ['environment', 'prompts'])) return false;
+  if (typeof v.environment !== 'string' || !ENV_NAME.test(v.environment) || !isObject(v.prompts)) return false;
+  for (const [id, p] of Object.entries(v.prompts)) {
+    if (!ID.test(id) || !isObject(p) || !onlyKeys(p, PIN_KEYS)) return false;
+    if (typeof p.version !== 'string' || !SEMVER.test(p.version)) return false;
+    if (typeof p.sha256 !== 'string' || !HEX64.test(p.sha256)) return false;
+    if (!('previous' in p) || !semverOrNull(p.previous)) return false;
+    if (typeof p.promoted_at !== 'string' || !DATE_TIME.test(p.promoted_at) || typeof p.promoted_by !== 'string') return false;
+    if (p.reason !== undefined && typeof p.reason !== 'string') return false;
+    if (p.eval !== undefined && !evalOk(p.eval)) return false;
+    if (!Array.isArray(p.history)) return false;
+    for (const h of p.history) {
+      if (!isObject(h) || !onlyKeys(h, ENTRY_KEYS)) return false;
+      if (h.action !== 'promote' && h.action !== 'rollback') return false;
+      if (typeof h.version !== 'string' || !SEMVER.test(h.version) || !('from' in h) || !semverOrNull(h.from)) return false;
+      if (h.sha256 !== undefined && (typeof h.sha256 !== 'string' || !HEX64.test(h.sha256))) return false;
+      if (typeof h.at !== 'string' || !DATE_TIME.test(h.at) || typeof h.by !== 'string') return false;
+      if (h.reason !== undefined && typeof h.reason !== 'string') return false;
+      if (h.eval !== undefined && !evalOk(h.eval)) return false;
+      if (h.skip_eval !== undefined && typeof h.skip_eval !== 'boolean') return false;
+    }
+  }
+  return true;
+}
