@@ -23,6 +23,11 @@ export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.u
 /** the shipped JSON Schemas */
 export const SCHEMAS_DIR = path.join(PACKAGE_DIR, 'schemas');
 
+/** Would a configured folder (prompts_dir, environments_dir) lead outside the registry? */
+export function leavesRegistry(dir: string): boolean {
+  return dir.startsWith('/') || dir.includes('\\') || dir.split('/').includes('..') || /^[A-Za-z]:/.test(dir);
+}
+
 /** The shipped schema file of a registry file kind (prompt, suite, environment, config, …). */
 export function schemaFile(kind: string): string {
   return path.join(SCHEMAS_DIR, `${kind}.schema.json`);

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../registry/files.js';
 import type { FileProblemEntry } from './problem.js';
-import type { PinFact, InputFacts, CaseFact, FileOutcome } from './checks.js';
+import type { PinFact, InputFacts, CaseFact, FileOutcome } from './checks/types.js';
 
 export const CACHE_FORMAT = 2;
 /** files changed less than this long before a run are not fingerprinted (racy-git rule) */

@@ -16,9 +16,9 @@ import { readRegistryFile, decodeRegistryBytes, isInside, sha256, MAX_FILE_BYTES
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import { isObject } from '../core/json.js';
-import type { CheckContext, FileOutcome, PinFact } from './checks.js';
+import type { CheckContext, FileOutcome, PinFact } from './checks/index.js';
 import { analyzeLayout, versionRel, isStrictSemver, type ListedEntry, type EntryType } from './layout.js';
-import { CONFIG_FILE, STATE_DIR, schemaFile } from '../paths.js';
+import { CONFIG_FILE, STATE_DIR, leavesRegistry, schemaFile } from '../paths.js';
 import { loadCache, saveCache, fingerprintOf, sameFingerprint, trustworthy, outcomeOf, entryOf, type CacheEntry } from './cache.js';
 import { sortProblems, type FileProblemEntry, type Problem, type ValidateResult } from './problem.js';
 import type { WorkItem, WorkRequest, WorkResponse } from './worker.js';
@@ -64,11 +64,6 @@ interface Source {
   read(rels: string[]): Promise<Map<string, Blob>>;
   /** stat fingerprint for the cache (working tree only) */
   stat?(rel: string): fs.Stats | undefined;
-}
-
-/** a configured folder that would lead outside the registry (never listed; the config check reports it) */
-function leavesRegistry(d: string): boolean {
-  return d.startsWith('/') || d.includes('\\') || d.split('/').includes('..') || /^[A-Za-z]:/.test(d);
 }
 
 function normDir(d: string | undefined, dflt: string): string {
@@ -313,7 +308,7 @@ function schemasDigest(): string {
   const h = createHash('sha256');
   // the check code itself: a new build must not trust results of the old one
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const f of ['checks.js', 'json-schema.js', 'doc.js', 'fast-yaml.js', '../core/template.js', '../registry/schema-findings.js', '../registry/schemas.js', '../registry/yaml.js', '../registry/files.js']) {
+  for (const f of ['checks/index.js', 'checks/reporter.js', 'checks/prompt.js', 'checks/suite.js', 'checks/environment.js', 'checks/config.js', 'json-schema.js', 'doc.js', 'fast-yaml.js', '../core/template.js', '../registry/schema-findings.js', '../registry/schemas.js', '../registry/yaml.js', '../registry/files.js']) {
     try {
       const st = fs.statSync(path.join(here, f));
       h.update(`${f}:${st.size}:${st.mtimeMs}`);
@@ -347,11 +342,11 @@ async function configValue(bytes: Buffer | undefined): Promise<Obj | null> {
   return parsed.issues.length === 0 && isObject(parsed.value) ? (parsed.value as Obj) : null;
 }
 
-type Checks = typeof import('./checks.js');
+type Checks = typeof import('./checks/index.js');
 let checksModule: Promise<Checks> | undefined;
 /** the checks (ajv, handlebars, yaml) load only when some file is not answered by the cache */
 function loadChecks(): Promise<Checks> {
-  checksModule ??= import('./checks.js');
+  checksModule ??= import('./checks/index.js');
   return checksModule;
 }
 

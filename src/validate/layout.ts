@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { isStrictSemver as slowStrictSemver } from '../core/ref.js';
-import type { FileKind } from './checks.js';
+import type { FileKind } from './checks/types.js';
 import type { FileProblemEntry } from './problem.js';
 import { CONFIG_FILE } from '../paths.js';
 

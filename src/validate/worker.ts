@@ -1,6 +1,6 @@
 /** A worker thread running the per-file checks on its share of a large cold run. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkFileAsync, type CheckContext, type FileKind, type FileOutcome } from './checks.js';
+import { checkFileAsync, type CheckContext, type FileKind, type FileOutcome } from './checks/index.js';
 
 export interface WorkItem {
   rel: string;

@@ -9,7 +9,7 @@ describe('one wording for schema problems', () => {
     ['an unknown key', (t) => t.replace('description:', 'descripton:')],
     ['a value of the wrong type', (t) => t.replace('name: echo-1', 'name: [echo-1]')],
     ['both template and messages', (t) => t.replace('messages:', 'template: hi\nmessages:')],
-    ['a missing required key', (t) => t.replace(/^model:\n(  .*\n)+/m, '')],
+    ['a missing required key', (t) => t.replace(/^model:\n( {2}.*\n)+/m, '')],
   ];
   for (const [what, edit] of broken) {
     it(`${what}: show and render say what validate says, at the same position`, async () => {

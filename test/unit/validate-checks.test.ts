@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { checkFile, checkText, loadSlowPath, type CheckContext } from '../../src/validate/checks.js';
+import { checkFile, checkText, loadSlowPath, type CheckContext } from '../../src/validate/checks/index.js';
 import { promptYaml } from '../helpers/registry.js';
 
 const ctx: CheckContext = { providers: ['openai', 'offline'], environments: ['development', 'staging', 'production'], promptsDir: 'prompts' };
