@@ -28,6 +28,10 @@ export function leavesRegistry(dir: string): boolean {
   return dir.startsWith('/') || dir.includes('\\') || dir.split('/').includes('..') || /^[A-Za-z]:/.test(dir);
 }
 
+/** The registry file kinds with a shipped JSON Schema. */
+export const SCHEMA_KINDS = ['prompt', 'suite', 'environment', 'config'] as const;
+export type SchemaKind = (typeof SCHEMA_KINDS)[number];
+
 /** The shipped schema file of a registry file kind (prompt, suite, environment, config, …). */
 export function schemaFile(kind: string): string {
   return path.join(SCHEMAS_DIR, `${kind}.schema.json`);

@@ -7,7 +7,8 @@
  */
 import type { ErrorObject } from 'ajv';
 import { didYouMean } from '../core/suggest.js';
-import { getValidator, loadSchema, type SchemaKind } from './schemas.js';
+import { getValidator, loadSchema } from './schemas.js';
+import type { SchemaKind } from '../paths.js';
 
 export interface SchemaFinding {
   rule: 'schema-unknown-key' | 'schema-missing-key' | 'schema-invalid' | 'assertion-type-unknown' | 'template-or-messages';

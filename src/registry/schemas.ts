@@ -11,12 +11,10 @@ import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { compiledModule } from '../validate/compiled.js';
-import { schemaFile } from '../paths.js';
+import { SCHEMA_KINDS, schemaFile, type SchemaKind } from '../paths.js';
 
 const require = createRequire(import.meta.url);
 
-export const SCHEMA_KINDS = ['prompt', 'suite', 'environment', 'config'] as const;
-export type SchemaKind = (typeof SCHEMA_KINDS)[number];
 
 export type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 

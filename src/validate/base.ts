@@ -38,8 +38,8 @@ function versionFileParts(rel: string, promptsDir: string): { id: string; versio
 
 export async function checkAgainstBase(o: BaseInput): Promise<Problem[]> {
   const out: Problem[] = [];
-  const baseFiles = new Set((await listTree(o.root, o.commit, [o.promptsDir])).map((e) => e.path).filter((p) => versionFileParts(p, o.promptsDir)));
-  const changes = await changesAgainst(o.root, o.commit, [o.promptsDir], { cached: o.staged });
+  const [tree, changes] = await Promise.all([listTree(o.root, o.commit, [o.promptsDir]), changesAgainst(o.root, o.commit, [o.promptsDir], { cached: o.staged })]);
+  const baseFiles = new Set(tree.map((e) => e.path).filter((p) => versionFileParts(p, o.promptsDir)));
   const where = o.staged ? 'in the index' : 'in the working tree';
   for (const { status, path: rel } of changes) {
     if (!baseFiles.has(rel)) continue;

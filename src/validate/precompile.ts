@@ -12,9 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneImport from 'ajv/dist/standalone/index.js';
 import addFormatsImport from 'ajv-formats';
-import { SCHEMAS_DIR } from '../paths.js';
+import { SCHEMA_KINDS, SCHEMAS_DIR } from '../paths.js';
 
-export const SCHEMA_KINDS = ['prompt', 'suite', 'environment', 'config'] as const;
 export const COMPILED_FILE = 'schemas.compiled.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

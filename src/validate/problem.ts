@@ -39,3 +39,11 @@ export interface ValidateResult {
   /** the registry-relative prompts folder */
   promptsDir: string;
 }
+
+/** The result of a run from the problems it found and the files it checked. */
+export function resultOf(problems: Problem[], checked: string[], configError: boolean, promptsDir: string): ValidateResult {
+  sortProblems(problems);
+  const errors = problems.filter((p) => p.severity === 'error');
+  const warnings = problems.filter((p) => p.severity === 'warning');
+  return { ok: errors.length === 0, files: checked.length, checked, errors, warnings, configError, promptsDir };
+}

@@ -394,7 +394,7 @@ describe('validate engine: --staged', () => {
   });
 
   it('picks the part of the index a --staged run lists', async () => {
-    const { stagedListing } = await import('../../src/validate/engine.js');
+    const { stagedListing } = await import('../../src/validate/source-index.js');
     expect(stagedListing([{ path: 'prompts/a/b/1.0.0.yaml' }, { path: 'prompts/a/b/evals.yaml' }, { path: 'README.md' }])).toEqual([
       'prompts.config.yaml',
       'environments',

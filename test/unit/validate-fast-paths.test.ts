@@ -3,7 +3,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { createRequire } from 'node:module';
-import { simpleSatisfies, safeSatisfies } from '../../src/validate/engine.js';
+import { simpleSatisfies, safeSatisfies } from '../../src/validate/phase-suites.js';
 import { scanTemplate } from '../../src/validate/template-scan.js';
 import { parseTemplate, templateVariables } from '../../src/core/template.js';
 

@@ -1,7 +1,7 @@
 /** What the checks of every file kind share: the problem collector, own-key reads, pointers, provider names. */
 import { didYouMean } from '../../core/suggest.js';
 import { schemaFindings } from '../../registry/schema-findings.js';
-import type { SchemaKind } from '../../registry/schemas.js';
+import type { SchemaKind } from '../../paths.js';
 import type { Doc, Pos } from '../doc.js';
 import type { FileProblemEntry, Severity } from '../problem.js';
 import type { CheckContext } from './types.js';

@@ -1,0 +1,117 @@
+/**
+ * Phase 5a, the cross-file checks of environment files: which files this run reports (the
+ * selection, plus the environment files that pin a selected version) and, for every pin
+ * reported, that the pinned version exists and its bytes are the promoted bytes (sha256), and
+ * that the recorded previous version (the rollback target) exists.
+ */
+import { sortVersions } from '../core/ref.js';
+import { didYouMean } from '../core/suggest.js';
+import { CONFIG_FILE } from '../paths.js';
+import { sha256 } from '../registry/files.js';
+import type { PinFact } from './checks/types.js';
+import { isStrictSemver, versionRel } from './layout.js';
+import type { ConfigStage } from './phase-config.js';
+import type { Checked } from './phase-files.js';
+import type { Selection } from './phase-select.js';
+import type { Run } from './run.js';
+
+/** The files reported, with the per-file and structural problems of each added to the run. */
+export function reportedFiles(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked): { report: Set<string>; pinsToCheck: Map<string, PinFact[]> } {
+  const report = new Set<string>();
+  const pinsToCheck = new Map<string, PinFact[]>();
+  for (const rel of sel.envRels) {
+    const pins = checked.outcomes.get(rel)?.pins ?? [];
+    if (sel.inSel(rel)) {
+      report.add(rel);
+      pinsToCheck.set(rel, pins);
+    } else {
+      const relevant = pins.filter((p) => sel.selected!.has(versionRel(cfg.promptsDir, p.id, p.version)));
+      if (relevant.length) {
+        report.add(rel);
+        pinsToCheck.set(rel, relevant);
+      }
+    }
+  }
+  for (const rel of sel.layout.files.keys()) if (rel !== CONFIG_FILE && sel.inSel(rel)) report.add(rel);
+  for (const [rel, list] of sel.layout.problems) {
+    if (!sel.inSel(rel)) continue;
+    run.report(rel, list);
+    report.add(rel);
+  }
+  for (const rel of report) {
+    const o = checked.outcomes.get(rel);
+    if (o) run.report(rel, o.problems);
+  }
+  return { report, pinsToCheck };
+}
+
+interface PinFinding {
+  pin: PinFact;
+  field: 'version' | 'sha256' | 'previous';
+  rule: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked, pinsToCheck: Map<string, PinFact[]>): Promise<void> {
+  const { promptsDir, environmentsDir } = cfg;
+  const { src } = run;
+  const { shas } = checked;
+  const pinned = new Set<string>();
+  for (const pins of pinsToCheck.values()) for (const p of pins) pinned.add(versionRel(promptsDir, p.id, p.version));
+  const missingSha = [...pinned].filter((r) => sel.versionExists(r) && !shas.has(r));
+  if (missingSha.length) {
+    const more = await src.read(missingSha);
+    for (const [rel, b] of more) if (b.bytes) shas.set(rel, sha256(b.bytes));
+  }
+  const pPrefix = `${promptsDir}/`;
+  for (const [envRel, pins] of pinsToCheck) {
+    const found: PinFinding[] = [];
+    const envName = envRel.slice(envRel.lastIndexOf('/') + 1, -5);
+    for (const pin of pins) {
+      const vr = versionRel(promptsDir, pin.id, pin.version);
+      if (!sel.versionExists(vr)) {
+        const present = sel.versionsOf(pin.id);
+        const versions = present.length ? present : undefined;
+        let message: string;
+        if (sel.deleted.has(vr)) message = `${vr} is pinned in ${envName} but its deletion is staged; version files that were promoted must stay (unstage the deletion: git restore --staged ${vr})`;
+        else if (!versions) {
+          if (run.partial) {
+            // a partial --staged listing knows only the changed folders: suggest from all ids
+            run.partial = false;
+            for (const e of await src.list([promptsDir, environmentsDir])) {
+              if (e.rel.startsWith(pPrefix) && e.rel.endsWith('.yaml') && e.rel.lastIndexOf('/') > pPrefix.length) sel.allIds.add(e.rel.slice(pPrefix.length, e.rel.lastIndexOf('/')));
+            }
+          }
+          const s = didYouMean(pin.id, sel.allIds);
+          message = `pins prompt "${pin.id}", which does not exist${s ? `; did you mean "${s}"?` : ''} (restore ${vr} or roll the pin back)`;
+        } else message = `pins ${pin.id}@${pin.version}, but ${vr} does not exist (versions: ${sortVersions(versions).join(', ')}); restore the file`;
+        found.push({ pin, field: 'version', rule: 'pin-missing-version', message, severity: 'error' });
+        continue;
+      }
+      const actual = shas.get(vr);
+      if (actual !== undefined && actual !== pin.sha256) {
+        found.push({
+          pin,
+          field: 'sha256',
+          rule: 'pin-sha-mismatch',
+          message: `${vr} changed after it was promoted to ${envName} (sha256 ${pin.sha256.slice(0, 12)}… recorded, ${actual.slice(0, 12)}… now); version files are immutable: restore the promoted bytes (git restore --source=HEAD --staged --worktree -- ${vr}, or from the commit that promoted it if the edit is committed) and put the change in a new version (edit the latest version, then prompts bump)`,
+          severity: 'error',
+        });
+      }
+      if (pin.previous !== null && isStrictSemver(pin.previous) && !sel.versionExists(versionRel(promptsDir, pin.id, pin.previous))) {
+        found.push({ pin, field: 'previous', rule: 'pin-previous-missing', message: `previous version ${pin.id}@${pin.previous} (the rollback target) does not exist; rollback would fail`, severity: 'warning' });
+      }
+    }
+    if (found.length) {
+      // positions: only now is the env file parsed with the careful parser
+      const text = (await src.read([envRel])).get(envRel)?.bytes?.toString('utf8') ?? '';
+      const { parseYaml, positionOf } = await import('../registry/yaml.js');
+      const parsed = parseYaml(text);
+      for (const f of found) {
+        const pos = parsed.issues.length ? { line: 1, column: 1 } : positionOf(parsed, `/prompts/${f.pin.id.replace(/~/g, '~0').replace(/\//g, '~1')}/${f.field}`);
+        run.problems.push({ file: envRel, line: pos.line, column: pos.column, rule: f.rule, message: f.message, severity: f.severity });
+      }
+    }
+  }
+}

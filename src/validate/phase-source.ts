@@ -1,0 +1,85 @@
+/**
+ * Phase 1, the source: where the bytes come from (the working tree, or the git index with
+ * --staged), the preconditions of --staged and --base (a work tree, a commit), and the registry
+ * listing. A whole-registry run on the working tree ends here when nothing its last result
+ * depended on changed (the run memo, see run-memo.ts).
+ */
+import { UsageError } from '../errors.js';
+import { CONFIG_FILE, leavesRegistry } from '../paths.js';
+import type { StagedChange } from '../git/staged.js';
+import type { ValidateResult } from './problem.js';
+import { runDigest } from './digest.js';
+import { listingKey, loadRunMemo, type RunMemo } from './run-memo.js';
+import { DEFAULT_DIRS, Run, type EngineOptions } from './run.js';
+import { worktreeSource } from './source.js';
+import { indexSource, stagedListing } from './source-index.js';
+
+export interface Opened {
+  run: Run;
+  /** --staged: what is staged */
+  changes: StagedChange[];
+  /** --base: the commit it names */
+  baseCommit: string | null;
+  /** the memo of the last whole run (null: none usable) */
+  memo: RunMemo | null;
+  /** whether this run may record a memo: a whole-registry run on the working tree, with the cache */
+  memoEligible: boolean;
+}
+
+export async function openSource(opts: EngineOptions): Promise<Opened | { result: ValidateResult }> {
+  const { root } = opts;
+  // "inside a work tree?" runs alongside the listing; the usage error wins over git's own failure
+  let insideP: Promise<boolean> | undefined;
+  if (opts.staged || opts.base !== undefined) insideP = import('../git/validate-source.js').then((g) => g.insideWorkTree(root));
+  const needGit = async (): Promise<void> => {
+    if (!insideP || (await insideP)) return;
+    throw new UsageError(`${opts.staged ? '--staged' : '--base'} needs a git repository, but ${root} is not inside one`, {
+      hint: 'run "git init", or validate the working tree without it',
+    });
+  };
+  if (!opts.staged || opts.base !== undefined) await needGit();
+  let baseCommit: string | null = null;
+  if (opts.base !== undefined) {
+    const { resolveCommit } = await import('../git/staged.js');
+    baseCommit = await resolveCommit(root, opts.base);
+    if (!baseCommit) throw new UsageError(`unknown revision "${opts.base}" for --base`, { hint: 'pass a commit, branch or tag that exists here (e.g. origin/main); in CI fetch enough history' });
+  }
+
+  const idx = opts.staged ? await indexSource(root) : undefined;
+  const run = new Run(opts, idx ?? worktreeSource(root), idx);
+  const memoEligible = !idx && opts.cache && opts.base === undefined && opts.paths.length === 0;
+  let memo: RunMemo | null = null;
+  let changes: StagedChange[] = [];
+  if (idx) {
+    // the listing and the staged changes are asked for at once; the config, environment files
+    // and staged files are then read with one `git cat-file` (assuming the default folders)
+    const changesP = idx.changes();
+    changesP.catch(() => undefined);
+    await needGit();
+    changes = await changesP;
+    const specs = opts.paths.length === 0 && opts.base === undefined && opts.indexListing !== 'full' ? stagedListing(changes) : null;
+    if (specs) {
+      run.listing = (await idx.listSpecs(specs)).filter((e) => e.rel === CONFIG_FILE || e.rel.startsWith('prompts/') || e.rel.startsWith('environments/'));
+      run.partial = true;
+    }
+    // a staged symbolic link may point anywhere in the index: list all of it
+    if (!specs || run.listing.some((e) => idx.isLink(e.rel))) await run.relist(DEFAULT_DIRS);
+    const guess = run.listing.filter((e) => e.type === 'file' && (e.rel.startsWith('environments/') || changes.some((c) => c.path === e.rel))).map((e) => e.rel);
+    await run.src.read([CONFIG_FILE, ...guess]);
+  } else if (memoEligible) {
+    // a whole-registry run: the last one's result stands when nothing it depended on changed
+    const configBytes = (await run.src.read([CONFIG_FILE])).get(CONFIG_FILE)!.bytes;
+    // (an unreadable config: its problem is not in the digest, so no memo)
+    memo = configBytes ? loadRunMemo(run.stateDir, runDigest(opts.toolVersion, configBytes)) : null;
+    if (memo && memo.dirs.some(leavesRegistry)) memo = null;
+    await run.relist(memo?.dirs ?? DEFAULT_DIRS);
+    if (memo && listingKey(run.listing, (rel) => run.src.stat!(rel)) === memo.key) {
+      run.debug(() => 'validate: 0 read, 0 checked (no file, path or config changed since the last whole run: its result stands)');
+      return { result: memo.result };
+    }
+    if (run.listedDirs[0] !== DEFAULT_DIRS[0] || run.listedDirs[1] !== DEFAULT_DIRS[1]) await run.relist(DEFAULT_DIRS);
+  } else {
+    await run.relist(DEFAULT_DIRS);
+  }
+  return { run, changes, baseCommit, memo, memoEligible };
+}
