@@ -4,6 +4,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
+import type { RunContext } from '../context.js';
 
 export interface Output {
   write(s: string): void;
@@ -18,16 +19,11 @@ export interface GlobalOptions {
   verbose: boolean;
 }
 
-export interface CommandContext extends GlobalOptions {
+export interface CommandContext extends GlobalOptions, RunContext {
   stdout: Output;
   stderr: Output;
-  env: NodeJS.ProcessEnv;
   /** chalk configured for stderr/stdout color support (level 0 when colors are off) */
   c(): Promise<ChalkInstance>;
-  /** a message line on stderr (suppressed by --quiet) */
-  info(msg: string): void;
-  /** a warning line on stderr (never suppressed) */
-  warn(msg: string): void;
   /** true when a spinner/progress may be shown */
   interactive: boolean;
 }
