@@ -3,6 +3,8 @@
  * works, without depending on src/cli/: cli/ui.ts's CommandContext is one of these.
  */
 export interface Messages {
+  /** the folder the command runs in (paths the user gave are relative to it) */
+  cwd: string;
   /** the process environment the command runs with */
   env: NodeJS.ProcessEnv;
   /** --json: stdout holds one JSON document, so nothing else may go there */

@@ -21,7 +21,7 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export async function run(argv: string[], io: RunIO = {}): Promise<number> {
   const stdout: Output = io.stdout ?? { write: (s) => void process.stdout.write(s), isTTY: Boolean(process.stdout.isTTY) };
-  const stderr: Output = io.stderr ?? { write: (s) => void process.stderr.write(s), isTTY: Boolean(process.stderr.isTTY) };
+  const stderr: Output = io.stderr ?? { write: (s) => void process.stderr.write(s), isTTY: Boolean(process.stderr.isTTY), stream: process.stderr };
   const env = io.env ?? process.env;
 
   // Fast path: `prompts --version` must not pay for loading commander and friends.

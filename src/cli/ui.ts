@@ -1,6 +1,7 @@
 /**
  * Output plumbing: data to stdout, messages and progress to stderr, colors only when wanted
- * (NO_COLOR / --no-color / FORCE_COLOR), spinners only on a TTY and never with --json or in CI.
+ * (NO_COLOR / --no-color / FORCE_COLOR), progress (an ora spinner, loaded only when shown) only
+ * on a TTY and never with --json, --quiet or in CI, and Ctrl-C for long work.
  */
 import { appendFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
@@ -9,6 +10,8 @@ import type { RunContext } from '../context.js';
 export interface Output {
   write(s: string): void;
   isTTY: boolean;
+  /** the terminal behind it, for a spinner (process.stderr in the CLI; absent in tests) */
+  stream?: NodeJS.WriteStream;
 }
 
 export interface GlobalOptions {
@@ -26,6 +29,62 @@ export interface CommandContext extends GlobalOptions, RunContext {
   c(): Promise<ChalkInstance>;
   /** true when a spinner/progress may be shown */
   interactive: boolean;
+  /** A progress line on stderr (a no-op unless `interactive`). */
+  progress(text: string): Progress;
+}
+
+/** A progress line: a spinner with text, redrawn in place, removed by stop(). */
+export interface Progress {
+  update(text: string): void;
+  stop(): void;
+}
+
+const NO_PROGRESS: Progress = { update() {}, stop() {} };
+
+/** ora on the terminal stream; it loads while the work starts, the latest text is shown once it has. */
+function spinner(stream: NodeJS.WriteStream, text: string, color: boolean): Progress {
+  let latest = text;
+  let stopped = false;
+  let ora: import('ora').Ora | undefined;
+  import('ora').then(
+    ({ default: make }) => {
+      if (stopped) return;
+      // isEnabled: the context decided (TTY, no --json/--quiet, not CI); stdin and the cursor left
+      // alone, so Ctrl-C stays a plain signal that interruptible() alone handles
+      ora = make({ text: latest, stream, isEnabled: true, discardStdin: false, hideCursor: false, color: color ? 'cyan' : false }).start();
+    },
+    () => undefined, // no spinner is no failure
+  );
+  return {
+    update(t) {
+      latest = t;
+      if (ora) ora.text = t;
+    },
+    stop() {
+      stopped = true;
+      ora?.stop();
+    },
+  };
+}
+
+/**
+ * Ctrl-C during long work: the first one says `message` and aborts the returned signal (the
+ * command finishes cleanly with what it has); a second one ends the process at once. `dispose`
+ * when the work is done.
+ */
+export function interruptible(ctx: CommandContext, message: string): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const onSigint = (): void => {
+    if (ac.signal.aborted) {
+      process.removeListener('SIGINT', onSigint);
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
+    ctx.warn(message);
+    ac.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: ac.signal, dispose: () => void process.removeListener('SIGINT', onSigint) };
 }
 
 export function wantsColor(flag: boolean, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
@@ -42,12 +101,18 @@ export function isCI(env: NodeJS.ProcessEnv): boolean {
 
 export function makeContext(opts: GlobalOptions, io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv }): CommandContext {
   let chalkP: Promise<ChalkInstance> | undefined;
+  const interactive = io.stderr.isTTY && !opts.json && !opts.quiet && !isCI(io.env);
   const ctx: CommandContext = {
     ...opts,
     stdout: io.stdout,
     stderr: io.stderr,
     env: io.env,
-    interactive: io.stderr.isTTY && !opts.json && !opts.quiet && !isCI(io.env),
+    interactive,
+    progress(text) {
+      // a terminal that reports no width (some pseudo-terminals) cannot have a line redrawn in place
+      const stream = io.stderr.stream;
+      return interactive && stream && (stream.columns ?? 0) > 0 ? spinner(stream, text, opts.color) : NO_PROGRESS;
+    },
     c() {
       if (!chalkP) {
         chalkP = import('chalk').then(({ Chalk }) => new Chalk({ level: opts.color ? 1 : 0 }));

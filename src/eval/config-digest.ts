@@ -7,7 +7,7 @@
 import { sha256 } from '../registry/files.js';
 import type { ProviderConfig } from '../core/types.js';
 import type { Registry } from '../registry/registry.js';
-import { canonicalJson } from './cache.js';
+import { canonicalJson } from '../core/json.js';
 import { graderOf } from './choose.js';
 import type { EvalTarget } from './suite.js';
 

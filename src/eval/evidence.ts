@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 import { CheckFailed } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import { canonicalJson } from './cache.js';
+import { canonicalJson } from '../core/json.js';
 import { configDigest, providersUsed } from './config-digest.js';
 import { readReportFile, reportsOf } from './document.js';
 import type { EvalReport } from './report.js';

@@ -9,7 +9,7 @@
  * providers) merge group by group: each (prompt, version, provider) needs its full set of shards.
  */
 import { CheckFailed } from '../errors.js';
-import { canonicalJson } from './cache.js';
+import { canonicalJson } from '../core/json.js';
 import { makeDocument, isRunDocument, reportsOf, type EvalRunDocument, type ReportFile, type Selection, type Skipped } from './document.js';
 import { finishReport, type EvalReport, type ReportHeader, type ReportResult } from './report.js';
 import { shardOf } from './shard.js';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { UsageError } from '../errors.js';
 import { isStrictSemver } from '../core/ref.js';
 import type { Registry } from '../registry/registry.js';
-import { SUITE_FILE } from '../registry/registry.js';
+import { SUITE_FILE } from '../paths.js';
 
 export interface ChangedSelection {
   ids: string[];

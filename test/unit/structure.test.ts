@@ -107,6 +107,39 @@ function cycles(): string[][] {
   return found;
 }
 
+/** Package names src/ loads: imports, dynamic imports and createRequire() calls. */
+function packagesUsed(): Set<string> {
+  const used = new Set<string>();
+  const req = /\brequire(?:Cjs)?\(\s*['"]([^'"]+)['"]/g;
+  for (const f of files) {
+    const specs = imports.get(f)!.map((i) => i.spec);
+    const text = readFileSync(path.join(SRC, f), 'utf8');
+    for (let m = req.exec(text); m; m = req.exec(text)) specs.push(m[1]!);
+    for (const spec of specs) {
+      if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+      used.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+    }
+  }
+  return used;
+}
+
+/** TEMPORARY: simple-git becomes the engine under src/git/ on branch arch-env; remove when it lands. */
+const UNUSED_ALLOWED = ['simple-git'];
+
+describe('dependencies do their jobs', () => {
+  const pkg = JSON.parse(readFileSync(path.join(SRC, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const used = packagesUsed();
+
+  it('every runtime dependency is loaded by some module of src/ (a tool only tests use is a devDependency)', () => {
+    expect(Object.keys(pkg.dependencies).filter((d) => !used.has(d) && !UNUSED_ALLOWED.includes(d))).toEqual([]);
+    expect(UNUSED_ALLOWED.filter((d) => used.has(d) || !(d in pkg.dependencies))).toEqual([]);
+  });
+
+  it('every package src/ loads is a runtime dependency', () => {
+    expect([...used].filter((p) => !(p in pkg.dependencies)).sort()).toEqual([]);
+  });
+});
+
 describe('structure rules', () => {
   const all = violations();
   const allowed = (v: Violation): boolean => ALLOWED.some((a) => a.file === v.file && a.rule === v.rule);

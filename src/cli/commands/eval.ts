@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import type { CommandContext } from '../ui.js';
-import { appendStepSummary } from '../ui.js';
+import { appendStepSummary, interruptible } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry, type Registry } from '../../registry/registry.js';
 import { resolveRef } from '../../registry/resolve-ref.js';
@@ -251,27 +251,12 @@ export async function run(ctx: CommandContext, args: string[], o: EvalOptions): 
       : undefined;
 
   // Ctrl-C: stop scheduling, keep what finished, write the partial report. A second Ctrl-C kills.
-  const ac = new AbortController();
-  const onSigint = (): void => {
-    if (ac.signal.aborted) {
-      process.removeListener('SIGINT', onSigint);
-      process.kill(process.pid, 'SIGINT');
-      return;
-    }
-    ctx.warn('\ninterrupted: finishing the report of the cases that completed (Ctrl-C again to quit at once)');
-    ac.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = interruptible(ctx, 'interrupted: finishing the report of the cases that completed (Ctrl-C again to quit at once)');
 
-  let last = 0;
-  const onProgress = ctx.interactive
-    ? (done: number, total: number, failing: number): void => {
-        const now = Date.now();
-        if (done !== total && now - last < 80) return;
-        last = now;
-        // the line is redrawn in place and cleared when the run is done (the table follows on stdout)
-        ctx.stderr.write(done === total ? '\r\x1b[2K' : `\r\x1b[2Keval ${done}/${total}${failing ? ` (${failing} failing)` : ''}`);
-      }
+  // a progress line while cases run, removed when the run is done (the table follows on stdout)
+  const line = ctx.interactive ? ctx.progress('eval') : undefined;
+  const onProgress = line
+    ? (done: number, total: number, failing: number): void => line.update(`eval ${done}/${total}${failing ? ` (${failing} failing)` : ''}`)
     : undefined;
 
   const { runSession } = await import('../../eval/session.js');
@@ -284,13 +269,13 @@ export async function run(ctx: CommandContext, args: string[], o: EvalOptions): 
       cacheMode: opts.cacheMode,
       maxCostUsd: opts.maxCostUsd,
       env: ctx.env,
-      signal: ac.signal,
+      signal: interrupt.signal,
       onLog: ctx.verbose ? (m: string) => ctx.info(m) : undefined,
       onProgress,
     });
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    if (onProgress) ctx.stderr.write('\r\x1b[2K');
+    interrupt.dispose();
+    line?.stop();
   }
 
   let doc: EvalDoc;
