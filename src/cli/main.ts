@@ -13,8 +13,11 @@ export interface RunIO {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A command module's entry; `O` is its options interface (what commander parsed, by flag name). */
-type Handler<O> = (ctx: CommandContext, args: string[], opts: O) => Promise<number>;
+/**
+ * A command: its context, positional arguments and its own options interface `O` (declared in
+ * its module, matching the options wired here; commander fills them, camel-cased).
+ */
+export type Handler<O> = (ctx: CommandContext, args: string[], opts: O) => Promise<number>;
 type Loader<O> = () => Promise<{ run: Handler<O> }>;
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -62,6 +65,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
     const add = <O extends object = Record<string, unknown>>(cmd: Command, load: Loader<O>): Command =>
       cmd.action(async (...actionArgs: unknown[]) => {
         const command = actionArgs[actionArgs.length - 1] as Command;
+        // the one place options cross from commander (untyped) to a command (typed)
         const opts = command.opts<O & { json?: boolean }>();
         const g = program.opts<{ cwd?: string; json?: boolean; color?: boolean; quiet?: boolean; verbose?: boolean }>();
         const color = ui.wantsColor(g.color !== false, env, stdout.isTTY || stderr.isTTY);

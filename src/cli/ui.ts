@@ -87,6 +87,9 @@ export function interruptible(ctx: CommandContext, message: string): { signal: A
   return { signal: ac.signal, dispose: () => void process.removeListener('SIGINT', onSigint) };
 }
 
+/** The options of a command that has none of its own (the global ones are in the context). */
+export type NoOptions = Record<string, never>;
+
 export function wantsColor(flag: boolean, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
   if (!flag) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;

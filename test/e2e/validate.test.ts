@@ -61,7 +61,7 @@ describe('prompts validate (built CLI)', () => {
     const r = reg({ prompts: { 'support/triage': ['1.0.0'] } });
     const fmt = await cli(['validate', '--format', 'xml'], { cwd: r.dir });
     expect(fmt).toMatchObject({ exitCode: 2, stdout: '' });
-    expect(fmt.stderr).toMatch(/^error: unknown format "xml" for validate \(use one of: text, json, github, junit\)\n$/);
+    expect(fmt.stderr).toMatch(/^error: unknown --format "xml" for validate \(use one of: text, json, github, junit\)\n$/);
     const none = reg({ config: null });
     const nr = await cli(['validate'], { cwd: none.dir });
     expect(nr.exitCode).toBe(2);

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { diffPrompts, fieldChanges, textDiff } from '../../src/core/diff.js';
-import { renderDiffText } from '../../src/cli/reporters/diff-text.js';
-import { renderDiffMarkdown } from '../../src/cli/reporters/diff-markdown.js';
+import { renderDiffText } from '../../src/cli/reporters/diff/text.js';
+import { renderDiffMarkdown } from '../../src/cli/reporters/diff/markdown.js';
 import { Chalk } from 'chalk';
 import type { PromptFile } from '../../src/core/types.js';
 

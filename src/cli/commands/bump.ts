@@ -91,11 +91,18 @@ function preType(level: BumpLevel): ReleaseType {
   return `pre${level}` as ReleaseType;
 }
 
-export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
+export interface BumpOptions {
+  /** --preid rc */
+  preid?: string;
+  /** -m, --message: changelog lines, repeatable */
+  message?: string[];
+}
+
+export async function run(ctx: CommandContext, args: string[], opts: BumpOptions): Promise<number> {
   const id = args[0] ?? '';
   const levelArg = args[1];
-  const preid = typeof opts.preid === 'string' ? opts.preid : undefined;
-  const messages = Array.isArray(opts.message) ? opts.message.filter((m): m is string => typeof m === 'string') : [];
+  const { preid } = opts;
+  const messages = opts.message ?? [];
 
   // --- usage checks (exit 2) -------------------------------------------------------------
   const problem = idProblem(id);

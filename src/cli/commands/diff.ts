@@ -9,17 +9,19 @@ import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
 import { resolveRef, type ResolvedRef } from '../../registry/resolve-ref.js';
 import { diffPrompts } from '../../core/diff.js';
-import { renderDiffText } from '../reporters/diff-text.js';
-import { renderDiffMarkdown } from '../reporters/diff-markdown.js';
-import { renderDiffJson } from '../reporters/diff-json.js';
+import { renderDiffMarkdown } from '../reporters/diff/markdown.js';
+import { diffReporters } from '../reporters/diff/index.js';
+import { pickReporter } from '../formats.js';
 import type { PromptFile } from '../../core/types.js';
 import { applyOverrides } from '../../core/render.js';
 
-const FORMATS = ['text', 'markdown', 'json'] as const;
+export interface DiffOptions {
+  /** text | markdown | json (default text) */
+  format?: string;
+}
 
-export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
-  const format = ctx.json ? 'json' : String(opts.format ?? 'text');
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown --format "${format}"`, { hint: `use one of: ${FORMATS.join(', ')}` });
+export async function run(ctx: CommandContext, args: string[], opts: DiffOptions): Promise<number> {
+  const report = pickReporter(diffReporters, opts.format, ctx, 'diff');
   const registry = openRegistry(ctx.cwd);
   const [refA, refB] = args;
   let from: ResolvedRef;
@@ -46,10 +48,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   const b = asRun(to);
   const d = diffPrompts(a, b, { from: from.via ?? from.version, to: to.via ?? to.version });
 
-  if (format === 'json') ctx.stdout.write(renderDiffJson(d));
-  else if (format === 'markdown') ctx.stdout.write(renderDiffMarkdown(d));
-  else ctx.stdout.write(renderDiffText(d, await ctx.c(), ctx.color));
-
+  await report(ctx, d);
   appendStepSummary(ctx, () => `${renderDiffMarkdown(d)}\n`);
   return 0;
 }

@@ -13,7 +13,12 @@ import { writeFileAtomic } from '../../registry/files.js';
 import { gitTopLevel } from '../../git/repo.js';
 import { hookScript, hooksDir, planHookInstall } from '../../git/hooks.js';
 
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export interface HookInstallOptions {
+  /** --force: replace a hook promptrail did not write (kept as pre-commit.before-promptrail) */
+  force?: boolean;
+}
+
+export async function run(ctx: CommandContext, _args: string[], opts: HookInstallOptions): Promise<number> {
   const reg = openRegistry(ctx.cwd);
   const top = await gitTopLevel(reg.root);
   if (!top) {

@@ -40,7 +40,12 @@ function statOf(p: string): fs.Stats | undefined {
   }
 }
 
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export interface InitOptions {
+  /** --example: add a working sample prompt and suite */
+  example?: boolean;
+}
+
+export async function run(ctx: CommandContext, _args: string[], opts: InitOptions): Promise<number> {
   const root = path.resolve(ctx.cwd);
   const rootStat = statOf(root);
   if (!rootStat) throw new UsageError(`folder ${root} does not exist`, { hint: 'create it first, or pass -C <existing folder>' });

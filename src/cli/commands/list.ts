@@ -4,7 +4,7 @@
  * deleted prompt that production still uses is never invisible.
  */
 import * as path from 'node:path';
-import { writeJson, type CommandContext } from '../ui.js';
+import { writeJson, type CommandContext, type NoOptions } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 
 export interface ListEntry {
@@ -14,7 +14,7 @@ export interface ListEntry {
   environments: Record<string, string | null>;
 }
 
-export async function run(ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions): Promise<number> {
   const reg = openRegistry(ctx.cwd);
   const envs = reg.config.environmentOrder;
   const pins = new Map<string, Record<string, { version: string }>>();

@@ -15,7 +15,12 @@ import { setTopLevelKeys } from '../../registry/yaml-edit.js';
 import { authorEmail, isoDate, modeline, promptSkeleton, withModeline } from '../../registry/scaffold.js';
 import type { PromptFile } from '../../core/types.js';
 
-export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
+export interface NewOptions {
+  /** --from <id>@<version>: copy that version */
+  from?: string;
+}
+
+export async function run(ctx: CommandContext, args: string[], opts: NewOptions): Promise<number> {
   const id = args[0] ?? '';
   const problem = idProblem(id);
   if (problem) throw new UsageError(`invalid prompt id "${id}": ${problem}`, { hint: 'ids look like support/triage: lower-case segments joined by "/"' });
@@ -47,7 +52,7 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   const line = modeline(reg.root, file, 'prompt');
   let text: string;
   let from: { id: string; version: string } | undefined;
-  if (typeof opts.from === 'string') {
+  if (opts.from !== undefined) {
     const src = resolveRef(reg, opts.from);
     const loaded = reg.loadYaml<PromptFile>(src.file, 'prompt');
     from = { id: src.id, version: src.version };

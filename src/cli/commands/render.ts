@@ -95,9 +95,18 @@ function parseVarFlags(flags: string[], inputs: JsonSchema | undefined, into: Re
   }
 }
 
-export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
+export interface RenderOptions {
+  /** --var k=v, repeatable */
+  var?: string[];
+  /** --vars <file.json|-> */
+  vars?: string;
+  /** --env <env>: apply its overrides */
+  env?: string;
+}
+
+export async function run(ctx: CommandContext, args: string[], opts: RenderOptions): Promise<number> {
   const reg = openRegistry(ctx.cwd);
-  const envOpt = typeof opts.env === 'string' ? opts.env : undefined;
+  const envOpt = opts.env;
   if (envOpt !== undefined) reg.assertEnv(envOpt);
   const ref = resolveRef(reg, args[0] ?? '');
   const loaded = reg.loadYaml<PromptFile>(ref.file, 'prompt');
@@ -129,8 +138,8 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
     }
   }
 
-  const vars: Record<string, unknown> = typeof opts.vars === 'string' ? await readVarsFile(opts.vars, ctx.cwd) : (Object.create(null) as Record<string, unknown>);
-  parseVarFlags(Array.isArray(opts.var) ? opts.var.filter((v): v is string => typeof v === 'string') : [], prompt.inputs, vars);
+  const vars: Record<string, unknown> = opts.vars !== undefined ? await readVarsFile(opts.vars, ctx.cwd) : (Object.create(null) as Record<string, unknown>);
+  parseVarFlags(opts.var ?? [], prompt.inputs, vars);
 
   let messages;
   try {

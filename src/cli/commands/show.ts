@@ -3,13 +3,13 @@
  * every command applies: the file must be a valid prompt). `--json` adds id, version, sha256,
  * the registry-relative file, the environment it came through, and the parsed prompt.
  */
-import { writeJson, type CommandContext } from '../ui.js';
+import { writeJson, type CommandContext, type NoOptions } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 import { pinMismatchWarning, resolveRef } from '../../registry/resolve-ref.js';
 import { sha256 } from '../../registry/files.js';
 import type { PromptFile } from '../../core/types.js';
 
-export async function run(ctx: CommandContext, args: string[], _opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, args: string[], _opts: NoOptions): Promise<number> {
   const reg = openRegistry(ctx.cwd);
   const ref = resolveRef(reg, args[0] ?? '');
   const loaded = reg.loadYaml<PromptFile>(ref.file, 'prompt');

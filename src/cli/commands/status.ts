@@ -4,7 +4,7 @@
  * so CI can gate on it; drift (behind latest, not upstream) is reported but does not fail.
  */
 import * as fs from 'node:fs';
-import type { CommandContext } from '../ui.js';
+import type { CommandContext, NoOptions } from '../ui.js';
 import { writeJson } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 import { readEnvSnapshot } from '../../registry/env-store.js';
@@ -12,7 +12,7 @@ import { sha256 } from '../../registry/files.js';
 import { buildStatus } from '../../core/status.js';
 import { renderStatusText } from '../reporters/status-text.js';
 
-export async function run(ctx: CommandContext, _args: string[], _opts: Record<string, unknown>): Promise<number> {
+export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions): Promise<number> {
   const registry = openRegistry(ctx.cwd);
   const prompts = registry.listPromptIds().map((id) => ({ id, versions: registry.listVersions(id) }));
   const environments = registry.config.environmentOrder.map((name) => ({

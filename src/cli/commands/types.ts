@@ -10,16 +10,23 @@ import { prepareOutput, writeOutput, displayPath } from '../output-file.js';
 import { collectPinned } from '../../sdk/collect.js';
 import { generateTypes, type TypeSource } from '../../sdk/types-gen.js';
 
-export async function run(ctx: CommandContext, _args: string[], opts: Record<string, unknown>): Promise<number> {
+export interface TypesOptions {
+  /** -o, --output <file> (default: stdout) */
+  output?: string;
+  /** --env <env>: the versions it pins (default: each prompt's latest) */
+  env?: string;
+}
+
+export async function run(ctx: CommandContext, _args: string[], opts: TypesOptions): Promise<number> {
   const target =
-    typeof opts.output === 'string'
+    opts.output !== undefined
       ? prepareOutput(ctx.cwd, opts.output, { command: 'types', example: 'prompts.d.ts', isOurs: (text) => text.startsWith(GENERATED_HEADER) })
       : undefined;
   const output = target?.file;
   const reg = openRegistry(ctx.cwd);
   const sources: TypeSource[] = [];
   let origin: string;
-  if (typeof opts.env === 'string') {
+  if (opts.env !== undefined) {
     const pinned = collectPinned(reg, opts.env);
     pinned.entries.forEach((e, i) => {
       sources.push({ id: e.id, version: e.version, description: pinned.files[i]?.description, inputs: e.inputs, output: e.output });

@@ -5,6 +5,7 @@
  * main.ts parses with commander as usual, so messages and errors stay commander's.
  */
 import type { Output } from '../ui.js';
+import type { ValidateOptions } from './validate.js';
 
 export interface FastIO {
   stdout: Output;
@@ -14,7 +15,7 @@ export interface FastIO {
 
 interface Parsed {
   paths: string[];
-  opts: { staged?: boolean; base?: string; format?: string; cache: boolean };
+  opts: ValidateOptions;
   cwd?: string;
   json: boolean;
   color: boolean;

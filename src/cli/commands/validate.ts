@@ -9,18 +9,22 @@ import { UsageError } from '../../errors.js';
 import { CONFIG_FILE, findRoot } from '../../paths.js';
 import { packageVersion } from '../../version.js';
 import { runValidate } from '../../validate/engine.js';
+import { pickReporter } from '../formats.js';
+import { validateReporters } from '../reporters/validate/index.js';
 
-const FORMATS = ['text', 'json', 'github', 'junit'] as const;
-type Format = (typeof FORMATS)[number];
+export interface ValidateOptions {
+  staged?: boolean;
+  base?: string;
+  /** text | json | github | junit (default text) */
+  format?: string;
+  /** false with --no-cache */
+  cache: boolean;
+}
 
-export async function run(ctx: CommandContext, args: string[], opts: Record<string, unknown>): Promise<number> {
-  const requested = typeof opts.format === 'string' ? opts.format : 'text';
-  if (!(FORMATS as readonly string[]).includes(requested)) {
-    throw new UsageError(`unknown format "${requested}" for validate`, { hint: `use one of: ${FORMATS.join(', ')}` });
-  }
-  const format: Format = ctx.json ? 'json' : (requested as Format);
-  const base = opts.base;
-  if (base !== undefined && (typeof base !== 'string' || base.trim() === '')) throw new UsageError('--base needs a revision (e.g. --base origin/main)');
+export async function run(ctx: CommandContext, paths: string[], opts: ValidateOptions): Promise<number> {
+  const report = pickReporter(validateReporters, opts.format, ctx, 'validate');
+  const { base } = opts;
+  if (base !== undefined && base.trim() === '') throw new UsageError('--base needs a revision (e.g. --base origin/main)');
   const cwd = path.resolve(ctx.cwd);
   const root = findRoot(cwd);
   if (!root) {
@@ -31,44 +35,23 @@ export async function run(ctx: CommandContext, args: string[], opts: Record<stri
   const result = await runValidate({
     root,
     cwd,
-    paths: args,
+    paths,
     staged: Boolean(opts.staged),
-    base: typeof base === 'string' ? base : undefined,
-    cache: opts.cache !== false,
+    base,
+    cache: opts.cache,
     toolVersion: packageVersion(),
     debug: ctx.verbose ? (m) => ctx.warn(m) : undefined,
     onIgnoredPath: (p) => ctx.info(`note: ignoring ${p}: it is outside the registry at ${root}`),
     workers: ctx.env.PROMPTRAIL_WORKERS !== undefined ? Number(ctx.env.PROMPTRAIL_WORKERS) || 0 : 'auto',
   });
-
-  switch (format) {
-    case 'json': {
-      const { renderJson } = await import('../reporters/validate/json.js');
-      ctx.stdout.write(renderJson(result));
-      break;
-    }
-    case 'github': {
-      const { renderGithub } = await import('../reporters/validate/github.js');
-      const { summaryLine } = await import('../reporters/validate/text.js');
+  await report(ctx, {
+    result,
+    repoPrefix: async () => {
       const { gitTopLevel } = await import('../../git/run.js');
       const top = await gitTopLevel(root);
-      const prefix = top ? path.relative(top, root).split(path.sep).join('/') : '';
-      ctx.stdout.write(renderGithub(result, prefix));
-      ctx.info(summaryLine(result));
-      break;
-    }
-    case 'junit': {
-      const { renderJunit } = await import('../reporters/validate/junit.js');
-      ctx.stdout.write(renderJunit(result, result.promptsDir));
-      break;
-    }
-    default: {
-      const { renderText, plainColors } = await import('../reporters/validate/text.js');
-      const text = renderText(result, ctx.color ? await ctx.c() : plainColors);
-      if (ctx.quiet && result.errors.length === 0) break;
-      ctx.stdout.write(text);
-    }
-  }
+      return top ? path.relative(top, root).split(path.sep).join('/') : '';
+    },
+  });
   if (result.configError) return 2;
   return result.ok ? 0 : 1;
 }

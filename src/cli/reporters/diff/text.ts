@@ -1,7 +1,7 @@
 /** `diff --format text`: sections with field changes and unified template diffs; colored words when colors are on. */
 import type { ChalkInstance } from 'chalk';
-import type { PromptDiff, FieldChange, DiffLine } from '../../core/diff.js';
-import { hunkHeader } from '../../core/diff.js';
+import type { PromptDiff, FieldChange, DiffLine } from '../../../core/diff.js';
+import { hunkHeader } from '../../../core/diff.js';
 
 export function showValue(v: unknown): string {
   if (v === undefined) return '(none)';

@@ -1,5 +1,5 @@
 /** `diff --format markdown`: ready to post as a PR comment (tables for fields, ```diff blocks for templates). */
-import type { PromptDiff, FieldChange } from '../../core/diff.js';
+import type { PromptDiff, FieldChange } from '../../../core/diff.js';
 
 function cell(v: unknown): string {
   if (v === undefined) return '—';
