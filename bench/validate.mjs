@@ -10,7 +10,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
-import { generateRegistry, promptId, versionYaml } from './lib/gen-registry.mjs';
+import { generateRegistry, promptId, versionYaml } from '../fixtures/generate-registry.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, '..', 'bin', 'prompts.js');

@@ -175,7 +175,7 @@ describe('prompts validate (built CLI)', () => {
 
 describe('prompts validate on a larger registry (worker threads)', () => {
   it('finds the same problems with and without worker threads, and answers from the cache the second time', async () => {
-    const { generateRegistry } = (await import('../../bench/lib/gen-registry.mjs' as string)) as {
+    const { generateRegistry } = (await import('../../fixtures/generate-registry.mjs' as string)) as {
       generateRegistry: (dir: string, o: { prompts: number; versions: number }) => { files: number };
     };
     const r = reg({ config: null });
