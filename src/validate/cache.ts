@@ -72,8 +72,9 @@ export function sameFingerprint(a: Fingerprint | undefined, b: Fingerprint): boo
   return a !== undefined && a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
-export function trustworthy(st: fs.Stats, scanStart: number): boolean {
-  return Math.max(st.mtimeMs, st.ctimeMs) < scanStart - RACY_MS;
+/** Was the file last changed well before the run (so an unchanged fingerprint means unchanged bytes)? */
+export function trustworthy(f: Fingerprint, scanStart: number): boolean {
+  return Math.max(f[1], f[2]) < scanStart - RACY_MS;
 }
 
 function isStored(x: unknown): x is StoredEntry {

@@ -14,17 +14,11 @@
  * (unknown rev, --staged outside git, missing paths).
  */
 import { CONFIG_FILE } from '../paths.js';
-import { resultOf, type ValidateResult } from './problem.js';
-import { listingKey, saveRunMemo } from './run-memo.js';
-import { trustworthy } from './cache.js';
+import type { ValidateResult } from './problem.js';
 import { openSource } from './phase-source.js';
-import { readConfig } from './phase-config.js';
-import { select } from './phase-select.js';
-import { checkFiles } from './phase-files.js';
 import { loadChecks } from './load-checks.js';
-import { checkPins, reportedFiles } from './phase-pins.js';
-import { checkSuiteVars } from './phase-suites.js';
 import type { EngineOptions } from './run.js';
+import type { Fingerprint } from './cache.js';
 
 export type { EngineOptions } from './run.js';
 
@@ -36,6 +30,17 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const opened = await openSource(opts);
   if ('result' in opened) return opened.result;
   const { run, changes, baseCommit, memo, memoEligible } = opened;
+  // (a run answered by the memo never loads the other phases)
+  const [{ readConfig }, { select }, { checkFiles }, { checkPins, reportedFiles }, { checkSuiteVars }, { resultOf }, { listingKey, saveRunMemo, treeOf }, { trustworthy }] = await Promise.all([
+    import('./phase-config.js'),
+    import('./phase-select.js'),
+    import('./phase-files.js'),
+    import('./phase-pins.js'),
+    import('./phase-suites.js'),
+    import('./problem.js'),
+    import('./run-memo.js'),
+    import('./cache.js'),
+  ]);
 
   // 2. config
   const cfg = await readConfig(run);
@@ -62,8 +67,10 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   const result = resultOf(run.problems, [CONFIG_FILE, ...[...report].sort()], cfg.configError, cfg.promptsDir);
   // the whole-run memo: a later run with nothing changed is answered by this result
   if (memoEligible && !cfg.unreadable && sel.selected === null && run.listedDirs[0] === cfg.promptsDir && run.listedDirs[1] === cfg.environmentsDir) {
-    const key = listingKey(run.listing, (rel) => run.src.stat!(rel), (st) => trustworthy(st, run.scanStart));
-    if (key !== null && key !== memo?.key) saveRunMemo(run.stateDir, { digest: cfg.digest, dirs: run.listedDirs, key, result });
+    const trusted = (f: Fingerprint): boolean => trustworthy(f, run.scanStart);
+    const key = listingKey(run.listing, (rel) => run.src.stat!(rel), trusted);
+    const tree = treeOf(run.listing, run.dirPrints, trusted);
+    if (key !== null && (key !== memo?.key || (tree && !memo.tree))) saveRunMemo(run.stateDir, { digest: cfg.digest, dirs: run.listedDirs, key, result, ...(tree ? { tree } : {}) });
   }
   return result;
 }

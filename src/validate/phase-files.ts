@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { CONFIG_FILE } from '../paths.js';
 import { sha256 } from '../registry/files.js';
 import type { FileOutcome } from './checks/types.js';
-import { entryOf, fingerprintOf, outcomeOf, sameFingerprint, saveCache, trustworthy } from './cache.js';
+import { entryOf, outcomeOf, sameFingerprint, saveCache, trustworthy } from './cache.js';
 import type { ConfigStage } from './phase-config.js';
 import type { Selection } from './phase-select.js';
 import { startPool, type Pool } from './pool.js';
@@ -36,7 +36,7 @@ export async function checkFiles(run: Run, cfg: ConfigStage, sel: Selection): Pr
     const hit = cache.get(rel);
     // only a recorded fingerprint can spare the read (the read takes its own fstat)
     const st = hit?.f ? src.stat?.(rel) : undefined;
-    if (st && hit && sameFingerprint(hit.f, fingerprintOf(st))) {
+    if (st && hit && sameFingerprint(hit.f, st)) {
       outcomes.set(rel, outcomeOf(hit));
       shas.set(rel, hit.s);
       fresh.set(rel, hit);
@@ -54,7 +54,7 @@ export async function checkFiles(run: Run, cfg: ConfigStage, sel: Selection): Pr
   const record = (w: WorkItem, out: FileOutcome): void => {
     outcomes.set(w.rel, out);
     const st = src.stat?.(w.rel);
-    const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
+    const f = st && trustworthy(st, scanStart) ? st : undefined;
     fresh.set(w.rel, entryOf(shas.get(w.rel)!, out, f));
   };
   let checkedCount = 0;
@@ -90,7 +90,7 @@ export async function checkFiles(run: Run, cfg: ConfigStage, sel: Selection): Pr
         shas.set(rel, s);
         const hit = cache.get(rel);
         const st = src.stat?.(rel);
-        const f = st && trustworthy(st, scanStart) ? fingerprintOf(st) : undefined;
+        const f = st && trustworthy(st, scanStart) ? st : undefined;
         if (hit && hit.s === s) {
           outcomes.set(rel, outcomeOf(hit));
           fresh.set(rel, entryOf(s, outcomeOf(hit), f));

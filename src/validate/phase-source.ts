@@ -9,7 +9,7 @@ import { CONFIG_FILE, leavesRegistry } from '../paths.js';
 import type { StagedChange } from '../git/staged.js';
 import type { ValidateResult } from './problem.js';
 import { runDigest } from './digest.js';
-import { listingKey, loadRunMemo, type RunMemo } from './run-memo.js';
+import { listingKey, loadRunMemo, unchangedListing, type RunMemo } from './run-memo.js';
 import { DEFAULT_DIRS, Run, type EngineOptions } from './run.js';
 import { worktreeSource } from './source.js';
 import { indexSource, stagedListing } from './source-index.js';
@@ -72,12 +72,16 @@ export async function openSource(opts: EngineOptions): Promise<Opened | { result
     // (an unreadable config: its problem is not in the digest, so no memo)
     memo = configBytes ? loadRunMemo(run.stateDir, runDigest(opts.toolVersion, configBytes)) : null;
     if (memo && memo.dirs.some(leavesRegistry)) memo = null;
-    await run.relist(memo?.dirs ?? DEFAULT_DIRS);
+    // the kept listing stands when no folder of it changed; else the folders are walked again
+    const kept = memo?.tree && run.src.dirPrint ? unchangedListing(memo.tree, run.src.dirPrint) : null;
+    if (memo && kept) run.useListing(memo.dirs, kept, new Map(memo.tree!.dirs));
+    else await run.relist(memo?.dirs ?? DEFAULT_DIRS);
     if (memo && listingKey(run.listing, (rel) => run.src.stat!(rel)) === memo.key) {
-      run.debug(() => 'validate: 0 read, 0 checked (no file, path or config changed since the last whole run: its result stands)');
+      run.debug(() => `validate: 0 read, 0 checked (no file, path or config changed since the last whole run: its result stands; listing ${kept ? 'kept: no folder changed' : 'walked'})`);
       return { result: memo.result };
     }
-    if (run.listedDirs[0] !== DEFAULT_DIRS[0] || run.listedDirs[1] !== DEFAULT_DIRS[1]) await run.relist(DEFAULT_DIRS);
+    // not answered: the run goes on with a listing walked afresh
+    if (kept || run.listedDirs[0] !== DEFAULT_DIRS[0] || run.listedDirs[1] !== DEFAULT_DIRS[1]) await run.relist(DEFAULT_DIRS);
   } else {
     await run.relist(DEFAULT_DIRS);
   }

@@ -9,15 +9,21 @@
  * file written since has a different ctime. Any difference means the normal run, with the
  * per-file cache. A .yaml entry that is not a regular file (a symbolic link: its target could
  * change behind it) makes the listing unkeyable, and the run is never memoized.
+ *
+ * The listing itself need not be walked again either: the memo keeps it with the fingerprint
+ * of every folder that was read (a folder's mtime/ctime change whenever an entry is added,
+ * removed or renamed in it), so when every folder's fingerprint is the same, so is the
+ * listing. Kept only for listings of plain files and folders (no symbolic links, whose
+ * targets change behind them) whose folders all had trustworthy fingerprints.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { writeCacheFile } from './cache.js';
+import { sameFingerprint, writeCacheFile, type Fingerprint } from './cache.js';
 import type { ListedEntry } from './layout.js';
 import type { ValidateResult } from './problem.js';
 
-export const RUN_MEMO_FORMAT = 1;
+export const RUN_MEMO_FORMAT = 2;
 
 export interface RunMemo {
   format: number;
@@ -27,6 +33,39 @@ export interface RunMemo {
   /** listingKey() of the listing */
   key: string;
   result: ValidateResult;
+  /** the listing, with the fingerprints of the folders read for it (absent when not keepable) */
+  tree?: MemoTree;
+}
+
+export interface MemoTree {
+  entries: [rel: string, type: 'file' | 'dir'][];
+  /** every folder read, and the listed top folders (null: it did not exist) */
+  dirs: [rel: string, fingerprint: Fingerprint | null][];
+}
+
+/** The tree to keep for `listing` (undefined when it holds anything but plain files and folders, or a folder changed too recently). */
+export function treeOf(listing: readonly ListedEntry[], dirPrints: ReadonlyMap<string, Fingerprint | null> | undefined, trusted: (f: Fingerprint) => boolean): MemoTree | undefined {
+  if (!dirPrints) return undefined;
+  const entries: MemoTree['entries'] = [];
+  for (const e of listing) {
+    if (e.problem || (e.type !== 'file' && e.type !== 'dir')) return undefined;
+    entries.push([e.rel, e.type]);
+  }
+  const dirs: MemoTree['dirs'] = [];
+  for (const [rel, fp] of dirPrints) {
+    if (fp && !trusted(fp)) return undefined;
+    dirs.push([rel, fp]);
+  }
+  return { entries, dirs };
+}
+
+/** The kept listing when no folder of it changed since (`print`: a folder's fingerprint now, null when it is none). */
+export function unchangedListing(tree: MemoTree, print: (rel: string) => Fingerprint | null): ListedEntry[] | null {
+  for (const [rel, was] of tree.dirs) {
+    const now = print(rel);
+    if (now === null || was === null ? now !== was : !sameFingerprint(was, now)) return null;
+  }
+  return tree.entries.map(([rel, type]) => ({ rel, type }));
 }
 
 export function runMemoFile(stateDir: string): string {
@@ -38,15 +77,15 @@ export function runMemoFile(stateDir: string): string {
  * file its stat fingerprint. Null when a .yaml entry is not a regular file or (when `trusted`
  * is given, for recording) its fingerprint cannot be trusted yet.
  */
-export function listingKey(listing: readonly ListedEntry[], stat: (rel: string) => fs.Stats | undefined, trusted?: (st: fs.Stats) => boolean): string | null {
+export function listingKey(listing: readonly ListedEntry[], stat: (rel: string) => Fingerprint | undefined, trusted?: (f: Fingerprint) => boolean): string | null {
   const h = createHash('sha256');
   let chunk = '';
   for (const e of listing) {
     let line = `${e.rel}\0${e.type}\0${e.problem ? `${e.problem.rule}\0${e.problem.message}` : ''}\0`;
     if (e.type === 'file' && e.rel.endsWith('.yaml')) {
       const st = stat(e.rel);
-      if (!st || !st.isFile() || (trusted && !trusted(st))) return null;
-      line += `${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}`;
+      if (!st || (trusted && !trusted(st))) return null;
+      line += `${st[0]}\0${st[1]}\0${st[2]}\0${st[3]}`;
     }
     chunk += `${line}\n`;
     if (chunk.length > 65536) {
@@ -66,6 +105,7 @@ export function loadRunMemo(stateDir: string, digest: string): RunMemo | null {
     if (m.format !== RUN_MEMO_FORMAT || m.digest !== digest || typeof m.key !== 'string') return null;
     if (!Array.isArray(m.dirs) || m.dirs.length !== 2 || !m.dirs.every((d) => typeof d === 'string')) return null;
     if (!r || typeof r.ok !== 'boolean' || !Array.isArray(r.checked) || !Array.isArray(r.errors) || !Array.isArray(r.warnings)) return null;
+    if (m.tree !== undefined && !treeShapeOk(m.tree)) delete m.tree;
     return m;
   } catch {
     return null;
@@ -79,4 +119,17 @@ export function saveRunMemo(stateDir: string, memo: Omit<RunMemo, 'format'>): vo
   } catch {
     // read-only checkout
   }
+}
+
+function treeShapeOk(t: unknown): t is MemoTree {
+  const tree = t as MemoTree;
+  const fp = (f: unknown): boolean => f === null || (Array.isArray(f) && f.length === 4 && f.every((n) => typeof n === 'number'));
+  return (
+    tree !== null &&
+    typeof tree === 'object' &&
+    Array.isArray(tree.entries) &&
+    Array.isArray(tree.dirs) &&
+    tree.entries.every((e) => Array.isArray(e) && typeof e[0] === 'string' && (e[1] === 'file' || e[1] === 'dir')) &&
+    tree.dirs.every((d) => Array.isArray(d) && typeof d[0] === 'string' && fp(d[1]))
+  );
 }

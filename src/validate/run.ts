@@ -8,6 +8,7 @@ import type { FileProblem } from '../registry/files.js';
 import type { ListedEntry } from './layout.js';
 import type { FileProblemEntry, Problem } from './problem.js';
 import type { Source } from './source.js';
+import type { Fingerprint } from './cache.js';
 import type { IndexSource } from './source-index.js';
 
 export interface EngineOptions {
@@ -43,6 +44,8 @@ export class Run {
   listedDirs: [string, string] = DEFAULT_DIRS;
   /** a --staged listing of only the part of the index the changes touch (see stagedListing) */
   partial = false;
+  /** the fingerprints of the folders behind `listing` (working tree only), for the run memo */
+  dirPrints: ReadonlyMap<string, Fingerprint | null> | undefined;
 
   constructor(
     readonly opts: EngineOptions,
@@ -60,6 +63,15 @@ export class Run {
     this.listedDirs = dirs;
     this.listing = await this.src.list(dirs);
     this.partial = false;
+    this.dirPrints = this.src.dirPrints?.();
+  }
+
+  /** A listing known to be current (the run memo's, its folders unchanged). */
+  useListing(dirs: [string, string], listing: ListedEntry[], dirPrints: ReadonlyMap<string, Fingerprint | null>): void {
+    this.listedDirs = dirs;
+    this.listing = listing;
+    this.partial = false;
+    this.dirPrints = dirPrints;
   }
 
   report(file: string, list: readonly FileProblemEntry[]): void {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readRegistryFile, isInside, MAX_FILE_BYTES, MAX_ENV_FILE_BYTES, type FileProblem } from '../registry/files.js';
 import type { ListedEntry, EntryType } from './layout.js';
+import { fingerprintOf, type Fingerprint } from './cache.js';
 
 export interface Blob {
   bytes?: Buffer;
@@ -19,8 +20,12 @@ export interface Source {
   list(dirs: string[]): Promise<ListedEntry[]>;
   /** raw bytes (or the problem that stopped reading) of many files */
   read(rels: string[]): Promise<Map<string, Blob>>;
-  /** stat fingerprint for the cache (working tree only) */
-  stat?(rel: string): fs.Stats | undefined;
+  /** stat fingerprint of a regular file, for the cache (working tree only) */
+  stat?(rel: string): Fingerprint | undefined;
+  /** the fingerprints of the folders the last list() read (null: a listed top folder that does not exist) */
+  dirPrints?(): ReadonlyMap<string, Fingerprint | null>;
+  /** a folder's fingerprint now (null: none, or not a folder) */
+  dirPrint?(rel: string): Fingerprint | null;
 }
 
 /** open flags for readPlainFile: never through a symbolic link, never waiting on a fifo (null: not on this platform) */
@@ -64,12 +69,23 @@ export function worktreeSource(root: string): Source {
   try {
     realRoot = fs.realpathSync(root);
   } catch {}
-  const stats = new Map<string, fs.Stats>();
+  // fingerprints of regular files (compact: a large registry has thousands, Stats objects cost GC)
+  const stats = new Map<string, Fingerprint>();
   const rootPrefix = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
+  let dirPrints = new Map<string, Fingerprint | null>();
+  // taken before the folder is read: a change after it shows as a different fingerprint next time
+  const dirPrint = (rel: string): Fingerprint | null => {
+    const st = fs.statSync(`${rootPrefix}${rel}`, { throwIfNoEntry: false });
+    return st && st.isDirectory() ? fingerprintOf(st) : null;
+  };
   return {
+    dirPrints: () => dirPrints,
+    dirPrint,
     async list(dirs) {
       const out: ListedEntry[] = [];
+      const prints = new Map<string, Fingerprint | null>();
       const walk = (relDir: string, depth: number): void => {
+        prints.set(relDir, dirPrint(relDir));
         let ents: fs.Dirent[];
         try {
           ents = fs.readdirSync(path.join(root, relDir), { withFileTypes: true });
@@ -101,6 +117,7 @@ export function worktreeSource(root: string): Source {
         }
       };
       for (const d of dirs) walk(d, 0);
+      dirPrints = prints;
       return out;
     },
     async read(rels) {
@@ -109,7 +126,7 @@ export function worktreeSource(root: string): Source {
         const file = `${rootPrefix}${rel}`;
         // a plain small file (the lstat is cached): read it straight; anything else gets every guard
         const st = stats.get(rel);
-        if (st && st.isFile() && st.size <= MAX_FILE_BYTES) {
+        if (st && st[0] <= MAX_FILE_BYTES) {
           try {
             map.set(rel, { bytes: fs.readFileSync(file) });
             continue;
@@ -118,7 +135,7 @@ export function worktreeSource(root: string): Source {
         if (!st) {
           const plain = readPlainFile(file);
           if (plain) {
-            stats.set(rel, plain.st);
+            stats.set(rel, fingerprintOf(plain.st));
             map.set(rel, { bytes: plain.bytes });
             continue;
           }
@@ -134,8 +151,9 @@ export function worktreeSource(root: string): Source {
       if (!st) {
         // rel is a listing path ("/"-separated, no ".."): plain concatenation is enough (and
         // measurably cheaper than path.join over a large registry)
-        st = fs.lstatSync(`${rootPrefix}${rel}`, { throwIfNoEntry: false });
-        if (!st || !st.isFile()) return undefined;
+        const ls = fs.lstatSync(`${rootPrefix}${rel}`, { throwIfNoEntry: false });
+        if (!ls || !ls.isFile()) return undefined;
+        st = fingerprintOf(ls);
         stats.set(rel, st);
       }
       return st;

@@ -237,6 +237,40 @@ describe('validate engine: cache', () => {
     expect(brief(await validate(r, { cache: false }))).not.toContain('x:1:1 from-memo');
   });
 
+  it('a memo hit does not walk the folders when none changed; any entry added, removed or renamed walks them', async () => {
+    const r = pinnedRegistry();
+    const later = Date.now() + 60_000;
+    const run = async () => {
+      const log: string[] = [];
+      const res = await validate(r, { cache: true, now: later, debug: (m) => log.push(m) });
+      return { res, log: log.join('\n') };
+    };
+    await run(); // records the memo with the listing and every folder's fingerprint
+    const hit = await run();
+    expect(hit.log).toMatch(/its result stands; listing kept: no folder changed/);
+    const memoFile = path.join(r.dir, '.prompts/cache/validate-run.json');
+    const memo = JSON.parse(fs.readFileSync(memoFile, 'utf8')) as { tree: { entries: [string, string][]; dirs: [string, unknown][] } };
+    expect(memo.tree.entries.map(([rel]) => rel)).toContain('prompts/support/triage/evals.yaml');
+    expect(memo.tree.dirs.map(([rel]) => rel)).toEqual(expect.arrayContaining(['prompts', 'environments', 'prompts/support', 'prompts/support/triage']));
+    // a new file, even with the folder's mtime put back: its ctime differs, so the folders are walked
+    const dir = path.join(r.dir, 'prompts/summarize');
+    const before = fs.statSync(dir);
+    r.write('prompts/summarize/notes.yml', 'x: 1\n');
+    fs.utimesSync(dir, before.atime, before.mtime);
+    const added = await run();
+    expect(added.log).not.toMatch(/its result stands/);
+    expect(brief(added.res)).toContain('prompts/summarize/notes.yml:1:1 file-extension');
+    await run();
+    fs.rmSync(path.join(r.dir, 'prompts/summarize/notes.yml'));
+    expect(brief((await run()).res)).not.toContain('prompts/summarize/notes.yml:1:1 file-extension');
+    // a folder that did not exist (environments/ removed and created again) is a change too
+    await run();
+    fs.rmSync(path.join(r.dir, 'environments'), { recursive: true });
+    const gone = await run();
+    expect(gone.log).not.toMatch(/its result stands/);
+    expect(brief(gone.res)).toEqual([]);
+  });
+
   it('records no whole-run memo while files are fresh, or when a version file is a symbolic link', async () => {
     const r = pinnedRegistry();
     const memoFile = path.join(r.dir, '.prompts/cache/validate-run.json');
