@@ -104,3 +104,78 @@ describe('scanTemplate (template variables without the Handlebars parser)', () =
     expect(scanTemplate('{{#if a}}x{{/unless}}')).toBeNull();
   });
 });
+
+describe('fast-yaml: the gated core schema reads every scalar as js-yaml\'s core schema does', () => {
+  it('over numbers, booleans, nulls, specials, near-misses and plain text, as values and keys', async () => {
+    const jsyaml = (await import('js-yaml')).default;
+    const { FAST_CORE_SCHEMA } = await import('../../src/validate/fast-yaml.js');
+    const seeds = ['0', '-0', '+0', '00', '007', '0x1F', '0xg', '0o17', '0o8', '0b101', '0b2', '1_000', '_1', '1_', '12', '-12', '+12', '1.5', '-1.5', '.5', '-.5', '+.5',
+      '1e3', '1E-3', '1.2e+3', '1.', '.', '..', '-', '+', '.inf', '-.inf', '+.Inf', '.INF', '.nan', '.NaN', '.NAN', '.Nan', 'inf', 'nan', 'true', 'True', 'TRUE', 'tRUE',
+      'false', 'False', 'FALSE', 'no', 'yes', 'on', 'null', 'Null', 'NULL', 'nUll', '~', '~~', 'nul', 'nulls', '', 'abc', 'gpt-4o-mini', '2026-11-20', '12:30', '1,000',
+      '9007199254740993', '1e400', '-1e400', '0.0', '-0.0', 'x1', ' 1'];
+    const docs: string[] = [];
+    for (const s of seeds) {
+      docs.push(`v: ${s}\n`, `${s || "''"}: v\n`, `l: [${s}]\n`);
+      docs.push(`f: { a: ${s} }\n`);
+    }
+    for (const doc of docs) {
+      let a: unknown;
+      let b: unknown;
+      try {
+        a = jsyaml.load(doc, { schema: jsyaml.CORE_SCHEMA });
+      } catch (e) {
+        a = `error: ${(e as Error).message}`;
+      }
+      try {
+        b = jsyaml.load(doc, { schema: FAST_CORE_SCHEMA });
+      } catch (e) {
+        b = `error: ${(e as Error).message}`;
+      }
+      // Object.is semantics: NaN equals NaN, -0 differs from 0
+      expect(b, doc).toStrictEqual(a);
+    }
+  });
+});
+
+describe('json-schema: the plain subset is valid by construction', () => {
+  it('every schema the keyword check accepts is one ajv validates against the meta-schema and compiles; the rest go to ajv', async () => {
+    const { plainSchema, jsonSchemaProblem } = await import('../../src/validate/json-schema.js');
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const addFormats = (await import('ajv-formats')).default as unknown as (a: InstanceType<typeof Ajv2020>) => void;
+    const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, logger: false });
+    addFormats(ajv);
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const pick = <T>(xs: T[]): T => xs[rnd(xs.length)]!;
+    const values: unknown[] = [0, 1, -1, 2.5, 20000, 0.5, '', 'x', 'object', 'strng', true, false, null, [], ['a'], ['a', 'a'], {}, { type: 'string' }, [1, 'b'], Infinity];
+    const keys = ['type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'const', 'default', 'examples', 'description', 'title', 'format', 'minLength', 'maxLength',
+      'minItems', 'maxItems', 'minProperties', 'maxProperties', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'uniqueItems', 'pattern', '$ref', 'anyOf', 'nullable'];
+    const gen = (depth: number): unknown => {
+      if (depth > 2 || rnd(6) === 0) return pick([true, false, {}, { type: 'string' }]);
+      const s: Record<string, unknown> = {};
+      for (let i = rnd(5); i >= 0; i--) {
+        const k = pick(keys);
+        if (k === 'properties') s[k] = Object.fromEntries(Array.from({ length: rnd(3) }, (_, j) => [`p${j}`, gen(depth + 1)]));
+        else if (k === 'items' || k === 'additionalProperties') s[k] = gen(depth + 1);
+        else if (k === 'type') s[k] = pick(['object', 'string', 'integer', 'strng', ['string', 'null'], [], ['string', 'string'], 3]);
+        else if (k === 'required') s[k] = pick([['a'], ['a', 'b'], ['a', 'a'], [], [1], 'a']);
+        else s[k] = pick(values);
+      }
+      return s;
+    };
+    let plain = 0;
+    for (let i = 0; i < 20000; i++) {
+      const s = gen(0);
+      if (!plainSchema(s)) continue;
+      plain++;
+      const ok = ajv.validateSchema(s as object);
+      expect(ok, JSON.stringify(s)).toBe(true);
+      expect(() => ajv.compile(s as object), JSON.stringify(s)).not.toThrow();
+      expect(jsonSchemaProblem(s)).toBeNull();
+    }
+    expect(plain).toBeGreaterThan(1000);
+    // the schemas prompts usually declare take the plain path
+    expect(plainSchema({ type: 'object', required: ['ticket'], properties: { ticket: { type: 'string', minLength: 1, maxLength: 20000 }, tier: { type: 'string', enum: ['free', 'pro'] } }, additionalProperties: false })).toBe(true);
+    expect(plainSchema({ type: 'object', properties: { x: { $ref: '#/$defs/x' } } })).toBe(false);
+  });
+});
