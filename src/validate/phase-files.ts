@@ -8,17 +8,25 @@ import { availableParallelism } from 'node:os';
 import { CONFIG_FILE } from '../paths.js';
 import { sha256 } from '../registry/files.js';
 import type { FileOutcome } from './checks/types.js';
-import { entryOf, outcomeOf, sameFingerprint, saveCache, trustworthy } from './cache.js';
+import { entryOf, outcomeOf, sameFingerprint, saveCache, trustworthy, type Fingerprint } from './cache.js';
 import type { ConfigStage } from './phase-config.js';
 import type { Selection } from './phase-select.js';
 import { startPool, type Pool } from './pool.js';
 import { readProblem, type Run } from './run.js';
-import type { WorkItem } from './worker.js';
 import { loadChecks } from './load-checks.js';
+
+/**
+ * Threads for a large cold run when not told: measured with bench/validate.mjs (see the
+ * README's Performance section) on 2 cores.
+ */
+function autoThreads(cores: number): number {
+  return cores > 2 ? Math.min(4, cores) : 1;
+}
 
 /** below this many files to check, worker threads cost more than they save */
 const PARALLEL_THRESHOLD = 600;
-const BATCH = 250;
+/** files per chunk a thread reads and checks at a time */
+const CHUNK = 200;
 
 export interface Checked {
   outcomes: Map<string, FileOutcome>;
@@ -42,79 +50,97 @@ export async function checkFiles(run: Run, cfg: ConfigStage, sel: Selection): Pr
       fresh.set(rel, hit);
     } else needRead.push(rel);
   }
-  // measured on 2 cores (bench/validate.mjs): a worker's start-up (loading and warming up its own
-  // copy of the checks) costs more than it saves, so 'auto' uses threads only with more cores
   const cores = availableParallelism();
-  const threads = opts.workers === undefined || opts.workers === 'auto' ? (cores > 2 ? Math.min(4, cores) : 1) : opts.workers;
-  const likelyMisses = needRead.filter((r) => !cache.has(r)).length;
+  const threads = opts.workers === undefined || opts.workers === 'auto' ? autoThreads(cores) : opts.workers;
+  // files no cache entry can answer are shared out in chunks; the others are read here first
+  // (their bytes may still match a cached sha256)
+  const misses = needRead.filter((r) => !cache.has(r));
+  const maybe = needRead.filter((r) => cache.has(r));
   // the main thread checks too: `threads` = the main one + (threads - 1) workers
-  const pool: Pool | undefined = threads > 1 && likelyMisses >= PARALLEL_THRESHOLD ? await startPool(threads - 1, ctx) : undefined;
-  const work: WorkItem[] = [];
-  const submitted: Promise<void>[] = [];
-  const record = (w: WorkItem, out: FileOutcome): void => {
-    outcomes.set(w.rel, out);
-    const st = src.stat?.(w.rel);
-    const f = st && trustworthy(st, scanStart) ? st : undefined;
-    fresh.set(w.rel, entryOf(shas.get(w.rel)!, out, f));
-  };
+  const pool: Pool | undefined = threads > 1 && run.idx === undefined && misses.length >= PARALLEL_THRESHOLD ? await startPool(threads - 1, ctx, run.root) : undefined;
   let checkedCount = 0;
+  let byWorkers = 0;
   let dirty = false;
-  // a batch a worker could not do (the thread died, the worker file is missing) is done here
-  const submit = (batch: WorkItem[]): void => {
-    submitted.push(
-      pool!.submit(batch).then(
-        (outs) => {
-          checkedCount += batch.length;
-          batch.forEach((w, k) => record(w, outs[k]!));
-        },
-        () => void work.push(...batch),
-      ),
-    );
+  const record = (rel: string, s: string, out: FileOutcome, fp: Fingerprint | undefined): void => {
+    outcomes.set(rel, out);
+    shas.set(rel, s);
+    const f = fp && trustworthy(fp, scanStart) ? fp : undefined;
+    fresh.set(rel, entryOf(s, out, f));
   };
-  const checkHere = async (batch: WorkItem[]): Promise<void> => {
-    const checks = await loadChecks();
-    for (const w of batch) record(w, await checks.checkFileAsync(w.kind, w.rel, w.bytes, ctx));
-    checkedCount += batch.length;
-  };
-  try {
-    for (let i = 0; i < needRead.length; i += BATCH) {
-      const part = needRead.slice(i, i + BATCH);
-      const blobs = await src.read(part);
-      for (const rel of part) {
-        const b = blobs.get(rel)!;
-        if (b.problem) {
-          outcomes.set(rel, { problems: [readProblem(b.problem)] });
-          continue;
-        }
-        const s = sha256(b.bytes!);
-        shas.set(rel, s);
-        const hit = cache.get(rel);
-        const st = src.stat?.(rel);
+  /** reads and checks these files here */
+  const checkHere = async (rels: string[]): Promise<void> => {
+    const blobs = await src.read(rels);
+    let checks: Awaited<ReturnType<typeof loadChecks>> | undefined;
+    for (const rel of rels) {
+      const b = blobs.get(rel)!;
+      if (b.problem) {
+        outcomes.set(rel, { problems: [readProblem(b.problem)] });
+        continue;
+      }
+      const s = sha256(b.bytes!);
+      const hit = cache.get(rel);
+      const st = src.stat?.(rel);
+      if (hit && hit.s === s) {
         const f = st && trustworthy(st, scanStart) ? st : undefined;
-        if (hit && hit.s === s) {
-          outcomes.set(rel, outcomeOf(hit));
-          fresh.set(rel, entryOf(s, outcomeOf(hit), f));
-          if (f !== undefined || hit.f !== undefined) dirty = true;
-        } else {
-          work.push({ rel, kind: sel.layout.files.get(rel)!, bytes: b.bytes! });
-        }
+        outcomes.set(rel, outcomeOf(hit));
+        shas.set(rel, s);
+        fresh.set(rel, entryOf(s, outcomeOf(hit), f));
+        if (f !== undefined || hit.f !== undefined) dirty = true;
+        continue;
       }
-      if (pool && work.length >= BATCH) {
-        const batch = work.splice(0, work.length);
-        // each worker gets a batch ahead of the one it is on; the main thread does the rest
-        if (pool.inFlight() < 2 * pool.size) submit(batch);
-        else await checkHere(batch);
-      }
+      checks ??= await loadChecks();
+      record(rel, s, await checks.checkFileAsync(sel.layout.files.get(rel)!, rel, b.bytes!, ctx), st);
+      checkedCount++;
     }
-    if (pool && work.length) submit(work.splice(0, work.length));
-    await Promise.all(submitted);
+  };
+  const chunks: string[][] = [];
+  for (let i = 0; i < misses.length; i += CHUNK) chunks.push(misses.slice(i, i + CHUNK));
+  try {
+    for (let i = 0; i < maybe.length; i += CHUNK) await checkHere(maybe.slice(i, i + CHUNK));
+    if (!pool) {
+      for (const c of chunks) await checkHere(c);
+    } else {
+      // workers take chunks from the front, the main thread from the back, until none is left
+      const submitted: Promise<void>[] = [];
+      const feed = (): void => {
+        while (chunks.length && pool.inFlight() < 2 * pool.size) {
+          const chunk = chunks.shift()!;
+          submitted.push(
+            pool.submit(chunk.map((rel) => ({ rel, kind: sel.layout.files.get(rel)! }))).then(
+              (results) => {
+                results.forEach((r, k) => {
+                  const rel = chunk[k]!;
+                  if (r.sha === undefined) outcomes.set(rel, r.outcome);
+                  else {
+                    if (r.fp) src.prime?.(rel, r.fp);
+                    record(rel, r.sha, r.outcome, r.fp);
+                    checkedCount++;
+                    byWorkers++;
+                  }
+                });
+                feed();
+              },
+              // a chunk a worker could not do (the thread died, the worker file is missing) is done here
+              () => checkHere(chunk),
+            ),
+          );
+        }
+      };
+      feed();
+      while (chunks.length) {
+        await checkHere(chunks.pop()!);
+        // let the workers' answers in (each one is handed its next chunk then)
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      // answers and their follow-up chunks settle; a failed one was checked here meanwhile
+      for (let i = 0; i < submitted.length; i++) await submitted[i];
+    }
   } finally {
     pool?.close();
   }
-  if (work.length) await checkHere(work);
   run.debug(
     () =>
-      `validate: ${sel.toCheck.length} files to check, ${needRead.length} read, ${checkedCount} checked${pool ? ` (${threads} threads: the main one and ${pool.size} worker${pool.size > 1 ? 's' : ''})` : ''} (${cache.size} cached results loaded)`,
+      `validate: ${sel.toCheck.length} files to check, ${needRead.length} read, ${checkedCount} checked${pool ? ` (${threads} threads: the main one and ${pool.size} worker${pool.size > 1 ? 's' : ''}, which checked ${byWorkers})` : ''} (${cache.size} cached results loaded)`,
   );
   if (opts.cache && !run.idx && (checkedCount > 0 || dirty || fresh.size !== cache.size || !cache.has(CONFIG_FILE) || cache.get(CONFIG_FILE)!.s !== fresh.get(CONFIG_FILE)?.s)) {
     // keep entries of files not looked at this run (a partial run must not empty the cache)

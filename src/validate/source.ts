@@ -26,6 +26,8 @@ export interface Source {
   dirPrints?(): ReadonlyMap<string, Fingerprint | null>;
   /** a folder's fingerprint now (null: none, or not a folder) */
   dirPrint?(rel: string): Fingerprint | null;
+  /** records the fingerprint another thread took when it read the file */
+  prime?(rel: string, fp: Fingerprint): void;
 }
 
 /** open flags for readPlainFile: never through a symbolic link, never waiting on a fifo (null: not on this platform) */
@@ -81,6 +83,7 @@ export function worktreeSource(root: string): Source {
   return {
     dirPrints: () => dirPrints,
     dirPrint,
+    prime: (rel, fp) => void stats.set(rel, fp),
     async list(dirs) {
       const out: ListedEntry[] = [];
       const prints = new Map<string, Fingerprint | null>();

@@ -30,11 +30,23 @@ export function inputFacts(v: Obj): InputFacts {
   return { props, required: Array.isArray(req) ? req.filter((x): x is string => typeof x === 'string') : [], closed: own(inputs, 'additionalProperties') === false };
 }
 
+/** idProblem by folder: the versions of a prompt share it */
+const idMemo = new Map<string, string | null>();
+function folderIdProblem(id: string): string | null {
+  let p = idMemo.get(id);
+  if (p === undefined) {
+    p = idProblem(id);
+    if (idMemo.size > 50_000) idMemo.clear();
+    idMemo.set(id, p);
+  }
+  return p;
+}
+
 export function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
   const v = r.doc.value;
   schemaStep(r, 'prompt');
   const { id, version } = versionPathParts(rel, ctx.promptsDir);
-  const idP = idProblem(id);
+  const idP = folderIdProblem(id);
   if (idP) {
     r.error('id-invalid', `the folder "${id}" is not a valid prompt id: ${idP}; rename the folder`, Object.hasOwn(v, 'id') ? '/id' : '');
   } else if (typeof own(v, 'id') === 'string' && own(v, 'id') !== id) {
