@@ -23,11 +23,11 @@ import type { Fingerprint } from './cache.js';
 export type { EngineOptions } from './run.js';
 
 export async function runValidate(opts: EngineOptions): Promise<ValidateResult> {
-  // --staged: whatever is staged is checked (new content is never cached), so the checks load while git runs
-  if (opts.staged) void loadChecks().catch(() => undefined);
-
-  // 1. source
-  const opened = await openSource(opts);
+  // 1. source (--staged: whatever is staged is checked, new content is never cached, so the
+  // checks load while git runs)
+  const opened = await openSource(opts, () => {
+    if (opts.staged) void loadChecks().catch(() => undefined);
+  });
   if ('result' in opened) return opened.result;
   const { run, changes, baseCommit, memo, memoEligible } = opened;
   // (a run answered by the memo never loads the other phases)

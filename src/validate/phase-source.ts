@@ -26,11 +26,26 @@ export interface Opened {
   memoEligible: boolean;
 }
 
-export async function openSource(opts: EngineOptions): Promise<Opened | { result: ValidateResult }> {
+/** `whileGitRuns` is called once the first git processes are started (it may load modules meanwhile). */
+export async function openSource(opts: EngineOptions, whileGitRuns: () => void = () => undefined): Promise<Opened | { result: ValidateResult }> {
   const { root } = opts;
-  // "inside a work tree?" runs alongside the listing; the usage error wins over git's own failure
+  // the git questions go first, at once: "inside a work tree?" and the staged changes; their
+  // processes run while the rest loads (the usage error wins over git's own failure)
   let insideP: Promise<boolean> | undefined;
-  if (opts.staged || opts.base !== undefined) insideP = import('../git/validate-source.js').then((g) => g.insideWorkTree(root));
+  let changesP: Promise<StagedChange[]> | undefined;
+  const early = opts.staged ? (await import('./early-git.js')).takeEarly(root) : undefined;
+  if (early) {
+    insideP = early.inside;
+    changesP = early.changes;
+  } else if (opts.staged || opts.base !== undefined) {
+    const [git, staged] = await Promise.all([import('../git/validate-source.js'), opts.staged ? import('../git/staged.js') : undefined]);
+    insideP = git.insideWorkTree(root);
+    if (staged) {
+      changesP = staged.stagedChanges(root);
+      changesP.catch(() => undefined);
+    }
+  }
+  whileGitRuns();
   const needGit = async (): Promise<void> => {
     if (!insideP || (await insideP)) return;
     throw new UsageError(`${opts.staged ? '--staged' : '--base'} needs a git repository, but ${root} is not inside one`, {
@@ -51,12 +66,10 @@ export async function openSource(opts: EngineOptions): Promise<Opened | { result
   let memo: RunMemo | null = null;
   let changes: StagedChange[] = [];
   if (idx) {
-    // the listing and the staged changes are asked for at once; the config, environment files
-    // and staged files are then read with one `git cat-file` (assuming the default folders)
-    const changesP = idx.changes();
-    changesP.catch(() => undefined);
+    // the config, environment files and staged files are read with one `git cat-file` once the
+    // listing is known (assuming the default folders)
     await needGit();
-    changes = await changesP;
+    changes = await changesP!;
     const specs = opts.paths.length === 0 && opts.base === undefined && opts.indexListing !== 'full' ? stagedListing(changes) : null;
     if (specs) {
       run.listing = (await idx.listSpecs(specs)).filter((e) => e.rel === CONFIG_FILE || e.rel.startsWith('prompts/') || e.rel.startsWith('environments/'));

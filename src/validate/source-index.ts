@@ -1,7 +1,7 @@
 /**
  * `validate --staged` reads the git index, not the working tree: the index's listing (all of it,
  * or only the folders the staged changes touch), its blobs with one `git cat-file --batch`,
- * staged symbolic links followed inside the index only, and the staged changes themselves.
+ * staged symbolic links followed inside the index only.
  */
 import * as path from 'node:path';
 import { CONFIG_FILE } from '../paths.js';
@@ -9,7 +9,6 @@ import type { ListedEntry } from './layout.js';
 import type { Blob, Source } from './source.js';
 
 export interface IndexSource extends Source {
-  changes(): Promise<{ status: string; path: string }[]>;
   /** `git ls-files -s` of these pathspecs (a listing like list()'s) */
   listSpecs(specs: string[]): Promise<ListedEntry[]>;
   /** is this listed path a symbolic link in the index? */
@@ -89,7 +88,6 @@ export async function indexSource(root: string): Promise<IndexSource> {
       for (const [k, v] of map) memo.set(k, v);
       return map;
     },
-    changes: () => staged.stagedChanges(root),
     isLink: (rel) => entries.get(rel)?.mode === '120000',
   };
 }

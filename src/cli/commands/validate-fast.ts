@@ -4,6 +4,7 @@
  * (help, an unknown or misspelled flag, a global option before "validate") returns null and
  * main.ts parses with commander as usual, so messages and errors stay commander's.
  */
+import * as path from 'node:path';
 import type { Output } from '../ui.js';
 import type { ValidateOptions } from './validate.js';
 
@@ -69,6 +70,14 @@ export async function fastValidate(args: string[], io: FastIO): Promise<number |
   if (!parsed) return null;
   const verbose = parsed.verbose || Boolean(io.env.DEBUG);
   try {
+    if (parsed.opts.staged) {
+      // the pre-commit hook: git starts answering while the rest of validate loads
+      const { findRoot } = await import('../../paths.js');
+      const root = findRoot(path.resolve(parsed.cwd ?? process.cwd()));
+      if (root) (await import('../../validate/early-git.js')).askStagedEarly(root);
+      // what is staged is new content (never answered by the cache): the checks load alongside
+      void import('../../validate/load-checks.js').then((m) => m.loadChecks()).catch(() => undefined);
+    }
     const ui = await import('../ui.js');
     const color = ui.wantsColor(parsed.color, io.env, io.stdout.isTTY || io.stderr.isTTY);
     const ctx = ui.makeContext({ cwd: parsed.cwd ?? process.cwd(), json: parsed.json, color, quiet: parsed.quiet, verbose }, io);
