@@ -37,6 +37,7 @@ export const CHECK_CODE = [
   '../core/ref.js',
   '../core/suggest.js',
   '../core/json.js',
+  '../core/plain-schema.js',
   '../registry/schema-findings.js',
   '../registry/schemas.js',
   '../registry/yaml.js',

@@ -139,7 +139,8 @@ describe('fast-yaml: the gated core schema reads every scalar as js-yaml\'s core
 
 describe('json-schema: the plain subset is valid by construction', () => {
   it('every schema the keyword check accepts is one ajv validates against the meta-schema and compiles; the rest go to ajv', async () => {
-    const { plainSchema, jsonSchemaProblem } = await import('../../src/validate/json-schema.js');
+    const { jsonSchemaProblem } = await import('../../src/validate/json-schema.js');
+    const { plainSchema } = await import('../../src/core/plain-schema.js');
     const { Ajv2020 } = await import('ajv/dist/2020.js');
     const addFormats = (await import('ajv-formats')).default as unknown as (a: InstanceType<typeof Ajv2020>) => void;
     const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, logger: false });

@@ -4,7 +4,7 @@
  * calls a grader supplied by the runner.
  */
 import type { Assertion, JsonSchema } from '../../core/types.js';
-import { userSchemaAjv } from '../../core/render.js';
+import { compileUserSchema } from '../../core/render.js';
 import type { ValidateFunction } from 'ajv';
 import type { Usage } from '../../providers/types.js';
 import { canonicalJson } from '../../core/json.js';
@@ -66,7 +66,7 @@ function compileSchema(schema: JsonSchema): ValidateFunction | string {
   let v = schemaCache.get(schema);
   if (!v) {
     try {
-      v = userSchemaAjv().compile(schema);
+      v = compileUserSchema(schema);
     } catch (e) {
       v = `the schema is invalid: ${(e as Error).message.split('\n')[0]}`;
     }
