@@ -5,7 +5,8 @@
 //   1. 2,000 echo cases: in-process runner time and whole-CLI time, vs the 1 s budget
 //      (and the CLI's own cold start `prompts --version` for context);
 //   2. 400 cases against a local server with 50 ms latency at concurrency 20, vs the ideal
-//      400 x 50 / 20 = 1.0 s (goal <= 1.3x), and the peak number of requests in flight (<= 20);
+//      400 x 50 / 20 = 1.0 s (goal <= 1.3x, in-process and for the whole CLI including start-up),
+//      and the peak number of requests in flight (<= 20);
 //   3. peak RSS of the CLI on 10,000 echo cases vs 1,000 (goal <= 2x).
 import { spawnSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -152,15 +153,16 @@ function report(name, value, baselineName, baseline, goal, unit = 'ms') {
     recTimes.push(performance.now() - t0);
   }
   report('  the same, writing 400 cache entries (--record)', best(recTimes), 'of the ideal 1.0 s', 1000, 1.3);
-  // whole CLI, as a user runs it (spawned asynchronously so this process keeps serving)
-  const cliMs = await new Promise((resolve, reject) => {
+  // whole CLI, as a user runs it (spawned asynchronously so this process keeps serving); best of 3 like the rest
+  const cliOnce = () => new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [BIN, 'eval', 'bench', '--no-cache', '-q'], { cwd: dir, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`cli exited ${code}: ${err}`))));
   });
-  report('400 cases @ 50 ms, concurrency 20, whole CLI', cliMs, 'of the ideal 1.0 s', 1000);
+  const cliMs = best([await cliOnce(), await cliOnce(), await cliOnce()]);
+  report('400 cases @ 50 ms, concurrency 20, whole CLI', cliMs, 'of the ideal 1.0 s', 1000, 1.3);
   // several prompts per run (issue 14): the same 400 cases as 4 prompts of 100 in one
   // `prompts eval a b c d`; --concurrency bounds the whole run, so the ideal is still 1.0 s
   const multi = path.join(WORK, 'http400x4');

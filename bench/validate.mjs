@@ -1,10 +1,10 @@
-// Benchmark of `prompts validate` (issue 2 item 7). Generates 1,000 prompts x 10 versions (+ a
+// Benchmark of `prompts validate` (issues 2 and 10). Generates 1,000 prompts x 10 versions (+ a
 // suite each + 3 environment files with correct sha256 pins) under bench/.work/, commits it to
 // a git repo, then prints medians and ratios measured in this same run:
 //   - `prompts --version` cold start vs `node -e 0`                 goal <= 1.5x
 //   - `prompts validate` first run (no cache) vs the floor script    goal <= 1.0x
-//   - `prompts validate` second run (nothing changed) vs the floor   goal <= 0.25x
-//   - `prompts validate --staged` with 3 staged files vs cold start  goal <= 2x
+//   - `prompts validate` second run (nothing changed) vs the floor   goal <= 0.15x
+//   - `prompts validate --staged` with 3 staged files vs cold start  goal <= 1.5x
 // Options: --prompts N (default 1000), --versions N (10), --runs N (5), --keep (reuse the registry).
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -81,7 +81,7 @@ const multi = availableParallelism() <= 2;
 const coldOther = median([bin, 'validate'], 3, { before: dropCache, extraEnv: { PROMPTRAIL_WORKERS: multi ? '2' : '0' } });
 time([bin, 'validate']);
 const warm = median([bin, 'validate'], RUNS);
-line('prompts validate, nothing changed (cache)', warm, floorMs, 'floor', 0.25);
+line('prompts validate, nothing changed (cache)', warm, floorMs, 'floor', 0.15);
 
 // three staged files: two new versions and a changed suite
 const staged = [];
@@ -95,7 +95,7 @@ for (const i of [1, 2, 3]) {
 }
 git('add', '--', ...staged);
 const stagedMs = median([bin, 'validate', '--staged'], RUNS * 2);
-line('prompts validate --staged (3 staged files)', stagedMs, version, 'cold start', 2.0);
+line('prompts validate --staged (3 staged files)', stagedMs, version, 'cold start', 1.5);
 git('reset', '-q', '--hard', 'HEAD');
 for (const rel of staged) if (!rel.endsWith('evals.yaml')) rmSync(path.join(dir, rel), { force: true });
 console.log(
