@@ -7,7 +7,6 @@
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
-import type { EvalTarget } from './suite.js';
 
 export interface ShardSpec {
   /** 1-based */
@@ -51,7 +50,8 @@ export function parseShard(text: string): ShardSpec {
 }
 
 /** The target restricted to the cases of one shard (suite order kept). */
-export function selectShard(target: EvalTarget, shard: ShardSpec): EvalTarget {
+// (generic over the target: suite.ts's EvalTarget holds a ShardInfo, so naming it here would be an import cycle)
+export function selectShard<T extends { cases: { name: string }[]; shard?: ShardInfo }>(target: T, shard: ShardSpec): T {
   const cases = target.cases.filter((c) => shardOf(c.name, shard.count) === shard.index - 1);
   return { ...target, cases, shard: { ...shard, total: target.cases.length } };
 }
