@@ -9,7 +9,8 @@ import { CONFIG_FILE, leavesRegistry } from '../paths.js';
 import type { StagedChange } from '../git/staged.js';
 import type { ValidateResult } from './problem.js';
 import { runDigest } from './digest.js';
-import { listingKey, loadRunMemo, unchangedListing, type RunMemo } from './run-memo.js';
+import { listingKey, loadRunMemo, treeKey, treeUnchanged, type RunMemo } from './run-memo.js';
+import type { Fingerprint } from './cache.js';
 import { DEFAULT_DIRS, Run, type EngineOptions } from './run.js';
 import { worktreeSource } from './source.js';
 import { indexSource, stagedListing } from './source-index.js';
@@ -86,10 +87,10 @@ export async function openSource(opts: EngineOptions, whileGitRuns: () => void =
     memo = configBytes ? loadRunMemo(run.stateDir, runDigest(opts.toolVersion, configBytes)) : null;
     if (memo && memo.dirs.some(leavesRegistry)) memo = null;
     // the kept listing stands when no folder of it changed; else the folders are walked again
-    const kept = memo?.tree && run.src.dirPrint ? unchangedListing(memo.tree, run.src.dirPrint) : null;
-    if (memo && kept) run.useListing(memo.dirs, kept, new Map(memo.tree!.dirs));
-    else await run.relist(memo?.dirs ?? DEFAULT_DIRS);
-    if (memo && listingKey(run.listing, (rel) => run.src.stat!(rel)) === memo.key) {
+    const stat = (rel: string): Fingerprint | undefined => run.src.stat!(rel);
+    const kept = memo?.tree !== undefined && run.src.dirPrint !== undefined && treeUnchanged(memo.tree, run.src.dirPrint);
+    if (!kept) await run.relist(memo?.dirs ?? DEFAULT_DIRS);
+    if (memo && (kept ? treeKey(memo.tree!, stat) : listingKey(run.listing, stat)) === memo.key) {
       run.debug(() => `validate: 0 read, 0 checked (no file, path or config changed since the last whole run: its result stands; listing ${kept ? 'kept: no folder changed' : 'walked'})`);
       return { result: memo.result };
     }

@@ -59,13 +59,13 @@ export function treeOf(listing: readonly ListedEntry[], dirPrints: ReadonlyMap<s
   return { entries, dirs };
 }
 
-/** The kept listing when no folder of it changed since (`print`: a folder's fingerprint now, null when it is none). */
-export function unchangedListing(tree: MemoTree, print: (rel: string) => Fingerprint | null): ListedEntry[] | null {
+/** Did no folder of the kept listing change since (`print`: a folder's fingerprint now, null when it is none)? */
+export function treeUnchanged(tree: MemoTree, print: (rel: string) => Fingerprint | null): boolean {
   for (const [rel, was] of tree.dirs) {
     const now = print(rel);
-    if (now === null || was === null ? now !== was : !sameFingerprint(was, now)) return null;
+    if (now === null || was === null ? now !== was : !sameFingerprint(was, now)) return false;
   }
-  return tree.entries.map(([rel, type]) => ({ rel, type }));
+  return true;
 }
 
 export function runMemoFile(stateDir: string): string {
@@ -78,9 +78,20 @@ export function runMemoFile(stateDir: string): string {
  * is given, for recording) its fingerprint cannot be trusted yet.
  */
 export function listingKey(listing: readonly ListedEntry[], stat: (rel: string) => Fingerprint | undefined, trusted?: (f: Fingerprint) => boolean): string | null {
+  return keyOf(listing.length, (i) => listing[i]!, stat, trusted);
+}
+
+/** listingKey() of a kept listing, without making its entries into objects first (the memo's hot path). */
+export function treeKey(tree: MemoTree, stat: (rel: string) => Fingerprint | undefined): string | null {
+  const e = { rel: '', type: 'file' as ListedEntry['type'] };
+  return keyOf(tree.entries.length, (i) => ((e.rel = tree.entries[i]![0]), (e.type = tree.entries[i]![1]), e), stat);
+}
+
+function keyOf(n: number, entry: (i: number) => ListedEntry, stat: (rel: string) => Fingerprint | undefined, trusted?: (f: Fingerprint) => boolean): string | null {
   const h = createHash('sha256');
   let chunk = '';
-  for (const e of listing) {
+  for (let i = 0; i < n; i++) {
+    const e = entry(i);
     let line = `${e.rel}\0${e.type}\0${e.problem ? `${e.problem.rule}\0${e.problem.message}` : ''}\0`;
     if (e.type === 'file' && e.rel.endsWith('.yaml')) {
       const st = stat(e.rel);

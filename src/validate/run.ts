@@ -66,14 +66,6 @@ export class Run {
     this.dirPrints = this.src.dirPrints?.();
   }
 
-  /** A listing known to be current (the run memo's, its folders unchanged). */
-  useListing(dirs: [string, string], listing: ListedEntry[], dirPrints: ReadonlyMap<string, Fingerprint | null>): void {
-    this.listedDirs = dirs;
-    this.listing = listing;
-    this.partial = false;
-    this.dirPrints = dirPrints;
-  }
-
   report(file: string, list: readonly FileProblemEntry[]): void {
     for (const p of list) this.problems.push({ file, ...p });
   }
