@@ -27,7 +27,7 @@ export interface Opened {
   memoEligible: boolean;
 }
 
-/** `whileGitRuns` is called once the first git processes are started (it may load modules meanwhile). */
+/** `whileGitRuns` is called once git is listing the index (it may load modules meanwhile; earlier it would delay that listing). */
 export async function openSource(opts: EngineOptions, whileGitRuns: () => void = () => undefined): Promise<Opened | { result: ValidateResult }> {
   const { root } = opts;
   // the git questions go first, at once: "inside a work tree?" and the staged changes; their
@@ -46,7 +46,6 @@ export async function openSource(opts: EngineOptions, whileGitRuns: () => void =
       changesP.catch(() => undefined);
     }
   }
-  whileGitRuns();
   const needGit = async (): Promise<void> => {
     if (!insideP || (await insideP)) return;
     throw new UsageError(`${opts.staged ? '--staged' : '--base'} needs a git repository, but ${root} is not inside one`, {
@@ -73,9 +72,11 @@ export async function openSource(opts: EngineOptions, whileGitRuns: () => void =
     changes = await changesP!;
     const specs = opts.paths.length === 0 && opts.base === undefined && opts.indexListing !== 'full' ? stagedListing(changes) : null;
     if (specs) {
-      run.listing = (await idx.listSpecs(specs)).filter((e) => e.rel === CONFIG_FILE || e.rel.startsWith('prompts/') || e.rel.startsWith('environments/'));
+      const listed = idx.listSpecs(specs);
+      whileGitRuns();
+      run.listing = (await listed).filter((e) => e.rel === CONFIG_FILE || e.rel.startsWith('prompts/') || e.rel.startsWith('environments/'));
       run.partial = true;
-    }
+    } else whileGitRuns();
     // a staged symbolic link may point anywhere in the index: list all of it
     if (!specs || run.listing.some((e) => idx.isLink(e.rel))) await run.relist(DEFAULT_DIRS);
     const guess = run.listing.filter((e) => e.type === 'file' && (e.rel.startsWith('environments/') || changes.some((c) => c.path === e.rel))).map((e) => e.rel);

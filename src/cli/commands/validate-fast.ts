@@ -74,9 +74,8 @@ export async function fastValidate(args: string[], io: FastIO): Promise<number |
       // the pre-commit hook: git starts answering while the rest of validate loads
       const { findRoot } = await import('../../paths.js');
       const root = findRoot(path.resolve(parsed.cwd ?? process.cwd()));
+      // (the checks load once the engine has: loading both at once delays the engine, which git's next step waits for)
       if (root) (await import('../../validate/early-git.js')).askStagedEarly(root);
-      // what is staged is new content (never answered by the cache): the checks load alongside
-      void import('../../validate/load-checks.js').then((m) => m.loadChecks()).catch(() => undefined);
     }
     const ui = await import('../ui.js');
     const color = ui.wantsColor(parsed.color, io.env, io.stdout.isTTY || io.stderr.isTTY);
