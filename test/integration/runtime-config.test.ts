@@ -4,7 +4,7 @@
  * key; a bundle that carries a credential is refused), and loadBundle's check of it.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadSlowPath, checkText, type CheckContext } from '../../src/validate/checks.js';
+import { loadSlowPath, checkText, type CheckContext } from '../../src/validate/checks/index.js';
 import { openBundle } from '../../src/sdk/load-bundle.js';
 import { IntegrityError } from '../../src/sdk/errors.js';
 import { UsageError } from '../../src/errors.js';

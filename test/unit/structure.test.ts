@@ -1,8 +1,9 @@
 /**
  * The structure rules of the code base (ARCHITECTURE.md), enforced: dependencies point one way
  * (cli -> commands -> apply/registry/eval/validate -> core), git runs only in src/git/, core/ is
- * pure, and there is no import cycle. Type-only imports count: a type from cli/ in a lower
- * layer is the same wrong direction, only cheaper at run time.
+ * pure, and there is no import cycle. For directions, type-only imports count (a type from cli/
+ * in a lower layer is the same wrong direction, only cheaper at run time); a cycle is one of
+ * modules loading each other (static or dynamic imports), which type-only ones never do.
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -23,6 +24,8 @@ const ALLOWED: { file: string; rule: Rule; why: string }[] = [
   { file: 'cli/commands/build.ts', rule: 'raw-git', why: 'rev-parse HEAD, status --porcelain (arch-env)' },
   { file: 'cli/commands/bump.ts', rule: 'raw-git', why: 'diff HEAD, diff --cached, reset (arch-env)' },
   { file: 'registry/scaffold.ts', rule: 'raw-git', why: 'config user.email (arch-env)' },
+  // the runtime's hot reload: load-bundle.ts imports refresh.ts lazily, which imports load-bundle.ts back
+  { file: 'sdk/load-bundle.ts', rule: 'cycle', why: 'load-bundle -> (dynamic) refresh -> load-bundle (runtime branch, landed with it)' },
 ];
 
 type Rule = 'cycle' | 'child-process' | 'raw-git' | 'core-impure' | 'imports-cli' | 'sdk-imports-cli';
@@ -79,7 +82,7 @@ function cycles(): string[][] {
   const stack: string[] = [];
   const on = new Set<string>();
   const found: string[][] = [];
-  const edges = (f: string): string[] => [...new Set(imports.get(f)!.flatMap((i) => (i.target ? [i.target] : [])))];
+  const edges = (f: string): string[] => [...new Set(imports.get(f)!.flatMap((i) => (i.target && !i.typeOnly ? [i.target] : [])))];
   const strong = (v: string): void => {
     idx.set(v, index);
     low.set(v, index);
