@@ -5,7 +5,6 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
-import type { RunContext } from '../context.js';
 
 export interface Output {
   write(s: string): void;
@@ -22,9 +21,15 @@ export interface GlobalOptions {
   verbose: boolean;
 }
 
-export interface CommandContext extends GlobalOptions, RunContext {
+/** The context of a command; it is also a RunContext for the layers below cli/ (structurally). */
+export interface CommandContext extends GlobalOptions {
   stdout: Output;
   stderr: Output;
+  env: NodeJS.ProcessEnv;
+  /** a message line on stderr (suppressed by --quiet) */
+  info(msg: string): void;
+  /** a warning line on stderr (never suppressed) */
+  warn(msg: string): void;
   /** chalk configured for stderr/stdout color support (level 0 when colors are off) */
   c(): Promise<ChalkInstance>;
   /** true when a spinner/progress may be shown */

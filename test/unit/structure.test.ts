@@ -11,19 +11,10 @@ import * as path from 'node:path';
 import { SRC, importsOf, sourceFiles, type Import } from '../helpers/import-graph.js';
 
 /**
- * TEMPORARY: violations that are on main while the branch arch-env (moving env-transaction to
- * src/apply/ and every git call into src/git/) is in flight. Each entry names the file and the
- * rule; remove it when that work lands. Entries that no longer match fail the test, so the list
- * can only shrink.
+ * Known violations, each with the file, the rule and why; entries that no longer match fail the
+ * test, so the list can only shrink.
  */
 const ALLOWED: { file: string; rule: Rule; why: string }[] = [
-  // arch-env moves env-transaction.ts to src/apply/ (taking Messages from src/messages.ts) and its git calls into src/git/
-  { file: 'registry/env-transaction.ts', rule: 'imports-cli', why: 'CommandContext from cli/ui.ts (arch-env)' },
-  { file: 'registry/env-transaction.ts', rule: 'raw-git', why: 'git() from git/run.js (arch-env)' },
-  // arch-env moves every other raw git call into src/git/
-  { file: 'cli/commands/build.ts', rule: 'raw-git', why: 'rev-parse HEAD, status --porcelain (arch-env)' },
-  { file: 'cli/commands/bump.ts', rule: 'raw-git', why: 'diff HEAD, diff --cached, reset (arch-env)' },
-  { file: 'registry/scaffold.ts', rule: 'raw-git', why: 'config user.email (arch-env)' },
   // the runtime's hot reload: load-bundle.ts imports refresh.ts lazily, which imports load-bundle.ts back
   { file: 'sdk/load-bundle.ts', rule: 'cycle', why: 'load-bundle -> (dynamic) refresh -> load-bundle (runtime branch, landed with it)' },
 ];
@@ -126,8 +117,8 @@ function packagesUsed(): Set<string> {
   return used;
 }
 
-/** TEMPORARY: simple-git becomes the engine under src/git/ on branch arch-env; remove when it lands. */
-const UNUSED_ALLOWED = ['simple-git'];
+/** Runtime dependencies no module loads yet (none). */
+const UNUSED_ALLOWED: string[] = [];
 
 describe('dependencies do their jobs', () => {
   const pkg = JSON.parse(readFileSync(path.join(SRC, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
