@@ -9,13 +9,15 @@ import type { CommandContext } from './ui.js';
 import { writeJson } from './ui.js';
 import type { Registry } from '../registry/registry.js';
 import { sha256 } from '../registry/files.js';
-import type { EnvChangePlan, NoChange, Refused } from '../core/env-change.js';
+import { pinsOf, readEnvView, type EnvView } from '../registry/env-view.js';
+import type { EnvChangePlan, EnvDecision, NoChange, Refused } from '../core/env-change.js';
 import type { GateOutcome } from '../core/gate.js';
-import type { GateConfig, PromptFile } from '../core/types.js';
+import type { EnvironmentFile, GateConfig, PromptFile } from '../core/types.js';
+import { selectPromotion, type PinEvidenceInput, type PromotionChoice } from '../core/promotion.js';
 import { jsonSchemaProblem } from '../validate/json-schema.js';
 import { scanTemplate } from '../validate/template-scan.js';
 import { refusalError } from '../apply/refusal.js';
-import type { ApplyResult, GitTarget, WatchedFile } from '../apply/index.js';
+import { preflight, type ApplyResult, type GitProbe, type GitTarget, type WatchedFile } from '../apply/index.js';
 import { appliedDocument, dryRunDocument, noChangeDocument, renderApplied, renderDryRun } from './reporters/env-change.js';
 
 /** The decision unless it is a refusal: then its detail lines go to stderr and it is thrown. */
@@ -132,4 +134,76 @@ export async function gateOutcome(
     ctx.warn(`warning: ${suite.rel} has uncommitted changes: the gate of "${choice.env}" ran that working-tree suite (suite ${(outcome.summary.suite_sha256 ?? '').slice(0, 12)}, recorded); commit it so reviewers see what the gate checked`);
   }
   return outcome;
+}
+
+/** The target environment's view of `id`, its `requires` environment, and which version goes there. */
+export interface PinSelection {
+  snap: EnvView;
+  upstream: { name: string; file: EnvironmentFile } | undefined;
+  decision: EnvDecision<PromotionChoice>;
+}
+
+/**
+ * Step 1 of promote and rollout start: read the target's pin (and the `requires` environment's)
+ * and choose the version (core/promotion.ts selectPromotion: the named one, what `requires` pins,
+ * the latest; `requires` enforced; a running rollout refused).
+ */
+export function selectPin(registry: Registry, o: { env: string; id: string; requestedVersion?: string; versions: readonly string[]; change?: string }): PinSelection {
+  const snap = readEnvView(registry, o.env, o.id);
+  const up = registry.config.environments[o.env]?.requires;
+  const upstream = up ? { name: up, file: readEnvView(registry, up, o.id).value } : undefined;
+  const decision = selectPromotion({ id: o.id, requestedVersion: o.requestedVersion, env: o.env, target: snap.value, upstream, versions: o.versions, change: o.change });
+  return { snap, upstream, decision };
+}
+
+/** What promote and rollout start gathered about the version about to be pinned (or served to a share of the keys). */
+export interface PinGathered {
+  gate: GateConfig | null;
+  suiteFile: string;
+  version: PinnableVersion;
+  git: GitTarget;
+  /** the input of core/promotion.ts pinEvidence, without the gate's outcome yet */
+  evidence: Omit<PinEvidenceInput, 'outcome'>;
+}
+
+/**
+ * Step 2 of promote and rollout start: the git checks (the version file is committed, the push
+ * target) run while the version file is read and checked (an invalid file is reported first, an
+ * uncommitted one before integrity), and this prompt's pins everywhere for the integrity rule.
+ */
+export async function gatherPinnable(
+  ctx: CommandContext,
+  registry: Registry,
+  sel: PinSelection,
+  choice: PromotionChoice,
+  o: { probe: Promise<GitProbe>; skipEval: boolean; report: string | undefined; commit: boolean; push: boolean },
+): Promise<PinGathered> {
+  const gate = registry.config.environments[choice.env]?.gate ?? null;
+  const suiteFile = registry.suitePath(choice.id);
+  const gitP = preflight(registry, { probe: o.probe, envFile: sel.snap.file, pinnedFile: registry.versionPath(choice.id, choice.version), watch: [suiteFile], commit: o.commit, push: o.push });
+  gitP.catch(() => undefined);
+  const version = await pinnableVersion(registry, choice.id, choice.version, { compileCheck: !gate || o.skipEval });
+  const git = await gitChecked(ctx, gitP);
+  const known = new Map([[choice.env, sel.snap.value], ...(sel.upstream ? [[sel.upstream.name, sel.upstream.file] as const] : [])]);
+  return {
+    gate,
+    suiteFile,
+    version,
+    git,
+    evidence: {
+      choice,
+      gate,
+      skipEval: o.skipEval,
+      report: o.report,
+      suite: { file: registry.rel(suiteFile), exists: fs.existsSync(suiteFile) },
+      versionFile: version.rel,
+      sha256: version.sha256,
+      pins: pinsOf(registry, choice.id, known),
+    },
+  };
+}
+
+/** The gate's outcome for a gathered version (the eval runs, or the --report is checked). */
+export function gatheredOutcome(ctx: CommandContext, registry: Registry, g: PinGathered): Promise<GateOutcome | { unavailable: string }> {
+  return gateOutcome(ctx, registry, g.evidence.choice, g.gate!, g.evidence.report, g.git.watched.get(g.suiteFile));
 }

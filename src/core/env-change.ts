@@ -31,6 +31,13 @@ export type RefusalCode =
   | 'not-pinned'
   | 'not-in-history'
   | 'chain-exhausted'
+  | 'rollout-running'
+  | 'no-rollout'
+  | 'candidate-is-stable'
+  | 'not-pinned-yet'
+  | 'bad-weight'
+  | 'bad-stages'
+  | 'no-next-stage'
   | 'conflict';
 
 export interface Refused {

@@ -31,13 +31,32 @@ export function commitSubject(action: 'promote' | 'rollback', env: string, id: s
   return `prompts(${env}): ${action} ${id} ${from ?? 'none'} -> ${to}`;
 }
 
+/** `prompts(<env>): rollout <id> <stable> -> <candidate> <old>% -> <new>%` (SPEC §12). */
+export function rolloutSubject(env: string, id: string, stable: string, candidate: string, oldWeight: number, newWeight: number): string {
+  return `prompts(${env}): rollout ${id} ${stable} -> ${candidate} ${oldWeight}% -> ${newWeight}%`;
+}
+
 /** Body lines as git trailers, so `prompts history` (and humans) can read them back. */
-export function commitBody(o: { reason?: string | null; eval?: EvalSummary | null; skipEval?: boolean; id: string; version: string; sha256: string; gate?: string | null }): string {
+export function commitBody(o: {
+  reason?: string | null;
+  eval?: EvalSummary | null;
+  skipEval?: boolean;
+  id: string;
+  version: string;
+  sha256: string;
+  gate?: string | null;
+  /** a rollout step: `Rollout: start|set|abort|complete` (what `prompts history` reads back) */
+  rollout?: string;
+  /** more trailers, e.g. the numbers `rollout check` decided by */
+  extra?: string[];
+}): string {
   const lines: string[] = [];
   if (o.reason) lines.push(`Reason: ${o.reason.replace(/\s*\n\s*/g, ' ')}`);
+  if (o.rollout) lines.push(`Rollout: ${o.rollout}`);
   const ev = evalLine(o.eval);
   if (o.skipEval) lines.push(`Eval: skipped (--skip-eval)${o.gate ? `; gate ${o.gate} not run` : ''}`);
   else if (ev) lines.push(`Eval: ${ev}`);
   lines.push(`Prompt: ${o.id}`, `Version: ${o.version}`, `Sha256: ${o.sha256}`);
+  for (const x of o.extra ?? []) lines.push(x.replace(/\s*\n\s*/g, ' '));
   return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 /**
  * Immutability of pinned bytes (SPEC §1, §4), one algorithm for every command that pins a
  * version file: the sha256 of the bytes about to be pinned must be one recorded for that
- * version wherever it was pinned before, in any environment: a pin's `sha256`, or the `sha256`
+ * version wherever it was pinned before, in any environment: a pin's `sha256`, a running
+ * rollout's candidate `sha256`, or the `sha256`
  * of a history entry of that version (so a version pinned once, rolled away from and pinned
  * again is still checked against its first bytes). A version never recorded anywhere passes.
  */
@@ -25,6 +26,7 @@ export function recordedDigests(version: string, pins: readonly PinIn[]): Record
   for (const { env, pin } of pins) {
     if (!pin) continue;
     if (pin.version === version && pin.sha256 && !seen.has(pin.sha256)) seen.set(pin.sha256, env);
+    if (pin.rollout?.version === version && pin.rollout.sha256 && !seen.has(pin.rollout.sha256)) seen.set(pin.rollout.sha256, env);
     for (const h of pin.history) if (h.version === version && h.sha256 && !seen.has(h.sha256)) seen.set(h.sha256, env);
   }
   return [...seen].map(([sha256, env]) => ({ sha256, env }));

@@ -14,7 +14,8 @@
 import { latestVersion } from './ref.js';
 import { commitBody, commitSubject, evalLine, gateText } from './env-text.js';
 import { integrityMismatch, short, type PinIn } from './integrity.js';
-import { refusal, refused, type EnvChangePlan, type EnvDecision, type NoChange, type PreviewLine, type Refused } from './env-change.js';
+import { refusal, refused, type EnvChangePlan, type EnvDecision, type NoChange, type PreviewLine, type Refusal, type Refused } from './env-change.js';
+import { pinnedBy, recordEntry } from './history.js';
 import type { GateOutcome } from './gate.js';
 import type { EnvironmentFile, EnvPin, EvalSummary, GateConfig, HistoryEntry } from './types.js';
 
@@ -29,6 +30,8 @@ export interface PromotionSelectInput {
   upstream?: { name: string; file: EnvironmentFile };
   /** the prompt's existing versions (ascending) */
   versions: readonly string[];
+  /** what is being planned, for the refusal while a rollout runs (default "a promotion") */
+  change?: string;
 }
 
 export interface PromotionChoice {
@@ -52,7 +55,23 @@ export function wasPinned(file: EnvironmentFile, id: string, version: string): b
   const pin = file.prompts[id];
   if (!pin) return false;
   if (pin.version === version || pin.previous === version) return true;
-  return pin.history.some((h) => h.version === version || h.from === version);
+  return pin.history.some((h) => pinnedBy(h).includes(version));
+}
+
+/**
+ * A running rollout blocks every other change of the pin's stable version (promote, rollback,
+ * another rollout): it would change what the rollout compares against. Exit 1 (`conflict`: the
+ * rollout started while the change was being prepared, exit 3).
+ */
+export function rolloutRunning(file: EnvironmentFile, id: string, env: string, what: string, exit: 1 | 3 = 1): Omit<Refusal, 'kind'> | null {
+  const r = file.prompts[id]?.rollout;
+  if (!r) return null;
+  return {
+    code: exit === 3 ? 'conflict' : 'rollout-running',
+    exit,
+    message: `${exit === 3 ? `${id} in "${env}" changed while this ${what} was prepared: ` : 'refused: '}a rollout of ${id}@${r.version} is running in "${env}" (at ${r.weight}%)${exit === 3 ? '' : `; ${what} waits until it is completed or aborted`}`,
+    hint: exit === 3 ? 'run the command again to plan against the current file' : `"prompts rollout complete ${id} --env ${env}" or "prompts rollout abort ${id} --env ${env} --reason <text>" first`,
+  };
 }
 
 /** Step 1: the version to promote, or why not (unknown version: exit 2; `requires`: exit 1). */
@@ -100,6 +119,8 @@ export function selectPromotion(input: PromotionSelectInput): EnvDecision<Promot
         : `promote it there first ("prompts promote ${id}@${version} --env ${upstream.name}")`,
     });
   }
+  const running = rolloutRunning(input.target, id, env, input.change ?? 'a promotion');
+  if (running) return refused(running);
   const current = input.target.prompts[id];
   if (current?.version === version) return alreadyPinned(id, env, version);
   return { kind: 'choice', id, env, version, from: current?.version ?? null, source, upstream: upstream?.name ?? null };
@@ -109,7 +130,11 @@ function alreadyPinned(id: string, env: string, version: string): NoChange {
   return { kind: 'noop', action: 'promote', id, env, version, text: `${id}@${version} is already pinned in ${env}; nothing to do`, message: 'already pinned' };
 }
 
-export interface PromotionInput {
+/**
+ * What decides whether a version may be pinned (promote) or become a rollout's candidate
+ * (rollout start): its bytes, its gate, its evidence. One set of rules for both.
+ */
+export interface PinEvidenceInput {
   choice: PromotionChoice;
   /** the target environment's gate, or null */
   gate: GateConfig | null;
@@ -121,13 +146,17 @@ export interface PromotionInput {
   suite: { file: string; exists: boolean };
   /** the gate's outcome once it ran, or why it could not run; absent: not run yet */
   outcome?: GateOutcome | { unavailable: string };
-  /** registry-relative paths of the environment file and the version file */
-  file: string;
+  /** registry-relative path of the version file */
   versionFile: string;
   /** sha256 of the version file's bytes */
   sha256: string;
   /** this prompt's pin in every environment (config order), the target included */
   pins: readonly PinIn[];
+}
+
+export interface PromotionInput extends PinEvidenceInput {
+  /** registry-relative path of the environment file */
+  file: string;
   reason: string | null;
   /** ISO time and who, recorded in the pin and its history entry */
   at: string;
@@ -135,18 +164,31 @@ export interface PromotionInput {
   historyLimit: number;
 }
 
-/** What the command measured and decided, written into the pin and its history entry. */
-export interface PromotionRecord {
-  sha256: string;
-  at: string;
-  by: string;
-  reason?: string;
-  eval?: EvalSummary;
-  skipEval?: boolean;
+/** What the gate decided (or that it still has to run), for the plan of a promote or a rollout start. */
+export interface PinEvidence {
+  kind: 'evidence';
+  /** the gate's summary once it passed; null without a gate, with --skip-eval, or while pending */
+  eval: EvalSummary | null;
+  /** --skip-eval bypassed a gate (recorded) */
+  skipped: boolean;
+  /** the gate still has to run (the plan is pending on 'gate') */
+  pending: boolean;
+  /** "min_pass_rate 0.8, no_regressions", or null: no gate */
+  gateDesc: string | null;
+  /** the dry run's `gate:` line */
+  preview: PreviewLine;
+  /** the dry run's JSON `gate` */
+  planJson: Record<string, unknown> | null;
+  /** notes before the change (a flag with nothing to do) */
+  before: string[];
 }
 
-/** Step 2: the plan (pending on 'gate' until the gate's outcome is given), or the refusals. */
-export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
+/**
+ * The rules a version must pass to be pinned, or to go to any share of the keys: the bytes are
+ * the bytes recorded for it wherever it was pinned (integrity), and the target's gate passed (or
+ * was bypassed with --skip-eval, recorded). Without the gate's outcome yet, `pending`.
+ */
+export function pinEvidence(input: PinEvidenceInput): PinEvidence | Refused {
   const { choice, gate, skipEval } = input;
   const { id, env, version } = choice;
   const mismatch = integrityMismatch(version, input.sha256, input.pins);
@@ -192,13 +234,38 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
     }
     evalSummary = outcome.summary;
   }
-  const skipped = gate !== null && skipEval;
+  return {
+    kind: 'evidence',
+    eval: evalSummary,
+    skipped: gate !== null && skipEval,
+    pending: runsGate && !outcome,
+    gateDesc,
+    preview: ['gate', gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : `${gateDesc} — would ${input.report !== undefined ? `check --report ${input.report}` : 'run'}`) : 'none'],
+    planJson: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true, ...(input.report !== undefined ? { report: input.report } : {}) }) : null,
+    before: gate ? [] : skipEval ? [`note: "${env}" has no gate; --skip-eval has nothing to skip`] : input.report !== undefined ? [`note: "${env}" has no gate; --report is not needed`] : [],
+  };
+}
+
+/** What the command measured and decided, written into the pin and its history entry. */
+export interface PromotionRecord {
+  sha256: string;
+  at: string;
+  by: string;
+  reason?: string;
+  eval?: EvalSummary;
+  skipEval?: boolean;
+}
+
+/** Step 2: the plan (pending on 'gate' until the gate's outcome is given), or the refusals. */
+export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
+  const { choice } = input;
+  const { id, env, version } = choice;
+  const ev = pinEvidence(input);
+  if (ev.kind === 'refused') return ev;
+  const evalSummary = ev.eval;
+  const skipped = ev.skipped;
   const rec: PromotionRecord = { sha256: input.sha256, at: input.at, by: input.by, reason: input.reason ?? undefined, eval: evalSummary ?? undefined, skipEval: skipped };
-  const preview: PreviewLine[] = [
-    ['file', input.file],
-    ['sha256', input.sha256],
-    ['gate', gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : `${gateDesc} — would ${input.report !== undefined ? `check --report ${input.report}` : 'run'}`) : 'none'],
-  ];
+  const preview: PreviewLine[] = [['file', input.file], ['sha256', input.sha256], ev.preview];
   return {
     kind: 'change',
     action: 'promote',
@@ -209,8 +276,10 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
     file: input.file,
     reason: input.reason,
     subject: commitSubject('promote', env, id, choice.from, version),
-    body: commitBody({ reason: input.reason, eval: evalSummary, skipEval: skipped, id, version, sha256: input.sha256, gate: gateDesc }),
+    body: commitBody({ reason: input.reason, eval: evalSummary, skipEval: skipped, id, version, sha256: input.sha256, gate: ev.gateDesc }),
     mutate: (fresh) => {
+      const running = rolloutRunning(fresh, id, env, 'promotion', 3);
+      if (running) return refusal(running);
       const now = fresh.prompts[id]?.version ?? null;
       if (now !== choice.from) {
         return refusal({
@@ -223,7 +292,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
       return applyPromotion(fresh, { id, version }, rec, input.historyLimit);
     },
     scope: id,
-    pending: runsGate && !outcome ? 'gate' : null,
+    pending: ev.pending ? 'gate' : null,
     words: {
       would: 'would promote',
       done: 'promoted',
@@ -234,17 +303,17 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
       plan: {
         source: choice.source,
         sha256: input.sha256,
-        gate: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true, ...(input.report !== undefined ? { report: input.report } : {}) }) : null,
+        gate: ev.planJson,
       },
       result: { sha256: input.sha256, eval: evalSummary, skipEval: skipped },
     },
-    before: gate ? [] : skipEval ? [`note: "${env}" has no gate; --skip-eval has nothing to skip`] : input.report !== undefined ? [`note: "${env}" has no gate; --report is not needed`] : [],
+    before: ev.before,
     after: evalSummary ? [`eval: ${evalLine(evalSummary)}`] : [],
   };
 }
 
 /** Drops undefined values so the serialized file holds only what was recorded. */
-function compact<T extends object>(o: T): T {
+export function compact<T extends object>(o: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return out as T;
@@ -272,7 +341,7 @@ export function applyPromotion(target: EnvironmentFile, change: { id: string; ve
     promoted_by: rec.by,
     reason: rec.reason,
     eval: rec.eval,
-    history: [entry, ...(old?.history ?? [])].slice(0, Math.max(1, historyLimit)),
+    history: recordEntry(old?.history, entry, historyLimit),
   });
   return { ...target, prompts: { ...target.prompts, [change.id]: pin } };
 }

@@ -12,6 +12,8 @@
 import { commitBody, commitSubject } from './env-text.js';
 import { integrityMismatch, short, type PinIn } from './integrity.js';
 import { refusal, refused, type EnvChangePlan, type EnvDecision, type Refused } from './env-change.js';
+import { isRolloutStep, pinnedBy, recordEntry } from './history.js';
+import { rolloutRunning } from './promotion.js';
 import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from './types.js';
 
 export interface RollbackSelectInput {
@@ -38,14 +40,18 @@ export interface RollbackChoice {
   eval: EvalSummary | null;
 }
 
-/** The promotion stack (oldest first; the last element is the active version). */
+/**
+ * The promotion stack (oldest first; the last element is the active version). A completed
+ * rollout counts as a promotion of its candidate; the other rollout steps leave the stable
+ * version as it was.
+ */
 export function promotionStack(pin: EnvPin): string[] {
-  const entries = [...pin.history].reverse();
+  const entries = [...pin.history].reverse().filter((e) => !isRolloutStep(e.action) || e.action === 'rollout-complete');
   const stack: string[] = [];
   const first = entries[0];
   if (first?.from) stack.push(first.from);
   for (const e of entries) {
-    if (e.action === 'promote') {
+    if (e.action === 'promote' || e.action === 'rollout-complete') {
       if (stack[stack.length - 1] !== e.version) stack.push(e.version);
     } else {
       const at = stack.lastIndexOf(e.version);
@@ -69,12 +75,14 @@ export function selectRollback(input: RollbackSelectInput): EnvDecision<Rollback
   const pin = input.target.prompts[id];
   if (to !== undefined && !input.versions.includes(to)) {
     // a version that exists nowhere (no file, never recorded) is a usage error like any unknown version
-    const recordedHere = pin !== undefined && (pin.version === to || pin.previous === to || pin.history.some((h) => h.version === to || h.from === to));
+    const recordedHere = pin !== undefined && (pin.version === to || pin.previous === to || pin.history.some((h) => pinnedBy(h).includes(to)));
     if (!recordedHere) return refused({ code: 'unknown-version', exit: 2, message: `prompt "${id}" has no version ${to}`, hint: `versions: ${input.versions.join(', ')}` });
   }
   if (!pin) {
     return refused({ code: 'not-pinned', exit: 1, message: `nothing to roll back: ${id} is not pinned in "${env}"`, hint: `"prompts status" shows what each environment pins` });
   }
+  const running = rolloutRunning(input.target, id, env, 'a rollback');
+  if (running) return refused(running);
   const stack = promotionStack(pin);
   let version: string;
   let previous: string | null;
@@ -82,9 +90,9 @@ export function selectRollback(input: RollbackSelectInput): EnvDecision<Rollback
     if (to === pin.version) {
       return { kind: 'noop', action: 'rollback', id, env, version: to, text: `${id}@${to} is already the active version in ${env}; nothing to do`, message: 'already active' };
     }
-    const known = to === pin.previous || pin.history.some((h) => h.version === to || h.from === to);
+    const known = to === pin.previous || pin.history.some((h) => pinnedBy(h).includes(to));
     if (!known) {
-      const seen = [...new Set([pin.previous, ...pin.history.flatMap((h) => [h.version, h.from])].filter((v): v is string => !!v && v !== pin.version))];
+      const seen = [...new Set([pin.previous, ...pin.history.flatMap((h) => pinnedBy(h))].filter((v): v is string => !!v && v !== pin.version))];
       return refused({
         code: 'not-in-history',
         exit: 1,
@@ -110,7 +118,7 @@ export function selectRollback(input: RollbackSelectInput): EnvDecision<Rollback
     version = below;
     previous = stack[stack.length - 3] ?? null;
   }
-  const promoted = pin.history.find((h) => h.version === version && h.action === 'promote');
+  const promoted = pin.history.find((h) => h.version === version && (h.action === 'promote' || h.action === 'rollout-complete'));
   return { kind: 'choice', id, env, from: pin.version, version, previous, eval: promoted?.eval ?? null };
 }
 
@@ -172,6 +180,8 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
     subject: commitSubject('rollback', env, id, from, version),
     body: commitBody({ reason: input.reason, id, version, sha256: sha }),
     mutate: (fresh) => {
+      const running = rolloutRunning(fresh, id, env, 'rollback', 3);
+      if (running) return refusal(running);
       const now = fresh.prompts[id]?.version ?? null;
       if (now !== from) {
         return refusal({
@@ -211,7 +221,7 @@ export function applyRollback(target: EnvironmentFile, choice: Pick<RollbackChoi
     promoted_by: rec.by,
     ...(rec.reason !== undefined ? { reason: rec.reason } : {}),
     ...(choice.eval ? { eval: choice.eval } : {}),
-    history: [entry, ...(old?.history ?? [])].slice(0, Math.max(1, historyLimit)),
+    history: recordEntry(old?.history, entry, historyLimit),
   };
   return { ...target, prompts: { ...target.prompts, [choice.id]: pin } };
 }

@@ -152,10 +152,22 @@ export interface EvalSummary {
   shards?: number;
 }
 
+/** What a history entry records: a promotion, a rollback, or a step of a rollout (SPEC §12). */
+export type HistoryAction = 'promote' | 'rollback' | RolloutAction;
+
+/** The steps of a rollout; `rollout advance` records a `rollout-set` to the next stage. */
+export type RolloutAction = 'rollout-start' | 'rollout-set' | 'rollout-abort' | 'rollout-complete';
+
+export const ROLLOUT_ACTIONS: readonly RolloutAction[] = ['rollout-start', 'rollout-set', 'rollout-abort', 'rollout-complete'];
+
 export interface HistoryEntry {
-  action: 'promote' | 'rollback';
+  action: HistoryAction;
+  /** promote/rollback: the version pinned; rollout-*: the candidate */
   version: string;
+  /** promote/rollback: the version pinned before; rollout-*: the stable version */
   from: string | null;
+  /** rollout-*: the candidate's weight after this step (start: the first weight, abort: 0, complete: 100) */
+  weight?: number;
   /** sha256 of the version file when this entry was written (lets rollback verify the bytes) */
   sha256?: string;
   at: string;
@@ -173,7 +185,29 @@ export interface EnvPin {
   promoted_by: string;
   reason?: string;
   eval?: EvalSummary;
+  /** a running rollout of a candidate version (SPEC §12) */
+  rollout?: RolloutState;
   history: HistoryEntry[];
+}
+
+/** A pin's running rollout: `weight` percent of keys get the candidate `version`. */
+export interface RolloutState {
+  /** the candidate */
+  version: string;
+  /** sha256 of the candidate's version file when the rollout started */
+  sha256: string;
+  /** percent of keys on the candidate, 0–100 with at most 2 decimals */
+  weight: number;
+  /** what keys are hashed with (default "<id>@<candidate>") */
+  salt: string;
+  /** the planned weights, ascending; `advance` moves to the next one */
+  stages?: number[];
+  started_at: string;
+  started_by: string;
+  /** when the weight was last set (start, set, advance): the current stage's start */
+  updated_at: string;
+  /** the gate's evidence, as for promote */
+  eval?: EvalSummary;
 }
 
 /** environments/<env>.yaml */
@@ -190,10 +224,39 @@ export interface GateConfig {
 
 export interface EnvironmentConfig {
   requires?: string;
+  /** progressive delivery: stages and the criteria of `rollout check` (SPEC §12) */
+  rollout?: RolloutConfig;
   /** replaces the top-level budget for this environment */
   budget?: BudgetConfig;
   gate?: GateConfig;
   overrides?: { model?: Partial<ModelConfig> };
+}
+
+/** environments.<env>.rollout */
+export interface RolloutConfig {
+  /** the default stages of `rollout start` */
+  stages?: number[];
+  /** how long a stage runs before `check` may advance it: "90s", "30m", "2h", "1d", "1h30m" */
+  min_stage_duration?: string;
+  /** per arm, before `check` judges anything */
+  min_requests?: number;
+  /** every condition must hold for `check` to advance (metric name → "<op> <number>") */
+  advance_when?: Record<string, string>;
+  /** any condition that holds makes `check` abort */
+  abort_when?: Record<string, string>;
+  /** the metrics window of `check` (default 1h; `--window` overrides) */
+  window?: string;
+  metrics?: RolloutMetricsConfig;
+}
+
+export interface RolloutMetricsConfig {
+  prometheus?: {
+    url?: string;
+    /** PromQL per metric; {{id}} {{version}} {{env}} {{window}} are filled in */
+    queries?: Partial<Record<'requests' | 'errors' | 'p95_latency_ms' | 'cost_usd' | 'quality', string>>;
+    /** per query (default 10000) */
+    timeout_ms?: number;
+  };
 }
 
 export interface ModelPrice {

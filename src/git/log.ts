@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { simpleGitModule, viaSimpleGit } from './engine.js';
 import type { CommitFacts } from '../core/history.js';
+import type { HistoryAction } from '../core/types.js';
 
 /** a commit that touched environment files: the facts history merges (core/history.ts) plus its text */
 export interface EnvCommit extends CommitFacts {
@@ -11,26 +12,30 @@ export interface EnvCommit extends CommitFacts {
 }
 
 const SUBJECT = /^prompts\(([^)]+)\): (promote|rollback) (\S+) (\S+) -> (\S+)$/;
+const ROLLOUT_SUBJECT = /^prompts\(([^)]+)\): rollout (\S+) (\S+) -> (\S+) (\d{1,3}(?:\.\d+)?)% -> (\d{1,3}(?:\.\d+)?)%$/;
+const ROLLOUT_STEPS: Record<string, HistoryAction> = { start: 'rollout-start', set: 'rollout-set', abort: 'rollout-abort', complete: 'rollout-complete' };
 
 export function parseEnvCommit(hash: string, author: string, date: string, subject: string, body: string): EnvCommit {
-  const m = SUBJECT.exec(subject);
   const trailer = (k: string): string | null => {
     const t = new RegExp(`^${k}: (.*)$`, 'm').exec(body);
     return t ? t[1]!.trim() : null;
   };
+  const base = { hash, author, date, subject, body, reason: trailer('Reason'), eval: trailer('Eval') };
+  const r = ROLLOUT_SUBJECT.exec(subject);
+  const step = r ? ROLLOUT_STEPS[trailer('Rollout') ?? ''] : undefined;
+  if (r && step) {
+    return { ...base, env: r[1]!, action: step, id: r[2]!, from: r[3]!, to: r[4]!, fromWeight: Number(r[5]), weight: Number(r[6]) };
+  }
+  const m = SUBJECT.exec(subject);
   return {
-    hash,
-    author,
-    date,
-    subject,
-    body,
+    ...base,
     env: m ? m[1]! : null,
     action: m ? (m[2] as 'promote' | 'rollback') : null,
     id: m ? m[3]! : null,
     from: m ? (m[4] === 'none' ? null : m[4]!) : null,
     to: m ? m[5]! : null,
-    reason: trailer('Reason'),
-    eval: trailer('Eval'),
+    fromWeight: null,
+    weight: null,
   };
 }
 

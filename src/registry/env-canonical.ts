@@ -25,10 +25,28 @@ const INT = String.raw`(?:0|[1-9]\d{0,14})`;
 // a number from 0 to 1 as JavaScript prints one
 const RATE = String.raw`(?:0|1|0\.\d+|1\.0+|[1-9](?:\.\d+)?[eE]-0*[1-9]\d*|0\.\d+[eE]-0*[1-9]\d*)`;
 const BOOL = '(?:true|false)';
+// a weight (0 to 100) and a stage (above 0, up to 100) as JavaScript prints them, short of exponents
+const WEIGHT = String.raw`(?:100|[1-9]?\d(?:\.\d*[1-9])?)`;
+const STAGE = String.raw`(?:100|[1-9]\d?(?:\.\d*[1-9])?|0\.\d*[1-9])`;
+const ACTION = '(?:promote|rollback|rollout-start|rollout-set|rollout-abort|rollout-complete)';
 const EVAL = String.raw`\{ pass_rate: ${RATE}, passed: ${INT}, cases: ${INT}(?:, suite_sha256: ${HEX})?(?:, regressions: ${INT})?(?:, provider: ${STR})?(?:, model: ${STR})?(?:, skipped: ${BOOL})?(?:, report_sha256: ${HEX})?(?:, shards: [1-9]\d{0,14})? \}`;
-const ENTRY = String.raw`      - \{ action: (?:promote|rollback), version: ${SEMVER}, from: (?:null|${SEMVER})(?:, sha256: ${HEX})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})? \}\n`;
+const ENTRY = String.raw`      - \{ action: ${ACTION}, version: ${SEMVER}, from: (?:null|${SEMVER})(?:, weight: ${WEIGHT})?(?:, sha256: ${HEX})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})? \}\n`;
 
-/** One pin's block: its key (group 1), its keys in their order, its history. */
+// a running rollout: its salt (group 2) is checked for length by the caller
+const ROLLOUT = [
+  '    rollout:\\n',
+  `      version: ${SEMVER}\\n`,
+  `      sha256: ${HEX}\\n`,
+  `      weight: ${WEIGHT}\\n`,
+  `      salt: (${STR})\\n`,
+  `(?:      stages: \\[${STAGE}(?:, ${STAGE}){0,99}\\]\\n)?`,
+  `      started_at: ${DT}\\n`,
+  `      started_by: ${STR}\\n`,
+  `      updated_at: ${DT}\\n`,
+  `(?:      eval: ${EVAL}\\n)?`,
+].join('');
+
+/** One pin's block: its key (group 1), its keys in their order, its rollout, its history. */
 const PIN = new RegExp(
   [
     `  (${STR}):\\n`,
@@ -39,6 +57,7 @@ const PIN = new RegExp(
     `    promoted_by: ${STR}\\n`,
     `(?:    reason: ${STR}\\n)?`,
     `(?:    eval: ${EVAL}\\n)?`,
+    `(?:${ROLLOUT})?`,
     `(?:    history: \\[\\]\\n|    history:\\n(?:${ENTRY})+)`,
   ].join(''),
   'y',
@@ -64,10 +83,18 @@ export interface PinLayout {
   blocks: { id: string; start: number; end: number }[];
 }
 
+/** The schema's salt: 1 to 256 code points. */
+function saltOk(s: string | null): boolean {
+  if (!s) return false;
+  let n = 0;
+  for (const _ of s) if (++n > 256) return false;
+  return true;
+}
+
 /**
  * The pin layout of `text` when it is the header, `environment`, then each pin (ids sorted
  * and unique) with its keys in their order (version, sha256, previous, promoted_at,
- * promoted_by, reason?, eval?, history) and valid values; null otherwise.
+ * promoted_by, reason?, eval?, rollout?, history) and valid values; null otherwise.
  */
 export function canonicalPins(text: string): PinLayout | null {
   if (!text.startsWith(`${ENV_HEADER}\n`)) return null;
@@ -86,6 +113,7 @@ export function canonicalPins(text: string): PinLayout | null {
     const id = m ? spelling(m[1]!) : null;
     const prev = blocks[blocks.length - 1];
     if (id === null || !ID.test(id) || (prev && !(prev.id < id))) return null;
+    if (m![2] !== undefined && !saltOk(spelling(m![2]))) return null;
     blocks.push({ id, start: pos, end: PIN.lastIndex });
     pos = PIN.lastIndex;
   }

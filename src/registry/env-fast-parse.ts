@@ -114,6 +114,8 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
     if (lines[2] !== 'prompts:' || lines.length < 5) return null;
     let pin: Record<string, unknown> | null = null;
     let history: unknown[] | null = null;
+    // the pin's `rollout:` map while its lines are read
+    let rollout: Record<string, unknown> | null = null;
     // each pin's source lines, kept so that writing the file back reuses them verbatim
     const blocks: { id: string; pin: Record<string, unknown>; start: number }[] = [];
     for (let k = 3; k < lines.length - 1; k++) {
@@ -123,8 +125,18 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
         history.push(blockValue(line.slice(8)));
         continue;
       }
-      // a "history:" line must be followed by its entries (YAML reads a bare "history:" as null)
+      if (line.startsWith('      ')) {
+        if (!rollout) return null;
+        const colon = line.indexOf(':', 6);
+        const key = colon === -1 ? '' : line.slice(6, colon);
+        if (!/^[a-z][a-z0-9_]*$/.test(key) || key in rollout || line[colon + 1] !== ' ') return null;
+        rollout[key] = blockValue(line.slice(colon + 2));
+        continue;
+      }
+      // a "history:" line must be followed by its entries, a "rollout:" line by its keys (YAML reads a bare one as null)
       if (history && history.length === 0) return null;
+      if (rollout && Object.keys(rollout).length === 0) return null;
+      rollout = null;
       if (line.startsWith('    ')) {
         if (!pin) return null;
         const colon = line.indexOf(':', 4);
@@ -132,9 +144,14 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
         const key = line.slice(4, colon);
         if (!/^[a-z][a-z0-9_]*$/.test(key) || key in pin) return null;
         if (line.length === colon + 1) {
-          if (key !== 'history') return null;
-          history = [];
-          pin.history = history;
+          if (key === 'history') {
+            history = [];
+            pin.history = history;
+          } else if (key === 'rollout') {
+            rollout = {};
+            pin.rollout = rollout;
+            history = null;
+          } else return null;
         } else {
           if (line[colon + 1] !== ' ') return null;
           pin[key] = blockValue(line.slice(colon + 2));
@@ -150,6 +167,7 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
       } else return null;
     }
     if (history && history.length === 0) return null;
+    if (rollout && Object.keys(rollout).length === 0) return null;
     for (let b = 0; b < blocks.length; b++) {
       const { id, pin: p, start } = blocks[b]!;
       const end = blocks[b + 1]?.start ?? lines.length - 1;

@@ -4,12 +4,13 @@
  * changed). Known keys first in their documented order, flow mappings for history entries,
  * plain scalars only where every YAML reader reads back the same string.
  */
-import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from '../core/types.js';
+import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry, RolloutState } from '../core/types.js';
 
 export const ENV_HEADER = '# Written by `prompts promote` and `prompts rollback`. Do not edit by hand.';
 
-export const PIN_KEYS = ['version', 'sha256', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval', 'history'] as const;
-export const ENTRY_KEYS = ['action', 'version', 'from', 'sha256', 'at', 'by', 'reason', 'eval', 'skip_eval'] as const;
+export const PIN_KEYS = ['version', 'sha256', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval', 'rollout', 'history'] as const;
+export const ENTRY_KEYS = ['action', 'version', 'from', 'weight', 'sha256', 'at', 'by', 'reason', 'eval', 'skip_eval'] as const;
+export const ROLLOUT_KEYS = ['version', 'sha256', 'weight', 'salt', 'stages', 'started_at', 'started_by', 'updated_at', 'eval'] as const;
 export const EVAL_KEYS = ['pass_rate', 'passed', 'cases', 'suite_sha256', 'regressions', 'provider', 'model', 'skipped', 'report_sha256', 'shards'] as const;
 
 // No ':' in plain scalars: timestamps stay quoted so YAML 1.1 readers (js-yaml, PyYAML) read strings too.
@@ -101,6 +102,14 @@ function pinBlock(id: string, pin: EnvPin): string {
       }
     } else if (k === 'eval') {
       out.push(`    eval: ${evalFlow(v as EvalSummary)}`);
+    } else if (k === 'rollout') {
+      // a block of its own lines: a change of weight is one changed line in review
+      const r = v as RolloutState;
+      out.push('    rollout:');
+      for (const rk of orderedKeys(r, ROLLOUT_KEYS)) {
+        const rv = (r as unknown as Record<string, unknown>)[rk];
+        out.push(`      ${yamlString(rk)}: ${rk === 'eval' ? evalFlow(rv as EvalSummary) : scalar(rv)}`);
+      }
     } else {
       out.push(`    ${yamlString(k)}: ${scalar(v)}`);
     }

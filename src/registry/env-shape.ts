@@ -4,7 +4,9 @@
  */
 import type { EnvironmentFile } from '../core/types.js';
 import { isObject } from '../core/json.js';
-import { ENTRY_KEYS, EVAL_KEYS, PIN_KEYS } from './env-serialize.js';
+import { ENTRY_KEYS, EVAL_KEYS, PIN_KEYS, ROLLOUT_KEYS } from './env-serialize.js';
+
+const ACTIONS: readonly string[] = ['promote', 'rollback', 'rollout-start', 'rollout-set', 'rollout-abort', 'rollout-complete'];
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -30,6 +32,25 @@ function evalOk(e: unknown): boolean {
   );
 }
 const semverOrNull = (v: unknown): boolean => v === null || (typeof v === 'string' && SEMVER.test(v));
+const weightOk = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 100;
+/** JSON Schema's minLength/maxLength count code points */
+const codePoints = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+function rolloutOk(r: unknown): boolean {
+  if (!isObject(r) || !onlyKeys(r, ROLLOUT_KEYS)) return false;
+  if (typeof r.version !== 'string' || !SEMVER.test(r.version) || typeof r.sha256 !== 'string' || !HEX64.test(r.sha256) || !weightOk(r.weight)) return false;
+  if (typeof r.salt !== 'string' || r.salt.length === 0 || codePoints(r.salt) > 256) return false;
+  if (r.stages !== undefined) {
+    if (!Array.isArray(r.stages) || r.stages.length === 0 || r.stages.length > 100) return false;
+    if (!r.stages.every((x) => typeof x === 'number' && x > 0 && x <= 100)) return false;
+  }
+  if (typeof r.started_at !== 'string' || !DATE_TIME.test(r.started_at) || typeof r.started_by !== 'string') return false;
+  if (typeof r.updated_at !== 'string' || !DATE_TIME.test(r.updated_at)) return false;
+  return r.eval === undefined || evalOk(r.eval);
+}
 
 /**
  * The environment schema (schemas/environment.schema.json) as code, for the fast path: true
@@ -46,11 +67,13 @@ export function envShapeOk(v: unknown): v is EnvironmentFile {
     if (typeof p.promoted_at !== 'string' || !DATE_TIME.test(p.promoted_at) || typeof p.promoted_by !== 'string') return false;
     if (p.reason !== undefined && typeof p.reason !== 'string') return false;
     if (p.eval !== undefined && !evalOk(p.eval)) return false;
+    if (p.rollout !== undefined && !rolloutOk(p.rollout)) return false;
     if (!Array.isArray(p.history)) return false;
     for (const h of p.history) {
       if (!isObject(h) || !onlyKeys(h, ENTRY_KEYS)) return false;
-      if (h.action !== 'promote' && h.action !== 'rollback') return false;
+      if (typeof h.action !== 'string' || !ACTIONS.includes(h.action)) return false;
       if (typeof h.version !== 'string' || !SEMVER.test(h.version) || !('from' in h) || !semverOrNull(h.from)) return false;
+      if (h.weight !== undefined && !weightOk(h.weight)) return false;
       if (h.sha256 !== undefined && (typeof h.sha256 !== 'string' || !HEX64.test(h.sha256))) return false;
       if (typeof h.at !== 'string' || !DATE_TIME.test(h.at) || typeof h.by !== 'string') return false;
       if (h.reason !== undefined && typeof h.reason !== 'string') return false;

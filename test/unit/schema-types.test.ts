@@ -18,6 +18,9 @@ import type {
   EvalSummary,
   GateConfig,
   HistoryEntry,
+  RolloutState,
+  RolloutConfig,
+  RolloutMetricsConfig,
   Message,
   ModelConfig,
   ModelPrice,
@@ -31,7 +34,7 @@ import type {
   SuiteFile,
   AssertionType,
 } from '../../src/core/types.js';
-import { ASSERTION_TYPES } from '../../src/core/types.js';
+import { ASSERTION_TYPES, ROLLOUT_ACTIONS } from '../../src/core/types.js';
 
 /** Keys whose property is not optional. */
 type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
@@ -169,6 +172,7 @@ const pinKeys = {
   promoted_by: true,
   reason: true,
   eval: true,
+  rollout: true,
   history: true,
 } satisfies Keys<EnvPin>;
 const pinRequired = { version: true, sha256: true, previous: true, promoted_at: true, promoted_by: true, history: true } satisfies Req<EnvPin>;
@@ -176,6 +180,7 @@ const historyKeys = {
   action: true,
   version: true,
   from: true,
+  weight: true,
   sha256: true,
   at: true,
   by: true,
@@ -183,6 +188,12 @@ const historyKeys = {
   eval: true,
   skip_eval: true,
 } satisfies Keys<HistoryEntry>;
+const rolloutKeys = { version: true, sha256: true, weight: true, salt: true, stages: true, started_at: true, started_by: true, updated_at: true, eval: true } satisfies Keys<RolloutState>;
+const rolloutRequired = { version: true, sha256: true, weight: true, salt: true, started_at: true, started_by: true, updated_at: true } satisfies Req<RolloutState>;
+const rolloutConfigKeys = { stages: true, min_stage_duration: true, min_requests: true, advance_when: true, abort_when: true, window: true, metrics: true } satisfies Keys<RolloutConfig>;
+const rolloutMetricsKeys = { prometheus: true } satisfies Keys<RolloutMetricsConfig>;
+const rolloutPrometheusKeys = { url: true, queries: true, timeout_ms: true } satisfies Keys<NonNullable<RolloutMetricsConfig['prometheus']>>;
+const rolloutQueryKeys = { requests: true, errors: true, p95_latency_ms: true, cost_usd: true, quality: true } satisfies Keys<NonNullable<NonNullable<RolloutMetricsConfig['prometheus']>['queries']>>;
 const historyRequired = { action: true, version: true, from: true, at: true, by: true } satisfies Req<HistoryEntry>;
 const evalSummaryKeys = {
   pass_rate: true,
@@ -200,7 +211,7 @@ const evalSummaryRequired = { pass_rate: true, passed: true, cases: true } satis
 
 // ---------------------------------------------------------------- config
 const configKeys = { prompts_dir: true, environments_dir: true, history_limit: true, budget: true, environments: true, providers: true, eval: true } satisfies Keys<ConfigFile>;
-const envConfigKeys = { requires: true, budget: true, gate: true, overrides: true } satisfies Keys<EnvironmentConfig>;
+const envConfigKeys = { requires: true, rollout: true, budget: true, gate: true, overrides: true } satisfies Keys<EnvironmentConfig>;
 const gateKeys = { min_pass_rate: true, no_regressions: true, provider: true } satisfies Keys<GateConfig>;
 const overridesKeys = { model: true } satisfies Keys<NonNullable<EnvironmentConfig['overrides']>>;
 const overridesModelKeys = { provider: true, name: true, parameters: true } satisfies Keys<NonNullable<NonNullable<EnvironmentConfig['overrides']>['model']>>;
@@ -238,6 +249,12 @@ const cases: Case[] = [
   { name: 'environment', schema: environment, keys: envKeys, required: envRequired },
   { name: 'environment pin', schema: at(environment, '/properties/prompts/additionalProperties'), keys: pinKeys, required: pinRequired },
   { name: 'environment history entry', schema: at(environment, '/$defs/pin/properties/history/items'), keys: historyKeys, required: historyRequired },
+  { name: 'environment pin rollout', schema: at(environment, '/$defs/pin/properties/rollout'), keys: rolloutKeys, required: rolloutRequired },
+  { name: 'environment rollout eval', schema: at(environment, '/$defs/rollout/properties/eval'), keys: evalSummaryKeys, required: evalSummaryRequired },
+  { name: 'config rollout', schema: at(config, '/properties/environments/additionalProperties/properties/rollout'), keys: rolloutConfigKeys, required: none },
+  { name: 'config rollout.metrics', schema: at(config, '/$defs/rollout/properties/metrics'), keys: rolloutMetricsKeys, required: none },
+  { name: 'config rollout.metrics.prometheus', schema: at(config, '/$defs/rollout/properties/metrics/properties/prometheus'), keys: rolloutPrometheusKeys, required: none },
+  { name: 'config rollout queries', schema: at(config, '/$defs/rollout/properties/metrics/properties/prometheus/properties/queries'), keys: rolloutQueryKeys, required: none },
   { name: 'environment pin eval', schema: at(environment, '/$defs/pin/properties/eval'), keys: evalSummaryKeys, required: evalSummaryRequired },
   { name: 'environment history eval', schema: at(environment, '/$defs/historyEntry/properties/eval'), keys: evalSummaryKeys, required: evalSummaryRequired },
   { name: 'config', schema: config, keys: configKeys, required: configRequired },
@@ -278,8 +295,9 @@ describe('types.ts and schemas/*.schema.json agree', () => {
     expect((at(prompt, '/properties/output/properties/format').enum as string[]).slice().sort()).toEqual(Object.keys(formats).sort());
     const ptypes = { openai: true, anthropic: true, echo: true } satisfies Record<ProviderConfig['type'], true>;
     expect((at(config, '/properties/providers/additionalProperties/properties/type').enum as string[]).slice().sort()).toEqual(Object.keys(ptypes).sort());
-    const actions = { promote: true, rollback: true } satisfies Record<HistoryEntry['action'], true>;
+    const actions = { promote: true, rollback: true, 'rollout-start': true, 'rollout-set': true, 'rollout-abort': true, 'rollout-complete': true } satisfies Record<HistoryEntry['action'], true>;
     expect((at(environment, '/$defs/historyEntry/properties/action').enum as string[]).slice().sort()).toEqual(Object.keys(actions).sort());
+    expect([...ROLLOUT_ACTIONS, 'promote', 'rollback'].sort()).toEqual(Object.keys(actions).sort());
   });
 
   it('the helper notices drift (a schema with an extra property and a missing required key fails)', () => {

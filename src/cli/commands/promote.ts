@@ -2,16 +2,14 @@
  * `prompts promote <id>[@<version>] --env <env>`: options → gather → core plan (requires,
  * integrity, gate verdict) → apply (lock, compare-and-swap, one commit, optional push) → report.
  */
-import { existsSync } from 'node:fs';
 import type { CommandContext } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
-import { pinsOf, readEnvView } from '../../registry/env-view.js';
 import { parseRef } from '../../core/ref.js';
 import { isoSeconds } from '../../core/env-change.js';
-import { selectPromotion, planPromotion, type PromotionInput } from '../../core/promotion.js';
-import { applyPlan, forRegistry, preflight, startGitProbe } from '../../apply/index.js';
-import { decided, gateOutcome, gitChecked, pinnableVersion, reportApplied, reportDryRun, reportNoChange } from '../env-command.js';
+import { planPromotion, type PromotionInput } from '../../core/promotion.js';
+import { applyPlan, forRegistry, startGitProbe } from '../../apply/index.js';
+import { decided, gatherPinnable, gatheredOutcome, reportApplied, reportDryRun, reportNoChange, selectPin } from '../env-command.js';
 
 export interface PromoteOptions {
   env: string;
@@ -47,36 +45,24 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
   registry.assertEnv(env);
   const probe = forRegistry(early, ctx.cwd, registry.root, ctx.env);
   const versions = registry.assertPromptExists(ref.id);
-  const envConfig = registry.config.environments[env] ?? {};
-  const snap = readEnvView(registry, env, ref.id);
-  const up = envConfig.requires;
-  const upstream = up ? { name: up, file: readEnvView(registry, up, ref.id).value } : undefined;
-  const choice = decided(ctx, selectPromotion({ id: ref.id, requestedVersion: ref.selector.kind === 'version' ? ref.selector.version : undefined, env, target: snap.value, upstream, versions }));
+  const sel = selectPin(registry, { env, id: ref.id, requestedVersion: ref.selector.kind === 'version' ? ref.selector.version : undefined, versions });
+  const choice = decided(ctx, sel.decision);
   if (choice.kind === 'noop') return reportNoChange(ctx, choice);
-  const gate = envConfig.gate ?? null;
-  const suiteFile = registry.suitePath(choice.id);
-  // git's checks run while the version file is read (an invalid file is reported first, an
-  // uncommitted one before integrity)
-  const gitP = preflight(registry, { probe, envFile: snap.file, pinnedFile: registry.versionPath(choice.id, choice.version), watch: [suiteFile], commit, push });
-  gitP.catch(() => undefined);
-  const version = await pinnableVersion(registry, choice.id, choice.version, { compileCheck: !gate || skipEval });
-  const git = await gitChecked(ctx, gitP);
-  const known = new Map([[env, snap.value], ...(upstream ? [[upstream.name, upstream.file] as const] : [])]);
+  const g = await gatherPinnable(ctx, registry, sel, choice, { probe, skipEval, report, commit, push });
 
   // plan
   const input: PromotionInput = {
-    choice, gate, skipEval, report, reason,
-    suite: { file: registry.rel(suiteFile), exists: existsSync(suiteFile) },
-    file: snap.rel, versionFile: version.rel, sha256: version.sha256,
-    pins: pinsOf(registry, choice.id, known),
+    ...g.evidence,
+    reason,
+    file: sel.snap.rel,
     at: isoSeconds(new Date()), by: (await probe).by, historyLimit: registry.config.history_limit,
   };
   let plan = decided(ctx, planPromotion(input));
-  if (opts.dryRun) return reportDryRun(ctx, plan, git, push);
-  if (plan.pending === 'gate') plan = decided(ctx, planPromotion({ ...input, outcome: await gateOutcome(ctx, registry, choice, gate!, report, git.watched.get(suiteFile)) }));
+  if (opts.dryRun) return reportDryRun(ctx, plan, g.git, push);
+  if (plan.pending === 'gate') plan = decided(ctx, planPromotion({ ...input, outcome: await gatheredOutcome(ctx, registry, g) }));
 
   // apply, report
   for (const line of plan.before) ctx.info(line);
-  const result = await applyPlan(plan, { registry, io: ctx, snap, git, label: `prompts promote ${choice.id}@${choice.version} --env ${env}` });
-  return reportApplied(ctx, plan, result, git);
+  const result = await applyPlan(plan, { registry, io: ctx, snap: sel.snap, git: g.git, label: `prompts promote ${choice.id}@${choice.version} --env ${env}` });
+  return reportApplied(ctx, plan, result, g.git);
 }
