@@ -191,6 +191,52 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .option('--dry-run', 'print the plan, write nothing'),
       () => import('./commands/rollback.js'),
     );
+    const rollout = program.command('rollout').description('canary, blue-green and A/B rollouts: a candidate version served to a share of the keys');
+    const stepOptions = (cmd: Command, reason = '--reason <text>'): Command =>
+      cmd
+        .requiredOption('--env <env>', 'target environment')
+        .option(reason, 'why (recorded in history and the commit)')
+        .option('--no-commit', 'write the environment file but do not commit')
+        .option('--push', 'push the commit (fetch + rebase + retry on rejection)')
+        .option('--dry-run', 'print the plan, write nothing');
+    add(
+      stepOptions(rollout.command('start <ref>').description('start a rollout of <id>@<version> (behind the same requires and gate as promote)'))
+        .option('--weight <percent>', 'percent of keys on the candidate (default: the first stage)')
+        .option('--stages <list>', 'planned weights, e.g. 5,25,50,100 (default: environments.<env>.rollout.stages)')
+        .option('--salt <salt>', 'what keys are hashed with (default "<id>@<version>")')
+        .option('--skip-eval', 'start without running the gate (needs --reason; recorded)')
+        .option('--report <file>', 'gate evidence: an eval report, verified against the files on disk'),
+      () => import('./commands/rollout-start.js'),
+    );
+    add(
+      stepOptions(rollout.command('set <id>').description('set the candidate\'s weight')).requiredOption('--weight <percent>', 'percent of keys on the candidate (0-100, 2 decimals)'),
+      async () => ({ run: (await import('./commands/rollout-step.js')).runSet }),
+    );
+    add(stepOptions(rollout.command('advance <id>').description('move the rollout to its next stage')), async () => ({ run: (await import('./commands/rollout-step.js')).runAdvance }));
+    add(
+      stepOptions(rollout.command('abort <id>').description('everyone back on the stable version (no gate; recorded)')),
+      async () => ({ run: (await import('./commands/rollout-step.js')).runAbort }),
+    );
+    add(
+      stepOptions(rollout.command('complete <id>').description('make the candidate the pinned version (previous = the old stable)')),
+      async () => ({ run: (await import('./commands/rollout-step.js')).runComplete }),
+    );
+    add(
+      rollout
+        .command('status [id]')
+        .description('the running rollouts: weights, stages, candidate buckets')
+        .option('--env <env>', 'only this environment')
+        .option('--key <key>', 'also show the bucket and arm this key gets'),
+      () => import('./commands/rollout-status.js'),
+    );
+    add(
+      stepOptions(rollout.command('check [id]').description('judge a rollout by its per-arm metrics: advance | hold | complete | abort (every running rollout of --env without <id>)'))
+        .option('--metrics <file>', 'per-arm metrics from a JSON file { "arms": { "<version>": { requests, errors, … } } }')
+        .option('--prometheus <url>', 'per-arm metrics from this Prometheus (default: environments.<env>.rollout.metrics.prometheus.url)')
+        .option('--window <duration>', 'the metrics window (default: environments.<env>.rollout.window, else 1h)')
+        .option('--apply', 'carry the verdict out (one commit)'),
+      () => import('./commands/rollout-check.js'),
+    );
     add(
       program.command('history <id>').description('the audit trail of a prompt across environments').option('--env <env>', 'only this environment'),
       () => import('./commands/history.js'),

@@ -93,8 +93,8 @@ export interface EnvChangePlan {
    * run). A pending plan can be shown (--dry-run) but `apply/` refuses to carry it out.
    */
   pending: string | null;
-  /** for --dry-run and the result line: "would promote …" / "promoted …" */
-  words: { would: string; done: string; note?: string };
+  /** for --dry-run and the result line: "would promote …" / "promoted …"; `note` follows the dry run's headline, `doneNote` the result's */
+  words: { would: string; done: string; note?: string; doneNote?: string };
   /** dry-run lines after the headline (file, sha256, gate, …), in order */
   preview: PreviewLine[];
   /** the command's own keys of the JSON documents: of the dry run, and of the result */

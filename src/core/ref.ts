@@ -50,7 +50,7 @@ export function isStrictSemver(v: string): boolean {
 export type RefSelector =
   | { kind: 'latest' }
   | { kind: 'version'; version: string }
-  | { kind: 'env'; env: string };
+  | { kind: 'env'; env: string; arm: 'stable' | 'candidate' };
 
 export interface PromptRef {
   id: string;
@@ -60,7 +60,8 @@ export interface PromptRef {
 }
 
 /**
- * Parses `<id>`, `<id>@<version>`, `<id>@<env>` or `<id>@latest`. Which of version/env a
+ * Parses `<id>`, `<id>@<version>`, `<id>@<env>` (`<id>@<env>:candidate`: a running rollout's
+ * candidate there, `:stable` the pinned version) or `<id>@latest`. Which of version/env a
  * selector is is decided by its shape: a strict semver is a version, anything else an env name.
  * Returns a problem string instead of throwing so callers choose the error class.
  */
@@ -78,9 +79,13 @@ export function parseRef(raw: string): PromptRef | { problem: string } {
     }
     return { id, selector: { kind: 'version', version: sel }, raw };
   }
-  const ep = envNameProblem(sel);
+  const colon = sel.indexOf(':');
+  const env = colon === -1 ? sel : sel.slice(0, colon);
+  const arm = colon === -1 ? 'stable' : sel.slice(colon + 1);
+  if (arm !== 'stable' && arm !== 'candidate') return { problem: `"${raw}": after "${env}:" comes "candidate" (a rollout's candidate) or "stable", not "${arm}"` };
+  const ep = envNameProblem(env);
   if (ep) return { problem: `"${raw}": ${ep}` };
-  return { id, selector: { kind: 'env', env: sel }, raw };
+  return { id, selector: { kind: 'env', env, arm }, raw };
 }
 
 /** Sorts versions ascending by semver precedence (ties broken by string for determinism). */

@@ -145,6 +145,7 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     eval: ev.eval ?? undefined,
     skip_eval: ev.skipped ? true : undefined,
   });
+  const startNote = ` at ${weight}%${stages ? ` (stages ${stages.join(', ')})` : ''}`;
   const preview: PreviewLine[] = [
     ['weight', `${weight}% of keys on ${version}, ${100 - weight}% on ${from}`],
     ['stages', stages ? stages.map((s) => `${s}%`).join(' -> ') : 'none (move it with "rollout set")'],
@@ -173,7 +174,7 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     },
     scope: id,
     pending: ev.pending ? 'gate' : null,
-    words: { would: 'would start a rollout of', done: 'started a rollout of', note: ` at ${weight}%${stages ? ` (stages ${stages.join(', ')})` : ''}` },
+    words: { would: 'would start a rollout of', done: 'started a rollout of', note: startNote, doneNote: startNote },
     preview,
     json: {
       plan: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, gate: ev.planJson },
@@ -277,8 +278,8 @@ export function planRolloutSet(input: RolloutStepInput & { weight: number; advan
     scope: id,
     pending: null,
     words: input.advance
-      ? { would: 'would advance the rollout of', done: 'advanced the rollout of', note: `: ${from}% -> ${weight}%` }
-      : { would: 'would set the rollout of', done: 'set the rollout of', note: `: ${from}% -> ${weight}%` },
+      ? { would: 'would advance the rollout of', done: 'advanced the rollout of', note: `: ${from}% -> ${weight}%`, doneNote: `: ${from}% -> ${weight}%` }
+      : { would: 'would set the rollout of', done: 'set the rollout of', note: `: ${from}% -> ${weight}%`, doneNote: `: ${from}% -> ${weight}%` },
     preview: [
       ['weight', `${from}% -> ${weight}% of keys on ${rollout.version}`],
       ...(rollout.stages ? [['stages', rollout.stages.map((s) => `${s}%`).join(' -> ')] as const] : []),
@@ -317,6 +318,7 @@ export function planRolloutAbort(input: RolloutStepInput): EnvChangePlan | Refus
   const { pin, rollout } = got;
   const { id, env } = input;
   const entry = stepEntry('rollout-abort', rollout, pin.version, 0, input);
+  const abortNote = `: ${rollout.weight}% -> 0%, every key on ${pin.version}`;
   return {
     kind: 'change',
     action: 'rollout-abort',
@@ -337,7 +339,7 @@ export function planRolloutAbort(input: RolloutStepInput): EnvChangePlan | Refus
     },
     scope: id,
     pending: null,
-    words: { would: 'would abort the rollout of', done: 'aborted the rollout of', note: `: ${rollout.weight}% -> 0%, every key on ${pin.version}` },
+    words: { would: 'would abort the rollout of', done: 'aborted the rollout of', note: abortNote, doneNote: abortNote },
     preview: [
       ['weight', `${rollout.weight}% -> 0%: every key back on ${pin.version}`],
       ['file', input.file],
@@ -377,6 +379,7 @@ export function planRolloutComplete(input: RolloutCompleteInput): EnvChangePlan 
     });
   }
   const entry = stepEntry('rollout-complete', rollout, pin.version, 100, input);
+  const completeNote = `: ${rollout.weight}% -> 100%, ${rollout.version} pinned, previous ${pin.version}`;
   const complete = (p: EnvPin): EnvPin =>
     compact({
       version: rollout.version,
@@ -409,7 +412,7 @@ export function planRolloutComplete(input: RolloutCompleteInput): EnvChangePlan 
     },
     scope: id,
     pending: null,
-    words: { would: 'would complete the rollout of', done: 'completed the rollout of', note: `: ${rollout.weight}% -> 100%, ${rollout.version} pinned, previous ${pin.version}` },
+    words: { would: 'would complete the rollout of', done: 'completed the rollout of', note: completeNote, doneNote: completeNote },
     preview: [
       ['weight', `${rollout.weight}% -> 100%: ${rollout.version} becomes the pinned version`],
       ['previous becomes', `${pin.version} (what "prompts rollback" restores)`],

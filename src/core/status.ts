@@ -6,14 +6,16 @@ import semver from 'semver';
 import { wasPinned } from './promotion.js';
 import type { EnvironmentFile } from './types.js';
 
-export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'not-upstream' | 'unknown-prompt';
+export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'not-upstream' | 'unknown-prompt' | 'candidate-missing' | 'candidate-sha-mismatch';
 
 /** Flags that mean a pin is broken (status exits 1 when any is present). */
-export const BROKEN_FLAGS: readonly StatusFlag[] = ['missing', 'sha-mismatch', 'unknown-prompt'];
+export const BROKEN_FLAGS: readonly StatusFlag[] = ['missing', 'sha-mismatch', 'unknown-prompt', 'candidate-missing', 'candidate-sha-mismatch'];
 
 export interface StatusCell {
   version: string | null;
   sha256: string | null;
+  /** a running rollout: its candidate and weight */
+  rollout: { version: string; weight: number } | null;
   flags: StatusFlag[];
 }
 
@@ -54,7 +56,7 @@ export function buildStatus(input: StatusInput): StatusReport {
     for (const e of input.environments) {
       const pin = e.file.prompts[id];
       if (!pin) {
-        cells[e.name] = { version: null, sha256: null, flags: [] };
+        cells[e.name] = { version: null, sha256: null, rollout: null, flags: [] };
         continue;
       }
       const flags: StatusFlag[] = [];
@@ -63,13 +65,18 @@ export function buildStatus(input: StatusInput): StatusReport {
         const sha = input.fileSha(id, pin.version);
         if (sha === null) flags.push('missing');
         else if (sha !== pin.sha256) flags.push('sha-mismatch');
+        if (pin.rollout) {
+          const csha = input.fileSha(id, pin.rollout.version);
+          if (csha === null) flags.push('candidate-missing');
+          else if (csha !== pin.rollout.sha256) flags.push('candidate-sha-mismatch');
+        }
       }
       if (latest && semver.valid(pin.version) && semver.lt(pin.version, latest)) flags.push('behind');
       const up = e.requires ? byName.get(e.requires) : undefined;
       if (up && !wasPinned(up.file, id, pin.version)) flags.push('not-upstream');
       if (flags.some((f) => BROKEN_FLAGS.includes(f))) broken++;
       if (flags.length) flagged++;
-      cells[e.name] = { version: pin.version, sha256: pin.sha256, flags };
+      cells[e.name] = { version: pin.version, sha256: pin.sha256, rollout: pin.rollout ? { version: pin.rollout.version, weight: pin.rollout.weight } : null, flags };
     }
     return { id, latest, versions: versions.length, environments: cells };
   });

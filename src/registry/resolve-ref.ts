@@ -15,8 +15,10 @@ export interface ResolvedRef {
   version: string;
   /** absolute path of the version file */
   file: string;
-  /** the environment the version came from, for `<id>@<env>` */
+  /** the environment the version came from, for `<id>@<env>` and `<id>@<env>:candidate` */
   via?: string;
+  /** `<id>@<env>:candidate`: the version is that environment's rollout candidate */
+  arm?: 'candidate';
   /** for `<id>@<env>`: the sha256 the environment recorded for the file when it was promoted */
   pinnedSha256?: string;
 }
@@ -64,19 +66,30 @@ export function resolveRef(registry: Registry, ref: string): ResolvedRef {
           hint: `promote it first ("prompts promote ${id}@<version> --env ${env}") or use ${id}@latest`,
         });
       }
-      const file = registry.versionPath(id, pin.version);
+      const candidate = selector.arm === 'candidate';
+      if (candidate && !pin.rollout) {
+        throw new UsageError(`no rollout of ${id} is running in environment "${env}", so "${ref}" has no candidate`, { hint: `${id}@${env} is the pinned version (${pin.version}); "prompts rollout status" lists the running rollouts` });
+      }
+      const version = candidate ? pin.rollout!.version : pin.version;
+      const recorded = candidate ? pin.rollout!.sha256 : pin.sha256;
+      const file = registry.versionPath(id, version);
       if (!fs.existsSync(file)) {
-        throw new UsageError(`environment "${env}" pins ${id}@${pin.version}, but ${registry.rel(file)} does not exist`, {
+        throw new UsageError(`environment "${env}" ${candidate ? 'rolls out' : 'pins'} ${id}@${version}, but ${registry.rel(file)} does not exist`, {
           location: { file: registry.rel(loaded.file) },
           hint: 'restore the version file from git, or promote an existing version',
         });
       }
-      return { id, version: pin.version, file, via: env, ...(typeof pin.sha256 === 'string' ? { pinnedSha256: pin.sha256 } : {}) };
+      return { id, version, file, via: env, ...(candidate ? { arm: 'candidate' as const } : {}), ...(typeof recorded === 'string' ? { pinnedSha256: recorded } : {}) };
     }
   }
 }
 
+/** "production", or "production:candidate" for a rollout's candidate. */
+export function refPlace(ref: ResolvedRef): string | undefined {
+  return ref.via === undefined ? undefined : `${ref.via}${ref.arm === 'candidate' ? ':candidate' : ''}`;
+}
+
 /** The warning for a `<id>@<env>` whose file no longer has the bytes that were promoted. */
 export function pinMismatchWarning(ref: ResolvedRef, rel: string): string {
-  return `warning: ${rel} changed after it was promoted to ${ref.via ?? '?'} (its sha256 no longer matches the one recorded there), so this is not what was promoted; restore it with "git checkout HEAD -- ${rel}" and run "prompts validate"`;
+  return `warning: ${rel} changed after it was promoted to ${refPlace(ref) ?? '?'} (its sha256 no longer matches the one recorded there), so this is not what was promoted; restore it with "git checkout HEAD -- ${rel}" and run "prompts validate"`;
 }

@@ -7,7 +7,7 @@
 import { appendStepSummary, type CommandContext } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
-import { resolveRef, type ResolvedRef } from '../../registry/resolve-ref.js';
+import { refPlace, resolveRef, type ResolvedRef } from '../../registry/resolve-ref.js';
 import { diffPrompts } from '../../core/diff.js';
 import { renderDiffMarkdown } from '../reporters/diff/markdown.js';
 import { diffReporters } from '../reporters/diff/index.js';
@@ -46,7 +46,7 @@ export async function run(ctx: CommandContext, args: string[], opts: DiffOptions
   };
   const a = asRun(from);
   const b = asRun(to);
-  const d = diffPrompts(a, b, { from: from.via ?? from.version, to: to.via ?? to.version });
+  const d = diffPrompts(a, b, { from: refPlace(from) ?? from.version, to: refPlace(to) ?? to.version });
 
   await report(ctx, d);
   appendStepSummary(ctx, () => `${renderDiffMarkdown(d)}\n`);

@@ -12,12 +12,14 @@ export interface ListEntry {
   latest: string | null;
   versions: string[];
   environments: Record<string, string | null>;
+  /** per environment with a running rollout: its candidate and weight */
+  rollouts: Record<string, { version: string; weight: number }>;
 }
 
 export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions): Promise<number> {
   const reg = openRegistry(ctx.cwd);
   const envs = reg.config.environmentOrder;
-  const pins = new Map<string, Record<string, { version: string }>>();
+  const pins = new Map<string, Record<string, { version: string; rollout?: { version: string; weight: number } }>>();
   for (const env of envs) pins.set(env, reg.loadEnv(env).value.prompts);
   const invalid: string[] = [];
   const ids = new Set(reg.listPromptIds(invalid));
@@ -27,8 +29,13 @@ export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions
   const entries: ListEntry[] = [...ids].sort().map((id) => {
     const versions = reg.listVersions(id);
     const environments: Record<string, string | null> = {};
-    for (const env of envs) environments[env] = pins.get(env)?.[id]?.version ?? null;
-    return { id, latest: versions[versions.length - 1] ?? null, versions, environments };
+    const rollouts: ListEntry['rollouts'] = {};
+    for (const env of envs) {
+      const pin = pins.get(env)?.[id];
+      environments[env] = pin?.version ?? null;
+      if (pin?.rollout) rollouts[env] = { version: pin.rollout.version, weight: pin.rollout.weight };
+    }
+    return { id, latest: versions[versions.length - 1] ?? null, versions, environments, rollouts };
   });
 
   if (ctx.json) {
@@ -40,7 +47,11 @@ export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions
     return 0;
   }
   const header = ['ID', 'LATEST', ...envs.map((e) => e.toUpperCase())];
-  const rows = entries.map((e) => [e.id, e.latest ?? '-', ...envs.map((env) => e.environments[env] ?? '-')]);
+  const cell = (e: ListEntry, env: string): string => {
+    const r = e.rollouts[env];
+    return `${e.environments[env] ?? '-'}${r ? ` +${r.version}@${r.weight}%` : ''}`;
+  };
+  const rows = entries.map((e) => [e.id, e.latest ?? '-', ...envs.map((env) => cell(e, env))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]): string =>
     cells

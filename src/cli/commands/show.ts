@@ -5,7 +5,7 @@
  */
 import { writeJson, type CommandContext, type NoOptions } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
-import { pinMismatchWarning, resolveRef } from '../../registry/resolve-ref.js';
+import { pinMismatchWarning, refPlace, resolveRef } from '../../registry/resolve-ref.js';
 import { sha256 } from '../../registry/files.js';
 import type { PromptFile } from '../../core/types.js';
 
@@ -20,6 +20,6 @@ export async function run(ctx: CommandContext, args: string[], _opts: NoOptions)
     return 0;
   }
   ctx.stdout.write(loaded.decoded.bytes.toString('utf8'));
-  if (ref.via) ctx.info(`(${ref.id}@${ref.via} is ${ref.version})`);
+  if (ref.via) ctx.info(`(${ref.id}@${refPlace(ref)} is ${ref.version})`);
   return 0;
 }

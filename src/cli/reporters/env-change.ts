@@ -38,7 +38,7 @@ export function appliedDocument(p: EnvChangePlan, r: Applied): Record<string, un
 /** `inGit`: the registry is in a work tree and a commit was asked for (else "(no commit)" is said). */
 export function renderApplied(p: EnvChangePlan, r: Applied, inGit: boolean): string {
   const where = r.commit ? ` (commit ${r.commit.slice(0, 12)}${r.pushed ? ', pushed' : ''})` : inGit ? '' : ' (no commit)';
-  return `${p.words.done} ${arrow(p)}${where}\n`;
+  return `${p.words.done} ${arrow(p)}${p.words.doneNote ?? ''}${where}\n`;
 }
 
 export function noChangeDocument(n: NoChange): Record<string, unknown> {

@@ -10,8 +10,10 @@ export function renderHistoryText(id: string, rows: HistoryRow[], c: ChalkInstan
   const out: string[] = [];
   for (const r of rows) {
     const when = r.at.replace('T', ' ').replace(/(\.\d+)?(Z|[+-]\d\d:\d\d)$/, (_m, _ms, tz: string) => (tz === 'Z' ? 'Z' : ` ${tz}`));
-    const change = `${r.from ?? 'none'} -> ${r.to}`;
-    const head = `${c.bold(when)}  ${r.env}  ${r.action === 'rollback' ? c.yellow(r.action) : c.green(r.action)}  ${change}`;
+    const weights = r.weight !== null ? `  ${r.fromWeight ?? '?'}% -> ${r.weight}%` : '';
+    const change = `${r.from ?? 'none'} -> ${r.to}${weights}`;
+    const color = r.action === 'rollback' || r.action === 'rollout-abort' ? c.yellow : r.action === 'promote' || r.action === 'rollout-complete' ? c.green : c.cyan;
+    const head = `${c.bold(when)}  ${r.env}  ${color(r.action)}  ${change}`;
     out.push(`${head}${r.commit ? `  ${c.cyan(r.commit.hash.slice(0, 12))}` : c.dim(noCommit)}`);
     out.push(`    by ${r.by}`);
     if (r.reason) out.push(`    reason: ${r.reason}`);

@@ -9,6 +9,8 @@ const LABEL: Record<StatusFlag, string> = {
   'sha-mismatch': 'SHA256 MISMATCH',
   'not-upstream': 'not upstream',
   'unknown-prompt': 'UNKNOWN PROMPT',
+  'candidate-missing': 'CANDIDATE FILE MISSING',
+  'candidate-sha-mismatch': 'CANDIDATE SHA256 MISMATCH',
 };
 
 export function renderStatusText(r: StatusReport, c: ChalkInstance): string {
@@ -21,9 +23,10 @@ export function renderStatusText(r: StatusReport, c: ChalkInstance): string {
       const cell = p.environments[e]!;
       if (!cell.version) return { plain: '-', colored: c.dim('-') };
       const flags = cell.flags.map((f) => LABEL[f]);
-      const plain = flags.length ? `${cell.version} (${flags.join(', ')})` : cell.version;
+      const canary = cell.rollout ? ` +${cell.rollout.version}@${cell.rollout.weight}%` : '';
+      const plain = `${cell.version}${canary}${flags.length ? ` (${flags.join(', ')})` : ''}`;
       const broken = cell.flags.some((f) => BROKEN_FLAGS.includes(f));
-      const colored = flags.length ? `${cell.version} ${(broken ? c.red : c.yellow)(`(${flags.join(', ')})`)}` : c.green(cell.version);
+      const colored = `${flags.length ? cell.version : c.green(cell.version)}${canary ? c.cyan(canary) : ''}${flags.length ? ` ${(broken ? c.red : c.yellow)(`(${flags.join(', ')})`)}` : ''}`;
       return { plain, colored };
     }),
   ]);
