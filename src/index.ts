@@ -46,7 +46,7 @@ export type {
   Variant,
   BundleUpdate,
 } from './sdk/types.js';
-export type { BundleFile, BundleEntry, BundleGit, BundleProvider } from './sdk/bundle-format.js';
+export type { BundleFile, BundleEntry, BundleRollout, BundleGit, BundleProvider } from './sdk/bundle-format.js';
 export { BUNDLE_FORMAT, BUNDLE_VERSION } from './sdk/bundle-format.js';
 export type { Message, Role, ModelConfig, OutputSpec, JsonSchema, FallbackSpec, BudgetConfig, ProviderLimits, BreakerConfig } from './core/types.js';
 export type { Usage } from './providers/types.js';

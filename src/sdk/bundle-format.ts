@@ -10,6 +10,11 @@
  * `source` and checks that the runtime fields are exactly what the source defines (with the
  * bundle's `overrides` applied). So an edited template, schema, model, version or sha256 is
  * refused, and the content in use is always the content whose sha256 the environment file records.
+ *
+ * A pin with a running rollout (SPEC §12) also carries `rollout`: the candidate as an entry of
+ * its own (checked exactly like the stable one: sha256 of its source, its digest, re-derived from
+ * its source before first use), its `weight` and `salt`, and a `digest` over { weight, salt,
+ * candidate digest } so an edited weight or salt is refused too.
  */
 import type { BudgetConfig, FallbackSpec, Message, ModelConfig, OutputSpec, JsonSchema, ProviderConfig } from '../core/types.js';
 import { canonicalJson } from '../core/json.js';
@@ -34,6 +39,20 @@ export interface BundleEntry {
   source: string;
   /** the version file's fallback, only when it declares one */
   fallback?: FallbackSpec;
+  /** a running rollout of a candidate version, only when the pin has one */
+  rollout?: BundleRollout;
+}
+
+/** A running rollout in a bundle: the candidate's entry, the share of keys it gets, and how keys are hashed. */
+export interface BundleRollout {
+  /** percent of keys on the candidate (core/bucket.ts) */
+  weight: number;
+  salt: string;
+  /** the rollout's planned stages (informational) */
+  stages?: number[];
+  /** sha256 of the canonical JSON of { weight, salt, candidate: <the candidate's digest> } (see rolloutDigest) */
+  digest: string;
+  candidate: Omit<BundleEntry, 'rollout'>;
 }
 
 /**
@@ -68,7 +87,16 @@ export interface BundleFile {
   prompts: Record<string, BundleEntry>;
 }
 
-export type EntryFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model' | 'inputs' | 'output' | 'messages' | 'fallback'>;
+/** The runtime fields of one arm. */
+export type ArmFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model' | 'inputs' | 'output' | 'messages' | 'fallback'>;
+
+/** What the runtime serves for one prompt: the stable arm's fields, and a running rollout's candidate. */
+export type EntryFields = ArmFields & { rollout?: { weight: number; salt: string; candidate: ArmFields } };
+
+/** The digest that covers a rollout's weight and salt and, through its digest, the candidate. */
+export function rolloutDigest(weight: number, salt: string, candidateDigest: string): string {
+  return sha256(canonicalJson({ weight, salt, candidate: candidateDigest }));
+}
 
 /** The digest that covers a bundle's runtime config: what run() calls, with which key variable, at which price. */
 export function runtimeConfigDigest(providers: Record<string, BundleProvider>, budget: BudgetConfig | null): string {
@@ -80,14 +108,14 @@ export function runtimeConfigDigest(providers: Record<string, BundleProvider>, b
  * so JSON.stringify of the fields in sorted top-level order already is the canonical JSON;
  * anything else (keys reordered, integer-like keys) falls back to the canonical serializer.
  */
-export function digestMatches(e: EntryFields, digest: string): boolean {
+export function digestMatches(e: ArmFields, digest: string): boolean {
   const fast = sha256(
     JSON.stringify({ fallback: e.fallback, id: e.id, inputs: e.inputs, messages: e.messages, model: e.model, output: e.output, sha256: e.sha256, version: e.version }),
   );
   return fast === digest || entryDigest(e) === digest;
 }
 
-export function entryDigest(e: EntryFields): string {
+export function entryDigest(e: ArmFields): string {
   return sha256(
     canonicalJson({ id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages, fallback: e.fallback }),
   );

@@ -1,6 +1,6 @@
 /**
- * The prompts pinned in an environment, read from the registry on disk and checked: every
- * pinned file exists, its bytes match the environment file's sha256, it is a valid prompt file
+ * The prompts pinned in an environment (and the candidates of its running rollouts), read from
+ * the registry on disk and checked: every pinned file exists, its bytes match the environment file's sha256, it is a valid prompt file
  * for that id and version, and its templates and schemas compile. Shared by `prompts build`,
  * `prompts types --env` and loadRegistry, so all three see the same content.
  */
@@ -14,7 +14,7 @@ import { CONFIG_FILE } from '../paths.js';
 import { readRegistryFile, isFileProblem, sha256 } from '../registry/files.js';
 import { parseYaml, positionOf } from '../registry/yaml.js';
 import { schemaFindings } from '../registry/schema-findings.js';
-import { entryDigest, type BundleEntry, type BundleProvider } from './bundle-format.js';
+import { entryDigest, rolloutDigest, type BundleEntry, type BundleProvider } from './bundle-format.js';
 import { stripJsonFence } from './output.js';
 import { IntegrityError } from './errors.js';
 
@@ -25,6 +25,8 @@ export interface PinnedPrompts {
   entries: BundleEntry[];
   /** the parsed version files, same order */
   files: PromptFile[];
+  /** the parsed candidate files of running rollouts, by id */
+  candidates: Map<string, PromptFile>;
   /** absolute paths of every file the content comes from: config, env file (when it exists), version files */
   paths: string[];
   /** the providers the entries (and their fallbacks) use, as the runtime needs them: no key, ever */
@@ -45,28 +47,29 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
   const overrides: { model?: Partial<ModelConfig> } = envCfg.overrides?.model ? { model: envCfg.overrides.model } : {};
   const entries: BundleEntry[] = [];
   const files: PromptFile[] = [];
+  const candidates = new Map<string, PromptFile>();
   const paths = [path.join(reg.root, CONFIG_FILE)];
   if (envFile.exists) paths.push(envFile.file);
-  for (const id of Object.keys(envFile.value.prompts).sort()) {
-    const pin = envFile.value.prompts[id]!;
-    const file = reg.versionPath(id, pin.version);
+  // one arm's entry: the pinned file exists, its bytes are the recorded ones, it is a valid prompt file for that id and version
+  const arm = (id: string, version: string, recorded: string, what: 'pins' | 'rolls out'): { entry: BundleEntry; file: string; prompt: PromptFile } => {
+    const file = reg.versionPath(id, version);
     const rel = reg.rel(file);
     const decoded = readRegistryFile(file, reg.root);
     if (isFileProblem(decoded)) {
       if (decoded.rule === 'file-missing') {
-        const near = didYouMean(pin.version, reg.listVersions(id));
-        throw new IntegrityError(`${envRel} pins ${id}@${pin.version}, but ${rel} does not exist`, {
+        const near = didYouMean(version, reg.listVersions(id));
+        throw new IntegrityError(`${envRel} ${what} ${id}@${version}, but ${rel} does not exist`, {
           id,
           file: rel,
-          hint: `restore it from git${near ? ` (versions on disk include ${near})` : ''}, or promote another version`,
+          hint: `restore it from git${near ? ` (versions on disk include ${near})` : ''}, or ${what === 'pins' ? 'promote another version' : 'abort the rollout'}`,
         });
       }
       throw new CheckFailed(decoded.message, { location: { file: rel, line: decoded.line, column: decoded.column } });
     }
     const digest = sha256(decoded.bytes);
-    if (digest !== pin.sha256) {
+    if (digest !== recorded) {
       throw new IntegrityError(
-        `${rel} changed after it was promoted to ${env}: its sha256 is ${digest.slice(0, 12)}…, ${envRel} records ${pin.sha256.slice(0, 12)}…`,
+        `${rel} changed after it was ${what === 'pins' ? 'promoted' : 'rolled out'} to ${env}: its sha256 is ${digest.slice(0, 12)}…, ${envRel} records ${recorded.slice(0, 12)}…`,
         { id, file: rel, hint: `version files are immutable: restore it (git checkout <rev> -- ${rel}), or bump a new version and promote that` },
       );
     }
@@ -79,8 +82,8 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
     }
     const p = parsed.value as PromptFile;
     if (p.id !== id) throw new CheckFailed(`id "${p.id}" does not match the folder (expected "${id}")`, { location: { file: rel, ...positionOf(parsed, '/id') } });
-    if (p.version !== pin.version) {
-      throw new CheckFailed(`version "${p.version}" does not match the file name (expected "${pin.version}")`, { location: { file: rel, ...positionOf(parsed, '/version') } });
+    if (p.version !== version) {
+      throw new CheckFailed(`version "${p.version}" does not match the file name (expected "${version}")`, { location: { file: rel, ...positionOf(parsed, '/version') } });
     }
     if (opts.compileCheck !== false) checkCompiles(p, rel, parsed);
     const base: Omit<BundleEntry, 'digest' | 'source'> = {
@@ -93,11 +96,24 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
       messages: messagesOf(p),
     };
     if (p.fallback) base.fallback = p.fallback;
-    entries.push({ ...base, digest: entryDigest(base), source: decoded.bytes.toString('utf8') });
-    files.push(p);
-    paths.push(file);
+    return { entry: { ...base, digest: entryDigest(base), source: decoded.bytes.toString('utf8') }, file, prompt: p };
+  };
+  for (const id of Object.keys(envFile.value.prompts).sort()) {
+    const pin = envFile.value.prompts[id]!;
+    const stable = arm(id, pin.version, pin.sha256, 'pins');
+    const entry = stable.entry;
+    paths.push(stable.file);
+    if (pin.rollout) {
+      const r = pin.rollout;
+      const c = arm(id, r.version, r.sha256, 'rolls out');
+      entry.rollout = { weight: r.weight, salt: r.salt, ...(r.stages ? { stages: r.stages } : {}), digest: rolloutDigest(r.weight, r.salt, c.entry.digest), candidate: c.entry };
+      candidates.set(id, c.prompt);
+      paths.push(c.file);
+    }
+    entries.push(entry);
+    files.push(stable.prompt);
   }
-  return { env, overrides, entries, files, paths, providers: runtimeProviders(reg, entries), budget: envCfg.budget ?? reg.config.budget ?? null };
+  return { env, overrides, entries, files, candidates, paths, providers: runtimeProviders(reg, entries), budget: envCfg.budget ?? reg.config.budget ?? null };
 }
 
 /** Header names that carry credentials: keys come only from api_key_env, so a bundle never holds one. */
@@ -111,8 +127,10 @@ const CREDENTIAL_HEADER = /auth|api[-_]?key|token|secret|cookie|password|session
 export function runtimeProviders(reg: Registry, entries: readonly BundleEntry[]): Record<string, BundleProvider> {
   const names = new Set<string>();
   for (const e of entries) {
-    names.add(e.model.provider);
-    if (e.fallback?.provider) names.add(e.fallback.provider);
+    for (const a of e.rollout ? [e, e.rollout.candidate] : [e]) {
+      names.add(a.model.provider);
+      if (a.fallback?.provider) names.add(a.fallback.provider);
+    }
   }
   const out: Record<string, BundleProvider> = {};
   for (const name of [...names].sort()) {

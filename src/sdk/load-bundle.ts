@@ -10,11 +10,11 @@ import type { ModelConfig, PromptFile } from '../core/types.js';
 import { parse as parseYamlText } from 'yaml';
 import { canonicalJson, isObject } from '../core/json.js';
 import { sha256 } from '../registry/files.js';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, runtimeConfigDigest, type BundleEntry, type BundleProvider, type EntryFields } from './bundle-format.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, rolloutDigest, runtimeConfigDigest, type ArmFields, type BundleEntry, type BundleProvider, type BundleRollout, type EntryFields } from './bundle-format.js';
 import { BundleFormatError, IntegrityError } from './errors.js';
 import { makePromptSet, type RunContext } from './prompt-set.js';
 import { defaultBudgetStore } from './budget.js';
-import type { LoadBundleOptions, PromptSet } from './types.js';
+import type { LoadBundleOptions, PromptSet, Variant } from './types.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -73,6 +73,8 @@ export interface CheckedBundle {
   overrides: { model?: Partial<ModelConfig> };
   entries: Map<string, EntryFields>;
   sources: Map<string, string>;
+  /** the sources of running rollouts' candidates, by id */
+  candidateSources: Map<string, string>;
   providers: Record<string, BundleProvider>;
   budget: BundleBudget;
   file: string | undefined;
@@ -82,10 +84,16 @@ export interface CheckedBundle {
 type BundleBudget = RunContext['budget'];
 
 export function makeBundleSet(b: CheckedBundle, opts: LoadBundleOptions, close?: () => void): PromptSet {
-  const verifySource = (id: string): void => {
+  const verifySource = (id: string, variant: Variant): void => {
     const entry = b.entries.get(id);
-    const source = b.sources.get(id);
-    if (entry && source !== undefined) checkAgainstSource(entry, source, b.overrides, b.file);
+    if (!entry) return;
+    if (variant === 'stable') {
+      const source = b.sources.get(id);
+      if (source !== undefined) checkAgainstSource(entry, source, b.overrides, b.file);
+    } else if (entry.rollout) {
+      const source = b.candidateSources.get(id);
+      if (source !== undefined) checkAgainstSource(entry.rollout.candidate, source, b.overrides, b.file, 'rollout candidate ');
+    }
   };
   const where = `the ${b.env} bundle`;
   const ctx: RunContext = { env: b.env, providers: b.providers, budget: b.budget, budgetStore: opts.budgetStore ?? defaultBudgetStore(), processEnv: opts.processEnv ?? process.env, where };
@@ -112,31 +120,64 @@ export function checkBundle(value: unknown, opts: Pick<LoadBundleOptions, 'verif
   const overrides = value.overrides as { model?: Partial<ModelConfig> };
   const entries = new Map<string, EntryFields>();
   const sources = new Map<string, string>();
+  const candidateSources = new Map<string, string>();
   for (const [key, raw] of Object.entries(value.prompts)) {
     const e = checkEntryShape(key, raw, file);
-    if (sha256(e.source) !== e.sha256) {
-      throw new IntegrityError(`prompt "${key}" in the bundle was altered: its source does not match its sha256`, {
-        id: key,
-        file,
-        hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
-      });
+    const fields: EntryFields = checkedArm(key, e, file, '');
+    const r = (raw as Record<string, unknown>).rollout;
+    if (r !== undefined) {
+      const ro = checkRolloutShape(key, r, e.version, file);
+      fields.rollout = { weight: ro.weight, salt: ro.salt, candidate: checkedArm(key, ro.candidate, file, 'rollout candidate ') };
+      candidateSources.set(key, ro.candidate.source);
     }
-    if (!digestMatches(e, e.digest)) {
-      throw new IntegrityError(`prompt "${key}" in the bundle was altered: its version, model, inputs, output or messages do not match its digest`, {
-        id: key,
-        file,
-        hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
-      });
-    }
-    const fields: EntryFields = { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages };
-    if (e.fallback !== undefined) fields.fallback = e.fallback;
     entries.set(key, fields);
     sources.set(key, e.source);
   }
   const { providers, budget } = checkRuntimeConfig(value, file);
   const full = opts.verify === 'full';
-  if (full) for (const [id, entry] of entries) checkAgainstSource(entry, sources.get(id)!, overrides, file);
-  return { env, commit, overrides, entries, sources, providers, budget, file, full };
+  if (full) {
+    for (const [id, entry] of entries) {
+      checkAgainstSource(entry, sources.get(id)!, overrides, file);
+      if (entry.rollout) checkAgainstSource(entry.rollout.candidate, candidateSources.get(id)!, overrides, file, 'rollout candidate ');
+    }
+  }
+  return { env, commit, overrides, entries, sources, candidateSources, providers, budget, file, full };
+}
+
+/** One arm's load-time checks: sha256 of its source, its digest; its runtime fields. */
+function checkedArm(key: string, e: Omit<BundleEntry, 'rollout'>, file: string | undefined, what: string): ArmFields {
+  if (sha256(e.source) !== e.sha256) {
+    throw new IntegrityError(`prompt "${key}" in the bundle was altered: its ${what}source does not match its sha256`, {
+      id: key,
+      file,
+      hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
+    });
+  }
+  if (!digestMatches(e, e.digest)) {
+    throw new IntegrityError(`prompt "${key}" in the bundle was altered: its ${what}version, model, inputs, output or messages do not match its digest`, {
+      id: key,
+      file,
+      hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
+    });
+  }
+  const fields: ArmFields = { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages };
+  if (e.fallback !== undefined) fields.fallback = e.fallback;
+  return fields;
+}
+
+/** A rollout's shape, its weight and salt against its digest, and its candidate's entry shape. */
+function checkRolloutShape(key: string, raw: unknown, stableVersion: string, file: string | undefined): BundleRollout {
+  const bad = (what: string): IntegrityError => new IntegrityError(`prompt "${key}" in the bundle has a malformed rollout: ${what}`, { id: key, file, hint: 'rebuild the bundle with "prompts build"' });
+  if (!isObject(raw)) throw bad('expected an object');
+  if (typeof raw.weight !== 'number' || !(raw.weight >= 0 && raw.weight <= 100)) throw bad('"weight" must be a number from 0 to 100');
+  if (typeof raw.salt !== 'string' || raw.salt === '') throw bad('"salt" must be a non-empty string');
+  if (typeof raw.digest !== 'string' || !HEX64.test(raw.digest)) throw bad('"digest" must be 64 hex digits');
+  const candidate = checkEntryShape(key, raw.candidate, file);
+  if (candidate.version === stableVersion) throw bad(`the candidate is the stable version ${stableVersion}`);
+  if (rolloutDigest(raw.weight, raw.salt, candidate.digest) !== raw.digest) {
+    throw new IntegrityError(`prompt "${key}" in the bundle was altered: its rollout's weight, salt or candidate do not match the rollout's digest`, { id: key, file, hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand' });
+  }
+  return raw as unknown as BundleRollout;
 }
 
 /** The bundle's providers and budget, checked against config_digest (bundles of older builds have neither). */
@@ -179,10 +220,10 @@ function checkEntryShape(key: string, raw: unknown, file: string | undefined): B
   return raw as unknown as BundleEntry;
 }
 
-/** Re-derives an entry's runtime fields from its source and refuses any difference. */
-function checkAgainstSource(entry: EntryFields, source: string, overrides: { model?: Partial<ModelConfig> }, file: string | undefined): void {
+/** Re-derives an arm's runtime fields from its source and refuses any difference. */
+function checkAgainstSource(entry: ArmFields, source: string, overrides: { model?: Partial<ModelConfig> }, file: string | undefined, arm = ''): void {
   const fail = (what: string): never => {
-    throw new IntegrityError(`prompt "${entry.id}" in the bundle was altered: ${what}`, {
+    throw new IntegrityError(`prompt "${entry.id}" in the bundle was altered: ${arm}${what}`, {
       id: entry.id,
       file,
       hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',

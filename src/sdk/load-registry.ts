@@ -1,9 +1,10 @@
 /**
- * loadRegistry: the prompts an environment pins, read from the registry on disk. Each pinned
- * file's bytes are checked against the environment file's sha256 (IntegrityError otherwise).
+ * loadRegistry: the prompts an environment pins (with their running rollouts' candidates), read
+ * from the registry on disk. Each pinned file's bytes are checked against the environment file's
+ * sha256 (IntegrityError otherwise).
  * The registry code is imported on call so `import 'promptrail'` stays light for bundle users.
  */
-import type { EntryFields } from './bundle-format.js';
+import type { ArmFields, BundleEntry, EntryFields } from './bundle-format.js';
 import { makePromptSet, type RunContext } from './prompt-set.js';
 import type { LoadRegistryOptions, PromptSet } from './types.js';
 
@@ -16,9 +17,15 @@ export async function loadRegistry(opts: LoadRegistryOptions): Promise<PromptSet
   const reg = openRegistry(opts.cwd ?? process.cwd());
   const pinned = collectPinned(reg, opts.env, { compileCheck: false });
   const entries = new Map<string, EntryFields>();
-  for (const e of pinned.entries) {
-    const fields: EntryFields = { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages };
+  const arm = (e: Omit<BundleEntry, 'rollout'>): ArmFields => {
+    const fields: ArmFields = { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages };
     if (e.fallback) fields.fallback = e.fallback;
+    return fields;
+  };
+  for (const e of pinned.entries) {
+    const fields: EntryFields = arm(e);
+    // a running rollout: its candidate's file was checked like the pin's (exists, sha256 recorded)
+    if (e.rollout) fields.rollout = { weight: e.rollout.weight, salt: e.rollout.salt, candidate: arm(e.rollout.candidate) };
     entries.set(e.id, fields);
   }
   const where = `environment "${opts.env}"`;

@@ -10,7 +10,8 @@ import { didYouMean } from '../core/suggest.js';
 import type { BudgetConfig, FallbackSpec, Message, ModelConfig, OutputSpec, JsonSchema } from '../core/types.js';
 import { InputValidationError, OutputValidationError, PromptDefinitionError, PromptNotFoundError } from './errors.js';
 import { describeOutputErrors, stripJsonFence } from './output.js';
-import type { BundleProvider, EntryFields } from './bundle-format.js';
+import type { ArmFields, BundleProvider, EntryFields } from './bundle-format.js';
+import { assignArm } from '../core/bucket.js';
 import type { BudgetStore } from './budget.js';
 import type { GetOptions, PromptHandle, PromptSet, RenderedPrompt, RunOptions, RunResult, Variant } from './types.js';
 
@@ -44,6 +45,7 @@ class Handle implements PromptHandle {
   readonly version: string;
   readonly sha256: string;
   readonly variant: Variant;
+  readonly bucket: number | null = null;
   readonly fallback: FallbackSpec | null;
   readonly #ctx: RunContext | undefined;
   readonly model: ModelConfig;
@@ -53,7 +55,7 @@ class Handle implements PromptHandle {
   #compiled: CompiledPrompt | undefined;
   #outputValidate: ValidateFunction | undefined;
 
-  constructor(e: EntryFields, variant: Variant, ctx: RunContext | undefined) {
+  constructor(e: ArmFields, variant: Variant, ctx: RunContext | undefined) {
     this.id = e.id;
     this.version = e.version;
     this.sha256 = e.sha256;
@@ -90,7 +92,7 @@ class Handle implements PromptHandle {
       if (e instanceof TemplateError) throw new InputValidationError(this.id, this.version, [{ field: e.variable ?? '', message: e.message }]);
       throw e;
     }
-    return { id: this.id, version: this.version, sha256: this.sha256, model: this.model, messages };
+    return { id: this.id, version: this.version, variant: this.variant, sha256: this.sha256, model: this.model, messages };
   }
 
   parseOutput(text: string): unknown {
@@ -128,6 +130,52 @@ class Handle implements PromptHandle {
   }
 }
 
+/** An arm's handle as `get(id, { key })` answers it: the arm's handle (shared, compiled once) plus the key's bucket. */
+class KeyedHandle implements PromptHandle {
+  readonly #arm: Handle;
+  readonly bucket: number;
+  constructor(arm: Handle, bucket: number) {
+    this.#arm = arm;
+    this.bucket = bucket;
+  }
+  get id(): string {
+    return this.#arm.id;
+  }
+  get version(): string {
+    return this.#arm.version;
+  }
+  get sha256(): string {
+    return this.#arm.sha256;
+  }
+  get variant(): Variant {
+    return this.#arm.variant;
+  }
+  get fallback(): FallbackSpec | null {
+    return this.#arm.fallback;
+  }
+  get model(): ModelConfig {
+    return this.#arm.model;
+  }
+  get inputs(): JsonSchema | null {
+    return this.#arm.inputs;
+  }
+  get output(): OutputSpec | null {
+    return this.#arm.output;
+  }
+  get messages(): readonly Message[] {
+    return this.#arm.messages;
+  }
+  render(vars: Record<string, unknown>): RenderedPrompt {
+    return this.#arm.render(vars);
+  }
+  parseOutput(text: string): unknown {
+    return this.#arm.parseOutput(text);
+  }
+  run(vars: Record<string, unknown>, opts?: RunOptions): Promise<RunResult> {
+    return this.#arm.run(vars, opts);
+  }
+}
+
 export interface PromptSetMeta {
   env: string;
   origin: 'registry' | 'bundle';
@@ -137,33 +185,45 @@ export interface PromptSetMeta {
 }
 
 /**
- * `entries` are sorted by id. `beforeFirstUse(id)` runs once per id before its handle is made
- * (loadBundle re-checks the entry against its source there); it throws to refuse the prompt.
+ * The arm `key` gets for prompt `id` (core/bucket.ts, SPEC §12): without a running rollout, or
+ * without a key, the stable one (bucket null without a rollout); with both, the candidate iff the
+ * key's bucket is among the top round(weight × 100).
  */
-/**
- * The arm `key` gets for prompt `id`. Without a rollout every key gets the stable arm. The rollout
- * work (SPEC §12) extends the bundle entry (and loadRegistry's) with the pin's candidate, decides
- * here by bucket, and builds the candidate's Handle from the candidate's fields in get() below.
- */
-export function chooseVariant(_entry: EntryFields, _key: string | undefined): Variant {
-  return 'stable';
+export function chooseVariant(entry: EntryFields, key: string | undefined): { variant: Variant; bucket: number | null } {
+  const r = entry.rollout;
+  if (!r || key === undefined) return { variant: 'stable', bucket: null };
+  const { bucket, arm } = assignArm(r.salt, String(key), r.weight);
+  return { variant: arm, bucket };
 }
 
-export function makePromptSet(meta: PromptSetMeta, entries: Map<string, EntryFields>, beforeFirstUse?: (id: string) => void, ctx?: RunContext, close: () => void = () => {}): PromptSet {
-  // one handle per (id, arm); the stable arm's under the id itself
+/**
+ * `entries` are sorted by id. `beforeFirstUse(id, variant)` runs once per id and arm before its
+ * first handle is made (loadBundle re-checks that arm against its source there); it throws to
+ * refuse the prompt.
+ */
+export function makePromptSet(meta: PromptSetMeta, entries: Map<string, EntryFields>, beforeFirstUse?: (id: string, variant: Variant) => void, ctx?: RunContext, close: () => void = () => {}): PromptSet {
+  // one handle per (id, arm), made once (templates compile once); a get() with a key answers a
+  // handle with that key's bucket, sharing everything else with the arm's handle
   const handles = new Map<string, Handle>();
   const ids = [...entries.keys()].sort();
-  const get = (id: string, opts?: GetOptions): Handle => {
+  const armHandle = (id: string, e: EntryFields, variant: Variant): Handle => {
+    const slot = variant === 'stable' ? id : `${id}\0candidate`;
+    let h = handles.get(slot);
+    if (!h) {
+      beforeFirstUse?.(id, variant);
+      h = new Handle(variant === 'candidate' ? e.rollout!.candidate : e, variant, ctx);
+      handles.set(slot, h);
+    }
+    return h;
+  };
+  const get = (id: string, opts?: GetOptions): PromptHandle => {
     const e = typeof id === 'string' ? entries.get(id) : undefined;
     if (!e) throw new PromptNotFoundError(String(id), meta.where, typeof id === 'string' ? didYouMean(id, ids) : undefined);
-    const variant = opts?.key === undefined ? 'stable' : chooseVariant(e, opts.key);
-    const slot = variant === 'stable' ? id : `${id}\0${variant}`;
-    const have = handles.get(slot);
-    if (have) return have;
-    if (!handles.has(id) && !handles.has(`${id}\0candidate`)) beforeFirstUse?.(id);
-    const h = new Handle(e, variant, ctx);
-    handles.set(slot, h);
-    return h;
+    const { variant, bucket } = chooseVariant(e, opts?.key);
+    const h = armHandle(id, e, variant);
+    if (bucket === null) return h;
+    // the arm's handle with this key's bucket: compiled once for all keys
+    return new KeyedHandle(h, bucket);
   };
   const set = {
     env: meta.env,

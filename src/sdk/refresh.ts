@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { sha256 } from '../registry/files.js';
 import { BundleFormatError, IntegrityError } from './errors.js';
 import { checkBundle, isHttpSource, makeBundleSet, parseBundleText, readBundleFile, type CheckedBundle } from './load-bundle.js';
-import type { GetOptions, LoadBundleOptions, PromptSet } from './types.js';
+import type { BundleUpdate, GetOptions, LoadBundleOptions, PromptSet } from './types.js';
 
 /** A bundle larger than this is refused (bounded memory). */
 export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
@@ -138,9 +138,9 @@ function providerChange(start: CheckedBundle, next: CheckedBundle): string | nul
   return null;
 }
 
-function versions(b: CheckedBundle): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const [id, e] of b.entries) m.set(id, e.version);
+function versions(b: CheckedBundle): Map<string, { version: string; rollout: { version: string; weight: number } | null }> {
+  const m = new Map<string, { version: string; rollout: { version: string; weight: number } | null }>();
+  for (const [id, e] of b.entries) m.set(id, { version: e.version, rollout: e.rollout ? { version: e.rollout.candidate.version, weight: e.rollout.weight } : null });
   return m;
 }
 
@@ -223,11 +223,14 @@ export async function openRefreshing(input: string | URL, opts: LoadBundleOption
     currentBundle = next;
     currentDigest = digest;
     poll.commit();
-    const changed: { id: string; from: string | null; to: string | null }[] = [];
+    const changed: BundleUpdate['changed'] = [];
     for (const id of [...new Set([...before.keys(), ...after.keys()])].sort()) {
-      const from = before.get(id) ?? null;
-      const to = after.get(id) ?? null;
-      if (from !== to) changed.push({ id, from, to });
+      const from = before.get(id)?.version ?? null;
+      const to = after.get(id)?.version ?? null;
+      const rFrom = before.get(id)?.rollout ?? null;
+      const rTo = after.get(id)?.rollout ?? null;
+      const rolloutChanged = rFrom?.version !== rTo?.version || rFrom?.weight !== rTo?.weight;
+      if (from !== to || rolloutChanged) changed.push({ id, from, to, ...(rolloutChanged ? { rollout: { from: rFrom, to: rTo } } : {}) });
     }
     try {
       opts.onUpdate?.({ prompts: live, commit: next.commit, previousCommit, changed });

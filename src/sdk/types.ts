@@ -32,6 +32,8 @@ export type PromptTypesOf<K> = K extends keyof PromptMap ? (PromptMap[K] extends
 export interface RenderedPrompt {
   id: string;
   version: string;
+  /** the arm rendered: `stable`, or a running rollout's `candidate` */
+  variant: Variant;
   /** sha256 of the version file (the environment file's pin) */
   sha256: string;
   /** model config with the environment's overrides applied (frozen) */
@@ -40,13 +42,17 @@ export interface RenderedPrompt {
 }
 
 /**
- * The arm of a prompt a handle serves. Today every key gets `stable` (the pinned version); a
- * running rollout (SPEC §12) adds `candidate` for the keys its weight assigns to it.
+ * The arm of a prompt a handle serves: `stable` (the pinned version), or `candidate` (a running
+ * rollout's version, SPEC §12) for the keys its weight assigns to it.
  */
 export type Variant = 'stable' | 'candidate';
 
 export interface GetOptions {
-  /** a stable id of the user/session/tenant: the same key always gets the same arm */
+  /**
+   * a stable id of the user/session/tenant: the same key always gets the same arm (bucket =
+   * uint32be(sha256(salt + ":" + key)[0..4]) % 10000; the candidate's are the top round(weight × 100)).
+   * Without a key, the stable arm.
+   */
   key?: string;
 }
 
@@ -93,8 +99,10 @@ export interface PromptHandle<T extends PromptTypeInfo = UntypedPrompt> {
   readonly id: string;
   readonly version: string;
   readonly sha256: string;
-  /** which arm this handle serves (stable, until rollouts assign candidates) */
+  /** which arm this handle serves: stable, or a running rollout's candidate */
   readonly variant: Variant;
+  /** the key's bucket (0–9999) when get() had a key and the prompt a running rollout; else null */
+  readonly bucket: number | null;
   /** the version file's fallback, or null */
   readonly fallback: FallbackSpec | null;
   /** model config with the environment's overrides applied (frozen) */
@@ -156,8 +164,12 @@ export interface BundleUpdate {
   prompts: PromptSet;
   commit: string | null;
   previousCommit: string | null;
-  /** prompts whose version changed, appeared (from null) or went (to null) */
-  changed: { id: string; from: string | null; to: string | null }[];
+  /**
+   * prompts whose version changed, appeared (from null) or went (to null), or whose rollout
+   * started, changed weight, completed or was aborted (`rollout`: the candidate and weight before
+   * and after; null: none running)
+   */
+  changed: { id: string; from: string | null; to: string | null; rollout?: { from: { version: string; weight: number } | null; to: { version: string; weight: number } | null } }[];
 }
 
 export interface LoadRegistryOptions extends RuntimeOptions {

@@ -43,7 +43,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: BuildOptio
   }
   if (pinned.budget) {
     // run() refuses to call a priced-blind model under a budget: say so now, not in production
-    for (const e of pinned.entries) {
+    for (const e of pinned.entries.flatMap((x) => (x.rollout ? [x, x.rollout.candidate] : [x]))) {
       for (const [prov, model] of [[e.model.provider, e.model.name], [e.fallback?.provider, e.fallback?.model]] as const) {
         const p = prov ? pinned.providers[prov] : undefined;
         if (p && model && p.type !== 'echo' && !p.prices?.[model]) {
@@ -55,7 +55,12 @@ export async function run(ctx: CommandContext, _args: string[], opts: BuildOptio
   if (pinned.entries.length === 0) {
     ctx.warn(`warning: "${env}" pins no prompts, so the bundle is empty (promote first: "prompts promote <id> --env ${env}")`);
   }
-  const summary = pinned.entries.map((e) => ({ id: e.id, version: e.version, sha256: e.sha256 }));
+  const summary = pinned.entries.map((e) => ({
+    id: e.id,
+    version: e.version,
+    sha256: e.sha256,
+    ...(e.rollout ? { rollout: { version: e.rollout.candidate.version, sha256: e.rollout.candidate.sha256, weight: e.rollout.weight } } : {}),
+  }));
   if (output) {
     writeOutput(output, text);
     if (ctx.json) {

@@ -32,7 +32,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RolloutStar
   if (skipEval && !reason) throw new UsageError('--skip-eval needs --reason <text>: skipping the gate is recorded with why');
   const weight = opts.weight === undefined ? undefined : parseWeightFlag(opts.weight);
   const stages = opts.stages === undefined ? undefined : parseStagesFlag(opts.stages);
-  if (opts.salt !== undefined && (opts.salt.length === 0 || [...opts.salt].length > 256 || /[\x00-\x1f\x7f]/.test(opts.salt))) {
+  if (opts.salt !== undefined && (opts.salt.length === 0 || [...opts.salt].length > 256 || [...opts.salt].some((ch) => ch < ' ' || ch === '\x7f'))) {
     throw new UsageError('--salt must be 1 to 256 characters, without control characters');
   }
   const ref = parseRef(raw);

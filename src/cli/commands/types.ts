@@ -29,7 +29,8 @@ export async function run(ctx: CommandContext, _args: string[], opts: TypesOptio
   if (opts.env !== undefined) {
     const pinned = collectPinned(reg, opts.env);
     pinned.entries.forEach((e, i) => {
-      sources.push({ id: e.id, version: e.version, description: pinned.files[i]?.description, inputs: e.inputs, output: e.output });
+      const c = e.rollout?.candidate;
+      sources.push({ id: e.id, version: e.version, description: pinned.files[i]?.description, inputs: e.inputs, output: e.output, ...(c ? { candidate: { version: c.version, inputs: c.inputs, output: c.output } } : {}) });
     });
     origin = `the versions pinned in environment "${opts.env}"`;
   } else {
