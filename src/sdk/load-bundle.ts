@@ -92,7 +92,7 @@ export function makeBundleSet(b: CheckedBundle, opts: LoadBundleOptions, close?:
       if (source !== undefined) checkAgainstSource(entry, source, b.overrides, b.file);
     } else if (entry.rollout) {
       const source = b.candidateSources.get(id);
-      if (source !== undefined) checkAgainstSource(entry.rollout.candidate, source, b.overrides, b.file, 'rollout candidate ');
+      if (source !== undefined) checkAgainstSource(entry.rollout.candidate, source, b.overrides, b.file, ' (its rollout candidate)');
     }
   };
   const where = `the ${b.env} bundle`;
@@ -127,7 +127,7 @@ export function checkBundle(value: unknown, opts: Pick<LoadBundleOptions, 'verif
     const r = (raw as Record<string, unknown>).rollout;
     if (r !== undefined) {
       const ro = checkRolloutShape(key, r, e.version, file);
-      fields.rollout = { weight: ro.weight, salt: ro.salt, candidate: checkedArm(key, ro.candidate, file, 'rollout candidate ') };
+      fields.rollout = { weight: ro.weight, salt: ro.salt, candidate: checkedArm(key, ro.candidate, file, ' (its rollout candidate)') };
       candidateSources.set(key, ro.candidate.source);
     }
     entries.set(key, fields);
@@ -138,7 +138,7 @@ export function checkBundle(value: unknown, opts: Pick<LoadBundleOptions, 'verif
   if (full) {
     for (const [id, entry] of entries) {
       checkAgainstSource(entry, sources.get(id)!, overrides, file);
-      if (entry.rollout) checkAgainstSource(entry.rollout.candidate, candidateSources.get(id)!, overrides, file, 'rollout candidate ');
+      if (entry.rollout) checkAgainstSource(entry.rollout.candidate, candidateSources.get(id)!, overrides, file, ' (its rollout candidate)');
     }
   }
   return { env, commit, overrides, entries, sources, candidateSources, providers, budget, file, full };
@@ -147,14 +147,14 @@ export function checkBundle(value: unknown, opts: Pick<LoadBundleOptions, 'verif
 /** One arm's load-time checks: sha256 of its source, its digest; its runtime fields. */
 function checkedArm(key: string, e: Omit<BundleEntry, 'rollout'>, file: string | undefined, what: string): ArmFields {
   if (sha256(e.source) !== e.sha256) {
-    throw new IntegrityError(`prompt "${key}" in the bundle was altered: its ${what}source does not match its sha256`, {
+    throw new IntegrityError(`prompt "${key}" in the bundle was altered${what}: its source does not match its sha256`, {
       id: key,
       file,
       hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
     });
   }
   if (!digestMatches(e, e.digest)) {
-    throw new IntegrityError(`prompt "${key}" in the bundle was altered: its ${what}version, model, inputs, output or messages do not match its digest`, {
+    throw new IntegrityError(`prompt "${key}" in the bundle was altered${what}: its version, model, inputs, output or messages do not match its digest`, {
       id: key,
       file,
       hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
@@ -223,7 +223,7 @@ function checkEntryShape(key: string, raw: unknown, file: string | undefined): B
 /** Re-derives an arm's runtime fields from its source and refuses any difference. */
 function checkAgainstSource(entry: ArmFields, source: string, overrides: { model?: Partial<ModelConfig> }, file: string | undefined, arm = ''): void {
   const fail = (what: string): never => {
-    throw new IntegrityError(`prompt "${entry.id}" in the bundle was altered: ${arm}${what}`, {
+    throw new IntegrityError(`prompt "${entry.id}" in the bundle was altered${arm}: ${what}`, {
       id: entry.id,
       file,
       hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
