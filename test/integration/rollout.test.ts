@@ -321,7 +321,7 @@ describe('prompts rollout check with a metrics file', () => {
 
   it('no rollout running: exit 0, nothing to check; bad inputs are exit 2 naming the problem', async () => {
     r = await pinned(CONFIG);
-    let res = await prompts(r.dir, ['rollout', 'check', 'a', '--env', 'development', '--metrics', 'x.json']);
+    const res = await prompts(r.dir, ['rollout', 'check', 'a', '--env', 'development', '--metrics', 'x.json']);
     expect(res).toMatchObject({ code: 0 });
     expect(res.stdout).toMatch(/no rollout of a is running in development; nothing to check/);
     await prompts(r.dir, ['rollout', 'start', 'a@1.1.0', '--env', 'development']);
