@@ -70,12 +70,14 @@ describe('prompts build', () => {
   it('BundleFile/BundleEntry keys match the schema\'s properties (types and schema do not drift)', async () => {
     reg = sdkRegistry({ git: true });
     const { bundle } = await build(reg, '--env', 'production', '--timestamp');
-    const schema = bundleSchema as { properties: object; required: string[]; $defs: { entry: { properties: object; required: string[] } } };
+    const schema = bundleSchema as { properties: object; required: string[]; $defs: { entry: { properties: object }; arm: { properties: object; required: string[] } } };
     expect(Object.keys(bundle!).sort()).toEqual(Object.keys(schema.properties).sort());
-    // `fallback` is the one optional entry key: present only for versions that declare one
-    const always = Object.keys(schema.$defs.entry.properties).filter((k) => k !== 'fallback').sort();
+    // an entry is an arm plus a running rollout; `fallback` and `rollout` are the optional keys:
+    // present only for versions that declare one and pins with a rollout
+    expect(Object.keys(schema.$defs.entry.properties)).toEqual(['rollout']);
+    const always = Object.keys(schema.$defs.arm.properties).filter((k) => k !== 'fallback').sort();
     expect(Object.keys(bundle!.prompts.summarize!).sort()).toEqual(always);
-    expect([...schema.$defs.entry.required].sort()).toEqual(always);
+    expect([...schema.$defs.arm.required].sort()).toEqual(always);
   });
 
   it('applies no overrides for an environment without them', async () => {

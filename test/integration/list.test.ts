@@ -47,7 +47,7 @@ describe('prompts list', () => {
     reg.write('environments/development.yaml', pin('development', { 'support/triage': '1.0.0' }));
     const r = await prompts(reg.dir, ['--json', 'list']);
     expect(JSON.parse(r.stdout)).toEqual({
-      prompts: [{ id: 'support/triage', latest: '1.1.0', versions: ['1.0.0', '1.1.0'], environments: { development: '1.0.0', staging: null, production: null } }],
+      prompts: [{ id: 'support/triage', latest: '1.1.0', versions: ['1.0.0', '1.1.0'], environments: { development: '1.0.0', staging: null, production: null }, rollouts: {} }],
     });
   });
 
@@ -55,7 +55,7 @@ describe('prompts list', () => {
     reg = makeRegistry({ prompts: { a: ['1.0.0'] } });
     reg.write('environments/production.yaml', pin('production', { gone: '1.0.0' }));
     const r = await prompts(reg.dir, ['--json', 'list']);
-    expect(JSON.parse(r.stdout).prompts[1]).toEqual({ id: 'gone', latest: null, versions: [], environments: { development: null, staging: null, production: '1.0.0' } });
+    expect(JSON.parse(r.stdout).prompts[1]).toEqual({ id: 'gone', latest: null, versions: [], environments: { development: null, staging: null, production: '1.0.0' }, rollouts: {} });
   });
 
   it('an empty registry prints a hint on stderr and nothing on stdout', async () => {

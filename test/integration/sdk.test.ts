@@ -68,6 +68,7 @@ describe('loadBundle', () => {
     expect(r).toEqual({
       id: 'support/triage',
       version: '1.1.0',
+      variant: 'stable',
       sha256: h.sha256,
       model: { provider: 'offline', name: 'echo-1', parameters: { temperature: 0.1, max_tokens: 400 } },
       messages: [
