@@ -60,3 +60,14 @@ export function parseWeight(text: string): number | null {
   const w = Number(t);
   return isWeight(w) ? w : null;
 }
+
+/** Why `stages` is not a plan of weights (ascending, each above 0 and at most 100, 2 decimals), or null. */
+export function stagesProblem(stages: readonly number[]): string | null {
+  if (stages.length === 0) return 'no stages given';
+  if (stages.length > 100) return `${stages.length} stages; at most 100`;
+  for (const [i, s] of stages.entries()) {
+    if (!isWeight(s) || s <= 0) return `stage ${s} is not a weight above 0 and at most 100 with at most 2 decimals`;
+    if (i > 0 && s <= stages[i - 1]!) return `stages must ascend (${stages[i - 1]} then ${s})`;
+  }
+  return null;
+}

@@ -12,13 +12,15 @@
  *
  * No fs, no git, no clock: `at` and `by` are passed in.
  */
-import { isWeight } from './bucket.js';
+import { isWeight, stagesProblem } from './bucket.js';
 import { commitBody, rolloutSubject } from './env-text.js';
 import { refusal, refused, type EnvChangePlan, type NoChange, type PreviewLine, type Refusal, type Refused } from './env-change.js';
 import { short } from './integrity.js';
 import { recordEntry } from './history.js';
 import { compact, pinEvidence, rolloutRunning, type PinEvidenceInput, type PromotionChoice } from './promotion.js';
 import type { EnvironmentFile, EnvPin, HistoryEntry, RolloutState } from './types.js';
+
+export { stagesProblem };
 
 /* ------------------------------------------------------------------ the shape of a rollout -- */
 
@@ -43,17 +45,6 @@ export function startShape(o: { weight?: number; stages?: readonly number[]; con
   }
   if (!stages) return refused({ code: 'bad-stages', exit: 2, message: 'a rollout needs a first weight: give --weight <percent> or --stages a,b,…', hint: 'or set environments.<env>.rollout.stages in prompts.config.yaml' });
   return { weight: stages[0]!, stages: [...stages] };
-}
-
-/** Why `stages` is not a plan of weights, or null. */
-export function stagesProblem(stages: readonly number[]): string | null {
-  if (stages.length === 0) return 'no stages given';
-  if (stages.length > 100) return `${stages.length} stages; at most 100`;
-  for (const [i, s] of stages.entries()) {
-    if (!isWeight(s) || s <= 0) return `stage ${s} is not a weight above 0 and at most 100 with at most 2 decimals`;
-    if (i > 0 && s <= stages[i - 1]!) return `stages must ascend (${stages[i - 1]} then ${s})`;
-  }
-  return null;
 }
 
 function badWeight(w: number): Omit<Refusal, 'kind'> {

@@ -35,6 +35,7 @@ export const CHECK_CODE = [
   'problem.js',
   '../core/template.js',
   '../core/ref.js',
+  '../core/bucket.js',
   '../core/suggest.js',
   '../core/json.js',
   '../core/plain-schema.js',

@@ -1,8 +1,9 @@
 /**
  * Phase 5a, the cross-file checks of environment files: which files this run reports (the
  * selection, plus the environment files that pin a selected version) and, for every pin
- * reported, that the pinned version exists and its bytes are the promoted bytes (sha256), and
- * that the recorded previous version (the rollback target) exists.
+ * reported, that the pinned version exists and its bytes are the promoted bytes (sha256), that
+ * the recorded previous version (the rollback target) exists, and that a running rollout's
+ * candidate is pinned like any pin (its file exists, its bytes are the ones the rollout started with).
  */
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
@@ -25,7 +26,7 @@ export function reportedFiles(run: Run, cfg: ConfigStage, sel: Selection, checke
       report.add(rel);
       pinsToCheck.set(rel, pins);
     } else {
-      const relevant = pins.filter((p) => sel.selected!.has(versionRel(cfg.promptsDir, p.id, p.version)));
+      const relevant = pins.filter((p) => sel.selected!.has(versionRel(cfg.promptsDir, p.id, p.version)) || (p.rollout !== undefined && sel.selected!.has(versionRel(cfg.promptsDir, p.id, p.rollout.version))));
       if (relevant.length) {
         report.add(rel);
         pinsToCheck.set(rel, relevant);
@@ -47,7 +48,7 @@ export function reportedFiles(run: Run, cfg: ConfigStage, sel: Selection, checke
 
 interface PinFinding {
   pin: PinFact;
-  field: 'version' | 'sha256' | 'previous';
+  field: 'version' | 'sha256' | 'previous' | 'rollout/version' | 'rollout/sha256';
   rule: string;
   message: string;
   severity: 'error' | 'warning';
@@ -58,7 +59,12 @@ export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, chec
   const { src } = run;
   const { shas } = checked;
   const pinned = new Set<string>();
-  for (const pins of pinsToCheck.values()) for (const p of pins) pinned.add(versionRel(promptsDir, p.id, p.version));
+  for (const pins of pinsToCheck.values()) {
+    for (const p of pins) {
+      pinned.add(versionRel(promptsDir, p.id, p.version));
+      if (p.rollout) pinned.add(versionRel(promptsDir, p.id, p.rollout.version));
+    }
+  }
   const missingSha = [...pinned].filter((r) => sel.versionExists(r) && !shas.has(r));
   if (missingSha.length) {
     const more = await src.read(missingSha);
@@ -69,6 +75,7 @@ export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, chec
     const found: PinFinding[] = [];
     const envName = envRel.slice(envRel.lastIndexOf('/') + 1, -5);
     for (const pin of pins) {
+      if (pin.rollout) checkCandidate(pin, pin.rollout, versionRel(promptsDir, pin.id, pin.rollout.version), envName, sel, shas, found);
       const vr = versionRel(promptsDir, pin.id, pin.version);
       if (!sel.versionExists(vr)) {
         const present = sel.versionsOf(pin.id);
@@ -113,5 +120,26 @@ export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, chec
         run.problems.push({ file: envRel, line: pos.line, column: pos.column, rule: f.rule, message: f.message, severity: f.severity });
       }
     }
+  }
+}
+
+/** A running rollout's candidate: its file must exist with the bytes the rollout started with. */
+function checkCandidate(pin: PinFact, r: { version: string; sha256: string }, vr: string, envName: string, sel: Selection, shas: Map<string, string>, found: PinFinding[]): void {
+  if (!sel.versionExists(vr)) {
+    const message = sel.deleted.has(vr)
+      ? `${vr} is the candidate of a rollout in ${envName} but its deletion is staged; unstage it (git restore --staged ${vr}) or abort the rollout first`
+      : `rolls out ${pin.id}@${r.version} (the candidate), but ${vr} does not exist; restore the file, or abort the rollout ("prompts rollout abort ${pin.id} --env ${envName} --reason <text>")`;
+    found.push({ pin, field: 'rollout/version', rule: 'rollout-missing-version', message, severity: 'error' });
+    return;
+  }
+  const actual = shas.get(vr);
+  if (actual !== undefined && actual !== r.sha256) {
+    found.push({
+      pin,
+      field: 'rollout/sha256',
+      rule: 'rollout-sha-mismatch',
+      message: `${vr} changed after its rollout started in ${envName} (sha256 ${r.sha256.slice(0, 12)}… recorded, ${actual.slice(0, 12)}… now); version files are immutable: restore the bytes the rollout serves (git restore --source=HEAD --staged --worktree -- ${vr}) and put the change in a new version`,
+      severity: 'error',
+    });
   }
 }

@@ -15,7 +15,7 @@ import { chatPrompt } from './runtime-fixture.js';
 import { loadBundle, openBundle } from '../../src/sdk/load-bundle.js';
 import { loadRegistry } from '../../src/sdk/load-registry.js';
 import { IntegrityError } from '../../src/sdk/errors.js';
-import { canonicalJson } from '../../src/sdk/canonical.js';
+import { canonicalJson } from '../../src/core/json.js';
 import { entryDigest, rolloutDigest, type BundleFile } from '../../src/sdk/bundle-format.js';
 import { sha256 } from '../../src/registry/files.js';
 import { InMemoryBudgetStore } from '../../src/sdk/budget.js';

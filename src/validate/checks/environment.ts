@@ -1,5 +1,6 @@
-/** An environment file (environments/<env>.yaml): its schema, its name, and the pins it holds. */
+/** An environment file (environments/<env>.yaml): its schema, its name, the pins it holds and their rollouts. */
 import { idProblem } from '../../core/ref.js';
+import { isWeight, stagesProblem } from '../../core/bucket.js';
 import { didYouMean } from '../../core/suggest.js';
 import { isObject } from '../../core/json.js';
 import { own, schemaStep, type Reporter } from './reporter.js';
@@ -32,9 +33,41 @@ export function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): P
       const sha = own(pin, 'sha256');
       const previous = own(pin, 'previous');
       if (typeof version === 'string' && typeof sha === 'string') {
-        pins.push({ id, version, sha256: sha, previous: typeof previous === 'string' ? previous : null });
+        const fact: PinFact = { id, version, sha256: sha, previous: typeof previous === 'string' ? previous : null };
+        const rollout = own(pin, 'rollout');
+        if (isObject(rollout)) {
+          const candidate = checkRollout(r, id, version, rollout);
+          if (candidate) fact.rollout = candidate;
+        }
+        pins.push(fact);
       }
     }
   }
   return pins;
+}
+
+/**
+ * A pin's running rollout (SPEC §12) beyond its schema: a weight and stages the commands would
+ * accept (2 decimals, stages ascending), a candidate that differs from the stable version. Its
+ * candidate is returned for the cross-file check (the file exists, its sha256 matches).
+ */
+function checkRollout(r: Reporter, id: string, stable: string, rollout: Record<string, unknown>): { version: string; sha256: string } | null {
+  const at = (k: string): string => `/prompts/${id.replace(/~/g, '~0').replace(/\//g, '~1')}/rollout/${k}`;
+  const weight = own(rollout, 'weight');
+  if (typeof weight === 'number' && weight >= 0 && weight <= 100 && !isWeight(weight)) {
+    r.error('rollout-weight', `the rollout's weight ${weight} has more than 2 decimals (a bucket is 0.01 % of the keys); set it with "prompts rollout set"`, at('weight'));
+  }
+  const stages = own(rollout, 'stages');
+  if (Array.isArray(stages) && stages.length > 0 && stages.every((x) => typeof x === 'number')) {
+    const bad = stagesProblem(stages as number[]);
+    if (bad) r.error('rollout-stages', `the rollout's stages: ${bad}`, at('stages'));
+  }
+  const version = own(rollout, 'version');
+  const sha = own(rollout, 'sha256');
+  if (typeof version !== 'string' || typeof sha !== 'string') return null;
+  if (version === stable) {
+    r.error('rollout-candidate-is-stable', `the rollout's candidate ${id}@${version} is the stable version; abort the rollout ("prompts rollout abort ${id} --env <env> --reason <text>")`, at('version'));
+    return null;
+  }
+  return { version, sha256: sha };
 }

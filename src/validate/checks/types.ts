@@ -17,6 +17,8 @@ export interface PinFact {
   version: string;
   sha256: string;
   previous: string | null;
+  /** a running rollout's candidate: pinned like the version (the file exists, its sha256 matches) */
+  rollout?: { version: string; sha256: string };
 }
 
 /** what a version file declares as inputs (for checking its suite's case vars) */
