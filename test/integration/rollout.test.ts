@@ -273,7 +273,7 @@ describe('prompts rollout check with a metrics file', () => {
     let res = await prompts(r.dir, ['rollout', 'check', 'a', '--env', 'development', '--metrics', m]);
     expect(res, res.stderr).toMatchObject({ code: 0 });
     expect(res.stdout).toMatch(/rollout check a in development: 1\.0\.0 \(stable\) vs 1\.1\.0 \(candidate, 5%\), last 1h, from file /);
-    expect(res.stdout).toMatch(/error_rate +0\.004 +0\.005 +\+0\.001 +\+25%/);
+    expect(res.stdout).toMatch(/error_rate +0\.004 +0\.005 +\+0\.001 +\+25\.0%/);
     expect(res.stdout).toMatch(/advance_when error_rate <= 0\.01: 0\.005 -> holds/);
     expect(res.stdout).toMatch(/verdict: advance \(5% -> 25%\)/);
     expect(head(r)).toBe(h);

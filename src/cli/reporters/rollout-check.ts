@@ -21,7 +21,8 @@ function sign(x: number | null | undefined): string {
 }
 
 function pct(x: number | null | undefined): string {
-  return x === null || x === undefined ? 'n/a' : `${sign(x)}%`;
+  if (x === null || x === undefined) return 'n/a';
+  return `${x > 0 ? '+' : ''}${x.toFixed(Math.abs(x) >= 100 ? 0 : 1)}%`;
 }
 
 /** The verdict's numbers as commit-body trailers (what `--apply` records). */
