@@ -38,7 +38,7 @@ describe('buildStatus', () => {
       ['c', '1.0.0'],
       ['gone', null],
     ]);
-    expect(cell('c', 'development')).toEqual({ version: null, sha256: null, flags: [] });
+    expect(cell('c', 'development')).toEqual({ version: null, sha256: null, flags: [], rollout: null });
   });
   it('flags behind latest, sha256 mismatch, unknown prompt, and pinned downstream but not upstream', () => {
     expect(cell('a', 'development').flags).toEqual([]);
