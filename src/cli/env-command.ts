@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { CommandContext } from './ui.js';
 import { writeJson } from './ui.js';
 import type { Registry } from '../registry/registry.js';
-import { sha256 } from '../registry/files.js';
+import { contentSha256 } from '../registry/files.js';
 import { pinsOf, readEnvView, type EnvView } from '../registry/env-view.js';
 import type { EnvChangePlan, EnvDecision, NoChange, Refused } from '../core/env-change.js';
 import type { GateOutcome } from '../core/gate.js';
@@ -79,7 +79,7 @@ export async function pinnableVersion(registry: Registry, id: string, version: s
     const { checkCompiles } = await import('../sdk/collect.js');
     checkCompiles(loaded.value, loaded.rel, loaded.parsed);
   }
-  return { file: loaded.file, rel: loaded.rel, sha256: sha256(loaded.decoded.bytes) };
+  return { file: loaded.file, rel: loaded.rel, sha256: contentSha256(loaded.decoded.bytes) };
 }
 
 /**
@@ -106,7 +106,7 @@ function surelyRenders(p: PromptFile): boolean {
 /** The restored version file and its sha256, null when it no longer exists (rollback refuses that). */
 export function restorableVersion(registry: Registry, id: string, version: string): Omit<PinnableVersion, 'sha256'> & { sha256: string | null } {
   const file = registry.versionPath(id, version);
-  return { file, rel: registry.rel(file), sha256: fs.existsSync(file) ? sha256(fs.readFileSync(file)) : null };
+  return { file, rel: registry.rel(file), sha256: fs.existsSync(file) ? contentSha256(fs.readFileSync(file)) : null };
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Registry, LoadedYaml } from '../registry/registry.js';
 import { positionOf } from '../registry/yaml.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sha256, readRegistryFile, isFileProblem, writeFileAtomic } from '../registry/files.js';
+import { sha256, contentSha256, readRegistryFile, isFileProblem, writeFileAtomic } from '../registry/files.js';
 import { schemaFile } from '../paths.js';
 import type { ShardInfo } from './shard.js';
 
@@ -105,7 +105,7 @@ export function loadSuiteCached(registry: Registry, id: string): { value: SuiteF
   const rel = registry.rel(file);
   const decoded = readRegistryFile(file, registry.root);
   if (!isFileProblem(decoded)) {
-    const digest = sha256(decoded.bytes);
+    const digest = contentSha256(decoded.bytes);
     try {
       schemaDigest ??= sha256(fs.readFileSync(schemaFile('suite')));
     } catch {
@@ -125,11 +125,11 @@ export function loadSuiteCached(registry: Registry, id: string): { value: SuiteF
         // a read-only checkout still evaluates; it only re-parses next time
       }
     };
-    return { value: loaded.value, sha256: sha256(loaded.decoded.bytes), rel, remember };
+    return { value: loaded.value, sha256: contentSha256(loaded.decoded.bytes), rel, remember };
   }
   const loaded = registry.loadSuite(id)!; // throws the file problem with its location
   checkSuite(loaded);
-  return { value: loaded.value, sha256: sha256(loaded.decoded.bytes), rel };
+  return { value: loaded.value, sha256: contentSha256(loaded.decoded.bytes), rel };
 }
 
 /** Loads version + suite; throws SuiteMissing when the prompt has no evals.yaml. */
@@ -141,7 +141,7 @@ export function loadEvalTarget(registry: Registry, id: string, version: string):
     id,
     version,
     prompt: p.value,
-    sha256: sha256(p.decoded.bytes),
+    sha256: contentSha256(p.decoded.bytes),
     suite: s.value,
     suite_sha256: s.sha256,
     suiteRel: s.rel,

@@ -30,6 +30,36 @@ export function sha256(data: string | Uint8Array): string {
   return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * THE digest of a registry file (a version file's pin, a history entry's sha256, an eval report's
+ * sha256 and suite_sha256, a bundle entry's sha256): sha256 of the file's bytes with every CRLF
+ * read as LF, i.e. of the bytes git stores for a text file (its end-of-line conversion, with
+ * core.autocrlf or a `text`/`eol=lf` attribute, turns each CRLF into LF and keeps a lone CR).
+ * A file saved with CRLF on Windows and the same file checked out with LF on Linux have one
+ * digest, the committed blob's sha256. A file without CRLF (the usual case) is hashed as it is,
+ * so every pin made before this rule keeps matching. (YAML reads CRLF and LF as the same line
+ * break, so two files with one digest always mean the same content.) Every verifier computes
+ * a pin with this function, never with `sha256` of the raw bytes.
+ */
+export function contentSha256(data: string | Uint8Array): string {
+  if (typeof data === 'string') return sha256(data.includes('\r\n') ? data.replace(/\r\n/g, '\n') : data);
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let at = buf.indexOf(CRLF);
+  if (at === -1) return sha256(buf);
+  const out = Buffer.allocUnsafe(buf.length);
+  let n = 0;
+  let from = 0;
+  while (at !== -1) {
+    n += buf.copy(out, n, from, at);
+    from = at + 1; // drop the CR, keep the LF
+    at = buf.indexOf(CRLF, from);
+  }
+  n += buf.copy(out, n, from);
+  return sha256(out.subarray(0, n));
+}
+
 export type FileProblemRule =
   | 'file-missing'
   | 'file-not-regular'

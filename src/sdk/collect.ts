@@ -11,7 +11,7 @@ import type { BudgetConfig, ModelConfig, PromptFile, ProviderConfig } from '../c
 import { didYouMean } from '../core/suggest.js';
 import type { Registry } from '../registry/registry.js';
 import { CONFIG_FILE } from '../paths.js';
-import { readRegistryFile, isFileProblem, sha256 } from '../registry/files.js';
+import { readRegistryFile, isFileProblem, contentSha256 } from '../registry/files.js';
 import { parseYaml, positionOf } from '../registry/yaml.js';
 import { schemaFindings } from '../registry/schema-findings.js';
 import { entryDigest, rolloutDigest, type BundleEntry, type BundleProvider } from './bundle-format.js';
@@ -66,7 +66,7 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
       }
       throw new CheckFailed(decoded.message, { location: { file: rel, line: decoded.line, column: decoded.column } });
     }
-    const digest = sha256(decoded.bytes);
+    const digest = contentSha256(decoded.bytes);
     if (digest !== recorded) {
       throw new IntegrityError(
         `${rel} changed after it was ${what === 'pins' ? 'promoted' : 'rolled out'} to ${env}: its sha256 is ${digest.slice(0, 12)}…, ${envRel} records ${recorded.slice(0, 12)}…`,

@@ -9,7 +9,7 @@ import { applyOverrides, messagesOf } from '../core/render.js';
 import type { ModelConfig, PromptFile } from '../core/types.js';
 import { parse as parseYamlText } from 'yaml';
 import { canonicalJson, isObject } from '../core/json.js';
-import { sha256 } from '../registry/files.js';
+import { contentSha256 } from '../registry/files.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, rolloutDigest, runtimeConfigDigest, type ArmFields, type BundleEntry, type BundleProvider, type BundleRollout, type EntryFields } from './bundle-format.js';
 import { BundleFormatError, IntegrityError } from './errors.js';
 import { makePromptSet, type RunContext } from './prompt-set.js';
@@ -146,7 +146,7 @@ export function checkBundle(value: unknown, opts: Pick<LoadBundleOptions, 'verif
 
 /** One arm's load-time checks: sha256 of its source, its digest; its runtime fields. */
 function checkedArm(key: string, e: Omit<BundleEntry, 'rollout'>, file: string | undefined, what: string): ArmFields {
-  if (sha256(e.source) !== e.sha256) {
+  if (contentSha256(e.source) !== e.sha256) {
     throw new IntegrityError(`prompt "${key}" in the bundle was altered${what}: its source does not match its sha256`, {
       id: key,
       file,

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { CONFIG_FILE } from '../paths.js';
-import { sha256 } from '../registry/files.js';
+import { contentSha256 } from '../registry/files.js';
 import type { FileOutcome } from './checks/types.js';
 import { entryOf, outcomeOf, sameFingerprint, saveCache, trustworthy, type Fingerprint } from './cache.js';
 import type { ConfigStage } from './phase-config.js';
@@ -77,7 +77,7 @@ export async function checkFiles(run: Run, cfg: ConfigStage, sel: Selection): Pr
         outcomes.set(rel, { problems: [readProblem(b.problem)] });
         continue;
       }
-      const s = sha256(b.bytes!);
+      const s = contentSha256(b.bytes!);
       const hit = cache.get(rel);
       const st = src.stat?.(rel);
       if (hit && hit.s === s) {

@@ -8,7 +8,7 @@
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
 import { CONFIG_FILE } from '../paths.js';
-import { sha256 } from '../registry/files.js';
+import { contentSha256 } from '../registry/files.js';
 import type { PinFact } from './checks/types.js';
 import { isStrictSemver, versionRel } from './layout.js';
 import type { ConfigStage } from './phase-config.js';
@@ -68,7 +68,7 @@ export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, chec
   const missingSha = [...pinned].filter((r) => sel.versionExists(r) && !shas.has(r));
   if (missingSha.length) {
     const more = await src.read(missingSha);
-    for (const [rel, b] of more) if (b.bytes) shas.set(rel, sha256(b.bytes));
+    for (const [rel, b] of more) if (b.bytes) shas.set(rel, contentSha256(b.bytes));
   }
   const pPrefix = `${promptsDir}/`;
   for (const [envRel, pins] of pinsToCheck) {

@@ -3,7 +3,7 @@
  * bytes (through the same guarded reader as the main thread) and runs the per-file checks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { sha256 } from '../registry/files.js';
+import { contentSha256 } from '../registry/files.js';
 import { checkFileAsync, type CheckContext, type FileKind, type FileOutcome } from './checks/index.js';
 import type { Fingerprint } from './cache.js';
 import { readProblem } from './run.js';
@@ -40,7 +40,7 @@ if (data && parentPort) {
       for (const it of req.items) {
         const b = blobs.get(it.rel)!;
         if (b.problem) results.push({ outcome: { problems: [readProblem(b.problem)] } });
-        else results.push({ outcome: await checkFileAsync(it.kind, it.rel, b.bytes!, data.ctx), sha: sha256(b.bytes!), fp: src.stat?.(it.rel) });
+        else results.push({ outcome: await checkFileAsync(it.kind, it.rel, b.bytes!, data.ctx), sha: contentSha256(b.bytes!), fp: src.stat?.(it.rel) });
       }
       port.postMessage({ id: req.id, ok: true, results } satisfies WorkResponse);
     } catch (e) {

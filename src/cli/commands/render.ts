@@ -11,7 +11,7 @@ import { CheckFailed, UsageError } from '../../errors.js';
 import { writeJson, type CommandContext } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 import { pinMismatchWarning, resolveRef } from '../../registry/resolve-ref.js';
-import { sha256 } from '../../registry/files.js';
+import { contentSha256 } from '../../registry/files.js';
 import { positionOf } from '../../registry/yaml.js';
 import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, messagesOf, schemaProblem } from '../../core/render.js';
 import { parseTemplate, TemplateError } from '../../core/template.js';
@@ -111,7 +111,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RenderOptio
   const ref = resolveRef(reg, args[0] ?? '');
   const loaded = reg.loadYaml<PromptFile>(ref.file, 'prompt');
   const prompt = loaded.value;
-  const digest = sha256(loaded.decoded.bytes);
+  const digest = contentSha256(loaded.decoded.bytes);
   if (ref.via && ref.pinnedSha256 && ref.pinnedSha256 !== digest) ctx.warn(pinMismatchWarning(ref, loaded.rel));
 
   // Template syntax problems point at the message in the YAML file.

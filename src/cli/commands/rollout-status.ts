@@ -9,7 +9,7 @@ import { writeJson } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry } from '../../registry/registry.js';
 import { readEnvSnapshot } from '../../registry/env-store.js';
-import { sha256 } from '../../registry/files.js';
+import { contentSha256 } from '../../registry/files.js';
 import { idProblem } from '../../core/ref.js';
 import { rolloutRows, type RolloutRow } from '../../core/rollout-status.js';
 
@@ -33,7 +33,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RolloutStat
     key: opts.key,
     candidateSha: (pid, version) => {
       try {
-        return sha256(fs.readFileSync(registry.versionPath(pid, version)));
+        return contentSha256(fs.readFileSync(registry.versionPath(pid, version)));
       } catch {
         return null;
       }

@@ -9,7 +9,7 @@ import type { CommandContext } from '../ui.js';
 import { UsageError } from '../../errors.js';
 import { openRegistry, type Registry } from '../../registry/registry.js';
 import { readEnvView, type EnvView } from '../../registry/env-view.js';
-import { sha256 } from '../../registry/files.js';
+import { contentSha256 } from '../../registry/files.js';
 import { idProblem } from '../../core/ref.js';
 import { parseWeight } from '../../core/bucket.js';
 import { isoSeconds, type EnvChangePlan, type NoChange, type Refused } from '../../core/env-change.js';
@@ -79,7 +79,7 @@ export function planStep(registry: Registry, snap: EnvView, kind: StepKind, base
       const file = candidate ? registry.versionPath(base.id, candidate) : null;
       let digest: string | null = null;
       try {
-        if (file) digest = sha256(fs.readFileSync(file));
+        if (file) digest = contentSha256(fs.readFileSync(file));
       } catch {
         digest = null;
       }

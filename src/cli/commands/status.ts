@@ -8,7 +8,7 @@ import type { CommandContext, NoOptions } from '../ui.js';
 import { writeJson } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 import { readEnvSnapshot } from '../../registry/env-store.js';
-import { sha256 } from '../../registry/files.js';
+import { contentSha256 } from '../../registry/files.js';
 import { buildStatus } from '../../core/status.js';
 import { renderStatusText } from '../reporters/status-text.js';
 
@@ -25,7 +25,7 @@ export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions
     environments,
     fileSha: (id, version) => {
       try {
-        return sha256(fs.readFileSync(registry.versionPath(id, version)));
+        return contentSha256(fs.readFileSync(registry.versionPath(id, version)));
       } catch {
         return null;
       }
