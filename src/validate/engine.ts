@@ -13,7 +13,7 @@
  * Never throws for bad registry content; throws UsageError (exit 2) for bad invocations
  * (unknown rev, --staged outside git, missing paths).
  */
-import { CONFIG_FILE } from '../paths.js';
+import { CONFIG_FILE, STATE_DIR } from '../paths.js';
 import type { ValidateResult } from './problem.js';
 import { openSource } from './phase-source.js';
 import { loadChecks } from './load-checks.js';
@@ -31,7 +31,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   if ('result' in opened) return opened.result;
   const { run, changes, baseCommit, memo, memoEligible } = opened;
   // (a run answered by the memo never loads the other phases)
-  const [{ readConfig }, { select }, { checkFiles }, { checkPins, reportedFiles }, { checkSuiteVars }, { resultOf }, { listingKey, saveRunMemo, treeOf }, { trustworthy }] = await Promise.all([
+  const [{ readConfig }, { select }, { checkFiles }, { checkPins, checkReleased, reportedFiles }, { checkSuiteVars }, { resultOf }, { listingKey, saveRunMemo, treeOf }, { trustworthy }] = await Promise.all([
     import('./phase-config.js'),
     import('./phase-select.js'),
     import('./phase-files.js'),
@@ -55,6 +55,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   // 5. cross-file checks
   const { report, pinsToCheck } = reportedFiles(run, cfg, sel, checked);
   await checkPins(run, cfg, sel, checked, pinsToCheck);
+  checkReleased(run, cfg, sel, checked);
   await checkSuiteVars(run, cfg, sel, checked, report);
 
   // 6. immutability and semver against a base revision
@@ -65,6 +66,11 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   }
 
   const result = resultOf(run.problems, [CONFIG_FILE, ...[...report].sort()], cfg.configError, cfg.promptsDir);
+  // --staged for a commit that touches no registry file (the pre-commit hook on a code commit)
+  if (opts.staged && opts.paths.length === 0) {
+    const inRegistry = (p: string): boolean => p === CONFIG_FILE || [cfg.promptsDir, cfg.environmentsDir, STATE_DIR].some((d) => p.startsWith(`${d}/`));
+    if (!changes.some((c) => inRegistry(c.path))) result.untouched = true;
+  }
   // the whole-run memo: a later run with nothing changed is answered by this result
   if (memoEligible && !cfg.unreadable && sel.selected === null && run.listedDirs[0] === cfg.promptsDir && run.listedDirs[1] === cfg.environmentsDir) {
     const trusted = (f: Fingerprint): boolean => trustworthy(f, run.scanStart);

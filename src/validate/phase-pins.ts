@@ -3,7 +3,9 @@
  * selection, plus the environment files that pin a selected version) and, for every pin
  * reported, that the pinned version exists and its bytes are the promoted bytes (sha256), that
  * the recorded previous version (the rollback target) exists, and that a running rollout's
- * candidate is pinned like any pin (its file exists, its bytes are the ones the rollout started with).
+ * candidate is pinned like any pin (its file exists, its bytes are the ones the rollout started with);
+ * and that no version released before (recorded in a history entry) was edited since
+ * (released-version-changed).
  */
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
@@ -139,6 +141,51 @@ function checkCandidate(pin: PinFact, r: { version: string; sha256: string }, vr
       field: 'rollout/sha256',
       rule: 'rollout-sha-mismatch',
       message: `${vr} changed after its rollout started in ${envName} (sha256 ${r.sha256.slice(0, 12)}… recorded, ${actual.slice(0, 12)}… now); version files are immutable: restore the bytes the rollout serves (git restore --source=HEAD --staged --worktree -- ${vr}) and put the change in a new version`,
+      severity: 'error',
+    });
+  }
+}
+
+/**
+ * Released means immutable, without --base: a selected version file whose bytes some
+ * environment recorded when it pinned them (a history entry's sha256) must still have one of the
+ * recorded digests, even when no environment pins it now. The versions pinned now are
+ * pin-sha-mismatch's (reported on the environment file); this reports the edited file itself, so
+ * the pre-commit hook (`validate --staged`) stops the edit of an old release before a rollback
+ * to it fails on the emergency path.
+ */
+export function checkReleased(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked): void {
+  const active = new Set<string>();
+  /** version file -> its recorded digests, each with the first environment that recorded it */
+  const recorded = new Map<string, Map<string, string>>();
+  for (const envRel of sel.envRels) {
+    const pins = checked.outcomes.get(envRel)?.pins;
+    if (!pins) continue;
+    const env = envRel.slice(envRel.lastIndexOf('/') + 1, -5);
+    for (const p of pins) {
+      active.add(versionRel(cfg.promptsDir, p.id, p.version));
+      if (p.rollout) active.add(versionRel(cfg.promptsDir, p.id, p.rollout.version));
+      for (const [version, sha] of p.released ?? []) {
+        if (!isStrictSemver(version)) continue;
+        const rel = versionRel(cfg.promptsDir, p.id, version);
+        if (!sel.inSel(rel)) continue;
+        let m = recorded.get(rel);
+        if (!m) recorded.set(rel, (m = new Map()));
+        if (!m.has(sha)) m.set(sha, env);
+      }
+    }
+  }
+  for (const [rel, digests] of recorded) {
+    if (active.has(rel) || !sel.versionExists(rel)) continue;
+    const now = checked.shas.get(rel);
+    if (now === undefined || digests.has(now)) continue;
+    const [sha, env] = digests.entries().next().value!;
+    run.problems.push({
+      file: rel,
+      line: 1,
+      column: 1,
+      rule: 'released-version-changed',
+      message: `${rel} was released (promoted to ${env} with sha256 ${sha.slice(0, 12)}…) and changed since (${now.slice(0, 12)}… now); version files are immutable: restore the released bytes (git log -p -- ${rel} shows the edit) and put the change in a new version (edit the latest version, then prompts bump)`,
       severity: 'error',
     });
   }

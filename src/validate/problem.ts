@@ -38,6 +38,8 @@ export interface ValidateResult {
   configError: boolean;
   /** the registry-relative prompts folder */
   promptsDir: string;
+  /** --staged: nothing staged is a registry file (the text report then prints nothing when ok) */
+  untouched?: boolean;
 }
 
 /** The result of a run from the problems it found and the files it checked. */

@@ -222,8 +222,16 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
     }
   }
 
+  // Released versions are immutable: name any whose content is no longer what an environment
+  // recorded when it pinned it (validate fails on it: released-version-changed), committed or not
+  const { changedReleases } = await import('../../registry/released.js');
+  const released = changedReleases(reg, id);
+  for (const x of released) {
+    const r = x.recorded[0]!;
+    ctx.warn(`warning: ${x.rel} was released (promoted to ${r.env} with sha256 ${r.sha256.slice(0, 12)}…) and its content changed since (${x.now.slice(0, 12)}… now); version files are immutable: restore the released bytes (git log -p -- ${x.rel} shows the edit)`);
+  }
   // Older versions are immutable too: point out edits to them (validate --base would fail).
-  const otherEdits = committed.top ? await modifiedOlderVersions(committed.top, reg, id, latest) : [];
+  const otherEdits = (committed.top ? await modifiedOlderVersions(committed.top, reg, id, latest) : []).filter((f) => !released.some((x) => x.rel === f));
   for (const f of otherEdits) ctx.warn(`warning: ${f} differs from HEAD; version files are immutable (restore it with: git checkout HEAD -- ${f})`);
 
   const level = stepLevel(latest, next);
@@ -241,12 +249,13 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
       edited,
       restored: restored ? working.rel : null,
       changes,
+      released_changed: released.map((x) => x.rel),
     });
     return 0;
   }
   // stdout is for scripts ($EDITOR "$(prompts bump x minor)"): relative to where the command runs
   ctx.stdout.write(`${path.relative(path.resolve(ctx.cwd), nextFile).split(path.sep).join('/')}\n`);
-  const c = await ctx.c();
+  const c = await ctx.cErr();
   ctx.info(`${id} ${latest} -> ${c.bold(next)} (${type}${required && levelArg === undefined ? `, computed from your edit` : ''})`);
   if (required) {
     if (required.reasons.length === 0) ctx.info('  no content change besides metadata');

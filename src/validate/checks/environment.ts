@@ -33,7 +33,8 @@ export function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): P
       const sha = own(pin, 'sha256');
       const previous = own(pin, 'previous');
       if (typeof version === 'string' && typeof sha === 'string') {
-        const fact: PinFact = { id, version, sha256: sha, previous: typeof previous === 'string' ? previous : null };
+        const released = releasedIn(own(pin, 'history'), version);
+        const fact: PinFact = { id, version, sha256: sha, previous: typeof previous === 'string' ? previous : null, ...(released.length ? { released } : {}) };
         const rollout = own(pin, 'rollout');
         if (isObject(rollout)) {
           const candidate = checkRollout(r, id, version, rollout);
@@ -70,4 +71,24 @@ function checkRollout(r: Reporter, id: string, stable: string, rollout: Record<s
     return null;
   }
   return { version, sha256: sha };
+}
+
+/**
+ * The distinct [version, sha256] of the history entries that recorded the bytes of a version
+ * other than the active one (`active`, whose bytes the pin's own sha256 holds): the versions this
+ * environment released before, for released-version-changed.
+ */
+function releasedIn(history: unknown, active: string): [string, string][] {
+  const out: [string, string][] = [];
+  if (!Array.isArray(history)) return out;
+  const seen = new Set<string>();
+  for (const h of history) {
+    if (!isObject(h)) continue;
+    const version = own(h, 'version');
+    const sha = own(h, 'sha256');
+    if (typeof version !== 'string' || typeof sha !== 'string' || version === active || seen.has(`${version} ${sha}`)) continue;
+    seen.add(`${version} ${sha}`);
+    out.push([version, sha]);
+  }
+  return out;
 }

@@ -19,6 +19,8 @@ export interface PinFact {
   previous: string | null;
   /** a running rollout's candidate: pinned like the version (the file exists, its sha256 matches) */
   rollout?: { version: string; sha256: string };
+  /** the [version, sha256] of each history entry that records one: versions released before */
+  released?: [string, string][];
 }
 
 /** what a version file declares as inputs (for checking its suite's case vars) */

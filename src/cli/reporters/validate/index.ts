@@ -11,7 +11,8 @@ export interface ValidateReport {
 export const validateReporters = {
   async text(ctx, { result }) {
     const { renderText, plainColors } = await import('./text.js');
-    if (ctx.quiet && result.errors.length === 0) return;
+    // quiet when ok and asked to be, or when a commit touched no registry file (the hook stays silent)
+    if ((ctx.quiet || result.untouched) && result.errors.length === 0) return;
     ctx.stdout.write(renderText(result, ctx.color ? await ctx.c() : plainColors));
   },
   async json(ctx, { result }) {
