@@ -68,9 +68,8 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         // the one place options cross from commander (untyped) to a command (typed)
         const opts = command.opts<O & { json?: boolean }>();
         const g = program.opts<{ cwd?: string; json?: boolean; color?: boolean; quiet?: boolean; verbose?: boolean }>();
-        const color = ui.wantsColor(g.color !== false, env, stdout.isTTY || stderr.isTTY);
         const ctx = ui.makeContext(
-          { cwd: g.cwd ?? process.cwd(), json: Boolean(g.json ?? opts.json), color, quiet: Boolean(g.quiet), verbose },
+          { cwd: g.cwd ?? process.cwd(), json: Boolean(g.json ?? opts.json), colors: g.color !== false, quiet: Boolean(g.quiet), verbose },
           { stdout, stderr, env },
         );
         const mod = await load();
@@ -264,6 +263,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
       () => import('./commands/hook.js'),
     );
 
+    (await import('./help.js')).decorateHelp(program);
     try {
       await program.parseAsync(argv, { from: 'user' });
     } catch (e) {

@@ -16,6 +16,7 @@ export interface Output {
 export interface GlobalOptions {
   cwd: string;
   json: boolean;
+  /** colors on stdout (wantsColor for that stream: `prompts validate > file` writes none) */
   color: boolean;
   quiet: boolean;
   verbose: boolean;
@@ -30,8 +31,12 @@ export interface CommandContext extends GlobalOptions {
   info(msg: string): void;
   /** a warning line on stderr (never suppressed) */
   warn(msg: string): void;
-  /** chalk configured for stderr/stdout color support (level 0 when colors are off) */
+  /** colors on stderr, decided for that stream on its own (a terminal while stdout is a file) */
+  colorErr: boolean;
+  /** chalk for what goes to stdout (level 0 when stdout gets no colors) */
   c(): Promise<ChalkInstance>;
+  /** chalk for messages on stderr (ctx.info / ctx.warn) */
+  cErr(): Promise<ChalkInstance>;
   /** true when a spinner/progress may be shown */
   interactive: boolean;
   /** A progress line on stderr (a no-op unless `interactive`). */
@@ -107,11 +112,25 @@ export function isCI(env: NodeJS.ProcessEnv): boolean {
   return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
 }
 
-export function makeContext(opts: GlobalOptions, io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv }): CommandContext {
-  let chalkP: Promise<ChalkInstance> | undefined;
+/**
+ * The context of one command. `colors` is whether colors are allowed at all (false with
+ * --no-color); each stream then gets them only when it is a terminal (wantsColor), decided on
+ * its own: stdout redirected to a file gets no escape codes while stderr, still a terminal, does.
+ */
+export function makeContext(globals: Omit<GlobalOptions, 'color'> & { colors: boolean }, io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv }): CommandContext {
+  const { colors, ...rest } = globals;
+  const opts: GlobalOptions = { ...rest, color: wantsColor(colors, io.env, io.stdout.isTTY) };
+  const colorErr = wantsColor(colors, io.env, io.stderr.isTTY);
+  const chalks = new Map<boolean, Promise<ChalkInstance>>();
+  const chalk = (on: boolean): Promise<ChalkInstance> => {
+    let p = chalks.get(on);
+    if (!p) chalks.set(on, (p = import('chalk').then(({ Chalk }) => new Chalk({ level: on ? 1 : 0 }))));
+    return p;
+  };
   const interactive = io.stderr.isTTY && !opts.json && !opts.quiet && !isCI(io.env);
   const ctx: CommandContext = {
     ...opts,
+    colorErr,
     stdout: io.stdout,
     stderr: io.stderr,
     env: io.env,
@@ -119,14 +138,10 @@ export function makeContext(opts: GlobalOptions, io: { stdout: Output; stderr: O
     progress(text) {
       // a terminal that reports no width (some pseudo-terminals) cannot have a line redrawn in place
       const stream = io.stderr.stream;
-      return interactive && stream && (stream.columns ?? 0) > 0 ? spinner(stream, text, opts.color) : NO_PROGRESS;
+      return interactive && stream && (stream.columns ?? 0) > 0 ? spinner(stream, text, colorErr) : NO_PROGRESS;
     },
-    c() {
-      if (!chalkP) {
-        chalkP = import('chalk').then(({ Chalk }) => new Chalk({ level: opts.color ? 1 : 0 }));
-      }
-      return chalkP;
-    },
+    c: () => chalk(opts.color),
+    cErr: () => chalk(colorErr),
     info(msg: string) {
       if (!opts.quiet) io.stderr.write(msg.endsWith('\n') ? msg : `${msg}\n`);
     },

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../errors.js';
+import { cliCommand } from '../invocation.js';
 import { writeJson, type CommandContext } from '../ui.js';
 import { loadConfigFile, resolveConfig } from '../../registry/registry.js';
 import { CONFIG_FILE, findRoot, SCHEMAS_DIR, SUITE_FILE } from '../../paths.js';
@@ -176,7 +177,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: InitOption
     writeJson(ctx, { ok: true, root, reinitialized: reinit, created: outcome.created, updated: outcome.updated, existing: outcome.existing, kept: outcome.kept });
     return 0;
   }
-  const c = await ctx.c();
+  const c = await ctx.cErr();
   if (opts.example && !echoProvider) {
     ctx.warn('warning: prompts.config.yaml has no provider of type echo; add "offline: { type: echo }" under providers so the example prompt validates and its evals run offline');
   }
@@ -188,7 +189,9 @@ export async function run(ctx: CommandContext, _args: string[], opts: InitOption
   for (const k of outcome.kept) ctx.info(`  ${c.yellow('kept')}    ${k.path}: ${k.reason}`);
   if (!reinit) {
     ctx.info('');
-    ctx.info(opts.example ? 'Next: prompts validate && prompts eval example/greeting' : 'Next: prompts new <id>   (e.g. prompts new support/triage)');
+    // in the words the user started us with (`npx prompts init` → `npx prompts new …`)
+    const p = cliCommand(ctx.env);
+    ctx.info(opts.example ? `Next: ${p} validate && ${p} eval example/greeting` : `Next: ${p} new <id>   (e.g. ${p} new support/triage)`);
   }
   return 0;
 }

@@ -78,8 +78,7 @@ export async function fastValidate(args: string[], io: FastIO): Promise<number |
       if (root) (await import('../../validate/early-git.js')).askStagedEarly(root);
     }
     const ui = await import('../ui.js');
-    const color = ui.wantsColor(parsed.color, io.env, io.stdout.isTTY || io.stderr.isTTY);
-    const ctx = ui.makeContext({ cwd: parsed.cwd ?? process.cwd(), json: parsed.json, color, quiet: parsed.quiet, verbose }, io);
+    const ctx = ui.makeContext({ cwd: parsed.cwd ?? process.cwd(), json: parsed.json, colors: parsed.color, quiet: parsed.quiet, verbose }, io);
     const { run } = await import('./validate.js');
     return await run(ctx, parsed.paths, parsed.opts);
   } catch (e) {
