@@ -1,5 +1,18 @@
-/** `diff --format markdown`: ready to post as a PR comment (tables for fields, ```diff blocks for templates). */
+/**
+ * `diff --format markdown`: ready to post as a PR comment or a job summary (tables for fields,
+ * ```diff blocks for templates). Everything from the files is inert there: field values are code
+ * spans, names and reasons are escaped text (mdText), and each template diff sits in a fence
+ * longer than any run of backticks inside it, so no line of a template can close it.
+ */
 import type { PromptDiff, FieldChange } from '../../../core/diff.js';
+import { mdText } from '../eval-markdown.js';
+
+/** A backtick fence longer than every run of backticks in `text` (at least three). */
+export function fenceFor(text: string): string {
+  let longest = 0;
+  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  return '`'.repeat(Math.max(3, longest + 1));
+}
 
 function cell(v: unknown): string {
   if (v === undefined) return '—';
@@ -10,14 +23,14 @@ function cell(v: unknown): string {
 function table(title: string, changes: FieldChange[], from: string, to: string): string[] {
   if (changes.length === 0) return [];
   const out = [`**${title}**`, '', `| field | ${from} | ${to} |`, '|---|---|---|'];
-  for (const ch of changes) out.push(`| \`${ch.path}\` | ${ch.kind === 'added' ? '—' : cell(ch.before)} | ${ch.kind === 'removed' ? '—' : cell(ch.after)} |`);
+  for (const ch of changes) out.push(`| ${cell(ch.path)} | ${ch.kind === 'added' ? '—' : cell(ch.before)} | ${ch.kind === 'removed' ? '—' : cell(ch.after)} |`);
   out.push('');
   return out;
 }
 
 export function renderDiffMarkdown(d: PromptDiff): string {
-  const from = d.from.label === d.from.version ? d.from.version : `${d.from.label} (${d.from.version})`;
-  const to = d.to.label === d.to.version ? d.to.version : `${d.to.label} (${d.to.version})`;
+  const from = mdText(d.from.label === d.from.version ? d.from.version : `${d.from.label} (${d.from.version})`);
+  const to = mdText(d.to.label === d.to.version ? d.to.version : `${d.to.label} (${d.to.version})`);
   const name = d.from.id === d.to.id ? `\`${d.to.id}\`` : `\`${d.from.id}\` → \`${d.to.id}\``;
   const out = [`### Prompt diff: ${name} ${from} → ${to}`, ''];
   if (d.identical) {
@@ -26,7 +39,7 @@ export function renderDiffMarkdown(d: PromptDiff): string {
   }
   if (d.requires) {
     out.push(`Requires a **${d.requires.level}** version bump.`);
-    for (const r of d.requires.reasons) out.push(`- ${r}`);
+    for (const r of d.requires.reasons) out.push(`- ${mdText(r)}`);
     out.push('');
   }
   out.push(...table('Metadata', d.metadata, from, to), ...table('Model', d.model, from, to), ...table('Inputs schema', d.inputs, from, to), ...table('Output schema', d.output, from, to));
@@ -35,8 +48,8 @@ export function renderDiffMarkdown(d: PromptDiff): string {
     out.push('**Messages**', '');
     for (const m of changed) {
       const role = m.roleBefore === m.roleAfter ? (m.roleAfter ?? '') : `${m.roleBefore ?? 'none'} → ${m.roleAfter ?? 'none'}`;
-      const fence = m.unified.includes('```') ? '~~~~' : '```';
-      out.push(`<details open><summary>Message ${m.index} (${role}) ${m.status}</summary>`, '', `${fence}diff`, m.unified, fence, '', '</details>', '');
+      const fence = fenceFor(m.unified);
+      out.push(`<details open><summary>Message ${m.index} (${mdText(role)}) ${m.status}</summary>`, '', `${fence}diff`, m.unified, fence, '', '</details>', '');
     }
   }
   return out.join('\n');

@@ -1,6 +1,8 @@
 /**
  * JUnit XML: one <testsuite> per prompt (plus "environments" and "config"), one <testcase>
- * per checked file, a <failure> listing the file's errors; warnings go to <system-out>.
+ * per checked file (named by its path), a <failure> listing the file's errors; warnings go to
+ * <system-out>. Valid against the Jenkins xunit plugin's JUnit schema (junit-10.xsd), which has
+ * no `file` attribute on <testcase>: a report using one is skipped there.
  */
 import type { Problem, ValidateResult } from '../../../validate/problem.js';
 import { xmlEscape } from '../xml.js';
@@ -41,7 +43,7 @@ export function renderJunit(r: ValidateResult, promptsDir = 'prompts'): string {
     for (const f of list) {
       const e = errs.get(f);
       const w = warns.get(f);
-      body += `    <testcase name="${xmlEscape(f)}" classname="${xmlEscape(name)}" file="${xmlEscape(f)}"`;
+      body += `    <testcase name="${xmlEscape(f)}" classname="${xmlEscape(name)}"`;
       if (!e && !w) {
         body += ' />\n';
         continue;
