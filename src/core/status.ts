@@ -22,6 +22,8 @@ export interface StatusCell {
 export interface StatusRow {
   id: string;
   latest: string | null;
+  /** the latest version that is not a prerelease (null: none) */
+  latest_stable: string | null;
   versions: number;
   environments: Record<string, StatusCell>;
 }
@@ -40,6 +42,23 @@ export interface StatusInput {
   environments: { name: string; requires?: string; file: EnvironmentFile }[];
   /** the current sha256 of a version file, or null when it does not exist */
   fileSha: (id: string, version: string) => string | null;
+}
+
+/** The latest version without a prerelease tag, of versions sorted by semver precedence. */
+export function latestStable(sorted: readonly string[]): string | null {
+  for (let i = sorted.length - 1; i >= 0; i--) if (semver.valid(sorted[i]!) && semver.prerelease(sorted[i]!) === null) return sorted[i]!;
+  return null;
+}
+
+/**
+ * Is a pin of `version` behind? A stable pin is behind the latest stable version only (a newer
+ * prerelease is a candidate, not something production missed); a prerelease pin is behind any
+ * later version, prerelease or stable.
+ */
+export function isBehind(version: string, sorted: readonly string[]): boolean {
+  if (!semver.valid(version)) return false;
+  const target = semver.prerelease(version) === null ? latestStable(sorted) : (sorted[sorted.length - 1] ?? null);
+  return target !== null && semver.valid(target) !== null && semver.lt(version, target);
 }
 
 export function buildStatus(input: StatusInput): StatusReport {
@@ -71,14 +90,14 @@ export function buildStatus(input: StatusInput): StatusReport {
           else if (csha !== pin.rollout.sha256) flags.push('candidate-sha-mismatch');
         }
       }
-      if (latest && semver.valid(pin.version) && semver.lt(pin.version, latest)) flags.push('behind');
+      if (isBehind(pin.version, versions)) flags.push('behind');
       const up = e.requires ? byName.get(e.requires) : undefined;
       if (up && !wasPinned(up.file, id, pin.version)) flags.push('not-upstream');
       if (flags.some((f) => BROKEN_FLAGS.includes(f))) broken++;
       if (flags.length) flagged++;
       cells[e.name] = { version: pin.version, sha256: pin.sha256, rollout: pin.rollout ? { version: pin.rollout.version, weight: pin.rollout.weight } : null, flags };
     }
-    return { id, latest, versions: versions.length, environments: cells };
+    return { id, latest, latest_stable: latestStable(versions), versions: versions.length, environments: cells };
   });
   return { environments: input.environments.map((e) => e.name), prompts: rows, broken, flagged };
 }

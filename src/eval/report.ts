@@ -298,11 +298,16 @@ export function summaryOf(report: EvalReport): EvalSummary {
  * `<version>@<provider>.json` (a provider name that is not a plain file name is replaced by
  * its digest: names come from the config and never become paths).
  */
-export function storedReportPath(registry: Registry, id: string, version: string, provider?: string): string {
+export function storedReportPath(registry: Registry, id: string, version: string, provider?: string, partial = false): string {
   registry.assertId(id);
   let suffix = '';
   if (provider !== undefined) suffix = `@${/^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/.test(provider) ? provider : `sha256-${sha256(provider).slice(0, 16)}`}`;
-  return path.join(registry.stateDir, 'evals', ...id.split('/'), `${version}${suffix}.json`);
+  return path.join(registry.stateDir, 'evals', ...id.split('/'), `${version}${suffix}${partial ? '.partial' : ''}.json`);
+}
+
+/** An interrupted run (Ctrl-C) or one stopped early (budget, a fatal provider error) did not run the whole suite. */
+export function isPartial(report: Pick<EvalReport, 'interrupted' | 'stopped'>): boolean {
+  return report.interrupted || report.stopped !== null;
 }
 
 /** The provider part of the stored path: undefined for the version's default provider. */
@@ -310,9 +315,16 @@ export function storeSlot(registry: Registry, target: EvalTarget, provider: stri
   return provider === chooseProvider(registry, target) ? undefined : provider;
 }
 
+/**
+ * Keeps a run's report as the last report of its version (on this provider slot). A partial
+ * run never replaces the last complete one: it goes to `<version>[@provider].partial.json`
+ * beside it (a gate never reads that file); a complete run removes the stale partial one.
+ */
 export function storeReport(registry: Registry, report: EvalReport, slot?: string): string {
-  const file = storedReportPath(registry, report.prompt, report.version, slot);
+  const partial = isPartial(report);
+  const file = storedReportPath(registry, report.prompt, report.version, slot, partial);
   writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`);
+  if (!partial) fs.rmSync(storedReportPath(registry, report.prompt, report.version, slot, true), { force: true });
   return file;
 }
 

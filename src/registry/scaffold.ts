@@ -117,6 +117,26 @@ messages:
 `;
 }
 
+/**
+ * `prompts new <id>`: the prompt's eval suite, valid and empty, with one example case commented
+ * out (for the skeleton's `text` input). An empty suite never passes a gate silently: the gate
+ * refuses it ("the suite has no cases that apply"), and `prompts eval` says it ran no case.
+ */
+export function suiteSkeleton(o: { id: string; modeline: string }): string {
+  return `${o.modeline}
+# Regression suite of ${o.id}, shared by all its versions. Run: prompts eval ${o.id}
+# An environment with a gate (prompts.config.yaml) refuses to promote a version whose suite has
+# no case for it. Add cases like this one (uncomment, then adapt vars and assertions):
+#
+#   - name: answers a simple question
+#     vars: { text: "What is 2 + 2?" }
+#     assert:
+#       - { type: contains, value: "4" }
+#       - { type: latency, max_ms: 10000 }
+cases: []
+`;
+}
+
 export const EXAMPLE_ID = 'example/greeting';
 
 /** `prompts init --example`: a prompt that renders and passes its suite with the echo provider. */

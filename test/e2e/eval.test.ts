@@ -357,6 +357,9 @@ describe('Ctrl-C', () => {
       const lines = ['cases:'];
       for (let i = 0; i < 40; i++) lines.push(`  - { name: c${i}, vars: { ticket: "t${i}" } }`);
       reg.write('prompts/support/triage/evals.yaml', `${lines.join('\n')}\n`);
+      // the last complete report of this version on this provider (as an earlier run left it)
+      const complete = `${JSON.stringify({ prompt: 'support/triage', version: '1.0.0', interrupted: false, stopped: null, results: [] })}\n`;
+      reg.write('.prompts/evals/support/triage/1.0.0@slow.json', complete);
       const child = execa(process.execPath, [BIN, 'eval', 'support/triage@1.0.0', '--provider', 'slow', '--concurrency', '2', '-o', 'partial.json'], {
         cwd: reg.dir,
         env: { NO_COLOR: '1', CI: 'true', ...GIT_ENV },
@@ -374,9 +377,11 @@ describe('Ctrl-C', () => {
       expect(report.cases).toBeGreaterThanOrEqual(3);
       expect(report.cases).toBeLessThan(40);
       expect(report.results.every((x) => x.error === null)).toBe(true);
-      // another provider than the version's own: kept beside its report, under <version>@<provider>.json
-      const stored = JSON.parse(fs.readFileSync(path.join(reg.dir, '.prompts/evals/support/triage/1.0.0@slow.json'), 'utf8')) as { interrupted: boolean };
+      // another provider than the version's own: kept beside its report, under <version>@<provider>.json;
+      // a partial run goes to .partial.json and never replaces the last complete report
+      const stored = JSON.parse(fs.readFileSync(path.join(reg.dir, '.prompts/evals/support/triage/1.0.0@slow.partial.json'), 'utf8')) as { interrupted: boolean };
       expect(stored.interrupted).toBe(true);
+      expect(fs.readFileSync(path.join(reg.dir, '.prompts/evals/support/triage/1.0.0@slow.json'), 'utf8')).toBe(complete);
     } finally {
       await slow.close();
     }

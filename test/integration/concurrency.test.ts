@@ -4,7 +4,7 @@
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileSync, mkdirSync, existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cli, BIN } from '../helpers/cli.js';
@@ -107,8 +107,18 @@ describe('concurrency and crashes', () => {
 });
 
 describe('acquireLock (in process)', () => {
+  // lock folders of their own in the temp folder, removed after each test
+  const made: string[] = [];
+  afterEach(() => {
+    for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const lockDir = (): string => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'promptrail-lock-'));
+    made.push(d);
+    return d;
+  };
   it('serializes holders and times out with a ConflictError naming the holder', async () => {
-    const dir = path.join(os.tmpdir(), `promptrail-lock-${process.pid}-${Date.now()}`);
+    const dir = lockDir();
     const a = await acquireLock(dir, 'x');
     await expect(acquireLock(dir, 'x', { timeoutMs: 100, command: 'second' })).rejects.toThrow(ConflictError);
     await expect(acquireLock(dir, 'x', { timeoutMs: 100 })).rejects.toThrow(`locked by process ${process.pid}`);
@@ -120,14 +130,14 @@ describe('acquireLock (in process)', () => {
   });
 
   it('an unreadable lock file is stale only after a while', async () => {
-    const dir = path.join(os.tmpdir(), `promptrail-lock2-${process.pid}-${Date.now()}`);
+    const dir = lockDir();
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'x.lock'), 'garbage');
     await expect(acquireLock(dir, 'x', { timeoutMs: 100 })).rejects.toThrow(/locked by another process/);
   });
 
   it('a lock path that cannot be read (a directory) times out with a ConflictError instead of spinning', async () => {
-    const dir = path.join(os.tmpdir(), `promptrail-lock3-${process.pid}-${Date.now()}`);
+    const dir = lockDir();
     mkdirSync(path.join(dir, 'x.lock'), { recursive: true });
     // before the fix this looped forever at 100% CPU (the test timed out)
     await expect(acquireLock(dir, 'x', { timeoutMs: 200 })).rejects.toThrow(ConflictError);

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { prompts, snapshot } from './registry-cmd-helpers.js';
-import { makeRegistry, type TempRegistry } from '../helpers/registry.js';
+import { makeRegistry, GIT_ENV, type TempRegistry } from '../helpers/registry.js';
 import { HOOK_MARKER, hookScript } from '../../src/git/hooks.js';
 
 let reg: TempRegistry | undefined;
@@ -58,9 +59,42 @@ describe('prompts hook install', () => {
     expect(snapshot(path.join(reg.dir, '.git/hooks'))).toEqual(before);
     const f = await prompts(reg.dir, ['--json', 'hook', 'install', '--force']);
     expect(f.code).toBe(0);
-    expect(JSON.parse(f.stdout)).toMatchObject({ action: 'replaced', backup: `${hookFile(reg)}.before-promptrail` });
+    expect(JSON.parse(f.stdout)).toMatchObject({ action: 'replaced', backup: `${hookFile(reg)}.before-promptrail`, chained: `${hookFile(reg)}.before-promptrail` });
     expect(readFileSync(`${hookFile(reg)}.before-promptrail`, 'utf8')).toBe('#!/bin/sh\necho mine\n');
-    expect(readFileSync(hookFile(reg), 'utf8')).toBe(hookScript(''));
+    expect(readFileSync(hookFile(reg), 'utf8')).toBe(hookScript('', undefined, 'pre-commit.before-promptrail'));
+  });
+
+  it('--force chains the previous hook: it runs after a passing validate, its failure blocks, a re-install keeps the chain', async () => {
+    reg = makeRegistry({ git: true, prompts: { 'support/triage': ['1.0.0'] } });
+    const log = path.join(reg.dir, '.git/previous.log');
+    writeFileSync(hookFile(reg), `#!/bin/sh\necho "previous hook ran" >> "${log}"\nexit "\${PREVIOUS_EXIT:-0}"\n`, { mode: 0o755 });
+    const f = await prompts(reg.dir, ['hook', 'install', '--force']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stderr).toContain("runs after promptrail's check passes");
+    const commit = (msg: string, env: Record<string, string> = {}): number =>
+      spawnSync('git', ['commit', '-q', '-m', msg], { cwd: reg!.dir, env: { ...process.env, ...GIT_ENV, NO_COLOR: '1', ...env }, encoding: 'utf8' }).status ?? -1;
+    const ran = (): number => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    reg.git('add', '-A');
+    expect(commit('good')).toBe(0);
+    expect(ran()).toBe(1);
+    // a broken staged prompt: ours blocks, the previous hook does not run
+    reg.write('prompts/support/triage/1.1.0.yaml', 'id: support/triage\nversion: 1.1.0\n');
+    reg.git('add', '-A');
+    expect(commit('broken')).not.toBe(0);
+    expect(ran()).toBe(1);
+    reg.git('rm', '-q', '--cached', 'prompts/support/triage/1.1.0.yaml');
+    // the previous hook's own failure still blocks the commit
+    writeFileSync(path.join(reg.dir, 'notes.md'), 'x\n');
+    reg.git('add', 'notes.md');
+    expect(commit('notes', { PREVIOUS_EXIT: '3' })).not.toBe(0);
+    expect(ran()).toBe(2);
+    expect(reg.git('log', '--format=%s').trim()).toBe('good');
+    // re-installing (our hook, updated) keeps the chain while the file is there
+    writeFileSync(hookFile(reg), readFileSync(hookFile(reg), 'utf8').replace('# Installed by', '# edited\n# Installed by'));
+    const again = await prompts(reg.dir, ['--json', 'hook', 'install']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ action: 'updated', chained: `${hookFile(reg)}.before-promptrail` });
+    expect(commit('notes')).toBe(0);
+    expect(ran()).toBe(3);
   });
 
   it('honours core.hooksPath', async () => {

@@ -34,20 +34,20 @@ describe('prompts list', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       [
-        'ID              LATEST      DEVELOPMENT  STAGING  PRODUCTION',
-        'summarize       0.1.0       -            -        -',
-        'support/triage  2.0.0-rc.1  -            1.10.0   1.2.0',
+        'ID              LATEST                DEVELOPMENT  STAGING  PRODUCTION',
+        'summarize       0.1.0                 -            -        -',
+        'support/triage  1.10.0 (+2.0.0-rc.1)  -            1.10.0   1.2.0',
         '',
       ].join('\n'),
     );
   });
 
-  it('--json: { prompts: [{ id, latest, versions, environments }] }', async () => {
+  it('--json: { prompts: [{ id, latest, latest_stable, versions, environments }] }', async () => {
     reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0', '1.1.0'] } });
     reg.write('environments/development.yaml', pin('development', { 'support/triage': '1.0.0' }));
     const r = await prompts(reg.dir, ['--json', 'list']);
     expect(JSON.parse(r.stdout)).toEqual({
-      prompts: [{ id: 'support/triage', latest: '1.1.0', versions: ['1.0.0', '1.1.0'], environments: { development: '1.0.0', staging: null, production: null }, rollouts: {} }],
+      prompts: [{ id: 'support/triage', latest: '1.1.0', latest_stable: '1.1.0', versions: ['1.0.0', '1.1.0'], environments: { development: '1.0.0', staging: null, production: null }, rollouts: {} }],
     });
   });
 
@@ -55,7 +55,7 @@ describe('prompts list', () => {
     reg = makeRegistry({ prompts: { a: ['1.0.0'] } });
     reg.write('environments/production.yaml', pin('production', { gone: '1.0.0' }));
     const r = await prompts(reg.dir, ['--json', 'list']);
-    expect(JSON.parse(r.stdout).prompts[1]).toEqual({ id: 'gone', latest: null, versions: [], environments: { development: null, staging: null, production: '1.0.0' }, rollouts: {} });
+    expect(JSON.parse(r.stdout).prompts[1]).toEqual({ id: 'gone', latest: null, latest_stable: null, versions: [], environments: { development: null, staging: null, production: '1.0.0' }, rollouts: {} });
   });
 
   it('an empty registry prints a hint on stderr and nothing on stdout', async () => {

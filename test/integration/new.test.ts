@@ -67,7 +67,48 @@ describe('prompts new', () => {
     const src = openRegistry(reg.dir).loadPrompt('support/triage', '1.2.0').value;
     expect(p).toEqual({ ...src, id: 'sales/triage', version: '1.0.0', created: today(), changes: ['Copied from support/triage@1.2.0'], author: 'test@example.com' });
     const viaEnv = await prompts(reg.dir, ['--json', 'new', 'other', '--from', 'support/triage@staging']);
-    expect(JSON.parse(viaEnv.stdout)).toEqual({ ok: true, id: 'other', version: '1.0.0', file: 'prompts/other/1.0.0.yaml', from: 'support/triage@1.0.0' });
+    expect(JSON.parse(viaEnv.stdout)).toEqual({ ok: true, id: 'other', version: '1.0.0', file: 'prompts/other/1.0.0.yaml', suite: 'prompts/other/evals.yaml', from: 'support/triage@1.0.0' });
+  });
+
+  it('writes an evals.yaml skeleton: valid, empty, one commented example case; a gate refuses the empty suite', async () => {
+    reg = makeRegistry({ git: true, config: 'environments:\n  development: {}\n  staging: { requires: development, gate: { min_pass_rate: 0.5 } }\nproviders:\n  offline: { type: echo }\n' });
+    const r = await prompts(reg.dir, ['new', 'support/triage']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('created prompts/support/triage/evals.yaml: an empty eval suite');
+    const suite = readFileSync(path.join(reg.dir, 'prompts/support/triage/evals.yaml'), 'utf8');
+    expect(suite.split('\n')[0]).toBe('# yaml-language-server: $schema=../../../schemas/suite.schema.json');
+    expect(suite).toMatch(/^#\s+- name: answers a simple question$/m);
+    expect(suite).toMatch(/^cases: \[\]$/m);
+    expect((await prompts(reg.dir, ['validate'])).code).toBe(0);
+    // the commented example, uncommented, is a valid case for the skeleton's inputs
+    const example = suite.split('\n').filter((l) => /^# {3}/.test(l)).map((l) => l.slice(1));
+    reg.write('prompts/support/triage/evals.yaml', `cases:\n${example.join('\n')}\n`);
+    expect((await prompts(reg.dir, ['validate'])).code).toBe(0);
+    expect(openRegistry(reg.dir).loadSuite('support/triage')!.value.cases).toHaveLength(1);
+    // back to the empty skeleton: a gate refuses it loudly
+    reg.write('prompts/support/triage/evals.yaml', suite);
+    reg.commitAll('new prompt');
+    expect((await prompts(reg.dir, ['promote', 'support/triage@1.0.0', '--env', 'development', '--no-commit'])).code).toBe(0);
+    const gated = await prompts(reg.dir, ['promote', 'support/triage', '--env', 'staging', '--no-commit']);
+    expect(gated.code).toBe(1);
+    expect(gated.stderr).toContain('the suite has no cases that apply to support/triage@1.0.0');
+  });
+
+  it('--from copies the source prompt\'s suite (modeline for the new depth) and warns about cases limited to other versions', async () => {
+    reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0', '1.2.0'] } });
+    reg.write('prompts/support/triage/evals.yaml', 'cases:\n  - name: all\n    vars: { ticket: x }\n    assert: [{ type: contains, value: x }]\n  - name: new only\n    versions: ">=1.2.0"\n    vars: { ticket: y }\n');
+    const r = await prompts(reg.dir, ['new', 'a/b/c', '--from', 'support/triage@1.2.0']);
+    expect(r.code, r.stderr).toBe(0);
+    const copied = readFileSync(path.join(reg.dir, 'prompts/a/b/c/evals.yaml'), 'utf8');
+    expect(copied).toBe(`# yaml-language-server: $schema=../../../../schemas/suite.schema.json\n${readFileSync(path.join(reg.dir, 'prompts/support/triage/evals.yaml'), 'utf8')}`);
+    expect(r.stderr).toContain('copied the eval suite of support/triage to prompts/a/b/c/evals.yaml');
+    expect(r.stderr).toContain('warning: 1 case(s) of the copied suite have a "versions:" range that a/b/c@1.0.0 is not in');
+    expect((await prompts(reg.dir, ['validate'])).code).toBe(0);
+    // an evals.yaml already in the folder is kept
+    reg.write('prompts/kept/evals.yaml', 'cases: []\n');
+    const k = await prompts(reg.dir, ['new', 'kept']);
+    expect(k.stderr).toContain('kept the existing prompts/kept/evals.yaml');
+    expect(readFileSync(path.join(reg.dir, 'prompts/kept/evals.yaml'), 'utf8')).toBe('cases: []\n');
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { buildStatus } from '../../src/core/status.js';
+import { buildStatus, isBehind } from '../../src/core/status.js';
 import { renderStatusText } from '../../src/cli/reporters/status-text.js';
 import { Chalk } from 'chalk';
 import type { EnvironmentFile, EnvPin } from '../../src/core/types.js';
@@ -67,5 +67,27 @@ describe('buildStatus', () => {
     expect(a.indexOf('1.1.0 (not upstream)')).toBe(lines[0]!.indexOf('production'));
     expect(lines[2]!.indexOf('1.0.0 (SHA256 MISMATCH)')).toBe(lines[0]!.indexOf('development'));
     expect(text).toContain('2 broken pins');
+  });
+  it('a newer prerelease does not make a stable pin behind; a prerelease pin is behind anything later', () => {
+    const versions = ['1.0.0', '1.1.0', '1.2.0-rc.1'];
+    const r = buildStatus({
+      prompts: [{ id: 'a', versions }],
+      environments: [
+        { name: 'production', file: env('production', { a: pin('1.1.0', 'S') }) },
+        { name: 'staging', file: env('staging', { a: pin('1.0.0', 'O') }) },
+        { name: 'canary', file: env('canary', { a: pin('1.2.0-rc.1', 'R') }) },
+      ],
+      fileSha: (_id, v) => ({ '1.1.0': 'S', '1.0.0': 'O', '1.2.0-rc.1': 'R' })[v] ?? null,
+    });
+    const row = r.prompts[0]!;
+    expect(row).toMatchObject({ latest: '1.2.0-rc.1', latest_stable: '1.1.0' });
+    expect(row.environments.production!.flags).toEqual([]);
+    expect(row.environments.staging!.flags).toEqual(['behind']);
+    expect(row.environments.canary!.flags).toEqual([]);
+    expect(isBehind('1.2.0-rc.1', [...versions, '1.2.0-rc.2'])).toBe(true);
+    expect(isBehind('1.2.0-rc.1', [...versions, '1.2.0'])).toBe(true);
+    expect(isBehind('1.1.0', ['1.1.0', '2.0.0-beta.1'])).toBe(false);
+    const text = renderStatusText(r, new Chalk({ level: 0 }));
+    expect(text.split('\n')[1]).toMatch(/^a\s+1\.1\.0 \(\+1\.2\.0-rc\.1\)\s+1\.1\.0\s+1\.0\.0 \(behind\)\s+1\.2\.0-rc\.1$/);
   });
 });

@@ -295,7 +295,7 @@ export async function run(ctx: CommandContext, args: string[], o: EvalOptions): 
   }
   if (session.fatal !== null) {
     const cases = session.reports.reduce((n, r) => n + r.cases, 0);
-    throw new UsageError(session.fatal, { hint: `${cases} case(s) finished before it; the partial report is in .prompts/evals/` });
+    throw new UsageError(session.fatal, { hint: `${cases} case(s) finished before it; the partial report is in .prompts/evals/ (<version>.partial.json; the last complete report is kept)` });
   }
   if (ctx.json || opts.format === 'json') ctx.stdout.write(await EVAL_REPORTERS.json(doc, rctx));
   else if (opts.format === 'html' && outFile) {

@@ -2,7 +2,8 @@
  * `prompts hook install [--force]`: writes an executable pre-commit hook running
  * `prompts validate --staged` for this registry (which may be a sub-folder of the repository).
  * A hook that promptrail did not write is never overwritten without --force (exit 2); with
- * --force it is moved to `pre-commit.before-promptrail` first.
+ * --force it is moved to `pre-commit.before-promptrail` and chained: ours runs it after a
+ * passing validate (its exit status is the commit's), so nothing it checked is disabled.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -35,13 +36,14 @@ export async function run(ctx: CommandContext, _args: string[], opts: HookInstal
   const dirReal = fs.existsSync(dir) ? fs.realpathSync(dir) : dir;
   const dirRel = path.relative(realTop, dirReal);
   const inWorkTree = !dirRel.startsWith('..') && !path.isAbsolute(dirRel) && dirRel.split(path.sep)[0] !== '.git';
-  const script = inWorkTree ? hookScript(registryRel, null) : hookScript(registryRel);
-  const plan = planHookInstall(file, script, Boolean(opts.force));
+  const cli = inWorkTree ? null : undefined;
+  const plan = planHookInstall(file, (previous) => hookScript(registryRel, cli, previous), Boolean(opts.force));
+  const { script } = plan;
   const shown = path.relative(realTop, file).startsWith('..') ? file : path.relative(realTop, file).split(path.sep).join('/');
 
   if (plan.foreign && !plan.backup) {
     throw new UsageError(`${shown} already exists and was not written by promptrail; not overwriting it`, {
-      hint: 'add "prompts validate --staged" to that hook yourself, or run "prompts hook install --force" (the old hook is kept as pre-commit.before-promptrail)',
+      hint: 'add "prompts validate --staged" to that hook yourself, or run "prompts hook install --force" (the old hook is kept as pre-commit.before-promptrail and runs after promptrail\'s check)',
     });
   }
   if (plan.action !== 'unchanged') {
@@ -53,11 +55,12 @@ export async function run(ctx: CommandContext, _args: string[], opts: HookInstal
   }
 
   if (ctx.json) {
-    writeJson(ctx, { ok: true, hook: file, action: plan.action, backup: plan.backup ?? null, registry: registryRel.split(path.sep).join('/') || '.' });
+    writeJson(ctx, { ok: true, hook: file, action: plan.action, backup: plan.backup ?? null, chained: plan.chained === null ? null : path.join(dir, plan.chained), registry: registryRel.split(path.sep).join('/') || '.' });
     return 0;
   }
   const what = { installed: 'installed', updated: 'updated', unchanged: 'already up to date:', replaced: 'replaced' }[plan.action];
   ctx.info(`${what} pre-commit hook ${shown}: runs "prompts validate --staged"${registryRel ? ` in ${registryRel.split(path.sep).join('/')}` : ''}`);
-  if (plan.backup) ctx.info(`the previous hook was moved to ${plan.backup}`);
+  if (plan.backup) ctx.info(`the previous hook was moved to ${plan.backup}; it runs after promptrail's check passes`);
+  else if (plan.chained) ctx.info(`still chained: ${path.join(dir, plan.chained)} runs after promptrail's check passes`);
   return 0;
 }

@@ -6,10 +6,14 @@
 import * as path from 'node:path';
 import { writeJson, type CommandContext, type NoOptions } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
+import { latestStable } from '../../core/status.js';
+import { latestCell } from '../reporters/status-text.js';
 
 export interface ListEntry {
   id: string;
   latest: string | null;
+  /** the latest version that is not a prerelease */
+  latest_stable: string | null;
   versions: string[];
   environments: Record<string, string | null>;
   /** per environment with a running rollout: its candidate and weight */
@@ -35,7 +39,7 @@ export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions
       environments[env] = pin?.version ?? null;
       if (pin?.rollout) rollouts[env] = { version: pin.rollout.version, weight: pin.rollout.weight };
     }
-    return { id, latest: versions[versions.length - 1] ?? null, versions, environments, rollouts };
+    return { id, latest: versions[versions.length - 1] ?? null, latest_stable: latestStable(versions), versions, environments, rollouts };
   });
 
   if (ctx.json) {
@@ -51,7 +55,7 @@ export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions
     const r = e.rollouts[env];
     return `${e.environments[env] ?? '-'}${r ? ` +${r.version}@${r.weight}%` : ''}`;
   };
-  const rows = entries.map((e) => [e.id, e.latest ?? '-', ...envs.map((env) => cell(e, env))]);
+  const rows = entries.map((e) => [e.id, latestCell(e.latest, e.latest_stable), ...envs.map((env) => cell(e, env))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]): string =>
     cells

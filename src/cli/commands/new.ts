@@ -1,7 +1,9 @@
 /**
  * `prompts new <id> [--from <ref>]`: creates `prompts/<id>/1.0.0.yaml`, either a valid skeleton
- * or a copy of another version with id/version/created/changes (and author) reset. The id is
- * checked before any path is built; an existing prompt is never touched.
+ * or a copy of another version with id/version/created/changes (and author) reset, and its
+ * `evals.yaml`: a valid empty suite with a commented example case, or with --from a copy of the
+ * source prompt's suite. The id is checked before any path is built; an existing prompt (or
+ * suite) is never touched.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,8 +14,8 @@ import { openRegistry } from '../../registry/registry.js';
 import { resolveRef } from '../../registry/resolve-ref.js';
 import { writeFileExclusive } from '../../registry/files.js';
 import { setTopLevelKeys } from '../../registry/yaml-edit.js';
-import { authorEmail, isoDate, modeline, promptSkeleton, withModeline } from '../../registry/scaffold.js';
-import type { PromptFile } from '../../core/types.js';
+import { authorEmail, isoDate, modeline, promptSkeleton, suiteSkeleton, withModeline } from '../../registry/scaffold.js';
+import type { PromptFile, SuiteFile } from '../../core/types.js';
 
 export interface NewOptions {
   /** --from <id>@<version>: copy that version */
@@ -47,14 +49,27 @@ export async function run(ctx: CommandContext, args: string[], opts: NewOptions)
   const file = path.join(dir, '1.0.0.yaml');
   if (fs.existsSync(file)) throw new UsageError(`${reg.rel(file)} already exists`);
 
+  const suiteFile = reg.suitePath(id);
+  const keepSuite = fs.existsSync(suiteFile);
   const created = isoDate(new Date());
   const author = await authorEmail(reg.root, ctx.env);
   const line = modeline(reg.root, file, 'prompt');
+  const suiteLine = modeline(reg.root, suiteFile, 'suite');
   let text: string;
+  let suiteText = suiteSkeleton({ id, modeline: suiteLine });
+  /** cases of a copied suite limited to versions 1.0.0 is not in */
+  let outOfRange = 0;
   let from: { id: string; version: string } | undefined;
   if (opts.from !== undefined) {
     const src = resolveRef(reg, opts.from);
     const loaded = reg.loadYaml<PromptFile>(src.file, 'prompt');
+    // the source's suite comes along (checked like any suite: a broken one is an error, exit 1)
+    const suite = reg.loadSuite(src.id);
+    if (suite) {
+      suiteText = withModeline(suite.decoded.text, suiteLine);
+      const { satisfies } = await import('semver');
+      outOfRange = (suite.value as SuiteFile).cases.filter((c) => c.versions !== undefined && !satisfies('1.0.0', c.versions, { includePrerelease: true })).length;
+    }
     from = { id: src.id, version: src.version };
     const values: Record<string, string | string[]> = { id, version: '1.0.0', created, changes: [`Copied from ${src.id}@${src.version}`] };
     if (author) values.author = author;
@@ -66,14 +81,20 @@ export async function run(ctx: CommandContext, args: string[], opts: NewOptions)
     text = promptSkeleton({ id, modeline: line, created, author, provider, providerType: reg.config.providers[provider]?.type });
   }
   if (!writeFileExclusive(file, text)) throw new ConflictError(`${reg.rel(file)} was created by someone else while "prompts new" was running; nothing overwritten`);
+  // the suite second: an evals.yaml already there (a folder prepared by hand) is kept as it is
+  const suiteWritten = !keepSuite && writeFileExclusive(suiteFile, suiteText);
 
   const rel = reg.rel(file);
+  const suiteRel = reg.rel(suiteFile);
   if (ctx.json) {
-    writeJson(ctx, { ok: true, id, version: '1.0.0', file: rel, from: from ? `${from.id}@${from.version}` : null });
+    writeJson(ctx, { ok: true, id, version: '1.0.0', file: rel, suite: suiteWritten ? suiteRel : null, from: from ? `${from.id}@${from.version}` : null });
     return 0;
   }
   // stdout is for scripts ($EDITOR "$(prompts new x)"): relative to where the command runs
   ctx.stdout.write(`${path.relative(path.resolve(ctx.cwd), file).split(path.sep).join('/')}\n`);
   ctx.info(`created ${id}@1.0.0${from ? ` from ${from.id}@${from.version}` : ''}; edit it, then run "prompts validate"`);
+  if (suiteWritten) ctx.info(from && suiteText !== suiteSkeleton({ id, modeline: suiteLine }) ? `copied the eval suite of ${from.id} to ${suiteRel}` : `created ${suiteRel}: an empty eval suite with an example case to uncomment (a gate refuses a version with no cases)`);
+  else ctx.info(`kept the existing ${suiteRel}`);
+  if (outOfRange) ctx.warn(`warning: ${outOfRange} case(s) of the copied suite have a "versions:" range that ${id}@1.0.0 is not in, so they do not run for it; adjust them in ${suiteRel}`);
   return 0;
 }

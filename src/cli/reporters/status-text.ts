@@ -13,12 +13,18 @@ const LABEL: Record<StatusFlag, string> = {
   'candidate-sha-mismatch': 'CANDIDATE SHA256 MISMATCH',
 };
 
+/** The latest version; a newer prerelease is shown after the latest stable one: `1.2.0 (+1.3.0-rc.1)`. */
+export function latestCell(latest: string | null, stable: string | null): string {
+  if (latest === null) return '-';
+  return stable !== null && stable !== latest ? `${stable} (+${latest})` : latest;
+}
+
 export function renderStatusText(r: StatusReport, c: ChalkInstance): string {
   if (r.prompts.length === 0) return 'no prompts yet (create one with "prompts new <id>")\n';
   const header = ['prompt', 'latest', ...r.environments];
   const rows: { plain: string; colored: string }[][] = r.prompts.map((p) => [
     { plain: p.id, colored: p.id },
-    { plain: p.latest ?? '-', colored: p.latest ?? '-' },
+    { plain: latestCell(p.latest, p.latest_stable), colored: latestCell(p.latest, p.latest_stable) },
     ...r.environments.map((e) => {
       const cell = p.environments[e]!;
       if (!cell.version) return { plain: '-', colored: c.dim('-') };
