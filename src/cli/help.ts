@@ -33,6 +33,13 @@ export const EXAMPLES: Record<string, string[]> = {
   history: ['prompts history support/triage', 'prompts history support/triage --env production --json'],
   build: ['prompts build --env production -o prompts.bundle.json'],
   types: ['prompts types -o src/prompts.d.ts', 'prompts types --env production'],
+  'rollout start': ['prompts rollout start support/triage@1.3.0 --env production --stages 5,25,50,100 --reason "canary the new tone"', 'prompts rollout start support/triage@1.3.0 --env production --weight 50 --dry-run'],
+  'rollout set': ['prompts rollout set support/triage --env production --weight 10 --reason "slower ramp"'],
+  'rollout advance': ['prompts rollout advance support/triage --env production --push'],
+  'rollout abort': ['prompts rollout abort support/triage --env production --reason "error rate up" --push'],
+  'rollout complete': ['prompts rollout complete support/triage --env production'],
+  'rollout status': ['prompts rollout status', 'prompts rollout status support/triage --env production --key user-42'],
+  'rollout check': ['prompts rollout check --env production --metrics metrics.json', 'prompts rollout check support/triage --env production --prometheus http://127.0.0.1:9090 --apply --push'],
   'hook install': ['prompts hook install', 'prompts hook install --force             # keeps the existing hook and runs it after ours'],
 };
 

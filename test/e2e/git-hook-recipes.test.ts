@@ -79,7 +79,7 @@ function commitsAreGuarded(dir: string): void {
   expect(git(dir, 'log', '--format=%s').trim().split('\n')).toEqual(['suite', 'good', 'registry']);
 }
 
-describe('README git hook recipes, with the real husky and lint-staged', () => {
+describe('README git hook recipes, with the real husky and lint-staged', { timeout: 120_000 }, () => {
   it('the recipes are where the test reads them', () => {
     expect(HUSKY).toBe('npx husky init && echo "npx prompts validate --staged" > .husky/pre-commit');
     expect(LS_CONFIG).toContain("() => 'prompts validate --staged'");

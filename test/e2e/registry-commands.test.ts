@@ -54,7 +54,7 @@ describe('registry commands end to end', () => {
       ['ID                LATEST  DEVELOPMENT  STAGING  PRODUCTION', 'example/greeting  1.0.0   -            -        -', 'support/triage    1.1.0   -            -        -', ''].join('\n'),
     );
     const listJson = JSON.parse((await cli(['list', '--json'], { cwd: dir })).stdout);
-    expect(listJson.prompts[1]).toEqual({ id: 'support/triage', latest: '1.1.0', versions: ['1.0.0', '1.1.0'], environments: { development: null, staging: null, production: null }, rollouts: {} });
+    expect(listJson.prompts[1]).toEqual({ id: 'support/triage', latest: '1.1.0', latest_stable: '1.1.0', versions: ['1.0.0', '1.1.0'], environments: { development: null, staging: null, production: null }, rollouts: {} });
 
     const show = await cli(['show', 'support/triage@1.1.0'], { cwd: dir });
     expect(show.stdout).toBe(readFileSync(path.join(dir, 'prompts/support/triage/1.1.0.yaml'), 'utf8'));

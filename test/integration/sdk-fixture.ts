@@ -1,14 +1,14 @@
 /**
  * A registry with pinned environments for the SDK/build/types tests. Environment files are
- * written directly in the SPEC §4 format (sha256 of each version file's bytes), as promote would.
+ * written directly in the SPEC §4 format (each version file's sha256 with CRLF read as LF), as promote would.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { EnvironmentFile } from '../../src/core/types.js';
 import { makeRegistry, promptYaml, type TempRegistry } from '../helpers/registry.js';
 import { runInProcess } from '../helpers/in-process.js';
+import { contentSha256 } from '../../src/registry/files.js';
 
 export const TRIAGE_110 = `id: support/triage
 version: 1.1.0
@@ -57,7 +57,7 @@ template: "Summarize in {{#if max_words}}{{max_words}}{{else}}50{{/if}} words: {
 `;
 
 export function fileSha(reg: TempRegistry, id: string, version: string): string {
-  return createHash('sha256').update(readFileSync(path.join(reg.dir, 'prompts', id, `${version}.yaml`))).digest('hex');
+  return contentSha256(readFileSync(path.join(reg.dir, 'prompts', id, `${version}.yaml`)));
 }
 
 /** Writes environments/<env>.yaml pinning each id to a version, with the files' real sha256. */

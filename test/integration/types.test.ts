@@ -153,5 +153,5 @@ console.log(n);
     expect([...new Set(badLines)].sort()).toEqual([3, 4, 5, 6, 7]);
     // without the generated file the same app compiles (untyped), so the errors come from the types
     expect(typeErrors(app, ['bad.ts']).filter((e) => e.line !== 7)).toEqual([]);
-  });
+  }, 120_000);
 });

@@ -87,7 +87,7 @@ describe('pinBlock: one pin read from its block alone', () => {
     }
     expect(compared).toBeGreaterThan(500);
     expect(spliced).toBeGreaterThan(100);
-  });
+  }, 120_000);
 });
 
 describe('pinViewOfText: a change of one pin spliced into the bytes', () => {

@@ -29,8 +29,9 @@ function table(title: string, changes: FieldChange[], from: string, to: string):
 }
 
 export function renderDiffMarkdown(d: PromptDiff): string {
-  const from = mdText(d.from.label === d.from.version ? d.from.version : `${d.from.label} (${d.from.version})`);
-  const to = mdText(d.to.label === d.to.version ? d.to.version : `${d.to.label} (${d.to.version})`);
+  const side = (s: { label: string; version: string }): string => (s.label === s.version ? mdText(s.version) : `${mdText(s.label)} (${mdText(s.version)})`);
+  const from = side(d.from);
+  const to = side(d.to);
   const name = d.from.id === d.to.id ? `\`${d.to.id}\`` : `\`${d.from.id}\` → \`${d.to.id}\``;
   const out = [`### Prompt diff: ${name} ${from} → ${to}`, ''];
   if (d.identical) {
