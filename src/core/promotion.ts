@@ -240,8 +240,8 @@ export function pinEvidence(input: PinEvidenceInput): PinEvidence | Refused {
     skipped: gate !== null && skipEval,
     pending: runsGate && !outcome,
     gateDesc,
-    preview: ['gate', gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : `${gateDesc} — would ${input.report !== undefined ? `check --report ${input.report}` : 'run'}`) : 'none'],
-    planJson: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true, ...(input.report !== undefined ? { report: input.report } : {}) }) : null,
+    preview: ['gate', gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : evalSummary ? `${gateDesc} — passed${input.report !== undefined ? ` (--report ${input.report})` : ''}: ${evalLine(evalSummary) ?? ''}` : `${gateDesc} — would ${input.report !== undefined ? `check --report ${input.report}` : 'run'}`) : 'none'],
+    planJson: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true, ...(input.report !== undefined ? { report: input.report } : {}), ...(evalSummary ? { passed: true, eval: evalSummary } : {}) }) : null,
     before: gate ? [] : skipEval ? [`note: "${env}" has no gate; --skip-eval has nothing to skip`] : input.report !== undefined ? [`note: "${env}" has no gate; --report is not needed`] : [],
   };
 }

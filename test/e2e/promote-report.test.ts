@@ -101,6 +101,28 @@ describe('promote --report', () => {
     expect(reg.git('rev-parse', 'HEAD')).toBe(head);
   });
 
+  it('--dry-run checks the --report (a refusal is exit 1, a good one shows the verdict) and writes nothing', async () => {
+    const reg = registry({ git: true });
+    await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '--shard', '1/2', '-o', 'shard.json', '-q'], { cwd: reg.dir });
+    await cli(['eval', 'support/triage@1.0.0', '--env', 'staging', '-o', 'full.json', '-q'], { cwd: reg.dir });
+    fs.rmSync(path.join(reg.dir, '.prompts/evals'), { recursive: true });
+    const head = reg.git('rev-parse', 'HEAD');
+    const before = fixture.server().requests.length;
+    const bad = await cli(['promote', 'support/triage@1.0.0', '--env', 'staging', '--report', 'shard.json', '--dry-run'], { cwd: reg.dir });
+    expect(bad.exitCode, bad.stderr).toBe(1);
+    expect(bad.stderr).toMatch(/it is shard 1\/2 only: merge the shards/);
+    const good = await cli(['promote', 'support/triage@1.0.0', '--env', 'staging', '--report', 'full.json', '--dry-run', '--json'], { cwd: reg.dir });
+    expect(good.exitCode, good.stderr).toBe(0);
+    const doc = JSON.parse(good.stdout);
+    expect(doc.gate).toMatchObject({ run: true, report: 'full.json', passed: true, eval: { passed: 3, cases: 3 } });
+    const text = await cli(['promote', 'support/triage@1.0.0', '--env', 'staging', '--report', 'full.json', '--dry-run'], { cwd: reg.dir });
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/gate: +min_pass_rate 0\.5 — passed \(--report full\.json\): pass rate 1 \(3\/3 cases\)/);
+    expect(fs.existsSync(path.join(reg.dir, 'environments/staging.yaml'))).toBe(false);
+    expect(reg.git('rev-parse', 'HEAD')).toBe(head);
+    expect(fixture.server().requests.length).toBe(before);
+  });
+
   it('--report with --skip-eval is a usage error', async () => {
     const reg = registry({ git: true });
     const p = await cli(['promote', 'support/triage@1.0.0', '--env', 'staging', '--report', 'x.json', '--skip-eval', '--reason', 'r'], { cwd: reg.dir });

@@ -144,5 +144,5 @@ describe('the rollout block', () => {
     }
     expect(canonical).toBeGreaterThan(100);
     expect(compared).toBeGreaterThan(100);
-  });
+  }, 120_000);
 });

@@ -171,7 +171,7 @@ describe('isCanonicalEnvText: the layout the serializer writes, every value one 
       expect(parseYaml(mutated).value, mutated).toEqual(fast);
     }
     expect(accepted).toBeGreaterThan(100);
-  });
+  }, 120_000);
 });
 
 describe('isCanonicalEnvText: digests YAML would read as numbers', () => {

@@ -64,8 +64,9 @@ export async function run(ctx: CommandContext, args: string[], opts: RolloutStar
     historyLimit: registry.config.history_limit,
   };
   let plan = decided(ctx, planRolloutStart(input));
+  // a --report is checked even in a dry run (reading it runs nothing); an eval the gate would run is not
+  if (plan.pending === 'gate' && (!opts.dryRun || g.evidence.report !== undefined)) plan = decided(ctx, planRolloutStart({ ...input, outcome: await gatheredOutcome(ctx, registry, g) }));
   if (opts.dryRun) return reportDryRun(ctx, plan, g.git, push);
-  if (plan.pending === 'gate') plan = decided(ctx, planRolloutStart({ ...input, outcome: await gatheredOutcome(ctx, registry, g) }));
 
   // apply, report
   for (const line of plan.before) ctx.info(line);
