@@ -6,9 +6,10 @@
  * the old bytes back; a push whose plan no longer holds on the remote undoes the local commit.
  */
 import * as path from 'node:path';
-import { ConflictError, InternalError, PromptrailError } from '../errors.js';
+import { CheckFailed, ConflictError, InternalError, PromptrailError } from '../errors.js';
 import type { EnvironmentFile } from '../core/types.js';
 import { isRefusal, type EnvChangePlan } from '../core/env-change.js';
+import { migrateFile, tamperCheck } from '../core/env-chain.js';
 import type { RunContext } from '../context.js';
 import type { Registry } from '../registry/registry.js';
 import { changedSince, restoreEnv, serializeEnv, fastParseEnv, envShapeOk, removeDeadTempFiles } from '../registry/env-store.js';
@@ -40,9 +41,17 @@ export interface ApplyResult {
   pushAttempts: number;
 }
 
-/** Applies `plan` to `base` or throws the refusal (a conflict) located at `file`. */
+/**
+ * Applies `plan` to `base` or throws the refusal located at `file`: a hand-edited pin the plan
+ * would build on (exit 1: the pin it changes, or every pin for a whole-file plan), or a conflict
+ * (exit 3). Histories written before chains are migrated first (core/env-chain.ts), so the
+ * file written is chained throughout.
+ */
 function mutateOrThrow(plan: EnvChangePlan, base: EnvironmentFile, file: string): EnvironmentFile {
-  const next = plan.mutate(base);
+  const ids = plan.scope !== null ? [plan.scope] : Object.keys(base.prompts);
+  const tampered = tamperCheck(ids.map((id) => ({ rel: file, id, pin: base.prompts[id] })));
+  if (tampered) throw refusalError(tampered.refusals[0], file);
+  const next = plan.mutate(migrateFile(base));
   if (isRefusal(next)) throw refusalError(next, file);
   return next;
 }
@@ -107,12 +116,12 @@ async function pushChange(plan: EnvChangePlan, top: string, envRel: string, git:
       envRel,
       regenerate: (baseText) => {
         const base = parseRemoteEnv(baseText, o.snap.env, envRel);
-        const next = plan.mutate(base);
-        if (isRefusal(next)) {
+        try {
+          return serializeEnv(mutateOrThrow(plan, base, envRel));
+        } catch (e) {
           planConflict = true;
-          throw refusalError(next, envRel);
+          throw e;
         }
-        return serializeEnv(next);
       },
       attempts: pushAttemptsFromEnv(o.io.env),
       onRetry: (n) => o.io.info(`push rejected (attempt ${n}); fetching and rebasing…`),
@@ -121,6 +130,12 @@ async function pushChange(plan: EnvChangePlan, top: string, envRel: string, git:
     // The remote changed this prompt's pin: the local commit can never be pushed as it is.
     // Keeping it would make a re-run report "already pinned; nothing to do" while the remote
     // pins something else, so undo it (it is ours, unpushed, and touches only the env file).
+    if (planConflict && e instanceof CheckFailed) {
+      // the remote's pin was edited by hand: nothing can be built on it
+      const { dropOwnCommit } = await import('../git/undo.js');
+      const undone = await dropOwnCommit(top, envRel, plan.subject);
+      throw new CheckFailed(`the remote's ${e.message.replace(/^refused: /, '')}`, { location: e.location, hint: `nothing was pushed${undone ? ' and the local commit was undone' : ''}; ${e.hint ?? ''}` });
+    }
     if (planConflict && e instanceof ConflictError) {
       const { dropOwnCommit } = await import('../git/undo.js');
       const undone = await dropOwnCommit(top, envRel, plan.subject);

@@ -139,7 +139,7 @@ export async function gateOutcome(
 /** The target environment's view of `id`, its `requires` environment, and which version goes there. */
 export interface PinSelection {
   snap: EnvView;
-  upstream: { name: string; file: EnvironmentFile } | undefined;
+  upstream: { name: string; file: EnvironmentFile; rel: string } | undefined;
   decision: EnvDecision<PromotionChoice>;
 }
 
@@ -151,8 +151,9 @@ export interface PinSelection {
 export function selectPin(registry: Registry, o: { env: string; id: string; requestedVersion?: string; versions: readonly string[]; change?: string }): PinSelection {
   const snap = readEnvView(registry, o.env, o.id);
   const up = registry.config.environments[o.env]?.requires;
-  const upstream = up ? { name: up, file: readEnvView(registry, up, o.id).value } : undefined;
-  const decision = selectPromotion({ id: o.id, requestedVersion: o.requestedVersion, env: o.env, target: snap.value, upstream, versions: o.versions, change: o.change });
+  const upView = up ? readEnvView(registry, up, o.id) : undefined;
+  const upstream = up && upView ? { name: up, file: upView.value, rel: upView.rel } : undefined;
+  const decision = selectPromotion({ id: o.id, requestedVersion: o.requestedVersion, env: o.env, target: snap.value, targetRel: snap.rel, upstream, versions: o.versions, change: o.change });
   return { snap, upstream, decision };
 }
 

@@ -38,7 +38,8 @@ export type RefusalCode =
   | 'bad-weight'
   | 'bad-stages'
   | 'no-next-stage'
-  | 'conflict';
+  | 'conflict'
+  | 'tampered';
 
 export interface Refused {
   kind: 'refused';

@@ -7,13 +7,16 @@
  */
 import type { EvalSummary, HistoryAction, HistoryEntry } from './types.js';
 import { ROLLOUT_ACTIONS } from './types.js';
+import { recordHistory, type NewHistoryEntry } from './env-chain.js';
 
 /**
- * The pin's history with `entry` recorded: newest first, bounded by `history_limit`. Every
- * env-changing plan records its entry through here.
+ * The pin's history with `entry` recorded: newest first, bounded by `history_limit`, chained
+ * (SPEC §15: the entry's digest covers its predecessor's, core/env-chain.ts recordHistory; a
+ * history written before chains is migrated). Every env-changing plan (promote, rollback, every
+ * rollout step) records its entry through here.
  */
-export function recordEntry(history: readonly HistoryEntry[] | undefined, entry: HistoryEntry, historyLimit: number): HistoryEntry[] {
-  return [entry, ...(history ?? [])].slice(0, Math.max(1, historyLimit));
+export function recordEntry(history: readonly HistoryEntry[] | undefined, entry: NewHistoryEntry, historyLimit: number): HistoryEntry[] {
+  return recordHistory(history ?? [], entry, historyLimit);
 }
 
 /** A rollout step (start, set, abort, complete) rather than a promote or rollback. */

@@ -12,6 +12,8 @@ import type { EnvPin } from './types.js';
 export interface PinIn {
   env: string;
   pin: EnvPin | undefined;
+  /** the environment file, registry-relative (for messages) */
+  rel?: string;
 }
 
 export interface RecordedDigest {

@@ -17,7 +17,8 @@ import { integrityMismatch, short, type PinIn } from './integrity.js';
 import { refusal, refused, type EnvChangePlan, type EnvDecision, type NoChange, type PreviewLine, type Refusal, type Refused } from './env-change.js';
 import { pinnedBy, recordEntry } from './history.js';
 import type { GateOutcome } from './gate.js';
-import type { EnvironmentFile, EnvPin, EvalSummary, GateConfig, HistoryEntry } from './types.js';
+import { tamperCheck, type NewHistoryEntry } from './env-chain.js';
+import type { EnvironmentFile, EnvPin, EvalSummary, GateConfig } from './types.js';
 
 export interface PromotionSelectInput {
   id: string;
@@ -26,8 +27,10 @@ export interface PromotionSelectInput {
   env: string;
   /** the target environment file as read now */
   target: EnvironmentFile;
+  /** its registry-relative path, for messages (default environments/<env>.yaml) */
+  targetRel?: string;
   /** the `requires` environment, when the target has one */
-  upstream?: { name: string; file: EnvironmentFile };
+  upstream?: { name: string; file: EnvironmentFile; rel?: string };
   /** the prompt's existing versions (ascending) */
   versions: readonly string[];
   /** what is being planned, for the refusal while a rollout runs (default "a promotion") */
@@ -77,6 +80,12 @@ export function rolloutRunning(file: EnvironmentFile, id: string, env: string, w
 /** Step 1: the version to promote, or why not (unknown version: exit 2; `requires`: exit 1). */
 export function selectPromotion(input: PromotionSelectInput): EnvDecision<PromotionChoice> {
   const { id, env, upstream, versions } = input;
+  // a hand-edited pin (here, or the upstream one `requires` relies on) is diagnosed before anything is read from it
+  const tampered = tamperCheck([
+    { rel: input.targetRel ?? `environments/${env}.yaml`, id, pin: input.target.prompts[id] },
+    ...(upstream ? [{ rel: upstream.rel ?? `environments/${upstream.name}.yaml`, id, pin: upstream.file.prompts[id] }] : []),
+  ]);
+  if (tampered) return tampered;
   let version: string;
   let source: PromotionChoice['source'];
   if (input.requestedVersion !== undefined) {
@@ -191,6 +200,9 @@ export interface PinEvidence {
 export function pinEvidence(input: PinEvidenceInput): PinEvidence | Refused {
   const { choice, gate, skipEval } = input;
   const { id, env, version } = choice;
+  // the recorded digests below are evidence only when promptrail wrote them
+  const tampered = tamperCheck(input.pins.map((p) => ({ rel: p.rel ?? `environments/${p.env}.yaml`, id, pin: p.pin })));
+  if (tampered) return tampered;
   const mismatch = integrityMismatch(version, input.sha256, input.pins);
   if (mismatch) {
     return refused({
@@ -322,7 +334,7 @@ export function compact<T extends object>(o: T): T {
 /** Returns a new environment file with `version` pinned for `id` (the input is not modified). */
 export function applyPromotion(target: EnvironmentFile, change: { id: string; version: string }, rec: PromotionRecord, historyLimit: number): EnvironmentFile {
   const old = target.prompts[change.id];
-  const entry: HistoryEntry = compact({
+  const entry: NewHistoryEntry = compact({
     action: 'promote' as const,
     version: change.version,
     from: old?.version ?? null,

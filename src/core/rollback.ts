@@ -14,12 +14,15 @@ import { integrityMismatch, short, type PinIn } from './integrity.js';
 import { refusal, refused, type EnvChangePlan, type EnvDecision, type Refused } from './env-change.js';
 import { isRolloutStep, pinnedBy, recordEntry } from './history.js';
 import { rolloutRunning } from './promotion.js';
-import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from './types.js';
+import { tamperCheck, type NewHistoryEntry } from './env-chain.js';
+import type { EnvironmentFile, EnvPin, EvalSummary } from './types.js';
 
 export interface RollbackSelectInput {
   id: string;
   env: string;
   target: EnvironmentFile;
+  /** its registry-relative path, for messages (default environments/<env>.yaml) */
+  targetRel?: string;
   /** --to <version> */
   to?: string;
   /** the prompt's version files on disk (a --to naming none of them, recorded nowhere, is exit 2) */
@@ -73,6 +76,9 @@ export function promotionStack(pin: EnvPin): string[] {
 export function selectRollback(input: RollbackSelectInput): EnvDecision<RollbackChoice> {
   const { id, env, to } = input;
   const pin = input.target.prompts[id];
+  // the chain a rollback walks back must be the one promptrail recorded
+  const tampered = tamperCheck([{ rel: input.targetRel ?? `environments/${env}.yaml`, id, pin }]);
+  if (tampered) return tampered;
   if (to !== undefined && !input.versions.includes(to)) {
     // a version that exists nowhere (no file, never recorded) is a usage error like any unknown version
     const recordedHere = pin !== undefined && (pin.version === to || pin.previous === to || pin.history.some((h) => pinnedBy(h).includes(to)));
@@ -157,6 +163,8 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
       hint: `restore it from git ("git checkout <commit> -- ${input.versionFile}"), or roll back --to another version`,
     });
   }
+  const tampered = tamperCheck(input.pins.map((p) => ({ rel: p.rel ?? `environments/${p.env}.yaml`, id, pin: p.pin })));
+  if (tampered) return tampered;
   const mismatch = integrityMismatch(version, sha, input.pins);
   if (mismatch) {
     return refused({
@@ -210,8 +218,11 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
 /** Returns a new environment file with the rollback applied (the input is not modified). */
 export function applyRollback(target: EnvironmentFile, choice: Pick<RollbackChoice, 'id' | 'from' | 'version' | 'previous' | 'eval'>, rec: RollbackRecord, historyLimit: number): EnvironmentFile {
   const old = target.prompts[choice.id];
-  const entry: HistoryEntry = { action: 'rollback', version: choice.version, from: choice.from, sha256: rec.sha256, at: rec.at, by: rec.by };
+  // the entry records what the pin becomes (previous, and the eval kept from the restored
+  // version's promotion), so the pin can be checked against it (core/env-chain.ts)
+  const entry: NewHistoryEntry = { action: 'rollback', version: choice.version, from: choice.from, previous: choice.previous, sha256: rec.sha256, at: rec.at, by: rec.by };
   if (rec.reason !== undefined) entry.reason = rec.reason;
+  if (choice.eval) entry.eval = choice.eval;
   // key order stable: version, sha256, previous, promoted_at, promoted_by, reason, eval, history
   const pin: EnvPin = {
     version: choice.version,

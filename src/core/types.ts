@@ -175,6 +175,15 @@ export interface HistoryEntry {
   reason?: string;
   eval?: EvalSummary;
   skip_eval?: boolean;
+  /**
+   * What the pin's `previous` became, when that is not `from` (a rollback sets it to the version
+   * active before the restored one was promoted). Absent: `previous` = `from`.
+   */
+  previous?: string | null;
+  /** the history chain (SPEC §15, core/env-chain.ts): sha256 over the predecessor's digest and this entry */
+  digest?: string;
+  /** on the oldest entry kept by history_limit only: the digest of the entry dropped below it */
+  prev?: string;
 }
 
 export interface EnvPin {

@@ -30,7 +30,9 @@ const WEIGHT = String.raw`(?:100|[1-9]?\d(?:\.\d*[1-9])?)`;
 const STAGE = String.raw`(?:100|[1-9]\d?(?:\.\d*[1-9])?|0\.\d*[1-9])`;
 const ACTION = '(?:promote|rollback|rollout-start|rollout-set|rollout-abort|rollout-complete)';
 const EVAL = String.raw`\{ pass_rate: ${RATE}, passed: ${INT}, cases: ${INT}(?:, suite_sha256: ${HEX})?(?:, regressions: ${INT})?(?:, provider: ${STR})?(?:, model: ${STR})?(?:, skipped: ${BOOL})?(?:, report_sha256: ${HEX})?(?:, shards: [1-9]\d{0,14})? \}`;
-const ENTRY = String.raw`      - \{ action: ${ACTION}, version: ${SEMVER}, from: (?:null|${SEMVER})(?:, weight: ${WEIGHT})?(?:, sha256: ${HEX})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})? \}\n`;
+// every entry promptrail writes is chained (core/env-chain.ts): an entry without a digest (a
+// file written before chains) is not this layout, and takes the full reader (which migrates it)
+const ENTRY = String.raw`      - \{ action: ${ACTION}, version: ${SEMVER}, from: (?:null|${SEMVER})(?:, weight: ${WEIGHT})?(?:, previous: (?:null|${SEMVER}))?(?:, sha256: ${HEX})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})?(?:, prev: ${HEX})?, digest: ${HEX} \}\n`;
 
 // a running rollout: its salt (group 2) is checked for length by the caller
 const ROLLOUT = [

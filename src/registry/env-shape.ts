@@ -79,6 +79,9 @@ export function envShapeOk(v: unknown): v is EnvironmentFile {
       if (h.reason !== undefined && typeof h.reason !== 'string') return false;
       if (h.eval !== undefined && !evalOk(h.eval)) return false;
       if (h.skip_eval !== undefined && typeof h.skip_eval !== 'boolean') return false;
+      if ('previous' in h && !semverOrNull(h.previous)) return false;
+      if (h.digest !== undefined && (typeof h.digest !== 'string' || !HEX64.test(h.digest))) return false;
+      if (h.prev !== undefined && (typeof h.prev !== 'string' || !HEX64.test(h.prev))) return false;
     }
   }
   return true;

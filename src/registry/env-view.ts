@@ -47,12 +47,13 @@ export function pinsOf(registry: Registry, id: string, known: ReadonlyMap<string
   const out: PinIn[] = [];
   for (const env of registry.config.environmentOrder) {
     const file = known.get(env);
+    const rel = registry.rel(registry.envPath(env));
     if (file) {
-      out.push({ env, pin: file.prompts[id] });
+      out.push({ env, pin: file.prompts[id], rel });
       continue;
     }
     try {
-      out.push({ env, pin: readPin(registry, env, id) });
+      out.push({ env, pin: readPin(registry, env, id), rel });
     } catch {
       /* unreadable or broken: left out */
     }

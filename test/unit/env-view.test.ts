@@ -6,6 +6,7 @@ import { serializeEnv, fastParseEnv, envShapeOk } from '../../src/registry/env-s
 import { parseYaml } from '../../src/registry/yaml.js';
 import { getValidator } from '../../src/registry/schemas.js';
 import type { EnvironmentFile, EnvPin } from '../../src/core/types.js';
+import { migrateHistory } from '../../src/core/env-chain.js';
 
 const pin = (version: string, extra: Partial<EnvPin> = {}): EnvPin => ({
   version,
@@ -13,9 +14,11 @@ const pin = (version: string, extra: Partial<EnvPin> = {}): EnvPin => ({
   previous: null,
   promoted_at: '2026-11-22T10:04:11Z',
   promoted_by: 'Ana',
-  history: [{ action: 'promote', version, from: null, sha256: 'a'.repeat(64), at: '2026-11-22T10:04:11Z', by: 'Ana' }],
+  history: chained([{ action: 'promote', version, from: null, sha256: 'a'.repeat(64), at: '2026-11-22T10:04:11Z', by: 'Ana' }]),
   ...extra,
 });
+/** entries chained as promptrail writes them (`prev`: the oldest one's dropped predecessor) */
+const chained = (h: EnvPin['history'], prev?: string): EnvPin['history'] => migrateHistory(prev ? h.map((e, i) => (i === h.length - 1 ? { ...e, prev } : e)) : h) as EnvPin['history'];
 const file: EnvironmentFile = {
   environment: 'staging',
   prompts: {
@@ -130,7 +133,7 @@ describe('isCanonicalEnvText: the layout the serializer writes, every value one 
       prompts: {
         '1.0': pin('1.0.0-rc.1+b.2', { reason: 'a "quoted", #1 reason: with\\u0001', eval: { pass_rate: 0.25, passed: 1, cases: 4, suite_sha256: '0'.repeat(64), regressions: 0, provider: 'yes', model: 'gpt-4o', skipped: false } }),
         a: { ...pin('2.0.0'), sha256: '1'.repeat(64), promoted_by: '123', history: [] },
-        'b/c': pin('3.0.0', { previous: '2.0.0', history: [{ action: 'rollback', version: '3.0.0', from: '4.0.0', at: '2026-11-22T10:04:11.5+01:00', by: 'x', reason: 'r', eval: { pass_rate: 1, passed: 2, cases: 2, report_sha256: 'c'.repeat(64), shards: 4 }, skip_eval: true }] }),
+        'b/c': pin('3.0.0', { previous: '2.0.0', history: chained([{ action: 'rollback', version: '3.0.0', from: '4.0.0', previous: null, at: '2026-11-22T10:04:11.5+01:00', by: 'x', reason: 'r', eval: { pass_rate: 1, passed: 2, cases: 2, report_sha256: 'c'.repeat(64), shards: 4 }, skip_eval: true }], 'd'.repeat(64)) }),
       },
     };
     expect(isCanonicalEnvText(serializeEnv(f))).toBe(true);
@@ -150,7 +153,9 @@ describe('isCanonicalEnvText: the layout the serializer writes, every value one 
       text.replace('cases: 2 }', 'cases: 2, shards: 0 }'),
       text.replace('    version: 1.0.0\n', '    version: 1.0.0\n    extra: 1\n'),
       text.replace('    promoted_by: Ana\n', ''),
-      text.replace('by: Ana }', 'by: Ana, at: x }'),
+      text.replace('by: Ana, digest: ', 'by: Ana, at: x, digest: '),
+      text.replace(/, digest: [0-9a-f]{64} \}/, ' }'), // an entry without a digest (written before chains)
+      text.replace(/, digest: ([0-9a-f]{64}) \}/, ', digest: $1, prev: $1 }'), // keys out of order
       text.replace('environment: staging', 'environment: Staging'),
       `${text}# trailing comment\n`,
     ]) {
@@ -160,7 +165,7 @@ describe('isCanonicalEnvText: the layout the serializer writes, every value one 
   });
 
   it('on thousands of mutated files: whatever it accepts, the fast reader accepts and reads as the YAML parser does', () => {
-    const text = serializeEnv({ ...file, prompts: { ...file.prompts, 'b/c': pin('2.0.0', { previous: '1.0.0', reason: 'why: "x"', eval: { pass_rate: 0.5, passed: 1, cases: 2, regressions: 0 }, history: [{ action: 'rollback', version: '2.0.0', from: '3.0.0', sha256: 'b'.repeat(64), at: '2026-11-21T10:04:11Z', by: 'x', skip_eval: true }] }) } });
+    const text = serializeEnv({ ...file, prompts: { ...file.prompts, 'b/c': pin('2.0.0', { previous: '1.0.0', reason: 'why: "x"', eval: { pass_rate: 0.5, passed: 1, cases: 2, regressions: 0 }, history: chained([{ action: 'rollback', version: '2.0.0', from: '3.0.0', sha256: 'b'.repeat(64), at: '2026-11-21T10:04:11Z', by: 'x', skip_eval: true }]) }) } });
     const CHARS = [':', '"', ' ', '#', ',', '{', '}', '[', ']', '0', '1', 'a', '-', '\\', 'e', '.', 'T', 'Z', 'n', 'u'];
     let accepted = 0;
     for (const mutated of mutations(text, { seed: 11, count: 5000, chars: CHARS })) {
@@ -179,7 +184,7 @@ describe('isCanonicalEnvText: digests YAML would read as numbers', () => {
     const digits = '1'.repeat(64);
     const exp = `${'1'.repeat(30)}e${'2'.repeat(33)}`;
     for (const sha of [digits, exp]) {
-      const text = serializeEnv({ environment: 'd', prompts: { a: { ...pin('1.0.0'), sha256: sha, history: [{ action: 'promote', version: '1.0.0', from: null, sha256: sha, at: '2026-11-22T10:04:11Z', by: 'Ana' }] } } });
+      const text = serializeEnv({ environment: 'd', prompts: { a: { ...pin('1.0.0'), sha256: sha, history: chained([{ action: 'promote', version: '1.0.0', from: null, sha256: sha, at: '2026-11-22T10:04:11Z', by: 'Ana' }]) } } });
       expect(text).toContain(`sha256: "${sha}"`);
       expect(isCanonicalEnvText(text)).toBe(true);
       expect(isCanonicalEnvText(text.replaceAll(`"${sha}"`, sha))).toBe(false);

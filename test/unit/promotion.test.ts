@@ -3,17 +3,16 @@ import { selectPromotion, planPromotion, applyPromotion, wasPinned, type Promoti
 import { isRefusal, type EnvChangePlan, type Refused } from '../../src/core/env-change.js';
 import type { GateOutcome } from '../../src/core/gate.js';
 import type { EnvironmentFile, EnvPin } from '../../src/core/types.js';
+import { migrateHistory } from '../../src/core/env-chain.js';
 
 const SHA = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
-const pin = (version: string, history: EnvPin['history'] = [], previous: string | null = null, sha256 = SHA): EnvPin => ({
-  version,
-  sha256,
-  previous,
-  promoted_at: '2026-11-22T10:00:00Z',
-  promoted_by: 'Ana <ana@example.com>',
-  history: history.length ? history : [{ action: 'promote', version, from: previous, at: '2026-11-22T10:00:00Z', by: 'Ana' }],
-});
+/** A pin as promptrail writes it: its fields what its newest entry recorded, its history chained. */
+const pin = (version: string, history: EnvPin['history'] = [], previous: string | null = null, sha256 = SHA): EnvPin => {
+  const h = history.length ? history : [{ action: 'promote' as const, version, from: previous, sha256, at: '2026-11-22T10:00:00Z', by: 'Ana <ana@example.com>' }];
+  const top = h[0]!;
+  return { version: top.version, sha256: top.sha256 ?? sha256, previous: top.from, promoted_at: top.at, promoted_by: top.by, history: migrateHistory(h) as EnvPin['history'] };
+};
 const envFile = (name: string, prompts: Record<string, EnvPin> = {}): EnvironmentFile => ({ environment: name, prompts });
 const VERSIONS = ['1.0.0', '1.1.0', '1.2.0'];
 
@@ -145,7 +144,7 @@ describe('planPromotion', () => {
     const fresh = envFile('staging', { a: pin('1.0.0'), z: pin('2.0.0') });
     const next = mutated(p, fresh);
     expect(next.prompts.a).toMatchObject({ version: '1.1.0', sha256: SHA, previous: '1.0.0', promoted_at: '2026-11-22T11:00:00Z', promoted_by: 'Bo <bo@example.com>', reason: 'better' });
-    expect(next.prompts.a!.history[0]).toEqual({ action: 'promote', version: '1.1.0', from: '1.0.0', sha256: SHA, at: '2026-11-22T11:00:00Z', by: 'Bo <bo@example.com>', reason: 'better' });
+    expect(next.prompts.a!.history[0]).toEqual({ action: 'promote', version: '1.1.0', from: '1.0.0', sha256: SHA, at: '2026-11-22T11:00:00Z', by: 'Bo <bo@example.com>', reason: 'better', digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(next.prompts.z).toBe(fresh.prompts.z);
     expect(fresh.prompts.a!.version).toBe('1.0.0');
   });
@@ -178,8 +177,11 @@ describe('planPromotion', () => {
 
     it('accepts a version recorded nowhere, history entries without a sha256, and bytes matching any record', () => {
       expect(planPromotion(base({ pins: [] }))).toMatchObject({ kind: 'change' });
-      const legacy = pin('1.2.0', [{ action: 'promote', version: '1.1.0', from: null, at: 't', by: 'b' }]);
-      expect(planPromotion(base({ pins: [{ env: 'development', pin: { ...legacy, version: '1.2.0' } }] }))).toMatchObject({ kind: 'change' });
+      const legacy = pin('1.2.0', [
+        { action: 'promote', version: '1.2.0', from: '1.1.0', at: 't', by: 'b' },
+        { action: 'promote', version: '1.1.0', from: null, at: 't', by: 'b' },
+      ]);
+      expect(planPromotion(base({ pins: [{ env: 'development', pin: legacy }] }))).toMatchObject({ kind: 'change' });
       expect(
         planPromotion(base({ pins: [{ env: 'development', pin: pin('1.1.0', [], null, OTHER) }, { env: 'production', pin: pin('1.1.0', [], null, SHA) }] })),
       ).toMatchObject({ kind: 'change' });
@@ -267,7 +269,7 @@ describe('applyPromotion', () => {
     const after = applyPromotion(before, { id: 'a', version: '1.1.0' }, rec, 50);
     const a = after.prompts.a!;
     expect(a).toMatchObject({ version: '1.1.0', sha256: 'b'.repeat(64), previous: '1.0.0', promoted_at: rec.at, promoted_by: rec.by, reason: 'better', eval: rec.eval });
-    expect(a.history[0]).toEqual({ action: 'promote', version: '1.1.0', from: '1.0.0', sha256: 'b'.repeat(64), at: rec.at, by: rec.by, reason: 'better', eval: rec.eval });
+    expect(a.history[0]).toEqual({ action: 'promote', version: '1.1.0', from: '1.0.0', sha256: 'b'.repeat(64), at: rec.at, by: rec.by, reason: 'better', eval: rec.eval, digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(a.history).toHaveLength(2);
     expect(after.prompts.b).toBe(before.prompts.b);
     expect(before.prompts.a!.version).toBe('1.0.0'); // input not modified

@@ -3,6 +3,7 @@ import { selectRollback, planRollback, applyRollback, promotionStack, type Rollb
 import { applyPromotion } from '../../src/core/promotion.js';
 import type { EnvChangePlan, Refused } from '../../src/core/env-change.js';
 import type { EnvironmentFile } from '../../src/core/types.js';
+import { migrateHistory } from '../../src/core/env-chain.js';
 
 const sha = (v: string): string => v.replace(/\D/g, '').padEnd(64, 'c');
 let clock = 0;
@@ -181,9 +182,11 @@ describe('planRollback', () => {
 
   it('refuses bytes other than those another environment pins for that version (the same check as promote)', () => {
     const e = chain();
-    const staging = { ...e.prompts.a!, version: '1.1.0', sha256: 'e'.repeat(64), history: [] };
-    // the history of prod records no sha256 for 1.1.0 here: only staging's pin does
-    const bare = { ...e, prompts: { a: { ...e.prompts.a!, history: e.prompts.a!.history.map(({ sha256: _s, ...h }) => h) } } };
+    const staging = applyPromotion(empty(), { id: 'a', version: '1.1.0' }, { ...rec('1.1.0'), sha256: 'e'.repeat(64) }, 50).prompts.a!;
+    // the history of prod records no sha256 for 1.1.0 here (as files written before entries had one): only staging's pin does
+    const pinned = e.prompts.a!;
+    const strip = pinned.history.map(({ sha256: _s, digest: _d, ...h }, i) => (i === 0 ? { ...h, sha256: pinned.sha256 } : h));
+    const bare = { ...e, prompts: { a: { ...pinned, history: migrateHistory(strip) as typeof pinned.history } } };
     const r = refusalOf(planRollback({ ...planInput(bare), pins: [{ env: 'prod', pin: bare.prompts.a }, { env: 'staging', pin: staging }] }));
     expect(r).toMatchObject({ code: 'integrity' });
     expect(r.message).toMatch(/recorded eeeeeeeeeeee…/);

@@ -187,6 +187,9 @@ const historyKeys = {
   reason: true,
   eval: true,
   skip_eval: true,
+  previous: true,
+  digest: true,
+  prev: true,
 } satisfies Keys<HistoryEntry>;
 const rolloutKeys = { version: true, sha256: true, weight: true, salt: true, stages: true, started_at: true, started_by: true, updated_at: true, eval: true } satisfies Keys<RolloutState>;
 const rolloutRequired = { version: true, sha256: true, weight: true, salt: true, started_at: true, started_by: true, updated_at: true } satisfies Req<RolloutState>;

@@ -40,7 +40,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RollbackOpt
   const probe = forRegistry(early, ctx.cwd, registry.root, ctx.env);
   const versions = registry.assertPromptExists(id);
   const snap = readEnvView(registry, env, id);
-  const choice = decided(ctx, selectRollback({ id, env, target: snap.value, to, versions }));
+  const choice = decided(ctx, selectRollback({ id, env, target: snap.value, targetRel: snap.rel, to, versions }));
   if (choice.kind === 'noop') return reportNoChange(ctx, choice);
   const restored = restorableVersion(registry, id, choice.version);
 

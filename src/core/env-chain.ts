@@ -1,0 +1,247 @@
+/**
+ * The history chain of a pin (SPEC §15): environment files are written only by promptrail, and
+ * this is how a file says so. Pure (sha256 is computation, not I/O).
+ *
+ * The rule, exactly:
+ *
+ *   digest(e) = hex(sha256(P + canonicalJson(e without its `digest` and `prev` keys)))   (UTF-8)
+ *
+ * where P, the digest of e's predecessor, is
+ *   - the `digest` of the entry just below e in `history` (history is newest first), or
+ *   - for the oldest entry kept: its `prev` — the digest of the entry `history_limit` dropped
+ *     below it — or "" when it has no `prev` (it is the first entry recorded for this pin).
+ *
+ * `prev` is written on the oldest kept entry only, when truncation drops its predecessor; it is
+ * not part of the entry's digest, so truncating never changes a digest and a cut history still
+ * verifies from its oldest entry up. canonicalJson: keys sorted by UTF-16 code units, no white
+ * space (core/canonical-json.ts).
+ *
+ * The pin must equal what its newest entry recorded: `version`, `sha256`, `promoted_at` (the
+ * entry's `at`), `promoted_by` (`by`), `reason`, `eval`, and `previous` (the entry's `previous`
+ * when it has one — a rollback records it — else its `from`). And each entry starts from what the
+ * entry below it left active (`from` = the older entry's `version`).
+ *
+ * `recordHistory` is the ONE function through which every env-changing command (promote,
+ * rollback; rollout and approve too) adds a history entry: it chains the entry onto the newest
+ * one, migrates a history written before chains existed (no digests: chained from its oldest
+ * entry, as if it were the first), and truncates to `history_limit` keeping the chain verifiable.
+ *
+ * What this proves, and what not: the chain is unkeyed. It detects a pin or an entry edited by
+ * hand without recomputing the digests (the usual hand edit, a bad merge, a sloppy forgery), and
+ * lets `validate --base` prove that history was only appended to. Anyone who can write the file
+ * can also recompute every digest: authorship comes from git (promptrail's commits, review,
+ * signatures), not from this chain.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './json.js';
+import { refusal, type Refusal, type Refused } from './env-change.js';
+import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from './types.js';
+
+/** P for the first entry ever recorded for a pin. */
+export const CHAIN_GENESIS = '';
+
+/** A history entry as a command makes it: everything but the chain's own keys. */
+export type NewHistoryEntry = Omit<HistoryEntry, 'digest' | 'prev'>;
+
+/** canonicalJson of the entry without `digest` and `prev`: the bytes its digest covers (after P). */
+export function entryContent(e: HistoryEntry): string {
+  const { digest: _d, prev: _p, ...rest } = e;
+  return canonicalJson(rest);
+}
+
+/** digest(e) for predecessor digest `prev` (CHAIN_GENESIS for the first entry). */
+export function entryDigest(prev: string, e: HistoryEntry): string {
+  return createHash('sha256').update(prev).update(entryContent(e)).digest('hex');
+}
+
+/** Recomputes the digests of a whole history from its oldest entry (its `prev` kept): newest first. */
+function chainAll(history: readonly HistoryEntry[]): HistoryEntry[] {
+  const n = history.length;
+  const out = new Array<HistoryEntry>(n);
+  let p = history[n - 1]?.prev ?? CHAIN_GENESIS;
+  for (let i = n - 1; i >= 0; i--) {
+    const { digest: _d, prev, ...rest } = history[i]!;
+    const digest = entryDigest(p, rest);
+    out[i] = i === n - 1 && prev !== undefined ? { ...rest, prev, digest } : { ...rest, digest };
+    p = digest;
+  }
+  return out;
+}
+
+/**
+ * The pin's history with `entry` recorded as its newest entry: chained onto the newest one,
+ * truncated to `limit` (at least 1) with `prev` on the oldest kept entry when one was dropped
+ * below it. A history without digests (written before chains) is chained first, from its oldest
+ * entry. Callers verify the pin first (`verifyPin`): this never judges what it is given. Pure.
+ */
+export function recordHistory(history: readonly HistoryEntry[], entry: NewHistoryEntry, limit: number): HistoryEntry[] {
+  const base = history.some((h) => h.digest === undefined) ? chainAll(history) : history;
+  const { digest: _d, prev: _p, ...content } = entry as HistoryEntry;
+  const e: HistoryEntry = { ...content, digest: entryDigest(base[0]?.digest ?? CHAIN_GENESIS, content) };
+  const all = [e, ...base];
+  const keep = Math.max(1, Math.floor(limit));
+  if (all.length <= keep) return all;
+  const kept = all.slice(0, keep);
+  const oldest = kept[keep - 1]!;
+  kept[keep - 1] = { ...oldest, prev: all[keep]!.digest! };
+  return kept;
+}
+
+/** The same history chained as if newly migrated (legacy entries get digests); chained input is returned as is. */
+export function migrateHistory(history: readonly HistoryEntry[]): readonly HistoryEntry[] {
+  return history.some((h) => h.digest === undefined) ? chainAll(history) : history;
+}
+
+export interface ChainProblem {
+  /** a pin field that disagrees with the newest entry, or the entry (index in `history`, 0 = newest) that is wrong */
+  field?: keyof EnvPin;
+  entry?: number;
+  message: string;
+}
+
+export interface ChainVerdict {
+  /** chained: every entry carries a verified digest; legacy: none does (written before chains) and nothing contradicts */
+  status: 'chained' | 'legacy' | 'tampered';
+  problems: ChainProblem[];
+}
+
+/** "promote 1.1.0 -> 1.2.0 at 2026-11-22T10:04:11Z" */
+export function describeEntry(e: HistoryEntry): string {
+  return `${e.action} ${e.from ?? 'none'} -> ${e.version} at ${e.at}`;
+}
+
+const show = (v: unknown): string => (v === undefined ? 'nothing' : typeof v === 'string' ? v : JSON.stringify(v));
+const sameEval = (a: EvalSummary | undefined, b: EvalSummary | undefined): boolean => (a === undefined || b === undefined ? a === b : canonicalJson(a) === canonicalJson(b));
+
+/**
+ * What a promote/rollback entry set the pin's fields to; a field the entry does not say is left
+ * out: entries written before chains may lack `sha256`, and their rollbacks did not record
+ * `previous` or the eval they kept (a rollback promptrail writes now always has `previous`).
+ */
+function recordedPin(e: HistoryEntry): Partial<Record<keyof EnvPin, unknown>> | null {
+  if (e.action !== 'promote' && e.action !== 'rollback') return null;
+  const out: Partial<Record<keyof EnvPin, unknown>> = { version: e.version, promoted_at: e.at, promoted_by: e.by, reason: e.reason };
+  if (e.sha256 !== undefined) out.sha256 = e.sha256;
+  if (e.action === 'promote' || 'previous' in e) {
+    out.previous = 'previous' in e ? e.previous : e.from;
+    out.eval = e.eval;
+  }
+  return out;
+}
+
+/**
+ * Does `pin` say exactly what promptrail wrote? Checks, in this order: the pin has a history;
+ * every entry's digest (or, when no entry has one, that the file predates chains); each entry
+ * starts from what the one below it left active; the pin's fields equal what its newest entry
+ * recorded. Every problem is a sentence naming the edit (without the file and prompt, which the
+ * caller adds).
+ */
+export function verifyPin(pin: EnvPin): ChainVerdict {
+  const h = pin.history;
+  const problems: ChainProblem[] = [];
+  if (h.length === 0) {
+    return { status: 'tampered', problems: [{ field: 'history', message: 'the pin has no history entry, so no promptrail command wrote it: it was added or edited by hand' }] };
+  }
+  const chained = h.filter((e) => e.digest !== undefined).length;
+  const legacy = chained === 0;
+  if (!legacy) {
+    // from the oldest entry up: the first break is where the edit is
+    let p = h[h.length - 1]!.prev ?? CHAIN_GENESIS;
+    for (let i = h.length - 1; i >= 0; i--) {
+      const e = h[i]!;
+      if (e.digest === undefined) {
+        problems.push({ entry: i, message: `history[${i}] (${describeEntry(e)}) has no digest while other entries are chained: it was added or edited by hand` });
+        break;
+      }
+      if (i !== h.length - 1 && e.prev !== undefined) {
+        problems.push({ entry: i, message: `history[${i}] (${describeEntry(e)}) carries "prev", which only the oldest entry kept may: the history was edited by hand` });
+        break;
+      }
+      if (entryDigest(p, e) !== e.digest) {
+        problems.push({
+          entry: i,
+          message: `the history chain breaks at history[${i}] (${describeEntry(e)}): its digest does not match its content and the entries below it, so an entry was edited, inserted or removed by hand`,
+        });
+        break;
+      }
+      p = e.digest;
+    }
+  } else if (h.some((e) => e.prev !== undefined)) {
+    const i = h.findIndex((e) => e.prev !== undefined);
+    problems.push({ entry: i, message: `history[${i}] (${describeEntry(h[i]!)}) carries "prev" but no entry has a digest: the history was edited by hand` });
+  }
+  for (let i = 0; i + 1 < h.length && problems.length === 0; i++) {
+    const e = h[i]!;
+    const below = h[i + 1]!;
+    if (recordedPin(e) === null || recordedPin(below) === null) continue;
+    if (e.from !== below.version) {
+      problems.push({ entry: i, message: `history[${i}] (${describeEntry(e)}) starts from ${e.from ?? 'none'}, but the entry below it left ${below.version} active: the history was edited by hand` });
+    }
+  }
+  const newest = h[0]!;
+  const rec = recordedPin(newest);
+  if (rec && problems.length === 0) {
+    for (const field of ['version', 'sha256', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval'] as const) {
+      if (!(field in rec)) continue;
+      const want = rec[field];
+      const got = pin[field];
+      const same = field === 'eval' ? sameEval(got as EvalSummary | undefined, want as EvalSummary | undefined) : (got ?? undefined) === (want ?? undefined);
+      if (!same) {
+        problems.push({
+          field,
+          message: `the pin's ${field} is ${show(got)}, but its newest history entry (${describeEntry(newest)}) recorded ${show(want)}: the pin was edited by hand`,
+        });
+      }
+    }
+  }
+  return { status: problems.length ? 'tampered' : legacy ? 'legacy' : 'chained', problems };
+}
+
+/** How to put a hand-edited environment file back, for messages. */
+export function restoreHint(envRel: string): string {
+  return `restore the file promptrail wrote ("git log -- ${envRel}" lists its commits; "git checkout <commit> -- ${envRel}"), then promote or roll back again`;
+}
+
+/**
+ * The refusal of a command that would build on a hand-edited pin (exit 1): promote, rollback and
+ * every later env-changing command check the pins they read before deciding anything.
+ */
+export function tamperRefusal(envRel: string, id: string, verdict: ChainVerdict): Refusal | null {
+  const first = verdict.problems[0];
+  if (verdict.status !== 'tampered' || !first) return null;
+  return refusal({
+    code: 'tampered',
+    exit: 1,
+    message: `refused: ${envRel} was not written by promptrail: ${id}: ${first.message}`,
+    file: envRel,
+    hint: restoreHint(envRel),
+  });
+}
+
+/** The file with every history written before chains migrated (chained from its oldest entry); unchanged pins stay the same objects. */
+export function migrateFile(file: EnvironmentFile): EnvironmentFile {
+  let prompts: Record<string, EnvPin> | null = null;
+  for (const [id, pin] of Object.entries(file.prompts)) {
+    if (!pin.history.some((h) => h.digest === undefined)) continue;
+    prompts ??= { ...file.prompts };
+    prompts[id] = { ...pin, history: migrateHistory(pin.history) as HistoryEntry[] };
+  }
+  return prompts ? { ...file, prompts } : file;
+}
+
+/** A pin a command is about to build on, and the environment file (registry-relative) it is in. */
+export interface PinToCheck {
+  rel: string;
+  id: string;
+  pin: EnvPin | undefined;
+}
+
+/** The first hand-edited pin among `pins`, as the refusal every env-changing command gives (exit 1), or null. */
+export function tamperCheck(pins: readonly PinToCheck[]): Refused | null {
+  for (const { rel, id, pin } of pins) {
+    if (!pin) continue;
+    const r = tamperRefusal(rel, id, verifyPin(pin));
+    if (r) return { kind: 'refused', refusals: [r] };
+  }
+  return null;
+}
