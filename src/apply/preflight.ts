@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError } from '../errors.js';
+import { assertRealDir } from '../registry/files.js';
 import type { Registry } from '../registry/registry.js';
 import { repoInfo, changedPaths, authorIdent, type RepoInfo, type PathState } from '../git/repo.js';
 import type { PushTarget } from '../git/push.js';
@@ -87,6 +88,10 @@ export interface PreflightOptions {
  * that fails meanwhile is not preceded by them.
  */
 export async function preflight(registry: Registry, opts: PreflightOptions): Promise<GitTarget> {
+  // before any git call or gate: the lock and the environment file must stay inside the
+  // registry (a `.prompts` or `environments` that is a symbolic link would take them elsewhere)
+  assertRealDir(registry.root, path.join(registry.stateDir, 'locks'), { what: 'keeps its locks' });
+  assertRealDir(registry.root, path.dirname(opts.envFile), { what: 'writes environment files' });
   // `git status` of the files runs beside the probe: from the registry root, with paths
   // relative to it (git prints them relative to the top, matched below once the top is known)
   const fromRoot = (f: string): string => path.relative(registry.root, f).split(path.sep).join('/');

@@ -14,7 +14,7 @@ import type { RunContext } from '../context.js';
 import type { Registry } from '../registry/registry.js';
 import { changedSince, restoreEnv, serializeEnv, fastParseEnv, envShapeOk, removeDeadTempFiles } from '../registry/env-store.js';
 import { readEnvView, type EnvView } from '../registry/env-view.js';
-import { syncDirectory, writeFileAtomic } from '../registry/files.js';
+import { assertRealDir, syncDirectory, writeFileAtomic } from '../registry/files.js';
 import { acquireLock, lockTimeoutFromEnv } from '../registry/lock.js';
 import { parseYaml } from '../registry/yaml.js';
 import { getValidator } from '../registry/schemas.js';
@@ -61,6 +61,9 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
   if (o.snap.pin !== null && o.snap.pin !== plan.scope) throw new InternalError(`the ${plan.action} plan needs more of ${o.snap.rel} than the pin of ${o.snap.pin}`);
   const { registry, io, git } = o;
   const lockDir = path.join(registry.stateDir, 'locks');
+  // the lock and the file are reached through real folders inside the registry only
+  assertRealDir(registry.root, lockDir, { create: true, what: 'keeps its locks' });
+  assertRealDir(registry.root, path.dirname(o.snap.file), { create: true, what: 'writes environment files' });
   const lock = await acquireLock(lockDir, 'environments', {
     timeoutMs: lockTimeoutFromEnv(io.env),
     command: o.label,

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import type { CommandContext } from './ui.js';
 import { writeJson } from './ui.js';
 import type { Registry } from '../registry/registry.js';
-import { contentSha256 } from '../registry/files.js';
+import { contentSha256, readRegularFile } from '../registry/files.js';
+import { CheckFailed } from '../errors.js';
 import { pinsOf, readEnvView, type EnvView } from '../registry/env-view.js';
 import type { EnvChangePlan, EnvDecision, NoChange, Refused } from '../core/env-change.js';
 import type { GateOutcome } from '../core/gate.js';
@@ -106,7 +107,14 @@ function surelyRenders(p: PromptFile): boolean {
 /** The restored version file and its sha256, null when it no longer exists (rollback refuses that). */
 export function restorableVersion(registry: Registry, id: string, version: string): Omit<PinnableVersion, 'sha256'> & { sha256: string | null } {
   const file = registry.versionPath(id, version);
-  return { file, rel: registry.rel(file), sha256: fs.existsSync(file) ? contentSha256(fs.readFileSync(file)) : null };
+  const rel = registry.rel(file);
+  // a regular file only: a symbolic link, a fifo or a device is refused without reading it
+  const bytes = readRegularFile(file);
+  if (!Buffer.isBuffer(bytes)) {
+    if (bytes.rule === 'file-missing') return { file, rel, sha256: null };
+    throw new CheckFailed(bytes.message, { location: { file: rel } });
+  }
+  return { file, rel, sha256: contentSha256(bytes) };
 }
 
 /**

@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { sha256 } from '../registry/files.js';
+import { realDirProblem, removeDeadTempFiles, sha256, tempPathFor } from '../registry/files.js';
+import { readStateText, type TrackedState } from '../registry/state.js';
 import type { Message } from '../core/types.js';
 import { canonicalJson } from '../core/json.js';
 import type { Usage } from '../providers/types.js';
@@ -21,6 +21,8 @@ export interface CacheEntry {
   provider_type: string;
   model: string;
   created: string;
+  /** the cache key the entry answers (its file name): an entry filed elsewhere is a miss */
+  key?: string;
 }
 
 export function cacheKey(parts: { type: string; baseUrl: string; model: string; parameters: Record<string, unknown>; messages: readonly Message[] }): string {
@@ -28,7 +30,17 @@ export function cacheKey(parts: { type: string; baseUrl: string; model: string; 
 }
 
 export class ResponseCache {
-  constructor(readonly dir: string, readonly mode: CacheMode) {}
+  /**
+   * `root`: the registry (the cache lives in its `.prompts/cache`); `tracked`: what git tracks
+   * there (registry/state.ts): a committed entry, a symbolic link, or an entry whose `key` is not
+   * the one asked for is a miss, never a response.
+   */
+  constructor(
+    readonly root: string,
+    readonly dir: string,
+    readonly mode: CacheMode,
+    readonly tracked: TrackedState,
+  ) {}
 
   get reads(): boolean {
     return this.mode === 'readwrite' || this.mode === 'replay';
@@ -43,38 +55,39 @@ export class ResponseCache {
 
   get(key: string): CacheEntry | undefined {
     if (!this.reads) return undefined;
-    let text: string;
-    try {
-      text = fs.readFileSync(this.fileOf(key), 'utf8');
-    } catch {
-      return undefined;
-    }
+    const text = readStateText(this.root, this.fileOf(key), this.tracked);
+    if (text === undefined) return undefined;
     try {
       const e = JSON.parse(text) as CacheEntry;
-      return typeof e.output === 'string' ? e : undefined;
+      // entries written before `key` was recorded are kept by the file name alone
+      return e && typeof e.output === 'string' && (e.key === undefined || e.key === key) ? e : undefined;
     } catch {
       return undefined; // a damaged entry is a miss; the next write replaces it
     }
   }
 
-  private madeDirs = new Set<string>();
+  private madeDirs = new Map<string, boolean>();
 
   /**
    * Atomic write (temp file in the same folder + rename), asynchronous so a run with hundreds of
    * requests in flight never blocks on the disk. No fsync: an entry is reproducible, and one
-   * damaged by a crash reads as a miss and is replaced.
+   * damaged by a crash reads as a miss and is replaced. Never through a symbolic link: a
+   * `.prompts` that leads elsewhere gets no entries.
    */
   async set(key: string, entry: CacheEntry): Promise<void> {
     if (!this.writes) return;
     const file = this.fileOf(key);
     const dir = path.dirname(file);
-    if (!this.madeDirs.has(dir)) {
-      await fs.promises.mkdir(dir, { recursive: true });
-      this.madeDirs.add(dir);
+    let ok = this.madeDirs.get(dir);
+    if (ok === undefined) {
+      ok = realDirProblem(this.root, dir, { create: true }) === null;
+      if (ok) removeDeadTempFiles(dir);
+      this.madeDirs.set(dir, ok);
     }
-    const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    if (!ok) return;
+    const tmp = tempPathFor(file);
     try {
-      await fs.promises.writeFile(tmp, `${JSON.stringify(entry)}\n`, { flag: 'wx' });
+      await fs.promises.writeFile(tmp, `${JSON.stringify({ ...entry, key })}\n`, { flag: 'wx' });
       await fs.promises.rename(tmp, file);
     } catch (e) {
       await fs.promises.rm(tmp, { force: true }).catch(() => undefined);

@@ -19,6 +19,7 @@ import type { RunContext } from '../context.js';
 import { buildReport, compareResults, loadStoredReport, storeReport, storeSlot, summaryOf, type EvalReport } from './report.js';
 import { chooseProvider, runEval } from './runner.js';
 import { loadEvalTarget, repeatPolicy, SuiteMissing, type EvalTarget } from './suite.js';
+import { trackedState } from '../registry/state.js';
 import { evidenceProblems, evidenceSpec, loadEvidence, type Evidence, type EvidenceSpec } from './evidence.js';
 
 export interface GateInput {
@@ -63,6 +64,7 @@ export function inEnvironment(registry: Registry, env: string, target: EvalTarge
 async function evaluate(input: GateInput, spec: EvidenceSpec): Promise<EvalReport> {
   const { target, provider, policy } = spec;
   const slot = storeSlot(input.registry, target, provider);
+  await trackedState(input.registry.root); // what git tracks under .prompts/ is never evidence
   const stored = loadStoredReport(input.registry, target.id, target.version, slot);
   if (reusable(stored, spec)) {
     input.ctx?.info(`gate: reusing the stored eval of ${target.id}@${target.version} (${stored.passed}/${stored.cases} passed, ${stored.started_at})`);

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EvalSummary } from '../core/types.js';
 import type { Registry } from '../registry/registry.js';
-import { sha256, writeFileAtomic } from '../registry/files.js';
+import { sha256 } from '../registry/files.js';
+import { readStateText, trackedStateSync, writeStateFile } from '../registry/state.js';
 import { chooseProvider } from './choose.js';
 import type { CaseResult, EvalRun } from './runner.js';
 import type { EvalTarget } from './suite.js';
@@ -323,16 +324,22 @@ export function storeSlot(registry: Registry, target: EvalTarget, provider: stri
 export function storeReport(registry: Registry, report: EvalReport, slot?: string): string {
   const partial = isPartial(report);
   const file = storedReportPath(registry, report.prompt, report.version, slot, partial);
-  writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeStateFile(registry.root, file, `${JSON.stringify(report, null, 2)}\n`);
   if (!partial) fs.rmSync(storedReportPath(registry, report.prompt, report.version, slot, true), { force: true });
   return file;
 }
 
-/** The last stored report of a version, or undefined when absent or unreadable. */
+/**
+ * The last stored report of a version, or undefined when absent, unreadable, or not one
+ * promptrail may trust as its own (committed to git, a symbolic link: registry/state.ts). Its
+ * own digests are the gate's to check (eval/evidence.ts).
+ */
 export function loadStoredReport(registry: Registry, id: string, version: string, slot?: string): EvalReport | undefined {
+  const text = readStateText(registry.root, storedReportPath(registry, id, version, slot), trackedStateSync(registry.root));
+  if (text === undefined) return undefined;
   try {
-    const r = JSON.parse(fs.readFileSync(storedReportPath(registry, id, version, slot), 'utf8')) as EvalReport;
-    return r && typeof r === 'object' && Array.isArray(r.results) ? r : undefined;
+    const r = JSON.parse(text) as EvalReport;
+    return r && typeof r === 'object' && Array.isArray(r.results) && r.prompt === id && r.version === version ? r : undefined;
   } catch {
     return undefined;
   }

@@ -15,6 +15,7 @@ import type { Registry } from '../registry/registry.js';
 import { runAssertions, type AssertionResult } from './assertions/index.js';
 import { parseGrade, rubricMessages, type Grade } from './assertions/rubric.js';
 import { cacheKey, ResponseCache, type CacheMode } from './cache.js';
+import { trackedState } from '../registry/state.js';
 import { CircuitBreaker } from './circuit.js';
 import { redact, withRetries } from '../providers/http.js';
 import { costOf, setupProvider, type ProviderSetup } from './providers/index.js';
@@ -195,8 +196,9 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
   target.remember?.();
 
   const parameters = { ...(target.prompt.model.parameters ?? {}) };
-  const cache = new ResponseCache(path.join(registry.stateDir, 'cache'), cacheMode);
-  const noCache = new ResponseCache(path.join(registry.stateDir, 'cache'), 'off');
+  const tracked = await trackedState(registry.root);
+  const cache = new ResponseCache(registry.root, path.join(registry.stateDir, 'cache'), cacheMode, tracked);
+  const noCache = new ResponseCache(registry.root, path.join(registry.stateDir, 'cache'), 'off', tracked);
   const pendingWrites: Promise<void>[] = [];
   const breaker = new CircuitBreaker(cfg.max_consecutive_failures);
   const n = target.cases.length;

@@ -10,7 +10,8 @@ import type { Registry, LoadedYaml } from '../registry/registry.js';
 import { positionOf } from '../registry/yaml.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sha256, contentSha256, readRegistryFile, isFileProblem, writeFileAtomic } from '../registry/files.js';
+import { sha256, contentSha256, readRegistryFile, isFileProblem } from '../registry/files.js';
+import { readStateText, trackedStateSync, writeStateFile } from '../registry/state.js';
 import { schemaFile } from '../paths.js';
 import type { ShardInfo } from './shard.js';
 
@@ -101,7 +102,7 @@ let schemaDigest: string | undefined;
  */
 export function loadSuiteCached(registry: Registry, id: string): { value: SuiteFile; sha256: string; rel: string; remember?: () => void } | undefined {
   const file = registry.suitePath(id);
-  if (!fs.existsSync(file)) return undefined;
+  if (!fs.lstatSync(file, { throwIfNoEntry: false })) return undefined;
   const rel = registry.rel(file);
   const decoded = readRegistryFile(file, registry.root);
   if (!isFileProblem(decoded)) {
@@ -112,15 +113,20 @@ export function loadSuiteCached(registry: Registry, id: string): { value: SuiteF
       schemaDigest = 'none';
     }
     const cacheFile = path.join(registry.stateDir, 'cache', 'suites', `${sha256(`${digest}:${schemaDigest}`)}.json`);
-    try {
-      const value = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as SuiteFile;
-      if (value && Array.isArray(value.cases)) return { value, sha256: digest, rel };
-    } catch {}
+    // a cached suite counts only when promptrail could have written it (not committed, no
+    // symbolic link: registry/state.ts) and it names the bytes it was parsed from
+    const cached = readStateText(registry.root, cacheFile, trackedStateSync(registry.root));
+    if (cached !== undefined) {
+      try {
+        const c = JSON.parse(cached) as { source_sha256?: unknown; schema?: unknown; suite?: SuiteFile };
+        if (c && c.source_sha256 === digest && c.schema === schemaDigest && c.suite && Array.isArray(c.suite.cases)) return { value: c.suite, sha256: digest, rel };
+      } catch {}
+    }
     const loaded = registry.loadSuite(id)!;
     checkSuite(loaded);
     const remember = (): void => {
       try {
-        writeFileAtomic(cacheFile, JSON.stringify(loaded.value));
+        writeStateFile(registry.root, cacheFile, JSON.stringify({ source_sha256: digest, schema: schemaDigest, suite: loaded.value }), { durable: false });
       } catch {
         // a read-only checkout still evaluates; it only re-parses next time
       }

@@ -8,8 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentFile } from '../core/types.js';
-import { writeFileAtomic, decodeRegistryBytes, MAX_ENV_FILE_BYTES } from './files.js';
-import { pidAlive } from './lock.js';
+import { writeFileAtomic, decodeRegistryBytes, readRegularFile, removeDeadTempFiles, MAX_ENV_FILE_BYTES } from './files.js';
 import { serializeEnv } from './env-serialize.js';
 import { fastParseEnv } from './env-fast-parse.js';
 import { envShapeOk } from './env-shape.js';
@@ -42,7 +41,8 @@ export function readEnvSnapshot(registry: EnvFiles, env: string): EnvSnapshot {
   registry.assertEnv(env);
   const file = registry.envPath(env);
   const rel = registry.rel(file);
-  if (!fs.existsSync(file)) return { env, file, rel, exists: false, bytes: null, value: { environment: env, prompts: {} } };
+  // lstat: a symbolic link (even a dangling one) is something, refused by the full reader below
+  if (!fs.lstatSync(file, { throwIfNoEntry: false })) return { env, file, rel, exists: false, bytes: null, value: { environment: env, prompts: {} } };
   // fast path: a file exactly as promote/rollback write it
   const raw = readOwnEnvBytes(file);
   if (raw) {
@@ -55,14 +55,10 @@ export function readEnvSnapshot(registry: EnvFiles, env: string): EnvSnapshot {
 
 /** The file's bytes and text when it passes the registry-file guards (else the full path explains why). */
 function readOwnEnvBytes(file: string): { bytes: Buffer; text: string } | null {
-  try {
-    const st = fs.lstatSync(file);
-    if (!st.isFile()) return null;
-    const d = decodeRegistryBytes(fs.readFileSync(file), MAX_ENV_FILE_BYTES);
-    return 'rule' in d ? null : d;
-  } catch {
-    return null;
-  }
+  const bytes = readRegularFile(file, MAX_ENV_FILE_BYTES);
+  if (!Buffer.isBuffer(bytes)) return null;
+  const d = decodeRegistryBytes(bytes, MAX_ENV_FILE_BYTES);
+  return 'rule' in d ? null : d;
 }
 
 /** Have the bytes on disk changed since `snap` was read? */
@@ -99,26 +95,5 @@ export function restoreEnv(snap: EnvSnapshot): void {
   }
 }
 
-/**
- * A process killed between creating its temp file and renaming it leaves `.<name>.<pid>.<rand>.tmp`
- * behind; remove those of dead processes so they do not pile up as untracked files.
- */
-export function removeDeadTempFiles(dir: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(n);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid || pidAlive(pid)) continue;
-    try {
-      fs.unlinkSync(path.join(dir, n));
-    } catch {
-      /* another process removed it */
-    }
-  }
-}
+/** (lives in registry/files.ts, beside the temp files it sweeps) */
+export { removeDeadTempFiles } from './files.js';

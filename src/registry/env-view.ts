@@ -13,7 +13,7 @@ import type { EnvironmentFile, EnvPin } from '../core/types.js';
 import type { PinIn } from '../core/integrity.js';
 import type { Registry } from './registry.js';
 import { ENV_HEADER, envShapeOk, fastParseEnv, readEnvSnapshot, serializeEnv, type EnvSnapshot } from './env-store.js';
-import { decodeRegistryBytes, MAX_ENV_FILE_BYTES } from './files.js';
+import { decodeRegistryBytes, readRegularFile, MAX_ENV_FILE_BYTES } from './files.js';
 import { InternalError } from '../errors.js';
 import { canonicalPins, type PinLayout } from './env-canonical.js';
 
@@ -96,12 +96,8 @@ function pinView(registry: Registry, env: string, id: string): EnvView | null {
     return { env, file, rel, exists: false, bytes: null, value: { environment: env, prompts: {} }, pin: id, render: serializeEnv };
   }
   if (!st.isFile()) return null;
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch {
-    return null;
-  }
+  const bytes = readRegularFile(file, MAX_ENV_FILE_BYTES);
+  if (!Buffer.isBuffer(bytes)) return null;
   const decoded = decodeRegistryBytes(bytes, MAX_ENV_FILE_BYTES);
   if ('rule' in decoded) return null;
   const view = pinViewOfText(decoded.text, id);

@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UsageError, CheckFailed } from '../errors.js';
+import { UsageError, CheckFailed, InternalError } from '../errors.js';
 
 export const MAX_FILE_BYTES = 1024 * 1024;
 /**
@@ -129,25 +129,85 @@ export function isInside(root: string, target: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/** open flags that never follow a symbolic link and never wait on a fifo (null: not on this platform) */
+const NOFOLLOW_READ =
+  fs.constants.O_NOFOLLOW !== undefined && fs.constants.O_NONBLOCK !== undefined ? fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK : null;
+
+function unreadable(e: unknown): FileProblem {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return { rule: 'file-missing', message: 'file does not exist' };
+  return { rule: 'file-unreadable', message: `cannot read file (${code ?? 'error'}); check its permissions` };
+}
+
 /**
- * Reads a registry file with every guard: must be a regular file (a symlink is followed only
- * when it stays inside `root`), at most 1 MiB, UTF-8, no NUL bytes, no conflict markers.
+ * The bytes of a regular file, read without following a symbolic link and without opening
+ * anything else (a fifo, a device such as /dev/zero, a directory): those are refused from their
+ * lstat, before any read, and the descriptor's fstat is checked again (the path may be swapped
+ * between the two). At most `maxBytes`.
+ */
+export function readRegularFile(file: string, maxBytes: number = MAX_FILE_BYTES): Buffer | FileProblem {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch (e) {
+    return unreadable(e);
+  }
+  const kind = notRegular(st);
+  if (kind) return kind;
+  if (st.size > maxBytes) return tooLarge(st.size, maxBytes);
+  let fd: number;
+  try {
+    fd = NOFOLLOW_READ === null ? fs.openSync(file, 'r') : fs.openSync(file, NOFOLLOW_READ);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') return { rule: 'file-not-regular', message: 'is a symbolic link; registry files must be regular files' };
+    return unreadable(e);
+  }
+  try {
+    const fst = fs.fstatSync(fd);
+    const now = notRegular(fst);
+    if (now) return now;
+    if (fst.size > maxBytes) return tooLarge(fst.size, maxBytes);
+    const bytes = Buffer.allocUnsafe(fst.size);
+    let off = 0;
+    while (off < bytes.length) {
+      const n = fs.readSync(fd, bytes, off, bytes.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === bytes.length ? bytes : bytes.subarray(0, off);
+  } catch (e) {
+    return unreadable(e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function notRegular(st: fs.Stats): FileProblem | null {
+  if (st.isFile()) return null;
+  if (st.isDirectory()) return { rule: 'file-not-regular', message: 'expected a file but found a directory' };
+  if (st.isSymbolicLink()) return { rule: 'file-not-regular', message: 'is a symbolic link; registry files must be regular files (a link can change what it points at behind the recorded sha256): replace it with a copy of the file' };
+  const what = st.isFIFO() ? 'a fifo' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+  return { rule: 'file-not-regular', message: `expected a regular file, found ${what}; nothing was read from it` };
+}
+
+/**
+ * Reads a registry file with every guard: a regular file (a symbolic link is never followed:
+ * one leading outside `root` is reported as such), at most 1 MiB, UTF-8, no NUL bytes, no
+ * conflict markers.
  */
 export function readRegistryFile(file: string, root: string, maxBytes: number = MAX_FILE_BYTES): DecodedFile | FileProblem {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { rule: 'file-missing', message: 'file does not exist' };
-    return { rule: 'file-unreadable', message: `cannot read file (${code ?? 'error'}); check its permissions` };
+    return unreadable(e);
   }
   if (st.isSymbolicLink()) {
-    let real: string;
+    let real: string | null = null;
     try {
       real = fs.realpathSync(file);
     } catch {
-      return { rule: 'file-missing', message: 'symbolic link points at a file that does not exist' };
+      /* dangling */
     }
     let realRoot = root;
     try {
@@ -155,22 +215,56 @@ export function readRegistryFile(file: string, root: string, maxBytes: number = 
     } catch {
       /* keep root */
     }
-    if (!isInside(realRoot, real)) {
+    if (real !== null && !isInside(realRoot, real)) {
       return { rule: 'file-outside-registry', message: `symbolic link leads outside the registry (to ${real}); replace it with a regular file` };
     }
-    st = fs.statSync(real);
   }
-  if (st.isDirectory()) return { rule: 'file-not-regular', message: 'expected a file but found a directory' };
-  if (!st.isFile()) return { rule: 'file-not-regular', message: 'expected a regular file' };
-  if (st.size > maxBytes) return tooLarge(st.size, maxBytes);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { rule: 'file-unreadable', message: `cannot read file (${code ?? 'error'}); check its permissions` };
+  const bytes = readRegularFile(file, maxBytes);
+  return Buffer.isBuffer(bytes) ? decodeRegistryBytes(bytes, maxBytes) : bytes;
+}
+
+/**
+ * Every folder from `root` down to `dir` (inclusive) must be a real folder inside the
+ * registry, never a symbolic link (which could lead anything promptrail writes or reads as
+ * its own state out of the repository). With `create`, missing ones are made. Returns the
+ * first offending path (registry-relative) and why, or null when all is well.
+ */
+export function realDirProblem(root: string, dir: string, opts: { create?: boolean } = {}): { path: string; why: string } | null {
+  const rel = path.relative(root, dir);
+  if (rel === '') return null;
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return { path: dir, why: 'is outside the registry' };
+  let cur = root;
+  for (const seg of rel.split(path.sep)) {
+    cur = path.join(cur, seg);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(cur);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { path: path.relative(root, cur), why: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
+    }
+    if (st === undefined) {
+      if (!opts.create) return null;
+      try {
+        fs.mkdirSync(cur);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      st = fs.lstatSync(cur);
+    }
+    if (st.isSymbolicLink()) return { path: path.relative(root, cur).split(path.sep).join('/'), why: 'is a symbolic link' };
+    if (!st.isDirectory()) return { path: path.relative(root, cur).split(path.sep).join('/'), why: 'exists but is not a folder' };
   }
-  return decodeRegistryBytes(bytes, maxBytes);
+  return null;
+}
+
+/** realDirProblem as an error (exit 2): the command cannot keep its files inside the registry. */
+export function assertRealDir(root: string, dir: string, opts: { create?: boolean; what?: string } = {}): void {
+  const p = realDirProblem(root, dir, opts);
+  if (p) {
+    throw new UsageError(`${p.path} ${p.why}; promptrail ${opts.what ?? 'reads and writes its files'} only inside the registry and never through a symbolic link`, {
+      hint: p.why === 'is a symbolic link' ? `replace it with a real folder ("rm ${p.path}" removes the link only)` : `move it away`,
+    });
+  }
 }
 
 export function isFileProblem(x: DecodedFile | FileProblem): x is FileProblem {
@@ -188,23 +282,80 @@ export function readRegistryFileOrThrow(file: string, root: string, display: str
 }
 
 /**
- * Atomic write: write a temp file in the same directory, fsync it, rename over the target,
- * fsync the directory. Readers see the old or the new file, never a mix. `syncDir: false`
- * leaves the directory's fsync (which makes the rename durable) to the caller: `syncDirectory`,
- * e.g. while the next step already runs.
+ * The temp file every promptrail write goes through: `.<name>.<pid>.<12 hex>.tmp` beside the
+ * target. Hidden, never `.yaml` or `.json` (no reader takes it for a registry or state file),
+ * and named after the process that made it, so `removeDeadTempFiles` can tell a killed run's
+ * leftovers from a live one's.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number; syncDir?: boolean } = {}): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+export function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/** Is `pid` a live process on this host? */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files (tempPathFor) that processes no longer alive left in `dir` (killed
+ * between creating and renaming them), so they never pile up as untracked files. Those of live
+ * processes are theirs. Best effort, never throws.
+ */
+export function removeDeadTempFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = TEMP_NAME.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      fs.unlinkSync(path.join(dir, n));
+    } catch {
+      /* another process removed it */
+    }
+  }
+}
+
+/** The problem of a failed write in words (a full disk is not a bug), as an error for the command. */
+export function writeFailure(e: unknown, display: string): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const why =
+    code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' :
+    code === 'EFBIG' ? 'the file size limit was reached' :
+    code === 'EROFS' ? 'the file system is read-only' :
+    code === 'EACCES' || code === 'EPERM' ? 'permission denied' : null;
+  if (why === null) return e instanceof Error ? e : new Error(String(e));
+  return new InternalError(`cannot write ${display}: ${why} (${code}); nothing was changed`, { hint: 'free some space or fix the permissions, then run the command again', cause: e });
+}
+
+const O_WRITE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
+
+/** Writes `data` to a new temp file beside `file` and makes it durable; returns its path (removed again on failure). */
+function writeTemp(file: string, data: string | Uint8Array, mode: number | undefined, fsync = true): string {
+  const tmp = tempPathFor(file);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, 'wx', opts.mode ?? 0o644);
+    fd = fs.openSync(tmp, O_WRITE_NEW, mode ?? 0o666);
+    // an explicit or preserved mode is the mode, whatever the umask
+    if (mode !== undefined) fs.fchmodSync(fd, mode);
     fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
+    if (fsync) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
-    fs.renameSync(tmp, file);
+    return tmp;
   } catch (e) {
     if (fd !== undefined) {
       try {
@@ -220,7 +371,9 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: {
     }
     throw e;
   }
-  if (opts.syncDir === false) return;
+}
+
+function syncDirSync(dir: string): void {
   try {
     const dfd = fs.openSync(dir, 'r');
     try {
@@ -231,6 +384,41 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: {
   } catch {
     /* directory fsync is not supported everywhere */
   }
+}
+
+/**
+ * Atomic write: write a temp file in the same directory (tempPathFor), fsync it, rename over the
+ * target, fsync the directory. Readers see the old or the new file, never a mix, and a full disk
+ * or a killed process leaves the old file (and at worst a temp file that removeDeadTempFiles
+ * sweeps). A file that is rewritten keeps its mode (unless `mode` says otherwise); a new one gets
+ * `mode` or 0666 less the umask. `syncDir: false` leaves the directory's fsync (which makes the
+ * rename durable) to the caller: `syncDirectory`, e.g. while the next step already runs.
+ * `fsync: false` (caches that are only worth speed) skips making the data durable.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number; syncDir?: boolean; fsync?: boolean } = {}): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  let mode = opts.mode;
+  if (mode === undefined) {
+    try {
+      const st = fs.lstatSync(file);
+      if (st.isFile()) mode = st.mode & 0o7777;
+    } catch {
+      /* a new file */
+    }
+  }
+  const tmp = writeTemp(file, data, mode, opts.fsync !== false);
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* ignore */
+    }
+    throw e;
+  }
+  if (opts.syncDir !== false) syncDirSync(dir);
 }
 
 /** fsync of a directory (after a rename in it), off the main thread; never rejects (not supported everywhere). */
@@ -246,14 +434,35 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Creates a file only when it does not exist yet (never overwrites). Returns false when it existed. */
+/**
+ * Creates a file only when nothing exists at its path yet (never overwrites, not even a
+ * symbolic link), atomically: the complete, fsynced temp file is hard-linked into place (which
+ * fails when the path exists), so a full disk or a killed process never leaves an empty or cut
+ * file behind. Returns false when the path existed.
+ */
 export function writeFileExclusive(file: string, data: string): boolean {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  if (fs.lstatSync(file, { throwIfNoEntry: false })) return false;
+  const tmp = writeTemp(file, data, undefined);
   try {
-    fs.writeFileSync(file, data, { flag: 'wx' });
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    try {
+      fs.linkSync(tmp, file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EXDEV') throw e;
+      // a file system without hard links: rename, after checking again (a tiny window, never a partial file)
+      if (fs.lstatSync(file, { throwIfNoEntry: false })) return false;
+      fs.renameSync(tmp, file);
+    }
+  } finally {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* renamed */
+    }
   }
+  syncDirSync(dir);
+  return true;
 }

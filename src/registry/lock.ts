@@ -8,8 +8,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ConflictError } from '../errors.js';
+import { processAlive, readRegularFile, removeDeadTempFiles, tempPathFor } from './files.js';
 
 export interface LockHolder {
   pid: number;
@@ -38,36 +38,48 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 /** an unreadable lock file older than this is treated as stale */
 const GARBLED_STALE_MS = 5_000;
 
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Is `pid` a live process on this host? */
+export const pidAlive = processAlive;
+
+interface HolderRead {
+  holder: LockHolder | null;
+  raw: string | null;
+  mtimeMs: number;
+  /** nothing is there: the lock was released */
+  missing: boolean;
+  /** something is there that promptrail never makes (a symbolic link, a folder, a fifo): never read, never waited for */
+  foreign: string | null;
 }
 
-function readHolder(file: string): { holder: LockHolder | null; raw: string | null; mtimeMs: number; missing: boolean } {
+function readHolder(file: string): HolderRead {
+  let st: fs.Stats;
   try {
-    const raw = fs.readFileSync(file, 'utf8');
-    const st = fs.statSync(file);
-    try {
-      const h = JSON.parse(raw) as LockHolder;
-      if (typeof h.pid === 'number' && typeof h.host === 'string') return { holder: h, raw, mtimeMs: st.mtimeMs, missing: false };
-    } catch {
-      /* garbled */
-    }
-    return { holder: null, raw, mtimeMs: st.mtimeMs, missing: false };
+    st = fs.lstatSync(file);
   } catch (e) {
-    // only a lock that is gone was released; anything else (a directory, no permission) is held
-    // by something we cannot read, and must go through the timeout like any holder
-    return { holder: null, raw: null, mtimeMs: Date.now(), missing: (e as NodeJS.ErrnoException).code === 'ENOENT' };
+    // only a lock that is gone was released; anything else (no permission) is held by something
+    // we cannot read, and goes through the timeout like any holder
+    return { holder: null, raw: null, mtimeMs: Date.now(), missing: (e as NodeJS.ErrnoException).code === 'ENOENT', foreign: null };
   }
+  if (!st.isFile()) {
+    return { holder: null, raw: null, mtimeMs: st.mtimeMs, missing: false, foreign: st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a folder' : 'not a regular file' };
+  }
+  const bytes = readRegularFile(file, 64 * 1024);
+  if (!Buffer.isBuffer(bytes)) {
+    if (bytes.rule === 'file-missing') return { holder: null, raw: null, mtimeMs: Date.now(), missing: true, foreign: null };
+    return { holder: null, raw: null, mtimeMs: st.mtimeMs, missing: false, foreign: null };
+  }
+  const raw = bytes.toString('utf8');
+  try {
+    const h = JSON.parse(raw) as LockHolder;
+    if (typeof h.pid === 'number' && typeof h.host === 'string') return { holder: h, raw, mtimeMs: st.mtimeMs, missing: false, foreign: null };
+  } catch {
+    /* garbled */
+  }
+  return { holder: null, raw, mtimeMs: st.mtimeMs, missing: false, foreign: null };
 }
 
 function tryCreate(file: string, content: string): boolean {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  const tmp = tempPathFor(file);
   fs.writeFileSync(tmp, content, { flag: 'wx' });
   try {
     fs.linkSync(tmp, file);
@@ -100,7 +112,7 @@ function tryCreate(file: string, content: string): boolean {
  * contender wins the rename); if what we moved is not the stale content we judged, it is put back.
  */
 function breakStale(file: string, staleRaw: string | null): void {
-  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
+  const aside = tempPathFor(file);
   try {
     fs.renameSync(file, aside);
   } catch {
@@ -138,6 +150,9 @@ export function lockTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 export async function acquireLock(lockDir: string, name: string, opts: LockOptions = {}): Promise<Lock> {
   fs.mkdirSync(lockDir, { recursive: true });
   const file = path.join(lockDir, `${name}.lock`);
+  const display = opts.display ?? (path.relative(process.cwd(), file) || file);
+  // the temp and set-aside files of killed contenders
+  removeDeadTempFiles(lockDir);
   const me: LockHolder = { pid: process.pid, host: os.hostname(), at: new Date().toISOString(), command: opts.command };
   const content = `${JSON.stringify(me)}\n`;
   const timeout = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
@@ -160,8 +175,15 @@ export async function acquireLock(lockDir: string, name: string, opts: LockOptio
         },
       };
     }
-    const { holder, raw, mtimeMs, missing } = readHolder(file);
-    if (missing) continue; // released between our attempt and the read
+    const { holder, raw, mtimeMs, missing, foreign } = readHolder(file);
+    if (foreign) {
+      throw new ConflictError(`${display} is ${foreign}, not a lock promptrail made; refusing to wait on it or follow it`, {
+        location: { file: display },
+        hint: `remove it ("rm ${display}"; for a link that removes the link only) and run the command again`,
+      });
+    }
+    // released between our attempt and the read: try again at once, but never past the timeout
+    if (missing && Date.now() - start < timeout) continue;
     const stale = raw !== null && (holder ? holder.host === me.host && !pidAlive(holder.pid) : Date.now() - mtimeMs > GARBLED_STALE_MS);
     if (stale) {
       breakStale(file, raw);
@@ -170,7 +192,7 @@ export async function acquireLock(lockDir: string, name: string, opts: LockOptio
     if (Date.now() - start >= timeout) {
       const who = holder ? `process ${holder.pid}${holder.host !== me.host ? ` on ${holder.host}` : ''}${holder.command ? ` (${holder.command})` : ''} since ${holder.at}` : 'another process';
       throw new ConflictError(`environment files are locked by ${who}`, {
-        location: { file: opts.display ?? (path.relative(process.cwd(), file) || file) },
+        location: { file: display },
         hint: `wait for it to finish and retry; if that process is gone, delete the lock file`,
       });
     }

@@ -9,13 +9,13 @@ import { UsageError, CheckFailed } from '../errors.js';
 import { idProblem, envNameProblem, isStrictSemver, sortVersions, latestVersion } from '../core/ref.js';
 import type { ConfigFile, ResolvedConfig, PromptFile, SuiteFile } from '../core/types.js';
 import { readEnvSnapshot, type EnvSnapshot } from './env-store.js';
-import { readRegistryFile, isFileProblem, isInside, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES, type DecodedFile } from './files.js';
+import { readRegistryFile, isFileProblem, isInside, realDirProblem, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES, type DecodedFile } from './files.js';
 import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
 import { getValidator } from './schemas.js';
 import { schemaFindings } from './schema-findings.js';
 import { fastParse } from '../validate/fast-yaml.js';
 import { didYouMean } from '../core/suggest.js';
-import { CONFIG_FILE, STATE_DIR, SUITE_FILE, findRoot } from '../paths.js';
+import { CONFIG_FILE, STATE_DIR, SUITE_FILE, findRoot, leavesRegistry } from '../paths.js';
 
 
 export const DEFAULT_EVAL = { concurrency: 8, timeout_ms: 60000, retries: 4, max_consecutive_failures: 10 };
@@ -216,7 +216,8 @@ export class Registry {
 
   loadPrompt(id: string, version: string): LoadedYaml<PromptFile> {
     const file = this.versionPath(id, version);
-    if (!fs.existsSync(file)) {
+    // lstat: a symbolic link is refused by the read (never followed), not taken for a missing version
+    if (!fs.lstatSync(file, { throwIfNoEntry: false })) {
       const versions = this.assertPromptExists(id);
       throw new UsageError(`prompt "${id}" has no version ${version}`, { hint: `versions: ${versions.join(', ')}` });
     }
@@ -225,7 +226,7 @@ export class Registry {
 
   loadSuite(id: string): LoadedYaml<SuiteFile> | undefined {
     const file = this.suitePath(id);
-    if (!fs.existsSync(file)) return undefined;
+    if (!fs.lstatSync(file, { throwIfNoEntry: false })) return undefined;
     return this.loadYaml<SuiteFile>(file, 'suite');
   }
 
@@ -250,7 +251,31 @@ export function openRegistry(cwd: string): Registry {
       hint: 'run "prompts init" to create one here, or pass -C <dir>',
     });
   }
-  return new Registry(root, loadConfigFile(root));
+  const registry = new Registry(root, loadConfigFile(root));
+  assertDirsInside(registry);
+  return registry;
+}
+
+/**
+ * `prompts_dir` and `environments_dir` must name folders inside the registry (relative, no
+ * "..", no drive or back-slash) reached through real folders only (no symbolic link on the way:
+ * promptrail never reads or writes through one). Exit 2 with one line otherwise. The folders
+ * may not exist yet.
+ */
+export function assertDirsInside(registry: Registry): void {
+  for (const key of ['prompts_dir', 'environments_dir'] as const) {
+    const d = registry.config[key];
+    if (leavesRegistry(d) || path.isAbsolute(d)) {
+      throw new UsageError(`"${key}" must be a folder inside the registry (relative, no ".."), found "${d}"`, { location: { file: CONFIG_FILE } });
+    }
+    const p = realDirProblem(registry.root, path.join(registry.root, d));
+    if (p) {
+      throw new UsageError(`"${key}" (${d}) must be a real folder inside the registry, but ${p.path} ${p.why}`, {
+        location: { file: CONFIG_FILE },
+        hint: p.why === 'is a symbolic link' ? `promptrail never reads or writes through a symbolic link: replace ${p.path} with the folder itself` : undefined,
+      });
+    }
+  }
 }
 
 export function loadConfigFile(root: string): ConfigFile {

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { CheckFailed, ConflictError, InternalError, UsageError } from '../../errors.js';
 import { writeJson, type CommandContext } from '../ui.js';
 import { openRegistry, type Registry } from '../../registry/registry.js';
-import { writeFileAtomic, writeFileExclusive, decodeRegistryBytes, isFileProblem } from '../../registry/files.js';
+import { writeFileAtomic, writeFileExclusive, writeFailure, decodeRegistryBytes, isFileProblem, readRegularFile, realDirProblem, removeDeadTempFiles } from '../../registry/files.js';
 import { parseYaml } from '../../registry/yaml.js';
 import { getValidator } from '../../registry/schemas.js';
 import { setTopLevelKeys } from '../../registry/yaml-edit.js';
@@ -180,7 +180,9 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
     });
   }
   const nextFile = reg.versionPath(id, next);
-  if (fs.existsSync(nextFile)) throw new UsageError(`${reg.rel(nextFile)} already exists`, { hint: 'version files are immutable; pick another level' });
+  const bad = realDirProblem(reg.root, path.dirname(nextFile));
+  if (bad) throw new UsageError(`${bad.path} ${bad.why}; a prompt's folder must be a real folder inside ${reg.config.prompts_dir}/`);
+  if (fs.lstatSync(nextFile, { throwIfNoEntry: false })) throw new UsageError(`${reg.rel(nextFile)} already exists`, { hint: 'version files are immutable; pick another level' });
 
   let changes = messages;
   if (changes.length === 0 && edited) {
@@ -193,15 +195,20 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
   const text = setTopLevelKeys(working.decoded.text, { version: next, created, changes }, ['version']);
 
   // --- apply: new file first, then restore the latest -----------------------------------------
-  if (!writeFileExclusive(nextFile, text)) throw new ConflictError(`${reg.rel(nextFile)} appeared while bumping; nothing was changed`);
+  removeDeadTempFiles(path.dirname(nextFile));
+  let written: boolean;
+  try {
+    written = writeFileExclusive(nextFile, text);
+  } catch (e) {
+    throw writeFailure(e, reg.rel(nextFile));
+  }
+  if (!written) throw new ConflictError(`${reg.rel(nextFile)} appeared while bumping; nothing was changed`);
   let restored = false;
   if (edited) {
     // Re-check that nobody changed the file since we read it, then put back the committed bytes.
-    let now: Buffer;
-    try {
-      now = fs.readFileSync(latestFile);
-    } catch (e) {
-      throw new InternalError(`wrote ${reg.rel(nextFile)}, but could not re-read ${working.rel} to restore it: ${(e as Error).message}`, { hint: `restore it yourself with: git checkout HEAD -- ${committed.gitPath}` });
+    const now = readRegularFile(latestFile);
+    if (!Buffer.isBuffer(now)) {
+      throw new InternalError(`wrote ${reg.rel(nextFile)}, but could not re-read ${working.rel} to restore it: ${now.message}`, { hint: `restore it yourself with: git checkout HEAD -- ${committed.gitPath}` });
     }
     if (!now.equals(working.decoded.bytes)) {
       throw new ConflictError(`${working.rel} changed while bumping; wrote ${reg.rel(nextFile)} from the content read first and left ${working.rel} as is`, {

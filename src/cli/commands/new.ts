@@ -12,7 +12,7 @@ import { idProblem } from '../../core/ref.js';
 import { writeJson, type CommandContext } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 import { resolveRef } from '../../registry/resolve-ref.js';
-import { writeFileExclusive } from '../../registry/files.js';
+import { realDirProblem, removeDeadTempFiles, writeFailure, writeFileExclusive } from '../../registry/files.js';
 import { setTopLevelKeys } from '../../registry/yaml-edit.js';
 import { authorEmail, isoDate, modeline, promptSkeleton, suiteSkeleton, withModeline } from '../../registry/scaffold.js';
 import type { PromptFile, SuiteFile } from '../../core/types.js';
@@ -34,20 +34,12 @@ export async function run(ctx: CommandContext, args: string[], opts: NewOptions)
       hint: `edit its latest version and run "prompts bump ${id}", or choose another id`,
     });
   }
-  // Every folder on the way must be a folder (or not exist yet).
-  let cur = reg.promptsDir;
-  for (const seg of id.split('/')) {
-    cur = path.join(cur, seg);
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(cur);
-    } catch {
-      break;
-    }
-    if (!st.isDirectory()) throw new UsageError(`${reg.rel(cur)} exists but is not a folder`, { hint: 'choose another id or move that file away' });
-  }
+  // Every folder on the way must be a real folder (or not exist yet): never a file, never a
+  // symbolic link (the new version file would be written wherever it leads)
+  const bad = realDirProblem(reg.root, dir);
+  if (bad) throw new UsageError(`${bad.path} ${bad.why}; a prompt's folder must be a real folder inside ${reg.config.prompts_dir}/`, { hint: bad.why === 'is a symbolic link' ? 'replace the link with a real folder, or choose another id' : 'choose another id or move that file away' });
   const file = path.join(dir, '1.0.0.yaml');
-  if (fs.existsSync(file)) throw new UsageError(`${reg.rel(file)} already exists`);
+  if (fs.lstatSync(file, { throwIfNoEntry: false })) throw new UsageError(`${reg.rel(file)} already exists`);
 
   const suiteFile = reg.suitePath(id);
   const keepSuite = fs.existsSync(suiteFile);
@@ -80,9 +72,21 @@ export async function run(ctx: CommandContext, args: string[], opts: NewOptions)
     if (providers.length === 0) ctx.warn(`warning: prompts.config.yaml declares no providers; set model.provider in ${reg.rel(file)} to one you add there`);
     text = promptSkeleton({ id, modeline: line, created, author, provider, providerType: reg.config.providers[provider]?.type });
   }
-  if (!writeFileExclusive(file, text)) throw new ConflictError(`${reg.rel(file)} was created by someone else while "prompts new" was running; nothing overwritten`);
+  removeDeadTempFiles(dir);
+  let written: boolean;
+  try {
+    written = writeFileExclusive(file, text);
+  } catch (e) {
+    throw writeFailure(e, reg.rel(file));
+  }
+  if (!written) throw new ConflictError(`${reg.rel(file)} was created by someone else while "prompts new" was running; nothing overwritten`);
   // the suite second: an evals.yaml already there (a folder prepared by hand) is kept as it is
-  const suiteWritten = !keepSuite && writeFileExclusive(suiteFile, suiteText);
+  let suiteWritten: boolean;
+  try {
+    suiteWritten = !keepSuite && writeFileExclusive(suiteFile, suiteText);
+  } catch (e) {
+    throw writeFailure(e, reg.rel(suiteFile));
+  }
 
   const rel = reg.rel(file);
   const suiteRel = reg.rel(suiteFile);

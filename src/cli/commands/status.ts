@@ -3,12 +3,11 @@
  * sound, 1 when a pin is broken (its file missing, its sha256 changed, or an unknown prompt)
  * so CI can gate on it; drift (behind latest, not upstream) is reported but does not fail.
  */
-import * as fs from 'node:fs';
 import type { CommandContext, NoOptions } from '../ui.js';
 import { writeJson } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 import { readEnvSnapshot } from '../../registry/env-store.js';
-import { contentSha256 } from '../../registry/files.js';
+import { contentSha256, readRegularFile } from '../../registry/files.js';
 import { buildStatus } from '../../core/status.js';
 import { renderStatusText } from '../reporters/status-text.js';
 
@@ -24,11 +23,9 @@ export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions
     prompts,
     environments,
     fileSha: (id, version) => {
-      try {
-        return contentSha256(fs.readFileSync(registry.versionPath(id, version)));
-      } catch {
-        return null;
-      }
+      // never through a symbolic link, never a fifo or a device (they would hang or lie)
+      const bytes = readRegularFile(registry.versionPath(id, version));
+      return Buffer.isBuffer(bytes) ? contentSha256(bytes) : null;
     },
   });
   if (ctx.json) writeJson(ctx, { ok: report.broken === 0, ...report });
