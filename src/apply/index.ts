@@ -29,8 +29,11 @@
  *      ConflictErrors (exit 3).
  *   6. report the ApplyResult (cli/env-command.ts: reportApplied).
  *
+ * A plan that is a NoChange with `--push` still runs `preflight` and `pushPending`: an earlier
+ * run may have committed the change and failed (or been killed) before its push went out.
+ *
  * `io` is a RunContext (src/context.ts): apply/ never imports cli/.
  */
-export { applyPlan, pushAttemptsFromEnv, type ApplyOptions, type ApplyResult } from './transaction.js';
+export { applyPlan, pushAttemptsFromEnv, pushPending, type ApplyOptions, type ApplyResult, type PendingPushResult } from './transaction.js';
 export { forRegistry, preflight, startGitProbe, type GitNote, type GitProbe, type GitTarget, type PreflightOptions, type WatchedFile } from './preflight.js';
 export { refusalError } from './refusal.js';

@@ -10,8 +10,9 @@ import * as path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { assertRealDir } from '../registry/files.js';
 import type { Registry } from '../registry/registry.js';
-import { repoInfo, changedPaths, authorIdent, type RepoInfo, type PathState } from '../git/repo.js';
-import type { PushTarget } from '../git/push.js';
+import { repoInfo, changedPaths, authorIdent, operationInProgress, type RepoInfo, type PathState } from '../git/repo.js';
+import { lockHeld } from '../registry/lock.js';
+import type { PendingCommit, PushTarget } from '../git/push.js';
 
 export interface GitProbe {
   repo: RepoInfo | null;
@@ -63,6 +64,10 @@ export interface GitTarget {
   watched: Map<string, WatchedFile>;
   /** what the user should hear before anything is written (printed by the command when it awaits this) */
   notes: GitNote[];
+  /** the env file looked dirty while another promptrail held the lock: check again under the lock */
+  recheckEnv?: boolean;
+  /** with --push: promptrail's own earlier commits not on the remote yet (a failed or killed push), newest first */
+  pending?: PendingCommit[];
 }
 
 export interface GitNote {
@@ -79,6 +84,12 @@ export interface PreflightOptions {
   watch?: string[];
   commit: boolean;
   push: boolean;
+  /**
+   * Nothing new will be written (the change is in effect already) and only promptrail's pending
+   * commits may be pushed: other unpushed commits and a dirty env file are not refusals then
+   * (nothing is pushed when other commits are there).
+   */
+  pendingOnly?: boolean;
 }
 
 /**
@@ -105,6 +116,13 @@ export async function preflight(registry: Registry, opts: PreflightOptions): Pro
     const notes: GitNote[] = opts.commit ? [{ level: 'info', text: `note: ${registry.root} is not in a git repository; the environment file is written without a commit` }] : [];
     return { repo: null, envRel: null, envState: null, pushTarget: null, watched: new Map(), notes };
   }
+  // a commit now would land in the middle of the user's rebase/merge/…, or on no branch at all
+  const op = operationInProgress(repo.gitDir);
+  if (op) {
+    throw new ConflictError(op.what === 'detached HEAD' ? 'refusing to commit on a detached HEAD: the commit would be on no branch' : `refusing to commit: a ${op.what} is in progress in ${repo.top}`, {
+      hint: `${op.hint}, or pass --no-commit to write the file without committing`,
+    });
+  }
   // git reports real paths: map registry paths through the registry root with symlinks resolved
   const realRoot = fs.realpathSync(registry.root);
   const relTop = (f: string): string => path.relative(repo.top, path.join(realRoot, path.relative(registry.root, f))).split(path.sep).join('/');
@@ -125,20 +143,63 @@ export async function preflight(registry: Registry, opts: PreflightOptions): Pro
       });
     }
   }
+  let pending: PendingCommit[] = [];
   if (pushTarget) {
     // --push publishes HEAD: local commits that are not on the remote yet would go out with the
-    // change's one-file commit, unreviewed. Refuse before writing anything.
-    const { commitsAhead } = await import('../git/push.js');
-    const ahead = await commitsAhead(repo.top, pushTarget);
-    if (ahead !== null && ahead > 0) {
+    // change's one-file commit, unreviewed. Refuse before writing anything — except promptrail's
+    // own environment commits whose push failed or was killed: publishing those is what was asked.
+    const { pendingCommits } = await import('../git/push.js');
+    const envDir = relTop(registry.environmentsDir);
+    const ahead = (await pendingCommits(repo.top, pushTarget)) ?? [];
+    const others = ahead.filter((c) => !isOwnEnvCommit(c, envDir));
+    if (others.length > 0 && opts.pendingOnly) {
       const up = `${pushTarget.remote}/${pushTarget.branch}`;
-      throw new ConflictError(`refusing to --push: the branch has ${ahead} local commit${ahead === 1 ? '' : 's'} not on ${up}, which the push would publish along with this change`, {
-        hint: `push or drop ${ahead === 1 ? 'it' : 'them'} first ("git log ${up}..HEAD" lists ${ahead === 1 ? 'it' : 'them'}), or run without --push and push yourself`,
+      return {
+        repo, envRel, envState: states.get(envRel) ?? 'clean', pushTarget, watched: new Map(), pending: [],
+        notes: [{ level: 'warn', text: `warning: not pushing: the branch has ${others.length} local commit${others.length === 1 ? '' : 's'} not on ${up} that promptrail did not make ("git log ${up}..HEAD")` }],
+      };
+    }
+    if (others.length > 0) {
+      const up = `${pushTarget.remote}/${pushTarget.branch}`;
+      const n = others.length;
+      throw new ConflictError(`refusing to --push: the branch has ${n} local commit${n === 1 ? '' : 's'} not on ${up}, which the push would publish along with this change`, {
+        hint: `push or drop ${n === 1 ? 'it' : 'them'} first ("git log ${up}..HEAD" lists ${n === 1 ? 'it' : 'them'}), or run without --push and push yourself`,
       });
     }
+    pending = ahead;
   }
-  const envState = states.get(envRel) ?? 'clean';
-  const notes: GitNote[] = envState === 'modified' || envState === 'untracked' ? [{ level: 'warn', text: `warning: ${envRel} has uncommitted changes; they will be part of this commit` }] : [];
+  let envState = states.get(envRel) ?? 'clean';
+  // uncommitted edits of the environment file would be swept into promptrail's one-file commit,
+  // under its subject: refused. Another promptrail process may be between its write and its
+  // commit (it holds the lock): then the same check is made again under the lock (applyPlan);
+  // one that has just released it is seen by asking git once more.
+  let recheckEnv = false;
+  const dirty = (st: PathState): boolean => st === 'modified' || st === 'untracked';
+  const held = (): boolean => lockHeld(path.join(registry.stateDir, 'locks'), 'environments');
+  if (dirty(envState) && !held() && !opts.pendingOnly) envState = (await changedPaths(repo.top, [envRel])).get(envRel) ?? 'clean';
+  if (dirty(envState) && !opts.pendingOnly) {
+    if (!held()) throw dirtyEnvFile(envRel, envState);
+    recheckEnv = true;
+  }
   const watched = new Map(watch.map((w) => [w.file, { rel: w.rel, state: states.get(w.rel) ?? 'clean' }] as const));
-  return { repo, envRel, envState, pushTarget, watched, notes };
+  const notes: GitNote[] = pending.length
+    ? [{ level: 'info', text: `note: also pushing ${pending.length} earlier promptrail commit${pending.length === 1 ? '' : 's'} not on ${pushTarget!.remote}/${pushTarget!.branch} yet: ${pending.map((c) => `"${c.subject}"`).join(', ')}` }]
+    : [];
+  return { repo, envRel, envState, pushTarget, watched, notes, recheckEnv, pending };
+}
+
+const OWN_SUBJECT = /^prompts\([a-z0-9][a-z0-9_-]{0,63}\): [a-z-]+ \S+/;
+
+/** A commit promptrail made: its subject, and exactly one file changed, an environment file (`envDir` relative to the repo top). */
+export function isOwnEnvCommit(c: PendingCommit, envDir: string): boolean {
+  const f = c.files[0];
+  return OWN_SUBJECT.test(c.subject) && c.files.length === 1 && f !== undefined && path.posix.dirname(f) === (envDir || '.') && f.endsWith('.yaml');
+}
+
+/** The refusal (exit 3) of a commit onto an environment file with uncommitted changes. */
+export function dirtyEnvFile(envRel: string, state: PathState): ConflictError {
+  const untracked = state === 'untracked';
+  return new ConflictError(`${envRel} has uncommitted changes${untracked ? ' (it is untracked)' : ''}; promptrail's commit must hold its own change alone, not them`, {
+    hint: `commit them if you want them ("git add ${envRel} && git commit"), or discard them ("${untracked ? `rm ${envRel}` : `git checkout HEAD -- ${envRel}`}"), then run the command again; or pass --no-commit`,
+  });
 }

@@ -20,7 +20,8 @@ import { parseYaml } from '../registry/yaml.js';
 import { getValidator } from '../registry/schemas.js';
 import { commitFile, forgetPath } from '../git/commit.js';
 import { refusalError } from './refusal.js';
-import type { GitTarget } from './preflight.js';
+import { dirtyEnvFile, type GitTarget } from './preflight.js';
+import { changedPaths } from '../git/repo.js';
 
 export interface ApplyOptions {
   registry: Registry;
@@ -72,6 +73,10 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
   });
   let dirSynced: Promise<void> | undefined;
   try {
+    if (git.recheckEnv && git.repo && git.envRel) {
+      const st = (await changedPaths(git.repo.top, [git.envRel])).get(git.envRel);
+      if (st === 'modified' || st === 'untracked') throw dirtyEnvFile(git.envRel, st);
+    }
     // compare-and-swap: what is on disk now is what we write over
     const fresh = changedSince(o.snap) ? readEnvView(registry, o.snap.env, o.snap.pin) : o.snap;
     const text = fresh.render(mutateOrThrow(plan, fresh.value, fresh.rel));
@@ -169,4 +174,32 @@ function parseRemoteEnv(text: string | null, env: string, rel: string): Environm
 export function pushAttemptsFromEnv(env: NodeJS.ProcessEnv): number {
   const n = Number(env.PROMPTRAIL_PUSH_ATTEMPTS);
   return Number.isInteger(n) && n >= 1 ? n : 5;
+}
+
+export interface PendingPushResult {
+  /** the commits published, newest first */
+  pushed: { hash: string; subject: string }[];
+  /** "origin/main" */
+  target: string;
+  attempts: number;
+}
+
+/**
+ * `--push` when there is nothing new to write: the change may have been committed by an earlier
+ * run whose push failed or was killed. Publishes promptrail's own environment commits that are
+ * not on the remote yet, when one of them touches this environment file (`git` is the preflight
+ * of this command with commit and push on: it refused any other unpushed commit). On a
+ * rejection: fetch, rebase, retry (bounded); a conflict in the file is exit 3. null when there is
+ * nothing pending.
+ */
+export async function pushPending(io: RunContext, git: GitTarget): Promise<PendingPushResult | null> {
+  const mine = git.pending?.filter((c) => c.files.includes(git.envRel ?? '')) ?? [];
+  if (!git.repo || !git.pushTarget || !git.envRel || mine.length === 0) return null;
+  const { pushWithRebase } = await import('../git/push.js');
+  const r = await pushWithRebase(git.repo.top, git.pushTarget, {
+    envRel: git.envRel,
+    attempts: pushAttemptsFromEnv(io.env),
+    onRetry: (n) => io.info(`push rejected (attempt ${n}); fetching and rebasing…`),
+  });
+  return { pushed: (git.pending ?? []).map((c) => ({ hash: c.hash, subject: c.subject })), target: `${git.pushTarget.remote}/${git.pushTarget.branch}`, attempts: r.attempts };
 }

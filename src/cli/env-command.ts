@@ -18,7 +18,7 @@ import { selectPromotion, type PinEvidenceInput, type PromotionChoice } from '..
 import { jsonSchemaProblem } from '../validate/json-schema.js';
 import { scanTemplate } from '../validate/template-scan.js';
 import { refusalError } from '../apply/refusal.js';
-import { preflight, type ApplyResult, type GitProbe, type GitTarget, type WatchedFile } from '../apply/index.js';
+import { preflight, pushPending, type ApplyResult, type GitProbe, type GitTarget, type PendingPushResult, type WatchedFile } from '../apply/index.js';
 import { appliedDocument, dryRunDocument, noChangeDocument, renderApplied, renderDryRun } from './reporters/env-change.js';
 
 /** The decision unless it is a refusal: then its detail lines go to stderr and it is thrown. */
@@ -38,10 +38,23 @@ export async function gitChecked(ctx: CommandContext, preflight: Promise<GitTarg
   return git;
 }
 
-export function reportNoChange(ctx: CommandContext, n: NoChange): number {
-  if (ctx.json) writeJson(ctx, noChangeDocument(n));
-  else ctx.stdout.write(`${n.text}\n`);
+export function reportNoChange(ctx: CommandContext, n: NoChange, pushed: PendingPushResult | null = null): number {
+  if (ctx.json) writeJson(ctx, { ...noChangeDocument(n), ...(pushed ? { pushed: pushed.pushed.map((c) => c.hash) } : {}) });
+  else {
+    ctx.stdout.write(`${n.text}\n`);
+    if (pushed) ctx.stdout.write(`pushed ${pushed.pushed.length} pending commit${pushed.pushed.length === 1 ? '' : 's'} to ${pushed.target}: ${pushed.pushed.map((c) => `${c.hash.slice(0, 12)} ${c.subject}`).join('; ')}\n`);
+  }
   return 0;
+}
+
+/**
+ * The change is in effect already: exit 0, nothing written. With `--push`, the change may be
+ * committed but not pushed (an earlier run's push failed or was killed): that commit is pushed.
+ */
+export async function noChange(ctx: CommandContext, registry: Registry, n: NoChange, o: { probe: Promise<GitProbe>; envFile: string; push: boolean }): Promise<number> {
+  if (!o.push) return reportNoChange(ctx, n);
+  const git = await gitChecked(ctx, preflight(registry, { probe: o.probe, envFile: o.envFile, pinnedFile: null, commit: true, push: true, pendingOnly: true }));
+  return reportNoChange(ctx, n, await pushPending(ctx, git));
 }
 
 export function reportDryRun(ctx: CommandContext, plan: EnvChangePlan, git: GitTarget, push: boolean): number {

@@ -51,8 +51,51 @@ export async function commitsAhead(top: string, target: PushTarget): Promise<num
   return Number.isFinite(n) ? n : null;
 }
 
+/**
+ * Is this push failure caused by someone else pushing at the same time (so fetch, rebase and
+ * retry can fix it)? `[rejected]` covers non-fast-forward, "fetch first" and "stale info"; the
+ * remote's own refusals count only when they are about the ref moving or being locked under us
+ * ("cannot lock ref", "failed to update ref", "incorrect old value", "reference already
+ * exists"), never a hook or a permission.
+ */
+export function isConcurrentPushRejection(stderr: string): boolean {
+  return (
+    /^\s*!\s*\[rejected\]|non-fast-forward|\(fetch first\)|\(stale info\)|Updates were rejected because/im.test(stderr) ||
+    /\[remote rejected\].*\((?:cannot lock ref|failed to update ref|failed to lock|incorrect old value|reference already exists|[^)]*\.lock[^)]*)/i.test(stderr)
+  );
+}
+
 function isRejection(e: unknown): boolean {
-  return e instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(?:lock|cannot lock ref)/i.test(e.stderr);
+  return e instanceof GitError && isConcurrentPushRejection(e.stderr);
+}
+
+/** A local commit a push would publish. */
+export interface PendingCommit {
+  hash: string;
+  subject: string;
+  /** the files it changes, relative to the repo top */
+  files: string[];
+}
+
+/**
+ * The commits HEAD has that the remote-tracking branch of `target` does not, newest first, each
+ * with the files it touches. null without a remote-tracking ref (never fetched, or the branch
+ * is not on the remote yet).
+ */
+export async function pendingCommits(top: string, target: PushTarget): Promise<PendingCommit[] | null> {
+  const ref = `refs/remotes/${target.remote}/${target.branch}`;
+  const has = (await sgRaw(top, ['rev-parse', '--verify', '--quiet', ref], { okCodes: [1] })).trim();
+  if (!has) return null;
+  const out = await sgRaw(top, ['-c', 'core.quotePath=off', 'log', '--no-color', '--format=%x1e%H%x00%s', '--name-only', '--no-renames', `${ref}..HEAD`]);
+  const commits: PendingCommit[] = [];
+  for (const rec of out.split('\x1e')) {
+    if (!rec.trim()) continue;
+    const [head, ...rest] = rec.split('\n');
+    const [hash, subject] = (head ?? '').split('\0');
+    if (!hash) continue;
+    commits.push({ hash, subject: subject ?? '', files: rest.map((l) => l.trim()).filter(Boolean) });
+  }
+  return commits;
 }
 
 export interface PushOptions {
@@ -60,9 +103,10 @@ export interface PushOptions {
   envRel: string;
   /**
    * Re-applies the plan to the remote's environment file (its text, or null when the remote has
-   * none) and returns the new text. Throws ConflictError when the plan no longer holds.
+   * none) and returns the new text. Throws ConflictError when the plan no longer holds. Absent
+   * (pushing commits made earlier, whose plan is gone): a conflict in the file is not resolved.
    */
-  regenerate: (baseText: string | null) => string;
+  regenerate?: (baseText: string | null) => string;
   attempts?: number;
   onRetry?: (attempt: number, reason: string) => void;
 }
@@ -102,7 +146,7 @@ async function rebaseOntoFetched(top: string, opts: PushOptions): Promise<void> 
   }
   if (!clean) {
     const conflicted = (await viaSimpleGit(top, ['diff'], (g) => g.diff(['--name-only', '--diff-filter=U']))).split('\n').filter(Boolean);
-    if (conflicted.length !== 1 || conflicted[0] !== opts.envRel) {
+    if (conflicted.length !== 1 || conflicted[0] !== opts.envRel || !opts.regenerate) {
       await abortRebase(top);
       throw new ConflictError(`the push was rejected and rebasing onto the remote conflicts in ${conflicted.join(', ') || 'the local commits'}`, {
         hint: 'the promotion is committed locally; resolve with "git pull --rebase", then "git push"',
@@ -129,6 +173,7 @@ async function rebaseOntoFetched(top: string, opts: PushOptions): Promise<void> 
   }
   // A clean textual rebase can still merge two YAML edits wrongly: regenerate from the remote's
   // file and amend when the result differs.
+  if (!opts.regenerate) return;
   const expected = opts.regenerate(await showOrNull(top, `FETCH_HEAD:${opts.envRel}`));
   const actual = fs.existsSync(envAbs) ? fs.readFileSync(envAbs, 'utf8') : null;
   if (actual !== expected) {

@@ -4,7 +4,9 @@
  * repo dir; `--no-optional-locks` keeps read-only calls from racing concurrent commits for
  * `.git/index.lock`.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { git, GitError } from './run.js';
 import { simpleGitModule, viaSimpleGit } from './engine.js';
 
@@ -12,18 +14,50 @@ export interface RepoInfo {
   /** the work tree's top level (absolute, as git reports it) */
   top: string;
   shallow: boolean;
+  /** this work tree's git directory (absolute; a linked worktree has its own) */
+  gitDir: string;
 }
 
 /** null when `dir` is not inside a git work tree (or git is missing). */
 export async function repoInfo(dir: string): Promise<RepoInfo | null> {
   try {
-    const lines = (await git(dir, ['rev-parse', '--show-toplevel', '--is-shallow-repository'])).split('\n');
+    const lines = (await git(dir, ['rev-parse', '--show-toplevel', '--is-shallow-repository', '--absolute-git-dir'])).split('\n');
     const top = lines[0]?.trim();
     if (!top) return null;
-    return { top, shallow: lines[1]?.trim() === 'true' };
+    return { top, shallow: lines[1]?.trim() === 'true', gitDir: lines[2]?.trim() ?? path.join(top, '.git') };
   } catch {
     return null;
   }
+}
+
+/** A git operation in progress in a work tree, or a detached HEAD: what a promptrail commit must not land in. */
+export interface InProgress {
+  what: 'rebase' | 'am' | 'merge' | 'cherry-pick' | 'revert' | 'bisect' | 'detached HEAD';
+  hint: string;
+}
+
+/**
+ * Is a rebase, `git am`, merge, cherry-pick, revert or bisect in progress, or HEAD detached?
+ * Read from the git directory's own marker files (what `git status` looks at), no process.
+ */
+export function operationInProgress(gitDir: string): InProgress | null {
+  const has = (name: string): boolean => fs.existsSync(path.join(gitDir, name));
+  if (has('rebase-merge') || (has('rebase-apply') && !has('rebase-apply/applying'))) {
+    return { what: 'rebase', hint: 'finish it ("git rebase --continue") or abort it ("git rebase --abort") first' };
+  }
+  if (has('rebase-apply')) return { what: 'am', hint: 'finish it ("git am --continue") or abort it ("git am --abort") first' };
+  if (has('MERGE_HEAD')) return { what: 'merge', hint: 'conclude it ("git commit") or abort it ("git merge --abort") first' };
+  if (has('REVERT_HEAD')) return { what: 'revert', hint: 'finish it ("git revert --continue") or abort it ("git revert --abort") first' };
+  if (has('CHERRY_PICK_HEAD') || has('sequencer/todo')) return { what: 'cherry-pick', hint: 'finish it ("git cherry-pick --continue") or abort it ("git cherry-pick --abort") first' };
+  if (has('BISECT_LOG') || has('BISECT_START')) return { what: 'bisect', hint: 'end it ("git bisect reset") first' };
+  let head = '';
+  try {
+    head = fs.readFileSync(path.join(gitDir, 'HEAD'), 'utf8');
+  } catch {
+    return null;
+  }
+  if (!head.startsWith('ref:')) return { what: 'detached HEAD', hint: 'check out the branch to commit to ("git switch <branch>") first' };
+  return null;
 }
 
 export type PathState = 'clean' | 'modified' | 'untracked' | 'ignored';

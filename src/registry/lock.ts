@@ -204,3 +204,9 @@ export async function acquireLock(lockDir: string, name: string, opts: LockOptio
     delay = Math.min(delay * 2, 200);
   }
 }
+
+/** Is the lock `name` in `lockDir` held right now by a live process of this host (another promptrail mid-change)? */
+export function lockHeld(lockDir: string, name: string): boolean {
+  const { holder, foreign } = readHolder(path.join(lockDir, `${name}.lock`));
+  return !foreign && holder !== null && holder.host === os.hostname() && pidAlive(holder.pid);
+}

@@ -235,12 +235,17 @@ describe('prompts promote', () => {
     expect(readEnv(r, 'development').prompts.a!.history.map((h) => h.version)).toEqual(['1.2.0', '1.1.0']);
   });
 
-  it('an uncommitted env file (e.g. from a crashed run) is included with a warning', async () => {
+  it('an uncommitted env file (e.g. from a --no-commit run) is refused, not swept into the commit (exit 3)', async () => {
     r = gitRegistry();
     await prompts(r.dir, ['promote', 'a@1.0.0', '--env', 'development', '--no-commit']);
+    const before = envBytes(r, 'development');
     const res = await prompts(r.dir, ['promote', 'a@1.1.0', '--env', 'development']);
-    expect(res.code).toBe(0);
-    expect(res.stderr).toMatch(/warning: environments\/development.yaml has uncommitted changes/);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/environments\/development.yaml has uncommitted changes \(it is untracked\); promptrail's commit must hold its own change alone/);
+    expect(envBytes(r, 'development')).toEqual(before);
+    // committed, the next promotion goes ahead
+    r.commitAll('the --no-commit promotion');
+    expect((await prompts(r.dir, ['promote', 'a@1.1.0', '--env', 'development'])).code).toBe(0);
     expect(r.git('status', '--porcelain').trim()).toBe('');
   });
 

@@ -9,7 +9,7 @@ import { parseRef } from '../../core/ref.js';
 import { isoSeconds } from '../../core/env-change.js';
 import { planPromotion, type PromotionInput } from '../../core/promotion.js';
 import { applyPlan, forRegistry, startGitProbe } from '../../apply/index.js';
-import { decided, gatherPinnable, gatheredOutcome, reportApplied, reportDryRun, reportNoChange, selectPin } from '../env-command.js';
+import { decided, gatherPinnable, gatheredOutcome, reportApplied, reportDryRun, noChange, selectPin } from '../env-command.js';
 
 export interface PromoteOptions {
   env: string;
@@ -47,7 +47,7 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
   const versions = registry.assertPromptExists(ref.id);
   const sel = selectPin(registry, { env, id: ref.id, requestedVersion: ref.selector.kind === 'version' ? ref.selector.version : undefined, versions });
   const choice = decided(ctx, sel.decision);
-  if (choice.kind === 'noop') return reportNoChange(ctx, choice);
+  if (choice.kind === 'noop') return noChange(ctx, registry, choice, { probe, envFile: sel.snap.file, push: push && !opts.dryRun });
   const g = await gatherPinnable(ctx, registry, sel, choice, { probe, skipEval, report, commit, push });
 
   // plan

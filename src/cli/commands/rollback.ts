@@ -11,7 +11,7 @@ import { idProblem, isStrictSemver } from '../../core/ref.js';
 import { isoSeconds } from '../../core/env-change.js';
 import { selectRollback, planRollback } from '../../core/rollback.js';
 import { applyPlan, forRegistry, preflight, startGitProbe } from '../../apply/index.js';
-import { decided, gitChecked, reportApplied, reportDryRun, reportNoChange, restorableVersion } from '../env-command.js';
+import { decided, noChange, gitChecked, reportApplied, reportDryRun, restorableVersion } from '../env-command.js';
 
 export interface RollbackOptions {
   env: string;
@@ -41,7 +41,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RollbackOpt
   const versions = registry.assertPromptExists(id);
   const snap = readEnvView(registry, env, id);
   const choice = decided(ctx, selectRollback({ id, env, target: snap.value, targetRel: snap.rel, to, versions }));
-  if (choice.kind === 'noop') return reportNoChange(ctx, choice);
+  if (choice.kind === 'noop') return noChange(ctx, registry, choice, { probe, envFile: snap.file, push: push && !opts.dryRun });
   const restored = restorableVersion(registry, id, choice.version);
 
   // plan
