@@ -22,7 +22,7 @@
  * entry below it left active (`from` = the older entry's `version`).
  *
  * `recordHistory` is the ONE function through which every env-changing command (promote,
- * rollback; rollout and approve too) adds a history entry: it chains the entry onto the newest
+ * rollback, every rollout step; through core/history.ts recordEntry) adds a history entry: it chains the entry onto the newest
  * one, migrates a history written before chains existed (no digests: chained from its oldest
  * entry, as if it were the first), and truncates to `history_limit` keeping the chain verifiable.
  *
@@ -105,36 +105,98 @@ export interface ChainVerdict {
   problems: ChainProblem[];
 }
 
-/** "promote 1.1.0 -> 1.2.0 at 2026-11-22T10:04:11Z" */
+/** "promote 1.1.0 -> 1.2.0 at 2026-11-22T10:04:11Z", "rollout-set 1.1.0 -> 1.2.0 (25%) at …" */
 export function describeEntry(e: HistoryEntry): string {
-  return `${e.action} ${e.from ?? 'none'} -> ${e.version} at ${e.at}`;
+  return `${e.action} ${e.from ?? 'none'} -> ${e.version}${e.weight !== undefined && e.action.startsWith('rollout-') ? ` (${e.weight}%)` : ''} at ${e.at}`;
 }
 
 const show = (v: unknown): string => (v === undefined ? 'nothing' : typeof v === 'string' ? v : JSON.stringify(v));
 const sameEval = (a: EvalSummary | undefined, b: EvalSummary | undefined): boolean => (a === undefined || b === undefined ? a === b : canonicalJson(a) === canonicalJson(b));
 
+/** The entries that set the pin's own fields: a promote, a rollback, a completed rollout. */
+const PIN_SETTERS: ReadonlySet<string> = new Set(['promote', 'rollback', 'rollout-complete']);
+/** The entries after which a rollout runs (its block must say what they recorded). */
+const ROLLOUT_RUNNING: ReadonlySet<string> = new Set(['rollout-start', 'rollout-set']);
+
+/** The version an entry left pinned: a rollout step short of completion leaves the stable (`from`). */
+function activeAfter(e: HistoryEntry): string | null {
+  return PIN_SETTERS.has(e.action) ? e.version : e.from;
+}
+
+/** The rollout-start of the rollout `h[i]` belongs to (rollout-set entries of the same candidate between), or its index -1 when history_limit dropped it. */
+function rolloutStartOf(h: readonly HistoryEntry[], i: number): number {
+  const e = h[i]!;
+  for (let j = i; j < h.length; j++) {
+    const x = h[j]!;
+    if (x.version !== e.version || x.from !== e.from) return -1;
+    if (x.action === 'rollout-start') return j;
+    if (x.action !== 'rollout-set' && j !== i) return -1;
+  }
+  return -1;
+}
+
 /**
- * What a promote/rollback entry set the pin's fields to; a field the entry does not say is left
- * out: entries written before chains may lack `sha256`, and their rollbacks did not record
- * `previous` or the eval they kept (a rollback promptrail writes now always has `previous`).
+ * What the entry `h[i]` set the pin's fields to; a field the entry does not say is left out:
+ * entries written before chains may lack `sha256`, and their rollbacks did not record
+ * `previous` or the eval they kept (a rollback promptrail writes now always has `previous`). A
+ * completed rollout pins its candidate with the evidence its rollout-start recorded.
  */
-function recordedPin(e: HistoryEntry): Partial<Record<keyof EnvPin, unknown>> | null {
-  if (e.action !== 'promote' && e.action !== 'rollback') return null;
+function recordedPin(h: readonly HistoryEntry[], i: number): Partial<Record<keyof EnvPin, unknown>> {
+  const e = h[i]!;
   const out: Partial<Record<keyof EnvPin, unknown>> = { version: e.version, promoted_at: e.at, promoted_by: e.by, reason: e.reason };
   if (e.sha256 !== undefined) out.sha256 = e.sha256;
-  if (e.action === 'promote' || 'previous' in e) {
+  if (e.action === 'rollout-complete') {
+    out.previous = e.from;
+    const start = rolloutStartOf(h, i);
+    if (start >= 0) out.eval = h[start]!.eval;
+  } else if (e.action === 'promote' || 'previous' in e) {
     out.previous = 'previous' in e ? e.previous : e.from;
     out.eval = e.eval;
   }
   return out;
 }
 
+/** The first way the pin's rollout block disagrees with its newest entry, or null. */
+function rolloutProblem(pin: EnvPin): ChainProblem | null {
+  const h = pin.history;
+  const newest = h[0]!;
+  const r = pin.rollout;
+  const running = ROLLOUT_RUNNING.has(newest.action);
+  if (r && !running) {
+    return { field: 'rollout', message: `the pin has a rollout of ${r.version} at ${r.weight}%, but its newest history entry (${describeEntry(newest)}) runs none: the rollout block was added or edited by hand` };
+  }
+  if (!r && running) {
+    return { field: 'rollout', message: `its newest history entry (${describeEntry(newest)}) leaves a rollout of ${newest.version} running, but the pin has no rollout block: it was removed by hand (a rollout ends with "rollout abort" or "rollout complete")` };
+  }
+  if (!r) return null;
+  const want: [string, unknown, unknown][] = [
+    ['version', r.version, newest.version],
+    ['sha256', r.sha256, newest.sha256 ?? r.sha256],
+    ['weight', r.weight, newest.weight],
+    ['updated_at', r.updated_at, newest.at],
+  ];
+  const start = rolloutStartOf(h, 0);
+  if (start >= 0) {
+    const s = h[start]!;
+    want.push(['started_at', r.started_at, s.at], ['started_by', r.started_by, s.by]);
+    if (!sameEval(r.eval, s.eval)) want.push(['eval', show(r.eval), show(s.eval)]);
+  }
+  for (const [key, got, rec] of want) {
+    if (got === rec) continue;
+    return { field: 'rollout', message: `the pin's rollout.${key} is ${show(got)}, but its history (${describeEntry(key.startsWith('started') || key === 'eval' ? h[start]! : newest)}) recorded ${show(rec)}: the rollout was edited by hand` };
+  }
+  return null;
+}
+
 /**
  * Does `pin` say exactly what promptrail wrote? Checks, in this order: the pin has a history;
  * every entry's digest (or, when no entry has one, that the file predates chains); each entry
- * starts from what the one below it left active; the pin's fields equal what its newest entry
- * recorded. Every problem is a sentence naming the edit (without the file and prompt, which the
- * caller adds).
+ * starts from what the one below it left pinned; the pin's fields equal what its newest
+ * promote, rollback or completed rollout recorded (and its version what the newest entry left
+ * pinned); a rollout block is there exactly when the newest entry leaves one running, and says
+ * what the rollout's entries recorded (candidate, sha256, weight, times, who, evidence). Every
+ * problem is a sentence naming the edit (without the file and prompt, which the caller adds).
+ * Not covered: a rollout's salt and stages (no entry records them; the commit body does).
  */
 export function verifyPin(pin: EnvPin): ChainVerdict {
   const h = pin.history;
@@ -172,15 +234,19 @@ export function verifyPin(pin: EnvPin): ChainVerdict {
   }
   for (let i = 0; i + 1 < h.length && problems.length === 0; i++) {
     const e = h[i]!;
-    const below = h[i + 1]!;
-    if (recordedPin(e) === null || recordedPin(below) === null) continue;
-    if (e.from !== below.version) {
-      problems.push({ entry: i, message: `history[${i}] (${describeEntry(e)}) starts from ${e.from ?? 'none'}, but the entry below it left ${below.version} active: the history was edited by hand` });
+    const left = activeAfter(h[i + 1]!);
+    if (e.from !== left) {
+      problems.push({ entry: i, message: `history[${i}] (${describeEntry(e)}) starts from ${e.from ?? 'none'}, but the entry below it left ${left ?? 'none'} active: the history was edited by hand` });
     }
   }
   const newest = h[0]!;
-  const rec = recordedPin(newest);
-  if (rec && problems.length === 0) {
+  const setter = h.findIndex((e) => PIN_SETTERS.has(e.action));
+  if (setter < 0 && problems.length === 0 && pin.version !== activeAfter(newest)) {
+    problems.push({ field: 'version', message: `the pin's version is ${pin.version}, but its newest history entry (${describeEntry(newest)}) left ${activeAfter(newest) ?? 'none'} pinned: the pin was edited by hand` });
+  }
+  if (setter >= 0 && problems.length === 0) {
+    const rec = recordedPin(h, setter);
+    const by = h[setter]!;
     for (const field of ['version', 'sha256', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval'] as const) {
       if (!(field in rec)) continue;
       const want = rec[field];
@@ -189,10 +255,14 @@ export function verifyPin(pin: EnvPin): ChainVerdict {
       if (!same) {
         problems.push({
           field,
-          message: `the pin's ${field} is ${show(got)}, but its newest history entry (${describeEntry(newest)}) recorded ${show(want)}: the pin was edited by hand`,
+          message: `the pin's ${field} is ${show(got)}, but its ${setter === 0 ? 'newest history entry' : 'newest promote, rollback or completed rollout'} (${describeEntry(by)}) recorded ${show(want)}: the pin was edited by hand`,
         });
       }
     }
+  }
+  if (problems.length === 0) {
+    const rp = rolloutProblem(pin);
+    if (rp) problems.push(rp);
   }
   return { status: problems.length ? 'tampered' : legacy ? 'legacy' : 'chained', problems };
 }

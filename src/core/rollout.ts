@@ -17,6 +17,7 @@ import { commitBody, rolloutSubject } from './env-text.js';
 import { refusal, refused, type EnvChangePlan, type NoChange, type PreviewLine, type Refusal, type Refused } from './env-change.js';
 import { short } from './integrity.js';
 import { recordEntry } from './history.js';
+import { tamperCheck } from './env-chain.js';
 import { compact, pinEvidence, rolloutRunning, type PinEvidenceInput, type PromotionChoice } from './promotion.js';
 import type { EnvironmentFile, EnvPin, HistoryEntry, RolloutState } from './types.js';
 
@@ -196,6 +197,9 @@ export interface RolloutStepInput {
 /** The running rollout of `id`, or the refusal (exit 1) that there is none. */
 function running(input: RolloutStepInput, verb: string): { pin: EnvPin; rollout: RolloutState } | Refused {
   const pin = input.target.prompts[input.id];
+  // a step builds on the rollout promptrail recorded, never on a hand-edited one (core/env-chain.ts)
+  const tampered = tamperCheck([{ rel: input.file, id: input.id, pin }]);
+  if (tampered) return tampered;
   if (!pin?.rollout) {
     return refused({
       code: 'no-rollout',

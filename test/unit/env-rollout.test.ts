@@ -12,17 +12,22 @@ import { pinBlock, pinViewOfText } from '../../src/registry/env-view.js';
 import { parseYaml } from '../../src/registry/yaml.js';
 import { getValidator } from '../../src/registry/schemas.js';
 import { mutations } from '../helpers/mutate.js';
-import type { EnvironmentFile, EnvPin } from '../../src/core/types.js';
+import { migrateHistory } from '../../src/core/env-chain.js';
+import type { EnvironmentFile, EnvPin, HistoryEntry } from '../../src/core/types.js';
 
-const pin = (version: string, extra: Partial<EnvPin> = {}): EnvPin => ({
-  version,
-  sha256: 'a'.repeat(64),
-  previous: null,
-  promoted_at: '2026-11-22T10:04:11Z',
-  promoted_by: 'Ana',
-  history: [{ action: 'promote', version, from: null, sha256: 'a'.repeat(64), at: '2026-11-22T10:04:11Z', by: 'Ana' }],
-  ...extra,
-});
+// histories chained as promptrail writes them (core/env-chain.ts): the canonical layout has digests
+const pin = (version: string, extra: Partial<EnvPin> = {}): EnvPin => {
+  const p: EnvPin = {
+    version,
+    sha256: 'a'.repeat(64),
+    previous: null,
+    promoted_at: '2026-11-22T10:04:11Z',
+    promoted_by: 'Ana',
+    history: [{ action: 'promote', version, from: null, sha256: 'a'.repeat(64), at: '2026-11-22T10:04:11Z', by: 'Ana' }],
+    ...extra,
+  };
+  return { ...p, history: migrateHistory(p.history) as HistoryEntry[] };
+};
 
 const canary = (over: Partial<NonNullable<EnvPin['rollout']>> = {}): EnvPin =>
   pin('1.4.0', {
@@ -72,7 +77,7 @@ describe('the rollout block', () => {
         '      updated_at: "2026-12-01T11:00:00Z"',
         `      eval: { pass_rate: 0.95, passed: 19, cases: 20, suite_sha256: ${'c'.repeat(64)} }`,
         '    history:',
-        `      - { action: rollout-set, version: 1.5.0, from: 1.4.0, weight: 12.5, sha256: ${'b'.repeat(64)}, at: "2026-12-01T11:00:00Z", by: Bo, reason: looks fine }`.replace('reason: looks fine', 'reason: "looks fine"'),
+        `      - { action: rollout-set, version: 1.5.0, from: 1.4.0, weight: 12.5, sha256: ${'b'.repeat(64)}, at: "2026-12-01T11:00:00Z", by: Bo, reason: looks fine }`.replace('reason: looks fine', `reason: "looks fine", digest: ${file.prompts['support/triage']!.history[0]!.digest}`),
       ].join('\n'),
     );
   });

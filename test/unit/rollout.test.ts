@@ -11,7 +11,8 @@ import { promotionStack, selectRollback } from '../../src/core/rollback.js';
 import { recordedDigests } from '../../src/core/integrity.js';
 import { mergeHistory } from '../../src/core/history.js';
 import { parseEnvCommit } from '../../src/git/log.js';
-import type { EnvironmentFile, EnvPin, RolloutState } from '../../src/core/types.js';
+import { migrateHistory, verifyPin } from '../../src/core/env-chain.js';
+import type { EnvironmentFile, EnvPin, HistoryEntry, RolloutState } from '../../src/core/types.js';
 
 const SHA = { '1.0.0': 'a'.repeat(64), '1.1.0': 'b'.repeat(64), '1.2.0': 'c'.repeat(64) } as const;
 const AT = '2026-12-01T10:00:00Z';
@@ -85,7 +86,9 @@ describe('rollout start', () => {
     expect(pin.version).toBe('1.0.0');
     expect(pin.sha256).toBe(SHA['1.0.0']);
     expect(pin.rollout).toEqual({ version: '1.1.0', sha256: SHA['1.1.0'], weight: 5, salt: 'p@1.1.0', stages: [5, 25, 50, 100], started_at: AT, started_by: BY, updated_at: AT } satisfies RolloutState);
-    expect(pin.history[0]).toEqual({ action: 'rollout-start', version: '1.1.0', from: '1.0.0', weight: 5, sha256: SHA['1.1.0'], at: AT, by: BY, reason: 'canary' });
+    const { digest, ...entry } = pin.history[0]!;
+    expect(entry).toEqual({ action: 'rollout-start', version: '1.1.0', from: '1.0.0', weight: 5, sha256: SHA['1.1.0'], at: AT, by: BY, reason: 'canary' });
+    expect(digest).toMatch(/^[0-9a-f]{64}$/); // chained like every entry (core/env-chain.ts)
     expect(pin.history).toHaveLength(2);
     expect(target.prompts.p!.rollout).toBeUndefined(); // the input is never modified
   });
@@ -229,7 +232,12 @@ describe('rollout complete', () => {
 
   it('pins the candidate with previous = the old stable and its gate evidence; rollback then restores the old stable', () => {
     const target = running(50);
-    target.prompts.p!.rollout!.eval = { pass_rate: 1, passed: 2, cases: 2 };
+    // the gate's evidence as rollout start records it: in the rollout block and its entry (rechained)
+    const ev = { pass_rate: 1, passed: 2, cases: 2 };
+    const p0 = target.prompts.p!;
+    p0.rollout!.eval = ev;
+    p0.history = migrateHistory(p0.history.map(({ digest: _d, prev: _p, ...e }, i) => (i === 0 ? { ...e, eval: ev } : e))) as HistoryEntry[];
+    expect(verifyPin(p0).status).toBe('chained');
     const plan = mustPlan(complete(target));
     expect(plan.subject).toBe('prompts(production): rollout p 1.0.0 -> 1.1.0 50% -> 100%');
     const next = applied(plan, target);
@@ -283,5 +291,52 @@ describe('other plans read rollout history', () => {
       ['rollout-start', 0, 5, null],
       ['promote', null, null, null],
     ]);
+  });
+});
+
+describe('the history chain covers rollouts (SPEC §15)', () => {
+  const why = (p: EnvPin): string => verifyPin(p).problems.map((x) => x.message).join('; ');
+
+  it('every rollout step is chained through recordEntry and verifies: start, set, abort, a new start, complete, at any history_limit', () => {
+    for (const historyLimit of [50, 2, 1]) {
+      let f = applied(mustPlan(planRolloutStart(startInput(envWith(stablePin()), { historyLimit }))), envWith(stablePin()));
+      expect(verifyPin(f.prompts.p!)).toEqual({ status: 'chained', problems: [] });
+      f = applied(mustPlan(planRolloutSet({ ...step(f), weight: 25, historyLimit })) as EnvChangePlan, f);
+      expect(verifyPin(f.prompts.p!).status).toBe('chained');
+      f = applied(mustPlan(planRolloutAbort({ ...step(f, { reason: 'errors' }), historyLimit })), f);
+      expect(verifyPin(f.prompts.p!).status).toBe('chained');
+      f = applied(mustPlan(planRolloutStart(startInput(f, { historyLimit, pins: [{ env: 'production', pin: f.prompts.p }] }))), f);
+      f = applied(mustPlan(planRolloutComplete({ ...step(f), historyLimit, candidateFile: 'prompts/p/1.1.0.yaml', candidateSha256: SHA['1.1.0'] })), f);
+      expect(f.prompts.p!.history.every((e) => /^[0-9a-f]{64}$/.test(e.digest ?? ''))).toBe(true);
+      expect(verifyPin(f.prompts.p!), `history_limit ${historyLimit}`).toEqual({ status: 'chained', problems: [] });
+    }
+  });
+
+  it('names a hand-edited rollout block: weight, candidate, a block removed mid-rollout, one added without a start, the completed pin', () => {
+    const f = running(5);
+    const p = f.prompts.p!;
+    expect(why({ ...p, rollout: { ...p.rollout!, weight: 100 } })).toMatch(/the pin's rollout\.weight is 100, but its history \(rollout-start 1\.0\.0 -> 1\.1\.0 \(5%\) at .*\) recorded 5: the rollout was edited by hand/);
+    expect(why({ ...p, rollout: { ...p.rollout!, version: '1.2.0' } })).toMatch(/rollout\.version is 1\.2\.0/);
+    expect(why({ ...p, rollout: { ...p.rollout!, started_by: 'Mallory' } })).toMatch(/rollout\.started_by is Mallory/);
+    const { rollout: _r, ...without } = p;
+    expect(why(without)).toMatch(/leaves a rollout of 1\.1\.0 running, but the pin has no rollout block: it was removed by hand/);
+    expect(why(stablePin('1.0.0', { rollout: p.rollout }))).toMatch(/the pin has a rollout of 1\.1\.0 at 5%, but its newest history entry \(promote none -> 1\.0\.0 .*\) runs none/);
+    // the stable pin under a running rollout is still what its promote recorded
+    expect(why({ ...p, sha256: SHA['1.1.0'] })).toMatch(/the pin's sha256 is b+, but its newest promote, rollback or completed rollout \(promote none -> 1\.0\.0 .*\) recorded a+/);
+    const done = applied(mustPlan(planRolloutComplete({ ...step(f), candidateFile: 'prompts/p/1.1.0.yaml', candidateSha256: SHA['1.1.0'] })), f).prompts.p!;
+    expect(why({ ...done, previous: null })).toMatch(/the pin's previous is null, but its newest history entry \(rollout-complete 1\.0\.0 -> 1\.1\.0 \(100%\) .*\) recorded 1\.0\.0/);
+    expect(why({ ...done, version: '1.0.0' })).toMatch(/the pin's version is 1\.0\.0/);
+  });
+
+  it('promote and rollback refuse (exit 1) to build on a hand-edited rollout block, and so does every rollout step', () => {
+    const f = running(5);
+    const forged = envWith({ ...f.prompts.p!, rollout: { ...f.prompts.p!.rollout!, weight: 100 } });
+    const r = refusalOf(selectRollback({ id: 'p', env: 'production', target: forged, versions: ['1.0.0', '1.1.0'] }));
+    expect(r).toMatchObject({ code: 'tampered', exit: 1 });
+    expect(r.message).toMatch(/^refused: environments\/production\.yaml was not written by promptrail: p: the pin's rollout\.weight is 100/);
+    expect(refusalOf(selectPromotion({ id: 'p', env: 'production', target: forged, versions: ['1.0.0', '1.1.0'], requestedVersion: '1.1.0' }))).toMatchObject({ code: 'tampered', exit: 1 });
+    for (const plan of [planRolloutSet({ ...step(forged), weight: 50 }), planRolloutAbort(step(forged, { reason: 'x' })), planRolloutComplete({ ...step(forged), candidateFile: 'prompts/p/1.1.0.yaml', candidateSha256: SHA['1.1.0'] })]) {
+      expect(refusalOf(plan)).toMatchObject({ code: 'tampered', exit: 1 });
+    }
   });
 });
