@@ -315,3 +315,34 @@ export function tamperCheck(pins: readonly PinToCheck[]): Refused | null {
   }
   return null;
 }
+
+/**
+ * History is append-only (SPEC §15): `next` (a pin now) may only add entries on top of `base`
+ * (the same pin at a base revision) and drop entries off the bottom when it holds `limit`
+ * (history_limit) of them. Entries are compared by content (digest and prev aside), so a file
+ * migrated to chains meanwhile still compares. Returns the entries of `next` that are new (newest
+ * first) and the problem, if any.
+ */
+export function appendedEntries(base: EnvPin | undefined, next: EnvPin | undefined, limit: number): { added: HistoryEntry[]; problem: string | null } {
+  if (!base) return { added: next?.history ?? [], problem: null };
+  const last = base.history[0];
+  if (!next) return { added: [], problem: `the pin was removed; promptrail never removes a pin (its history${last ? ` ends with ${describeEntry(last)}` : ''})` };
+  if (!last) return { added: next.history, problem: null };
+  const key = entryContent(last);
+  const at = next.history.findIndex((e) => entryContent(e) === key);
+  if (at === -1) return { added: [], problem: `its newest entry then (${describeEntry(last)}) is gone or changed: history is append-only` };
+  const kept = next.history.slice(at);
+  for (let i = 0; i < kept.length && i < base.history.length; i++) {
+    if (entryContent(kept[i]!) !== entryContent(base.history[i]!)) {
+      return { added: [], problem: `the entry ${describeEntry(base.history[i]!)} was changed or removed below newer ones: history is append-only` };
+    }
+  }
+  if (kept.length > base.history.length) {
+    return { added: [], problem: `${kept.length - base.history.length} entr${kept.length - base.history.length === 1 ? 'y was' : 'ies were'} added below its oldest entry: history is append-only` };
+  }
+  const dropped = base.history.length - kept.length;
+  if (dropped > 0 && next.history.length < Math.max(1, Math.floor(limit))) {
+    return { added: [], problem: `${dropped} entr${dropped === 1 ? 'y was' : 'ies were'} removed from the bottom of its history while it holds ${next.history.length}, fewer than history_limit (${limit}): history is append-only` };
+  }
+  return { added: next.history.slice(0, at), problem: null };
+}

@@ -4,12 +4,13 @@
  */
 import semver from 'semver';
 import { wasPinned } from './promotion.js';
+import { verifyPin } from './env-chain.js';
 import type { EnvironmentFile } from './types.js';
 
-export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'not-upstream' | 'unknown-prompt' | 'candidate-missing' | 'candidate-sha-mismatch';
+export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'not-upstream' | 'unknown-prompt' | 'candidate-missing' | 'candidate-sha-mismatch' | 'tampered';
 
 /** Flags that mean a pin is broken (status exits 1 when any is present). */
-export const BROKEN_FLAGS: readonly StatusFlag[] = ['missing', 'sha-mismatch', 'unknown-prompt', 'candidate-missing', 'candidate-sha-mismatch'];
+export const BROKEN_FLAGS: readonly StatusFlag[] = ['missing', 'sha-mismatch', 'unknown-prompt', 'candidate-missing', 'candidate-sha-mismatch', 'tampered'];
 
 export interface StatusCell {
   version: string | null;
@@ -31,7 +32,7 @@ export interface StatusRow {
 export interface StatusReport {
   environments: string[];
   prompts: StatusRow[];
-  /** number of broken pins (missing file, sha256 mismatch, unknown prompt) */
+  /** number of broken pins (missing file, sha256 mismatch, unknown prompt, edited by hand) */
   broken: number;
   /** number of cells with any flag */
   flagged: number;
@@ -79,7 +80,9 @@ export function buildStatus(input: StatusInput): StatusReport {
         continue;
       }
       const flags: StatusFlag[] = [];
-      if (!known.has(id)) flags.push('unknown-prompt');
+      // a pin no promptrail command wrote (core/env-chain.ts) is that, not a changed file
+      if (verifyPin(pin).status === 'tampered') flags.push('tampered');
+      else if (!known.has(id)) flags.push('unknown-prompt');
       else {
         const sha = input.fileSha(id, pin.version);
         if (sha === null) flags.push('missing');

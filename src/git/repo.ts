@@ -50,7 +50,7 @@ export function operationInProgress(gitDir: string): InProgress | null {
   if (has('REVERT_HEAD')) return { what: 'revert', hint: 'finish it ("git revert --continue") or abort it ("git revert --abort") first' };
   if (has('CHERRY_PICK_HEAD') || has('sequencer/todo')) return { what: 'cherry-pick', hint: 'finish it ("git cherry-pick --continue") or abort it ("git cherry-pick --abort") first' };
   if (has('BISECT_LOG') || has('BISECT_START')) return { what: 'bisect', hint: 'end it ("git bisect reset") first' };
-  let head = '';
+  let head: string;
   try {
     head = fs.readFileSync(path.join(gitDir, 'HEAD'), 'utf8');
   } catch {

@@ -18,6 +18,12 @@ import { trackedPaths, trackedPathsSync } from '../git/tracked.js';
 /** paths relative to the registry root, "/"-separated, of everything git tracks under `.prompts/` */
 export type TrackedState = ReadonlySet<string>;
 
+/** What a reader or writer of state needs: the registry root and what git tracks under its `.prompts/`. */
+export interface StateAccess {
+  root: string;
+  tracked: TrackedState;
+}
+
 const EMPTY: TrackedState = new Set();
 const known = new Map<string, TrackedState>();
 const pending = new Map<string, Promise<TrackedState>>();

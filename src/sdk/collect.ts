@@ -9,6 +9,7 @@ import { CheckFailed } from '../errors.js';
 import { applyOverrides, compilePrompt, messagesOf, schemaProblem, userSchemaAjv } from '../core/render.js';
 import type { BudgetConfig, ModelConfig, PromptFile, ProviderConfig } from '../core/types.js';
 import { didYouMean } from '../core/suggest.js';
+import { tamperCheck } from '../core/env-chain.js';
 import type { Registry } from '../registry/registry.js';
 import { CONFIG_FILE } from '../paths.js';
 import { readRegistryFile, isFileProblem, contentSha256 } from '../registry/files.js';
@@ -38,11 +39,20 @@ export interface PinnedPrompts {
 /**
  * `compileCheck` (default true): also refuse pinned prompts whose schemas or templates do not
  * compile (build, types). loadRegistry skips it: handles compile lazily and report then.
+ * `verifyHistory` (build): refuse an environment file with a pin no promptrail command wrote.
  */
-export function collectPinned(reg: Registry, env: string, opts: { compileCheck?: boolean } = {}): PinnedPrompts {
+export function collectPinned(reg: Registry, env: string, opts: { compileCheck?: boolean; verifyHistory?: boolean } = {}): PinnedPrompts {
   reg.assertEnv(env);
   const envFile = reg.loadEnv(env);
   const envRel = reg.rel(envFile.file);
+  if (opts.verifyHistory) {
+    // `build`: a pin no promptrail command wrote (core/env-chain.ts) is never shipped
+    const tampered = tamperCheck(Object.keys(envFile.value.prompts).sort().map((id) => ({ rel: envRel, id, pin: envFile.value.prompts[id] })));
+    if (tampered) {
+      const r = tampered.refusals[0];
+      throw new CheckFailed(r.message.replace(/^refused: /, 'refusing to build: '), { location: { file: envRel }, hint: r.hint });
+    }
+  }
   const envCfg = reg.config.environments[env] ?? {};
   const overrides: { model?: Partial<ModelConfig> } = envCfg.overrides?.model ? { model: envCfg.overrides.model } : {};
   const entries: BundleEntry[] = [];

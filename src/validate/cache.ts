@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../registry/files.js';
+import { readStateText, writeStateFile, type StateAccess } from '../registry/state.js';
 import type { FileProblemEntry } from './problem.js';
 import type { PinFact, InputFacts, CaseFact, FileOutcome } from './checks/types.js';
 
@@ -83,13 +83,10 @@ function isStored(x: unknown): x is StoredEntry {
 }
 
 /** The cached entries for `digest`, or an empty map (missing, corrupt, other digest). */
-function loadPart(file: string, digest: string, into: Map<string, CacheEntry>): void {
-  let raw: string;
-  try {
-    raw = fs.readFileSync(file, 'utf8');
-  } catch {
-    return;
-  }
+function loadPart(file: string, digest: string, into: Map<string, CacheEntry>, access: StateAccess): void {
+  // only a cache promptrail could have written itself: not committed, no symbolic link (registry/state.ts)
+  const raw = readStateText(access.root, file, access.tracked);
+  if (raw === undefined) return;
   try {
     const data = JSON.parse(raw) as CacheFile;
     if (!data || data.format !== CACHE_FORMAT || data.digest !== digest || typeof data.entries !== 'object' || data.entries === null) return;
@@ -109,14 +106,16 @@ function loadPart(file: string, digest: string, into: Map<string, CacheEntry>): 
 }
 
 /** The cached entries for `digest` from the given parts, or none (missing, corrupt, other digest). */
-export function loadCache(stateDir: string, digest: string, parts: CachePart[] = ['env', 'files']): Map<string, CacheEntry> {
+export function loadCache(stateDir: string, digest: string, access: StateAccess, parts: CachePart[] = ['env', 'files']): Map<string, CacheEntry> {
   const map = new Map<string, CacheEntry>();
-  for (const p of parts) loadPart(cacheFile(stateDir, p), digest, map);
+  for (const p of parts) loadPart(cacheFile(stateDir, p), digest, map, access);
   return map;
 }
 
 /** Writes both parts atomically; `isEnvPart` tells which entries belong to the small one. */
-export function saveCache(stateDir: string, digest: string, entries: Map<string, CacheEntry>, isEnvPart: (rel: string) => boolean): void {
+export function saveCache(stateDir: string, digest: string, entries: Map<string, CacheEntry>, isEnvPart: (rel: string) => boolean, access: StateAccess): void {
+  // a cache committed to git is never read: rewriting it would only show up in `git status`
+  if (access.tracked.size > 0) return;
   const part = () => {
     const entries: Record<string, StoredEntry> = {};
     const facts: unknown[] = [];
@@ -148,9 +147,9 @@ export function saveCache(stateDir: string, digest: string, entries: Map<string,
   try {
     const file = cacheFile(stateDir, 'files');
     const ignore = path.join(path.dirname(file), '.gitignore');
-    if (!fs.existsSync(ignore)) writeFileAtomic(ignore, '# promptrail validate cache: never commit\n*\n');
-    writeCacheFile(cacheFile(stateDir, 'env'), JSON.stringify({ format: CACHE_FORMAT, digest, facts: envPart.facts, entries: envPart.entries } satisfies CacheFile));
-    writeCacheFile(file, JSON.stringify({ format: CACHE_FORMAT, digest, facts: filesPart.facts, entries: filesPart.entries } satisfies CacheFile));
+    if (!fs.existsSync(ignore)) writeCacheFile(ignore, '# promptrail validate cache: never commit\n*\n', access.root);
+    writeCacheFile(cacheFile(stateDir, 'env'), JSON.stringify({ format: CACHE_FORMAT, digest, facts: envPart.facts, entries: envPart.entries } satisfies CacheFile), access.root);
+    writeCacheFile(file, JSON.stringify({ format: CACHE_FORMAT, digest, facts: filesPart.facts, entries: filesPart.entries } satisfies CacheFile), access.root);
   } catch {
     // a cache that cannot be written (read-only checkout) only costs speed
   }
@@ -159,16 +158,9 @@ export function saveCache(stateDir: string, digest: string, entries: Map<string,
 /**
  * Atomic replace without fsync: readers see the old or the new file. After a crash the file
  * may be empty or cut short, which loading treats as no cache (JSON that does not parse), so
- * a cache does not pay for durability it does not need.
+ * a cache does not pay for durability it does not need. Only through real folders inside the
+ * registry `root` (a `.prompts` that is a symbolic link gets nothing).
  */
-export function writeCacheFile(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+export function writeCacheFile(file: string, text: string, root: string): void {
+  writeStateFile(root, file, text, { durable: false });
 }

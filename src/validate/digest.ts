@@ -12,7 +12,7 @@ import { sha256 } from '../registry/files.js';
 import { SCHEMA_KINDS, schemaFile } from '../paths.js';
 
 /** Bump when the checks change in a way that makes cached results wrong. */
-export const CHECKS_VERSION = 3;
+export const CHECKS_VERSION = 4;
 
 /**
  * The modules the per-file checks run (relative to this folder; a test keeps it complete):
@@ -39,6 +39,8 @@ export const CHECK_CODE = [
   '../core/suggest.js',
   '../core/json.js',
   '../core/plain-schema.js',
+  '../core/env-chain.js',
+  '../core/env-change.js',
   '../registry/schema-findings.js',
   '../registry/schemas.js',
   '../registry/yaml.js',

@@ -8,7 +8,8 @@
  *   4. files      (phase-files.ts)   the per-file checks (cached, worker threads when large)
  *   5. cross-file (phase-pins.ts,    pins exist and match their sha256; suite case vars
  *                  phase-suites.ts)  against the inputs of the versions they apply to
- *   6. base       (base.ts)          with --base: immutability and semver bumps
+ *   6. base       (base.ts,          with --base: immutability and semver bumps; environment
+ *                  base-env.ts)      history only appended to, by promotions that could happen
  *
  * Never throws for bad registry content; throws UsageError (exit 2) for bad invocations
  * (unknown rev, --staged outside git, missing paths).
@@ -31,7 +32,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   if ('result' in opened) return opened.result;
   const { run, changes, baseCommit, memo, memoEligible } = opened;
   // (a run answered by the memo never loads the other phases)
-  const [{ readConfig }, { select }, { checkFiles }, { checkPins, checkReleased, reportedFiles }, { checkSuiteVars }, { resultOf }, { listingKey, saveRunMemo, treeOf }, { trustworthy }] = await Promise.all([
+  const [{ readConfig }, { select }, { checkFiles }, { checkPins, checkReleased, reportedFiles, stateTracked }, { checkSuiteVars }, { resultOf }, { listingKey, saveRunMemo, treeOf }, { trustworthy }] = await Promise.all([
     import('./phase-config.js'),
     import('./phase-select.js'),
     import('./phase-files.js'),
@@ -63,7 +64,14 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     const { checkAgainstBase } = await import('./base.js');
     const baseProblems = await checkAgainstBase({ root: run.root, commit: baseCommit, rev: opts.base!, staged: opts.staged, promptsDir: cfg.promptsDir, layout: sel.layout, read: (rels) => run.src.read(rels) });
     for (const p of baseProblems) if (sel.inSel(p.file)) run.problems.push(p);
+    // environment files: history only appended to, by promotions that could have happened
+    const { checkEnvAgainstBase } = await import('./base-env.js');
+    const envProblems = await checkEnvAgainstBase({ root: run.root, commit: baseCommit, rev: opts.base!, staged: opts.staged, promptsDir: cfg.promptsDir, environmentsDir: cfg.environmentsDir, envRels: sel.envRels, config: cfg.value, read: (rels) => run.src.read(rels) });
+    for (const p of envProblems) if (sel.inSel(p.file) || !sel.layout.files.has(p.file)) run.problems.push(p);
   }
+
+  // state committed to git under .prompts/ (never trusted, so never silently)
+  run.problems.push(...stateTracked(run.state.tracked));
 
   const result = resultOf(run.problems, [CONFIG_FILE, ...[...report].sort()], cfg.configError, cfg.promptsDir);
   // --staged for a commit that touches no registry file (the pre-commit hook on a code commit)
@@ -76,7 +84,7 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
     const trusted = (f: Fingerprint): boolean => trustworthy(f, run.scanStart);
     const key = listingKey(run.listing, (rel) => run.src.stat!(rel), trusted);
     const tree = treeOf(run.listing, run.dirPrints, trusted);
-    if (key !== null && (key !== memo?.key || (tree && !memo.tree))) saveRunMemo(run.stateDir, { digest: cfg.digest, dirs: run.listedDirs, key, result, ...(tree ? { tree } : {}) });
+    if (key !== null && (key !== memo?.key || (tree && !memo.tree))) saveRunMemo(run.stateDir, { digest: cfg.digest, dirs: run.listedDirs, key, result, ...(tree ? { tree } : {}) }, run.state);
   }
   return result;
 }

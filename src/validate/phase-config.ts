@@ -4,7 +4,9 @@
  * checks need, the run digest and the per-file cache it keys, and the config's own checks.
  */
 import { CONFIG_FILE, leavesRegistry } from '../paths.js';
-import { decodeRegistryBytes, sha256 } from '../registry/files.js';
+import * as path from 'node:path';
+import { decodeRegistryBytes, realDirProblem, sha256 } from '../registry/files.js';
+import type { FileProblemEntry } from './problem.js';
 import { isObject, type JsonObject } from '../core/json.js';
 import type { CheckContext, FileOutcome } from './checks/types.js';
 import { loadCache, type CacheEntry } from './cache.js';
@@ -15,6 +17,8 @@ import { readProblem, type Run } from './run.js';
 const DEFAULT_ENVIRONMENTS = ['development', 'staging', 'production'];
 
 export interface ConfigStage {
+  /** the config as parsed (null: it does not parse) */
+  value: JsonObject | null;
   promptsDir: string;
   environmentsDir: string;
   ctx: CheckContext;
@@ -67,7 +71,7 @@ export async function readConfig(run: Run): Promise<ConfigStage> {
   };
   const digest = runDigest(opts.toolVersion, configBlob.bytes);
   // a --staged run checks a few changed files: only the small part (config, environments) pays off
-  const cache = opts.cache ? loadCache(run.stateDir, digest, run.idx ? ['env'] : ['env', 'files']) : new Map<string, CacheEntry>();
+  const cache = opts.cache ? loadCache(run.stateDir, digest, run.state, run.idx ? ['env'] : ['env', 'files']) : new Map<string, CacheEntry>();
   const fresh = new Map<string, CacheEntry>();
   let outcome: FileOutcome;
   if (configBlob.problem) outcome = { problems: [readProblem(configBlob.problem)] };
@@ -78,7 +82,20 @@ export async function readConfig(run: Run): Promise<ConfigStage> {
     fresh.set(CONFIG_FILE, { s, r: outcome.problems });
   }
   run.report(CONFIG_FILE, outcome.problems);
+  // the folders must be real folders inside the registry: nothing is read through a symbolic link
+  // that leads elsewhere (the index has no such links to follow: its listing never does)
+  let dirsReal = true;
+  if (!run.idx && !leavesRegistry(promptsDir) && !leavesRegistry(environmentsDir)) {
+    for (const [key, dir] of [['prompts_dir', promptsDir], ['environments_dir', environmentsDir]] as const) {
+      const bad = realDirProblem(run.root, path.join(run.root, dir));
+      if (!bad) continue;
+      dirsReal = false;
+      const p: FileProblemEntry = { line: 1, column: 1, rule: 'config-dir-invalid', severity: 'error', message: `"${key}" (${dir}) must be a real folder inside the registry, but ${bad.path} ${bad.why}; promptrail never reads or writes through a symbolic link` };
+      run.report(CONFIG_FILE, [p]);
+    }
+  }
   return {
+    value: cfg,
     promptsDir,
     environmentsDir,
     ctx,
@@ -86,8 +103,8 @@ export async function readConfig(run: Run): Promise<ConfigStage> {
     cache,
     fresh,
     unreadable: configBlob.problem !== undefined,
-    configError: outcome.problems.some((p) => p.severity === 'error'),
+    configError: !dirsReal || outcome.problems.some((p) => p.severity === 'error'),
     // an unparsable config still lets the other files be checked (with the default folders)
-    dirsUsable: !outcome.problems.some((p) => p.rule === 'config-dir-invalid'),
+    dirsUsable: dirsReal && !outcome.problems.some((p) => p.rule === 'config-dir-invalid'),
   };
 }

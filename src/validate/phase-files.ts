@@ -145,7 +145,7 @@ export async function checkFiles(run: Run, cfg: ConfigStage, sel: Selection): Pr
   if (opts.cache && !run.idx && (checkedCount > 0 || dirty || fresh.size !== cache.size || !cache.has(CONFIG_FILE) || cache.get(CONFIG_FILE)!.s !== fresh.get(CONFIG_FILE)?.s)) {
     // keep entries of files not looked at this run (a partial run must not empty the cache)
     for (const [k, v] of cache) if (!fresh.has(k) && sel.listedType.has(k) && k !== CONFIG_FILE) fresh.set(k, v);
-    saveCache(run.stateDir, cfg.digest, fresh, (rel) => rel === CONFIG_FILE || sel.layout.files.get(rel) === 'environment');
+    saveCache(run.stateDir, cfg.digest, fresh, (rel) => rel === CONFIG_FILE || sel.layout.files.get(rel) === 'environment', run.state);
   }
   return { outcomes, shas };
 }

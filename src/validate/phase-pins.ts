@@ -17,6 +17,7 @@ import type { ConfigStage } from './phase-config.js';
 import type { Checked } from './phase-files.js';
 import type { Selection } from './phase-select.js';
 import type { Run } from './run.js';
+import type { Problem } from './problem.js';
 
 /** The files reported, with the per-file and structural problems of each added to the run. */
 export function reportedFiles(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked): { report: Set<string>; pinsToCheck: Map<string, PinFact[]> } {
@@ -77,6 +78,8 @@ export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, chec
     const found: PinFinding[] = [];
     const envName = envRel.slice(envRel.lastIndexOf('/') + 1, -5);
     for (const pin of pins) {
+      // a hand-edited pin is reported as such (env-history-tampered), not as a changed or missing file
+      if (pin.tampered) continue;
       if (pin.rollout) checkCandidate(pin, pin.rollout, versionRel(promptsDir, pin.id, pin.rollout.version), envName, sel, shas, found);
       const vr = versionRel(promptsDir, pin.id, pin.version);
       if (!sel.versionExists(vr)) {
@@ -189,4 +192,24 @@ export function checkReleased(run: Run, cfg: ConfigStage, sel: Selection, checke
       severity: 'error',
     });
   }
+}
+
+/** how many tracked state files are named one by one */
+const TRACKED_SHOWN = 20;
+
+/**
+ * `state-tracked`: files under .prompts/ that git tracks. Local state (eval reports, caches, the
+ * validate memo) is never evidence, so validate, eval and promote ignore such files; a pull
+ * request that commits them is reported, with the fix.
+ */
+export function stateTracked(tracked: ReadonlySet<string>): Problem[] {
+  const all = [...tracked].sort();
+  return all.slice(0, TRACKED_SHOWN).map((file, i) => ({
+    file,
+    line: 1,
+    column: 1,
+    rule: 'state-tracked',
+    severity: 'error' as const,
+    message: `${file} is tracked by git, but .prompts/ holds local state (eval reports, caches, locks), which promptrail never takes as evidence: untrack it with "git rm --cached -r .prompts" and keep .prompts/ in .gitignore${i === TRACKED_SHOWN - 1 && all.length > TRACKED_SHOWN ? ` (and ${all.length - TRACKED_SHOWN} more tracked files under .prompts/)` : ''}`,
+  }));
 }

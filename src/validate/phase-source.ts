@@ -14,6 +14,7 @@ import type { Fingerprint } from './cache.js';
 import { DEFAULT_DIRS, Run, type EngineOptions } from './run.js';
 import { worktreeSource } from './source.js';
 import { indexSource, stagedListing } from './source-index.js';
+import { trackedState } from '../registry/state.js';
 
 export interface Opened {
   run: Run;
@@ -30,6 +31,9 @@ export interface Opened {
 /** `whileGitRuns` is called once git is listing the index (it may load modules meanwhile; earlier it would delay that listing). */
 export async function openSource(opts: EngineOptions, whileGitRuns: () => void = () => undefined): Promise<Opened | { result: ValidateResult }> {
   const { root } = opts;
+  // what git tracks under .prompts/ (state committed there is never trusted, and reported):
+  // one `git ls-files` that runs while the rest loads (none without .prompts/ or outside git)
+  const trackedP = trackedState(root);
   // the git questions go first, at once: "inside a work tree?" and the staged changes; their
   // processes run while the rest loads (the usage error wins over git's own failure)
   let insideP: Promise<boolean> | undefined;
@@ -62,6 +66,7 @@ export async function openSource(opts: EngineOptions, whileGitRuns: () => void =
 
   const idx = opts.staged ? await indexSource(root) : undefined;
   const run = new Run(opts, idx ?? worktreeSource(root), idx);
+  run.state = { root, tracked: await trackedP };
   const memoEligible = !idx && opts.cache && opts.base === undefined && opts.paths.length === 0;
   let memo: RunMemo | null = null;
   let changes: StagedChange[] = [];
@@ -85,7 +90,7 @@ export async function openSource(opts: EngineOptions, whileGitRuns: () => void =
     // a whole-registry run: the last one's result stands when nothing it depended on changed
     const configBytes = (await run.src.read([CONFIG_FILE])).get(CONFIG_FILE)!.bytes;
     // (an unreadable config: its problem is not in the digest, so no memo)
-    memo = configBytes ? loadRunMemo(run.stateDir, runDigest(opts.toolVersion, configBytes)) : null;
+    memo = configBytes ? loadRunMemo(run.stateDir, runDigest(opts.toolVersion, configBytes), run.state) : null;
     if (memo && memo.dirs.some(leavesRegistry)) memo = null;
     // the kept listing stands when no folder of it changed; else the folders are walked again
     const stat = (rel: string): Fingerprint | undefined => run.src.stat!(rel);

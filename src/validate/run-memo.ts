@@ -16,10 +16,10 @@
  * listing. Kept only for listings of plain files and folders (no symbolic links, whose
  * targets change behind them) whose folders all had trustworthy fingerprints.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { sameFingerprint, writeCacheFile, type Fingerprint } from './cache.js';
+import { readStateText, type StateAccess } from '../registry/state.js';
 import type { ListedEntry } from './layout.js';
 import type { ValidateResult } from './problem.js';
 
@@ -109,9 +109,14 @@ function keyOf(n: number, entry: (i: number) => ListedEntry, stat: (rel: string)
 }
 
 /** The memo recorded for `digest`, or null (none, another digest, unreadable, corrupt). */
-export function loadRunMemo(stateDir: string, digest: string): RunMemo | null {
+export function loadRunMemo(stateDir: string, digest: string, access: StateAccess): RunMemo | null {
+  // never one committed to git (whatever it says), nor one reached through a symbolic link; and
+  // while anything under .prompts/ is tracked, no memo at all (that run must report it)
+  if (access.tracked.size > 0) return null;
+  const text = readStateText(access.root, runMemoFile(stateDir), access.tracked);
+  if (text === undefined) return null;
   try {
-    const m = JSON.parse(fs.readFileSync(runMemoFile(stateDir), 'utf8')) as RunMemo;
+    const m = JSON.parse(text) as RunMemo;
     const r = m?.result;
     if (m.format !== RUN_MEMO_FORMAT || m.digest !== digest || typeof m.key !== 'string') return null;
     if (!Array.isArray(m.dirs) || m.dirs.length !== 2 || !m.dirs.every((d) => typeof d === 'string')) return null;
@@ -124,9 +129,10 @@ export function loadRunMemo(stateDir: string, digest: string): RunMemo | null {
 }
 
 /** Records the memo atomically (a cache that cannot be written only costs speed). */
-export function saveRunMemo(stateDir: string, memo: Omit<RunMemo, 'format'>): void {
+export function saveRunMemo(stateDir: string, memo: Omit<RunMemo, 'format'>, access: StateAccess): void {
+  if (access.tracked.size > 0) return;
   try {
-    writeCacheFile(runMemoFile(stateDir), JSON.stringify({ format: RUN_MEMO_FORMAT, ...memo }));
+    writeCacheFile(runMemoFile(stateDir), JSON.stringify({ format: RUN_MEMO_FORMAT, ...memo }), access.root);
   } catch {
     // read-only checkout
   }

@@ -10,6 +10,7 @@ import type { FileProblemEntry, Problem } from './problem.js';
 import type { Source } from './source.js';
 import type { Fingerprint } from './cache.js';
 import type { IndexSource } from './source-index.js';
+import type { StateAccess } from '../registry/state.js';
 
 export interface EngineOptions {
   root: string;
@@ -46,6 +47,8 @@ export class Run {
   partial = false;
   /** the fingerprints of the folders behind `listing` (working tree only), for the run memo */
   dirPrints: ReadonlyMap<string, Fingerprint | null> | undefined;
+  /** the registry root and what git tracks under its .prompts/ (a cache or memo committed there is never read) */
+  state: StateAccess;
 
   constructor(
     readonly opts: EngineOptions,
@@ -56,6 +59,7 @@ export class Run {
     this.root = opts.root;
     this.scanStart = opts.now ?? Date.now();
     this.stateDir = path.join(opts.root, STATE_DIR);
+    this.state = { root: opts.root, tracked: new Set() };
   }
 
   /** Lists the whole of these two folders (replacing a partial listing). */

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
@@ -154,10 +154,10 @@ describe('prompts build', () => {
     const previous = '{ "format": "promptrail-bundle", "note": "previous bundle" }\n';
     reg.write('b.json', previous);
     pin(reg, 'production', { 'support/triage': '1.1.0' });
-    reg.write('environments/production.yaml', readFileSync(path.join(reg.dir, 'environments/production.yaml'), 'utf8').replace('version: 1.1.0', 'version: 1.3.0'));
+    rmSync(path.join(reg.dir, 'prompts/support/triage/1.1.0.yaml'));
     const res = await build(reg, '--env', 'production', '-o', 'b.json');
     expect(res.exitCode).toBe(1);
-    expect(res.stderr).toContain('error: prompts/support/triage/1.3.0.yaml: environments/production.yaml pins support/triage@1.3.0, but prompts/support/triage/1.3.0.yaml does not exist');
+    expect(res.stderr).toContain('error: prompts/support/triage/1.1.0.yaml: environments/production.yaml pins support/triage@1.1.0, but prompts/support/triage/1.1.0.yaml does not exist');
     expect(readFileSync(path.join(reg.dir, 'b.json'), 'utf8')).toBe(previous);
   });
 

@@ -2,6 +2,9 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { makeRegistry, type TempRegistry } from '../helpers/registry.js';
 import { openRegistry } from '../../src/registry/registry.js';
 import { sha256 } from '../../src/registry/files.js';
+import { migrateHistory } from '../../src/core/env-chain.js';
+import { serializeEnv } from '../../src/registry/env-serialize.js';
+import type { HistoryEntry } from '../../src/core/types.js';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -19,7 +22,7 @@ describe('environment files larger than 1 MiB', () => {
     const at = '2026-11-22T10:00:00Z';
     const lines = ['environment: development', 'prompts:'];
     for (let i = 0; i < 3000; i++) {
-      lines.push(`  p${i}/x:`, '    version: 1.0.0', `    sha256: ${digest}`, '    previous: null', `    promoted_at: "${at}"`, '    promoted_by: "Test User <test@example.com>"', '    history:');
+      lines.push(`  p${i}/x:`, '    version: 1.0.0', `    sha256: ${digest}`, '    previous: null', `    promoted_at: "${at}"`, '    promoted_by: "Test User <test@example.com>"', '    reason: "bulk"', '    history:');
       lines.push(`      - { action: promote, version: 1.0.0, from: null, sha256: ${digest}, at: "${at}", by: "Test User <test@example.com>", reason: "bulk" }`);
     }
     lines.push('  support/triage:', '    version: 1.0.0', `    sha256: ${digest}`, '    previous: null', `    promoted_at: "${at}"`, '    promoted_by: "T <t@example.com>"', '    history: []');
@@ -43,9 +46,12 @@ describe('validate and environment files larger than 1 MiB', () => {
     const { runValidate } = await import('../../src/validate/engine.js');
     reg = makeRegistry({ prompts: { 'support/triage': ['1.0.0'] } });
     const digest = sha256(readFileSync(path.join(reg.dir, 'prompts/support/triage/1.0.0.yaml')));
-    const entry = `      - { action: promote, version: 1.0.0, from: null, sha256: ${digest}, at: "2026-11-22T10:00:00Z", by: "Test User <test@example.com>", reason: "a long audit trail" }`;
-    const head = ['environment: development', 'prompts:', '  support/triage:', '    version: 1.0.0', `    sha256: ${digest}`, '    previous: null', '    promoted_at: "2026-11-22T10:00:00Z"', '    promoted_by: "Test User <test@example.com>"', '    history:'];
-    const text = `${[...head, ...Array.from({ length: 6000 }, () => entry)].join('\n')}\n`;
+    // 6,000 entries, as promptrail writes them (chained; each one re-promotes 1.0.0 over itself)
+    const at = '2026-11-22T10:00:00Z';
+    const by = 'Test User <test@example.com>';
+    const reason = 'a long audit trail';
+    const history = migrateHistory(Array.from({ length: 6000 }, (_, i) => ({ action: 'promote' as const, version: '1.0.0', from: i === 5999 ? null : '1.0.0', sha256: digest, at, by, reason }))) as HistoryEntry[];
+    const text = serializeEnv({ environment: 'development', prompts: { 'support/triage': { version: '1.0.0', sha256: digest, previous: '1.0.0', promoted_at: at, promoted_by: by, reason, history } } });
     expect(text.length).toBeGreaterThan(1024 * 1024);
     reg.write('environments/development.yaml', text);
     reg.write('prompts/support/triage/1.0.1.yaml', `${readFileSync(path.join(reg.dir, 'prompts/support/triage/1.0.0.yaml'), 'utf8').replace('version: 1.0.0', 'version: 1.0.1')}#${'x'.repeat(1024 * 1024)}\n`);

@@ -5,16 +5,14 @@ import * as path from 'node:path';
 import { runValidate, type EngineOptions } from '../../src/validate/engine.js';
 import { registriesPerTest, promptYaml, type TempRegistry } from '../helpers/registry.js';
 import { UsageError } from '../../src/errors.js';
+import { writtenEnv } from '../helpers/env-pins.js';
 
 const reg = registriesPerTest();
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 
+/** an environment file as promptrail writes it (chained history), without the header comment (lines as before) */
 function envYaml(env: string, pins: Record<string, { version: string; sha256: string; previous?: string | null }>): string {
-  let out = `environment: ${env}\nprompts:\n`;
-  for (const [id, p] of Object.entries(pins)) {
-    out += `  ${id}:\n    version: ${p.version}\n    sha256: ${p.sha256}\n    previous: ${p.previous ?? 'null'}\n    promoted_at: 2026-11-22T10:04:11Z\n    promoted_by: Ana <ana@example.com>\n    history: []\n`;
-  }
-  return out;
+  return writtenEnv(env, pins).split('\n').slice(1).join('\n');
 }
 
 function validate(r: TempRegistry, o: Partial<EngineOptions> = {}) {
@@ -55,8 +53,8 @@ describe('validate engine: whole registry', () => {
     r.write('environments/staging.yaml', envYaml('staging', { 'support/triage': { version: '2.0.0', sha256: 'a'.repeat(64) }, 'support/triag': { version: '1.0.0', sha256: 'a'.repeat(64) } }));
     fs.rmSync(path.join(r.dir, 'prompts/support/triage/1.0.0.yaml'));
     const res = await validate(r);
-    expect(brief(res)).toEqual(['environments/production.yaml:6:15 pin-previous-missing', 'environments/staging.yaml:11:14 pin-missing-version', 'environments/staging.yaml:4:14 pin-missing-version']);
-    expect(res.errors.find((e) => e.line === 11)!.message).toMatch(/"support\/triag", which does not exist; did you mean "support\/triage"/);
+    expect(brief(res)).toEqual(['environments/production.yaml:6:15 pin-previous-missing', 'environments/staging.yaml:12:14 pin-missing-version', 'environments/staging.yaml:4:14 pin-missing-version']);
+    expect(res.errors.find((e) => e.line === 4)!.message).toMatch(/"support\/triag", which does not exist; did you mean "support\/triage"/);
   });
 
   it('suite case vars are checked against the inputs of the versions each case applies to', async () => {

@@ -3,14 +3,16 @@ import { buildStatus, isBehind } from '../../src/core/status.js';
 import { renderStatusText } from '../../src/cli/reporters/status-text.js';
 import { Chalk } from 'chalk';
 import type { EnvironmentFile, EnvPin } from '../../src/core/types.js';
+import { migrateHistory } from '../../src/core/env-chain.js';
 
+/** a pin as promptrail writes it: `history` the versions promoted (newest first), its fields what the newest recorded */
 const pin = (version: string, sha: string, history: string[] = [version]): EnvPin => ({
   version,
   sha256: sha,
-  previous: null,
+  previous: history[1] ?? null,
   promoted_at: '2026-11-22T10:00:00Z',
   promoted_by: 'Ana',
-  history: history.map((v) => ({ action: 'promote' as const, version: v, from: null, at: '2026-11-22T10:00:00Z', by: 'Ana' })),
+  history: migrateHistory(history.map((v, i) => ({ action: 'promote' as const, version: v, from: history[i + 1] ?? null, ...(i === 0 ? { sha256: sha } : {}), at: '2026-11-22T10:00:00Z', by: 'Ana' }))) as EnvPin['history'],
 });
 const env = (name: string, prompts: Record<string, EnvPin>): EnvironmentFile => ({ environment: name, prompts });
 const SHAS: Record<string, string> = { 'a@1.0.0': 'A1', 'a@1.1.0': 'A2', 'b@1.0.0': 'B1' };

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { checkFile, checkText, loadSlowPath, type CheckContext } from '../../src/validate/checks/index.js';
 import { promptYaml } from '../helpers/registry.js';
+import { writtenEnv } from '../helpers/env-pins.js';
 
 const ctx: CheckContext = { providers: ['openai', 'offline'], environments: ['development', 'staging', 'production'], promptsDir: 'prompts' };
 const P = 'prompts/support/triage/1.0.0.yaml';
@@ -167,12 +168,25 @@ describe('validate: eval suites', () => {
 
 describe('validate: environment files and config', () => {
   const E = 'environments/production.yaml';
+  // as promptrail writes it (a chained history), without the header comment; a bad sha256 by hand
   const pin = (sha: string) =>
-    `environment: production\nprompts:\n  support/triage:\n    version: 1.0.0\n    sha256: ${sha}\n    previous: null\n    promoted_at: 2026-11-22T10:04:11Z\n    promoted_by: Ana <ana@example.com>\n    history: []\n`;
+    /^[0-9a-f]{64}$/.test(sha)
+      ? writtenEnv('production', { 'support/triage': { version: '1.0.0', sha256: sha } }).split('\n').slice(1).join('\n')
+      : `environment: production\nprompts:\n  support/triage:\n    version: 1.0.0\n    sha256: ${sha}\n    previous: null\n    promoted_at: 2026-11-22T10:04:11Z\n    promoted_by: Ana <ana@example.com>\n    history: []\n`;
   it('collects pins from a valid file', () => {
     const out = checkText('environment', E, pin('a'.repeat(64)), ctx);
     expect(out.problems).toEqual([]);
     expect(out.pins).toEqual([{ id: 'support/triage', version: '1.0.0', sha256: 'a'.repeat(64), previous: null }]);
+  });
+  it('a pin no promptrail command wrote is env-history-tampered, named by the edit, and its sha256 is not a fact', () => {
+    const text = pin('a'.repeat(64)).replace(`sha256: ${'a'.repeat(64)}\n`, `sha256: ${'b'.repeat(64)}\n`);
+    const out = checkText('environment', E, text, ctx);
+    expect(out.problems.map((p) => `${p.line}:${p.column} ${p.rule}`)).toEqual(['5:13 env-history-tampered']);
+    expect(out.problems[0]!.message).toMatch(/^support\/triage: the pin's sha256 is b{64}, but its newest history entry \(promote none -> 1\.0\.0 at .*\) recorded a{64}: the pin was edited by hand; restore the file promptrail wrote/);
+    expect(out.pins).toEqual([{ id: 'support/triage', version: '1.0.0', sha256: 'b'.repeat(64), previous: null, tampered: true }]);
+    // a history written before chains: one warning for the file
+    const legacy = checkText('environment', E, text.replace(/, digest: [0-9a-f]{64}/, '').replace(`sha256: ${'b'.repeat(64)}\n`, `sha256: ${'a'.repeat(64)}\n`), ctx);
+    expect(legacy.problems.map((p) => `${p.severity} ${p.rule}`)).toEqual(['warning env-history-unchained']);
   });
   it('environment must equal the file name and be declared in the config', () => {
     const p = checkText('environment', 'environments/productin.yaml', pin('a'.repeat(64)), ctx).problems;

@@ -34,7 +34,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: BuildOptio
       : undefined;
   const output = target?.file;
   const reg = openRegistry(ctx.cwd);
-  const pinned = collectPinned(reg, env);
+  const pinned = collectPinned(reg, env, { verifyHistory: true });
   const gitInfo = await gitState(reg.root, pinned.paths);
   const bundle = makeBundle(pinned, gitInfo, opts.timestamp ? new Date().toISOString() : undefined);
   const text = serializeBundle(bundle);

@@ -11,6 +11,7 @@ const LABEL: Record<StatusFlag, string> = {
   'unknown-prompt': 'UNKNOWN PROMPT',
   'candidate-missing': 'CANDIDATE FILE MISSING',
   'candidate-sha-mismatch': 'CANDIDATE SHA256 MISMATCH',
+  tampered: 'EDITED BY HAND',
 };
 
 /** The latest version; a newer prerelease is shown after the latest stable one: `1.2.0 (+1.3.0-rc.1)`. */
@@ -40,6 +41,6 @@ export function renderStatusText(r: StatusReport, c: ChalkInstance): string {
   const pad = (s: { plain: string; colored: string }, w: number): string => s.colored + ' '.repeat(Math.max(0, w - s.plain.length));
   const lines = [header.map((h, i) => c.bold(h.padEnd(widths[i]!))).join('  ').trimEnd(), ...rows.map((row) => row.map((cell, i) => pad(cell, widths[i]!)).join('  ').trimEnd())];
   const notes: string[] = [];
-  if (r.broken) notes.push(c.red(`${r.broken} broken pin${r.broken === 1 ? '' : 's'} (pinned file missing or changed): run "prompts validate"`));
+  if (r.broken) notes.push(c.red(`${r.broken} broken pin${r.broken === 1 ? '' : 's'} (pinned file missing or changed, or the pin edited by hand): run "prompts validate"`));
   return `${lines.join('\n')}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}`;
 }

@@ -3,13 +3,16 @@ import { idProblem } from '../../core/ref.js';
 import { isWeight, stagesProblem } from '../../core/bucket.js';
 import { didYouMean } from '../../core/suggest.js';
 import { isObject } from '../../core/json.js';
-import { own, schemaStep, type Reporter } from './reporter.js';
+import { restoreHint, verifyPin } from '../../core/env-chain.js';
+import type { EnvPin } from '../../core/types.js';
+import { own, ptr, schemaStep, type Reporter } from './reporter.js';
 import type { CheckContext, PinFact } from './types.js';
 
 /** Checks the file and returns its pins (whose sha256 the cross-file phase checks). */
 export function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): PinFact[] {
   const v = r.doc.value;
   schemaStep(r, 'environment');
+  const shaped = r.problems.length === 0;
   const stem = rel.slice(rel.lastIndexOf('/') + 1).replace(/\.yaml$/, '');
   const env = own(v, 'environment');
   if (typeof env === 'string' && env !== stem) {
@@ -43,6 +46,8 @@ export function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): P
         pins.push(fact);
       }
     }
+    // the history chain (core/env-chain.ts), once the file is well-formed
+    if (shaped) checkChains(r, rel, prompts as Record<string, EnvPin>, pins);
   }
   return pins;
 }
@@ -91,4 +96,34 @@ function releasedIn(history: unknown, active: string): [string, string][] {
     out.push([version, sha]);
   }
   return out;
+}
+
+/**
+ * `env-history-tampered` (error) for every pin whose history or fields no promptrail command
+ * wrote, named by the edit, with how to restore the file; such a pin's version and sha256 are
+ * not checked against the version files (the edit, not the file, is the problem).
+ * `env-history-unchained` (warning, once per file) for histories written before chains: they
+ * are chained on the next promote or rollback in this environment.
+ */
+function checkChains(r: Reporter, rel: string, prompts: Record<string, EnvPin>, pins: PinFact[]): void {
+  const legacy: string[] = [];
+  for (const [id, pin] of Object.entries(prompts)) {
+    const v = verifyPin(pin);
+    if (v.status === 'legacy') legacy.push(id);
+    if (v.status !== 'tampered') continue;
+    const fact = pins.find((p) => p.id === id);
+    if (fact) fact.tampered = true;
+    for (const p of v.problems.slice(0, 1)) {
+      const at = p.field !== undefined ? ptr('prompts', id, p.field) : p.entry !== undefined ? ptr('prompts', id, 'history', p.entry) : ptr('prompts', id);
+      r.error('env-history-tampered', `${id}: ${p.message}; ${restoreHint(rel)}`, at);
+    }
+  }
+  if (legacy.length) {
+    const n = legacy.length;
+    r.warning(
+      'env-history-unchained',
+      `${n} pin${n === 1 ? ' has a history' : 's have histories'} written before history chains (${legacy.slice(0, 3).join(', ')}${n > 3 ? ', …' : ''}): hand edits of ${n === 1 ? 'it' : 'them'} cannot be detected until the next promote or rollback in this environment, which chains the whole file`,
+      ptr('prompts', legacy[0]!, 'history'),
+    );
+  }
 }

@@ -21,6 +21,8 @@ export interface PinFact {
   rollout?: { version: string; sha256: string };
   /** the [version, sha256] of each history entry that records one: versions released before */
   released?: [string, string][];
+  /** the pin was edited by hand (env-history-tampered): its version and sha256 say nothing about the files */
+  tampered?: boolean;
 }
 
 /** what a version file declares as inputs (for checking its suite's case vars) */
