@@ -64,13 +64,20 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
   const lockDir = path.join(registry.stateDir, 'locks');
   // the lock and the file are reached through real folders inside the registry only
   assertRealDir(registry.root, lockDir, { create: true, what: 'keeps its locks' });
-  assertRealDir(registry.root, path.dirname(o.snap.file), { create: true, what: 'writes environment files' });
+  assertRealDir(registry.root, path.dirname(o.snap.file), { what: 'writes environment files' });
   const lock = await acquireLock(lockDir, 'environments', {
     timeoutMs: lockTimeoutFromEnv(io.env),
     command: o.label,
     display: registry.rel(path.join(lockDir, 'environments.lock')),
     onWait: (h) => io.info(`waiting for the environment lock held by ${h ? `process ${h.pid}` : 'another process'}…`),
   });
+  // the folder of environment files is created only once the lock is held (a refusal creates nothing)
+  try {
+    assertRealDir(registry.root, path.dirname(o.snap.file), { create: true, what: 'writes environment files' });
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   let dirSynced: Promise<void> | undefined;
   try {
     if (git.recheckEnv && git.repo && git.envRel) {
