@@ -138,7 +138,11 @@ describe('prompts rollout: the command sequence', () => {
     expect(res.code).toBe(0);
     expect(head(r)).toBe(h);
     expect(readEnv(r, 'development').prompts.a!.rollout!.weight).toBe(5);
+    // the file now has promptrail's uncommitted change: a committing step would refuse it (exit 3), a --no-commit one goes on
     res = await prompts(r.dir, ['rollout', 'set', 'a', '--env', 'development', '--weight', '20', '--dry-run']);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/uncommitted/);
+    res = await prompts(r.dir, ['rollout', 'set', 'a', '--env', 'development', '--weight', '20', '--dry-run', '--no-commit']);
     expect(res.stdout).toMatch(/would set the rollout of a 1\.0\.0 -> 1\.1\.0 in development: 5% -> 20%/);
     expect(readEnv(r, 'development').prompts.a!.rollout!.weight).toBe(5);
   });

@@ -72,7 +72,8 @@ describe('validate: rollout pins', () => {
     edit(r, '      weight: 5\n', '      weight: 5.125\n');
     edit(r, '      stages: [5, 25]\n', '      stages: [25, 5]\n');
     const res = await validate(r);
-    expect(brief(res)).toEqual(['environments/development.yaml:13:15 rollout-weight', 'environments/development.yaml:15:15 rollout-stages']);
+    // a hand-edited weight is also not what the rollout's entries recorded (the chain, SPEC §15)
+    expect(brief(res)).toEqual(['environments/development.yaml:11:7 env-history-tampered', 'environments/development.yaml:13:15 rollout-weight', 'environments/development.yaml:15:15 rollout-stages']);
     edit(r, /( {6}version: )1\.1\.0/, '$11.0.0');
     expect(brief(await validate(r))).toEqual(expect.arrayContaining(['environments/development.yaml:11:16 rollout-candidate-is-stable']));
   });
