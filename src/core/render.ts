@@ -7,7 +7,8 @@ import type { ValidateFunction, ErrorObject } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
 import type { Message, ModelConfig, PromptFile, EnvironmentConfig, JsonSchema } from './types.js';
-import { compileTemplate, parseTemplate, templateVariables, type CompiledTemplate } from './template.js';
+import { analyzeTemplate, compileTemplate, parseTemplate, TemplateError, type CompiledTemplate } from './template.js';
+import { didYouMean } from './suggest.js';
 import { isObject } from './json.js';
 import { plainSchema } from './plain-schema.js';
 
@@ -61,17 +62,51 @@ export function schemaProblem(schema: unknown): string | null {
   }
 }
 
-export function describeInputErrors(errors: readonly ErrorObject[] | null | undefined): InputProblem[] {
+/** The value at a JSON pointer of `data` (undefined when absent). */
+function at(data: unknown, pointer: string): unknown {
+  let cur = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, seg)) return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** The names declared by the schema object an ajv error's schemaPath ends in (its last keyword dropped). */
+function declaredAt(schema: unknown, schemaPath: string): string[] {
+  let node = schema;
+  for (const raw of schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean).slice(0, -1)) {
+    const seg = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, seg)) return [];
+    node = (node as Record<string, unknown>)[seg];
+  }
+  const props = node !== null && typeof node === 'object' && Object.hasOwn(node, 'properties') ? (node as { properties: unknown }).properties : undefined;
+  return props !== null && typeof props === 'object' ? Object.keys(props) : [];
+}
+
+/**
+ * ajv's errors for a prompt's inputs in words, one per field, with a did-you-mean (core/suggest.ts,
+ * as everywhere in the CLI) from the names the schema declares at that level (an undeclared
+ * input) or from the names the caller passed (a missing required input that was misspelled).
+ */
+export function describeInputErrors(errors: readonly ErrorObject[] | null | undefined, schema?: unknown, data?: unknown): InputProblem[] {
   const out: InputProblem[] = [];
   for (const e of errors ?? []) {
     const base = e.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
     if (e.keyword === 'required') {
       const f = (e.params as { missingProperty: string }).missingProperty;
-      out.push({ field: base ? `${base}.${f}` : f, message: `missing required input "${base ? `${base}.${f}` : f}"` });
+      const here = at(data, e.instancePath);
+      const declared = declaredAt(schema, e.schemaPath);
+      const passed = here !== null && typeof here === 'object' && !Array.isArray(here) ? Object.keys(here).filter((k) => !declared.includes(k)) : [];
+      const s = didYouMean(f, passed);
+      const name = base ? `${base}.${f}` : f;
+      out.push({ field: name, message: `missing required input "${name}"${s ? ` (you passed "${base ? `${base}.${s}` : s}": a typo?)` : ''}` });
     } else if (e.keyword === 'additionalProperties') {
       const f = (e.params as { additionalProperty: string }).additionalProperty;
       const name = base ? `${base}.${f}` : f;
-      out.push({ field: name, message: `input "${name}" is not declared in the prompt's inputs` });
+      const s = didYouMean(f, declaredAt(schema, e.schemaPath));
+      out.push({ field: name, message: `input "${name}" is not declared in the prompt's inputs${s ? `; did you mean "${base ? `${base}.${s}` : s}"?` : ''}` });
     } else if (e.keyword === 'enum') {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
       out.push({ field: base, message: `input "${base}" must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` });
@@ -107,8 +142,16 @@ export function declaredInputs(inputs: JsonSchema | undefined): string[] {
  */
 export interface CompiledPrompt {
   render(vars: Record<string, unknown>): Message[];
-  /** variables used by the templates but not declared in inputs */
+  /** variables used by the templates but not declared in inputs ("examples[].speakr" for nested ones) */
   undeclared: string[];
+  /**
+   * What validate reports in the templates (core/template-scope.ts: `{{@index}}` outside #each,
+   * a property of a string, `../` above the top, a problem in a branch that never runs …),
+   * besides undeclared names: render refuses them all, so validate's verdict and render's outcome
+   * agree. Reads that fail only for some inputs (an optional value without {{#if}}) are left to
+   * Handlebars, which throws for exactly those inputs.
+   */
+  problems: string[];
 }
 
 export function compilePrompt(prompt: Pick<PromptFile, 'messages' | 'template' | 'inputs'>): CompiledPrompt {
@@ -116,35 +159,68 @@ export function compilePrompt(prompt: Pick<PromptFile, 'messages' | 'template' |
   const declared = declaredInputs(prompt.inputs);
   const declaredSet = new Set(declared);
   const used = new Set<string>();
+  const nested = new Map<string, string>();
+  const problems: string[] = [];
   const compiled: { role: Message['role']; fn: CompiledTemplate }[] = [];
   for (const m of messages) {
     const parsed = parseTemplate(m.content);
-    if ('ast' in parsed) for (const v of templateVariables(parsed.ast)) used.add(v.name);
+    if ('ast' in parsed) {
+      const a = analyzeTemplate(parsed.ast, prompt.inputs);
+      for (const v of a.vars) used.add(v.name);
+      for (const f of a.findings) {
+        if (f.rule === 'input-undeclared') {
+          if (!nested.has(f.path ?? f.message)) nested.set(f.path ?? f.message, f.message);
+        } else if (f.rule !== 'template-optional' || !f.failsRender) problems.push(`${f.message} (template line ${f.line}, column ${f.column})`);
+        // an optional value read without a guard fails for the inputs that lack it: Handlebars says so then
+      }
+    }
     compiled.push({ role: m.role, fn: compileTemplate(m.content) });
   }
-  const undeclared = [...used].filter((v) => !declaredSet.has(v));
+  const topLevel = [...used].filter((v) => !declaredSet.has(v));
+  const undeclared = [...topLevel, ...nested.keys()];
+  const undeclaredMessages = [
+    ...topLevel.map((u) => {
+      const s = didYouMean(u, declared);
+      return { field: u, message: `the template uses "${u}", which is not declared in the prompt's inputs${s ? `; did you mean "${s}"?` : ''}` };
+    }),
+    ...[...nested].map(([field, message]) => ({ field, message })),
+  ];
   let validate: ValidateFunction | undefined;
   if (prompt.inputs) validate = compileUserSchema(prompt.inputs);
   return {
     undeclared,
+    problems,
     render(vars) {
       if (vars === null || typeof vars !== 'object' || Array.isArray(vars)) {
         throw new InputsInvalid([{ field: '', message: 'inputs must be an object of name: value' }]);
       }
-      const problems: InputProblem[] = [];
-      for (const u of undeclared) problems.push({ field: u, message: `the template uses "${u}", which is not declared in the prompt's inputs` });
-      if (validate && !validate(vars)) problems.push(...describeInputErrors(validate.errors));
+      const bad: InputProblem[] = [];
+      bad.push(...undeclaredMessages);
+      if (validate && !validate(vars)) bad.push(...describeInputErrors(validate.errors, prompt.inputs, vars));
       if (!prompt.inputs) {
-        for (const k of Object.keys(vars)) problems.push({ field: k, message: `input "${k}" is not declared (the prompt has no inputs)` });
+        for (const k of Object.keys(vars)) bad.push({ field: k, message: `input "${k}" is not declared (the prompt has no inputs)` });
       }
-      if (problems.length) throw new InputsInvalid(problems);
-      // Declared-but-absent optional inputs are present as undefined so strict mode allows {{#if x}} and {{x}}.
-      const ctx: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-      for (const d of declared) ctx[d] = undefined;
-      for (const [k, v] of Object.entries(vars)) ctx[k] = v;
+      if (bad.length) throw new InputsInvalid(bad);
+      if (problems.length) throw new TemplateError(`the template cannot render: ${problems.join('; ')}`, 0, 0);
+      const ctx = renderContext(declared, vars);
       return compiled.map((c) => ({ role: c.role, content: c.fn(ctx) }));
     },
   };
+}
+
+/**
+ * The top-level context templates render with: declared-but-absent optional inputs are present
+ * as undefined, so strict mode allows {{#if x}} and {{x}}. It has no prototype (no inherited
+ * names to read), but converts to a primitive like a plain object does: Handlebars compares a
+ * block's new context with the current one (`context != depths[0]`) in templates that use
+ * `../`, and a prototype-less object made that throw for `{{#each tags}}…{{../name}}` over strings.
+ */
+export function renderContext(declared: readonly string[], vars: Record<string, unknown>): Record<string, unknown> {
+  const ctx = Object.create(null) as Record<string, unknown>;
+  Object.defineProperty(ctx, Symbol.toPrimitive, { value: () => '[object Object]', enumerable: false });
+  for (const d of declared) ctx[d] = undefined;
+  for (const [k, v] of Object.entries(vars)) ctx[k] = v;
+  return ctx;
 }
 
 /** Applies an environment's `overrides.model` to a version's model config (parameters merged). */

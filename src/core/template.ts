@@ -8,6 +8,10 @@
  */
 import type HandlebarsNS from 'handlebars';
 import { createRequire } from 'node:module';
+import { analyzeTemplate, type TemplatePos, type TemplateVariable } from './template-scope.js';
+
+export type { TemplatePos, TemplateVariable } from './template-scope.js';
+export { analyzeTemplate, type ScopeAnalysis, type ScopeFinding } from './template-scope.js';
 
 // Loaded on first use: parsing needs only Handlebars' parser (validate, a pre-commit hook, never
 // renders), rendering the whole library. `Handlebars.parse` is that same parser function.
@@ -22,17 +26,6 @@ function parser(): Parse {
 type ProgramNode = hbs.AST.Program;
 type AnyNode = hbs.AST.Node;
 
-export interface TemplatePos {
-  /** 1-based line inside the template text */
-  line: number;
-  /** 1-based column inside the template text */
-  column: number;
-}
-
-export interface TemplateVariable extends TemplatePos {
-  name: string;
-}
-
 export interface TemplateProblem extends TemplatePos {
   rule: 'template-syntax' | 'template-unknown-helper' | 'template-partial';
   message: string;
@@ -40,8 +33,6 @@ export interface TemplateProblem extends TemplatePos {
 
 export const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'json', 'lookup', 'log'] as const;
 const ALLOWED_HELPERS = new Set(['if', 'unless', 'each', 'with', 'json']);
-/** helpers whose block body runs in a new context (so bare names inside refer to the item) */
-const CONTEXT_CHANGING = new Set(['each', 'with']);
 
 let env: typeof HandlebarsNS | undefined;
 function hb(): typeof HandlebarsNS {
@@ -197,67 +188,13 @@ function checkHelpers(ast: ProgramNode): TemplateProblem | null {
 }
 
 /**
- * Root-context variables used by a template (first path segment), in order of first use, with
- * positions. Names inside {{#each}}/{{#with}} bodies refer to the item and are skipped, except
- * `@root.x` and `../x` paths that climb back to the root.
+ * Top-level variables used by a template (the first step of every path that reads the top-level
+ * context: `{{x}}`, `{{x.y}}`, `{{../x}}` inside a block, `{{@root.x}}`), in order of first use,
+ * with positions. Names inside {{#each}}/{{#with}} bodies refer to the item; block params are
+ * theirs (core/template-scope.ts follows the scopes).
  */
 export function templateVariables(ast: ProgramNode): TemplateVariable[] {
-  const out: TemplateVariable[] = [];
-  const seen = new Set<string>();
-  const add = (name: string, node: AnyNode): void => {
-    if (!seen.has(name)) {
-      seen.add(name);
-      out.push({ name, ...locOf(node) });
-    }
-  };
-  const path = (p: AnyNode, depth: number): void => {
-    if (p.type === 'SubExpression') {
-      const s = p as hbs.AST.SubExpression;
-      for (const x of s.params) path(x as AnyNode, depth);
-      return;
-    }
-    if (p.type !== 'PathExpression') return;
-    const pe = p as hbs.AST.PathExpression & { depth: number; data: boolean; parts: string[] };
-    if (pe.data) {
-      // @root.x refers to the root context
-      if (pe.parts[0] === 'root' && pe.parts[1]) add(pe.parts[1], p);
-      return;
-    }
-    const effective = depth - pe.depth;
-    if (effective <= 0 && pe.parts.length > 0 && pe.parts[0] !== undefined) {
-      if (pe.original === 'this' || pe.original === '.') return;
-      add(pe.parts[0], p);
-    }
-  };
-  const visit = (node: AnyNode | null | undefined, depth: number): void => {
-    if (!node) return;
-    switch (node.type) {
-      case 'Program':
-        for (const s of (node as ProgramNode).body) visit(s, depth);
-        break;
-      case 'MustacheStatement': {
-        const m = node as hbs.AST.MustacheStatement;
-        const isHelper = m.params.length > 0 || (m.hash && m.hash.pairs.length > 0);
-        if (!isHelper) path(m.path as AnyNode, depth);
-        for (const x of m.params) path(x as AnyNode, depth);
-        if (m.hash) for (const pair of m.hash.pairs) path(pair.value as AnyNode, depth);
-        break;
-      }
-      case 'BlockStatement': {
-        const b = node as hbs.AST.BlockStatement;
-        for (const x of b.params) path(x as AnyNode, depth);
-        const name = b.path.type === 'PathExpression' ? (b.path as hbs.AST.PathExpression).original : '';
-        const inner = CONTEXT_CHANGING.has(name) ? depth + 1 : depth;
-        visit(b.program, inner);
-        visit(b.inverse, depth);
-        break;
-      }
-      default:
-        break;
-    }
-  };
-  visit(ast, 0);
-  return out;
+  return analyzeTemplate(ast).vars;
 }
 
 export type CompiledTemplate = (vars: Record<string, unknown>) => string;

@@ -191,6 +191,12 @@ export function checkCompiles(p: PromptFile, rel: string, parsed: ReturnType<typ
       hint: 'declare it under inputs.properties, or run "prompts validate"',
     });
   }
+  if (compiled.problems.length) {
+    throw new CheckFailed(`the template cannot render: ${compiled.problems[0]}${compiled.problems.length > 1 ? ` (and ${compiled.problems.length - 1} more)` : ''}`, {
+      location: { file: rel, ...positionOf(parsed, p.messages ? '/messages' : '/template') },
+      hint: 'run "prompts validate"',
+    });
+  }
 }
 
 /** Why a fallback text is not a valid reply for a JSON prompt (not JSON, or not matching output.schema), or null. */

@@ -79,6 +79,7 @@ class Handle implements PromptHandle {
       const names = compiled.undeclared.map((v) => `"${v}"`).join(', ');
       throw new PromptDefinitionError(this.id, this.version, `the template uses ${names}, not declared in inputs`);
     }
+    if (compiled.problems.length) throw new PromptDefinitionError(this.id, this.version, `the template cannot render: ${compiled.problems.join('; ')}`);
     return compiled;
   }
 

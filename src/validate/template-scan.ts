@@ -10,8 +10,11 @@
  */
 import type { TemplateVariable } from '../core/template.js';
 
-/** names Handlebars reads as something else than a plain path (literals, this, else) */
-const RESERVED = new Set(['true', 'false', 'null', 'undefined', 'this', 'else']);
+/**
+ * names Handlebars reads as something else than a plain path: literals, this, else, and the
+ * helpers a bare `{{name}}` calls (core/template-scope.ts reports those)
+ */
+const RESERVED = new Set(['true', 'false', 'null', 'undefined', 'this', 'else', 'if', 'unless', 'each', 'with', 'json', 'helperMissing', 'blockHelperMissing']);
 
 export function scanTemplate(source: string): TemplateVariable[] | null {
   const vars: TemplateVariable[] = [];

@@ -56,6 +56,8 @@ describe('scanTemplate (template variables without the Handlebars parser)', () =
     '{{this}}', '{{true}}', '{{a.b}}', '{{{raw}}}', '{{~name}}', '{{name~}}', '{{! note }}', '{{> partial}}', '{{#each items}}', '{{/each}}',
     '{{json name}}', '{{#if (json x)}}', '{{@root.name}}', '{{../up}}', '{{#with obj}}', '{{/with}}', '{{else if x}}', '{{', '}}', '{{#if}}',
     '{{lookup a b}}', '{{"str"}}', '{{ 12 }}', '{{#if else}}', '{{unknown-helper x}}', '{{na me}}',
+    // bare helper names are helper calls, not variables
+    '{{if}}', '{{ json }}', '{{each}}', '{{with}}', '{{unless}}', '{{helperMissing}}', '{{blockHelperMissing}}', '{{#if if}}', '{{#unless json}}', '{{log}}', '{{lookup}}',
   ];
   it('gives exactly the parser\'s variables and positions whenever it answers, and answers the common templates', () => {
     const next = rng(42);

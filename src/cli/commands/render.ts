@@ -15,7 +15,6 @@ import { contentSha256 } from '../../registry/files.js';
 import { positionOf } from '../../registry/yaml.js';
 import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, messagesOf, schemaProblem } from '../../core/render.js';
 import { parseTemplate, TemplateError } from '../../core/template.js';
-import { didYouMean } from '../../core/suggest.js';
 import type { JsonSchema, PromptFile } from '../../core/types.js';
 // the same template-to-YAML position mapping validate uses (block, plain and quoted scalars)
 import { fullDoc } from '../../validate/full-doc.js';
@@ -147,11 +146,8 @@ export async function run(ctx: CommandContext, args: string[], opts: RenderOptio
   } catch (e) {
     if (e instanceof InputsInvalid) {
       const declared = declaredInputs(prompt.inputs);
-      const problems = e.problems.map((p) => {
-        const s = p.message.includes('not declared') && !declared.includes(p.field) ? didYouMean(p.field, declared) : undefined;
-        return s ? `${p.message} (did you mean "${s}"?)` : p.message;
-      });
-      throw new UsageError(`invalid inputs for ${ref.id}@${ref.version}: ${problems.join('; ')}`, {
+      // each problem says its did-you-mean (core/render.ts describeInputErrors)
+      throw new UsageError(`invalid inputs for ${ref.id}@${ref.version}: ${e.problems.map((p) => p.message).join('; ')}`, {
         hint: declared.length ? `declared inputs: ${declared.join(', ')}; pass them with --var name=value or --vars file.json` : 'this prompt declares no inputs',
       });
     }

@@ -6,7 +6,7 @@
 import { idProblem } from '../../core/ref.js';
 import { didYouMean } from '../../core/suggest.js';
 import { isObject } from '../../core/json.js';
-import { parseTemplate, templateVariables, type TemplateProblem, type TemplateVariable } from '../../core/template.js';
+import { analyzeTemplate, parseTemplate, type TemplateProblem, type TemplateVariable } from '../../core/template.js';
 import { scanTemplate } from '../template-scan.js';
 import { jsonSchemaProblem } from '../json-schema.js';
 import { checkProviderName, own, ptr, schemaStep, type Obj, type Reporter } from './reporter.js';
@@ -79,7 +79,10 @@ export function checkPrompt(r: Reporter, rel: string, ctx: CheckContext): void {
   checkTemplates(r, v, inputs, inputsUsable);
 }
 
-/** Template syntax, variables used but not declared, required inputs never used. */
+/**
+ * Template syntax, variables used but not declared (at the top level, and below it as the
+ * template's scopes read them: core/template-scope.ts), required inputs never used.
+ */
 function checkTemplates(r: Reporter, v: Obj, inputs: unknown, inputsUsable: boolean): void {
   // the pointer is built only when a problem is reported (this loop runs for every file)
   const templates: { pointer: () => string; text: string }[] = [];
@@ -95,12 +98,18 @@ function checkTemplates(r: Reporter, v: Obj, inputs: unknown, inputsUsable: bool
   const used = new Set<string>();
   let allParsed = true;
   for (const t of templates) {
-    const parsed = analyzeTemplate(t.text);
+    const parsed = analyzeText(t.text);
     if ('problem' in parsed) {
       allParsed = false;
       const p = parsed.problem;
       r.add('error', p.rule, p.message, r.doc.posInScalar(t.pointer(), p.line, p.column));
       continue;
+    }
+    // below the top level: {{#each}} items, {{#with}} values, this.x, ../x, @index … against the schema
+    if (parsed.ast && inputsUsable) {
+      for (const f of analyzeTemplate(parsed.ast, inputs as Obj).findings) r.add('error', f.rule, f.message, r.doc.posInScalar(t.pointer(), f.line, f.column));
+    } else if (parsed.ast) {
+      for (const f of analyzeTemplate(parsed.ast).findings) r.add('error', f.rule, f.message, r.doc.posInScalar(t.pointer(), f.line, f.column));
     }
     for (const tv of parsed.vars) {
       used.add(tv.name);
@@ -121,15 +130,20 @@ function checkTemplates(r: Reporter, v: Obj, inputs: unknown, inputsUsable: bool
   }
 }
 
-/** parse + variables of a template, memoized by text: versions of a prompt share most messages */
-const templateMemo = new Map<string, { problem: TemplateProblem } | { vars: TemplateVariable[] }>();
-function analyzeTemplate(text: string): { problem: TemplateProblem } | { vars: TemplateVariable[] } {
+type Analyzed = { problem: TemplateProblem } | { vars: TemplateVariable[]; ast: hbs.AST.Program | null };
+/**
+ * parse + top-level variables of a template, memoized by text: versions of a prompt share most
+ * messages. The AST is kept for the scope checks, which depend on the version's inputs; a
+ * template the scanner answers has nothing below the top level to check.
+ */
+const templateMemo = new Map<string, Analyzed>();
+function analyzeText(text: string): Analyzed {
   let hit = templateMemo.get(text);
   if (!hit) {
     // most templates are text with {{name}} and if/unless blocks: scanned without Handlebars
     const scanned = scanTemplate(text);
     const parsed = scanned ? null : parseTemplate(text);
-    hit = scanned ? { vars: scanned } : 'problem' in parsed! ? { problem: parsed.problem } : { vars: templateVariables(parsed!.ast) };
+    hit = scanned ? { vars: scanned, ast: null } : 'problem' in parsed! ? { problem: parsed.problem } : { vars: analyzeTemplate(parsed!.ast).vars, ast: parsed!.ast };
     if (templateMemo.size > 50_000) templateMemo.clear();
     templateMemo.set(text, hit);
   }
