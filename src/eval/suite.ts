@@ -14,6 +14,7 @@ import { sha256, contentSha256, readRegistryFile, isFileProblem } from '../regis
 import { readStateText, trackedStateSync, writeStateFile } from '../registry/state.js';
 import { schemaFile } from '../paths.js';
 import type { ShardInfo } from './shard.js';
+import { assertionProblems } from './assertions/check.js';
 
 export interface EvalCaseSpec {
   /** position in the suite file, for stable ordering */
@@ -60,9 +61,26 @@ export class SuiteMissing extends Error {
   }
 }
 
-/** Checks what the suite schema cannot: valid semver ranges and unique case names. */
+/**
+ * Checks what the suite schema cannot: valid semver ranges, unique case names, and each
+ * assertion's own fields as eval reads them (assertions/check.ts, what validate reports too).
+ */
 export function checkSuite(loaded: LoadedYaml<SuiteFile>): void {
   const seen = new Map<string, number>();
+  const assertions = (list: unknown, base: string, where: string): void => {
+    if (!Array.isArray(list)) return;
+    list.forEach((a, j) => {
+      if (a === null || typeof a !== 'object' || Array.isArray(a)) return;
+      const pr = assertionProblems(a as Record<string, unknown>).find((x) => x.severity === 'error');
+      if (pr) {
+        throw new CheckFailed(`${where}, assertion ${j + 1} (${String((a as Assertion).type)}): ${pr.message}`, {
+          location: { file: loaded.rel, ...positionOf(loaded.parsed, `${base}/${j}/${pr.field}`) },
+          hint: 'run "prompts validate" to see every problem of the suite',
+        });
+      }
+    });
+  };
+  assertions(loaded.value.defaults?.assert, '/defaults/assert', 'defaults');
   loaded.value.cases.forEach((c, i) => {
     if (c.versions !== undefined && semver.validRange(c.versions) === null) {
       throw new CheckFailed(`case "${c.name}": "${c.versions}" is not a valid semver range`, {
@@ -78,6 +96,7 @@ export function checkSuite(loaded: LoadedYaml<SuiteFile>): void {
       });
     }
     seen.set(c.name, i);
+    assertions(c.assert, `/cases/${i}/assert`, `case "${c.name}"`);
   });
 }
 

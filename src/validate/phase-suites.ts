@@ -1,7 +1,9 @@
 /**
  * Phase 5b, the cross-file checks of eval suites: every case's vars against the inputs of the
  * versions the case applies to (its `versions:` range), as eval would see them: a var no such
- * version declares (warning), a required input a case does not provide (warning).
+ * version declares (warning), a var some of those versions no longer declare (warning: a
+ * breaking bump removed an input the case still passes), a required input a case does not
+ * provide (warning).
  */
 import { createRequire } from 'node:module';
 import { sortVersions } from '../core/ref.js';
@@ -11,6 +13,7 @@ import type { ConfigStage } from './phase-config.js';
 import type { Checked } from './phase-files.js';
 import type { Selection } from './phase-select.js';
 import type { Run } from './run.js';
+import type { CaseFact, InputFacts } from './checks/types.js';
 
 export async function checkSuiteVars(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked, report: Set<string>): Promise<void> {
   const { promptsDir } = cfg;
@@ -35,6 +38,18 @@ export async function checkSuiteVars(run: Run, cfg: ConfigStage, sel: Selection,
             rule: 'suite-var-undeclared',
             message: `case "${c.name}" passes "${name}", which no version it applies to declares in its inputs${s ? `; did you mean "${s}"?` : ''} (eval would reject it)`,
           });
+        } else {
+          // declared by some versions the case applies to, not by others (an input a breaking bump removed)
+          const lacking = applies.filter(({ f }) => f.closed && !f.props.includes(name)).map(({ v }) => v);
+          if (lacking.length) {
+            const vs = sortVersions(lacking);
+            found.push({
+              pointer: `/cases/${c.index}/vars`,
+              key: name,
+              rule: 'suite-var-removed',
+              message: `case "${c.name}" passes "${name}", which version${vs.length > 1 ? 's' : ''} ${vs.join(', ')} ${vs.length > 1 ? 'do' : 'does'} not declare (eval of ${vs.length > 1 ? 'them' : 'it'} would reject the case); limit the case with versions: (e.g. "<${vs[0]}") or drop the var`,
+            });
+          }
         }
       }
       const missing = new Map<string, string[]>();
@@ -103,4 +118,19 @@ export function simpleSatisfies(v: string, range: string): boolean | undefined {
     if (!(op === '>=' ? cmp >= 0 : op === '<=' ? cmp <= 0 : op === '>' ? cmp > 0 : op === '<' ? cmp < 0 : cmp === 0)) ok = false;
   }
   return ok;
+}
+
+/**
+ * The suite's cases that apply to `version` and pass inputs it does not declare (its inputs are
+ * closed): after a breaking bump that removed an input, eval of the new version rejects them.
+ */
+export function casesPassingUndeclared(cases: readonly CaseFact[], version: string, inputs: InputFacts): { name: string; vars: string[] }[] {
+  if (!inputs.closed) return [];
+  const out: { name: string; vars: string[] }[] = [];
+  for (const c of cases) {
+    if (c.versions !== undefined && !safeSatisfies(version, c.versions)) continue;
+    const vars = c.vars.filter((n) => !inputs.props.includes(n));
+    if (vars.length) out.push({ name: c.name, vars });
+  }
+  return out;
 }

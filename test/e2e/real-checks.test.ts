@@ -55,3 +55,81 @@ describe('static checks see what render will do (issue 9 item 4)', () => {
     expect(rendered.stderr).toContain('did you mean "speaker"?');
   });
 });
+
+const SUITE_PROMPT = `id: a/b
+version: 1.0.0
+description: d
+author: a@b.c
+created: 2026-11-20
+model: { provider: offline, name: echo-1 }
+inputs:
+  type: object
+  properties:
+    q: { type: string }
+  additionalProperties: false
+messages:
+  - role: user
+    content: "{{q}}"
+`;
+
+describe('suite checks read assertions as eval does (issue 9 item 4)', () => {
+  it('invalid json-path syntax, a regex eval cannot compile ((?i)), length min > max, fields of the wrong type: validate errors and eval refuses', async () => {
+    const r = reg({ prompts: {} });
+    r.write('prompts/a/b/1.0.0.yaml', SUITE_PROMPT);
+    r.write(
+      'prompts/a/b/evals.yaml',
+      `cases:
+  - name: c1
+    vars: { q: hi }
+    assert:
+      - { type: json-path, path: "$..x", equals: 1 }
+      - { type: json-path, path: "$.a", matches: "(?i)abc" }
+      - { type: regex, pattern: "(?i)abc" }
+      - { type: length, min: 10, max: 2 }
+      - { type: contains, value: { a: 1 } }
+      - { type: regex, value: 12 }
+      - { type: is-json, value: 3 }
+`,
+    );
+    const v = await cli(['validate'], { cwd: r.dir });
+    expect(v.exitCode).toBe(1);
+    expect(v.stdout).toContain('5:34   error    invalid json-path: expected a name after "." at column 3 of "$..x"  suite-json-path');
+    expect(v.stdout).toMatch(/6:\d+ +error +invalid regular expression \/\(\?i\)abc\/: .*write flags: i {2}suite-regex-invalid/);
+    expect(v.stdout).toMatch(/7:\d+ +error +invalid regular expression \/\(\?i\)abc\/: .*suite-regex-invalid/);
+    expect(v.stdout).toContain('8:30   error    length: min 10 is greater than max 2, so no output can pass; swap them  suite-assertion-range');
+    expect(v.stdout).toContain('9:34   error    contains value must be a text or a list of texts, got an object  suite-assertion-type');
+    expect(v.stdout).toContain('10:31  error    regex value must be a string (a regular expression), got a number; quote it: value: "12"  suite-assertion-type');
+    expect(v.stdout).toContain('11:33  warning  "value" does nothing in an is-json assertion (it reads no other field)  suite-assertion-unused');
+    // eval reads the suite the same way: it refuses before any request (exit 1, location of the first)
+    const e = await cli(['eval', 'a/b@1.0.0'], { cwd: r.dir });
+    expect(e.exitCode).toBe(1);
+    expect(e.stderr).toContain('prompts/a/b/evals.yaml:5:34: case "c1", assertion 1 (json-path): invalid json-path: expected a name after "."');
+    // a suite validate passes, eval runs
+    r.write('prompts/a/b/evals.yaml', 'cases:\n  - name: c1\n    vars: { q: hi }\n    assert:\n      - { type: regex, pattern: "ABC|hi", flags: i }\n      - { type: length, min: 1, max: 200 }\n');
+    expect((await cli(['validate'], { cwd: r.dir })).exitCode).toBe(0);
+    expect((await cli(['eval', 'a/b@1.0.0'], { cwd: r.dir })).exitCode).toBe(0);
+  });
+
+  it('a breaking bump that removes an input the suite still passes warns, naming the cases (bump and validate)', async () => {
+    const r = reg({ git: true, prompts: { 'support/triage': ['1.0.0'] } });
+    r.write(
+      'prompts/support/triage/evals.yaml',
+      'cases:\n  - name: vip\n    vars: { ticket: t, customer_tier: pro }\n  - name: plain\n    vars: { ticket: t }\n  - name: old-only\n    versions: "<2.0.0"\n    vars: { ticket: t, customer_tier: free }\n',
+    );
+    r.commitAll();
+    const file = 'prompts/support/triage/1.0.0.yaml';
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(`${r.dir}/${file}`, 'utf8');
+    r.write(file, text.replace("    customer_tier: { type: string, enum: [free, pro, enterprise] }\n", '').replace('{{#if customer_tier}}Tier: {{customer_tier}}{{/if}}', ''));
+    const b = await cli(['bump', 'support/triage', '-m', 'drop the tier'], { cwd: r.dir });
+    expect(b.exitCode).toBe(0);
+    expect(b.stdout).toBe('prompts/support/triage/2.0.0.yaml\n');
+    expect(b.stderr).toContain('warning: suite case "vip" passes "customer_tier", which 2.0.0 does not declare (eval of 2.0.0 would reject the case); limit it with versions: "<2.0.0" in prompts/support/triage/evals.yaml, or drop the var');
+    expect(b.stderr).not.toContain('"plain"');
+    expect(b.stderr).not.toContain('"old-only"');
+    const v = await cli(['validate'], { cwd: r.dir });
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout).toMatch(/warning +case "vip" passes "customer_tier", which version 2\.0\.0 does not declare \(eval of it would reject the case\)[^\n]*suite-var-removed/);
+    expect(v.stdout).not.toMatch(/"old-only" passes/);
+  });
+});

@@ -37,6 +37,9 @@ import {
   requiredBump,
 } from '../../core/semver-rules.js';
 import type { PromptFile } from '../../core/types.js';
+import { caseFacts } from '../../validate/checks/suite.js';
+import { inputFacts } from '../../validate/checks/prompt.js';
+import { casesPassingUndeclared } from '../../validate/phase-suites.js';
 
 const PREID = /^[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$/;
 
@@ -241,6 +244,12 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
   const otherEdits = (committed.top ? await modifiedOlderVersions(committed.top, reg, id, latest) : []).filter((f) => !released.some((x) => x.rel === f));
   for (const f of otherEdits) ctx.warn(`warning: ${f} differs from HEAD; version files are immutable (restore it with: git checkout HEAD -- ${f})`);
 
+  // Suite cases that still pass inputs the new version no longer declares: eval of it would reject them
+  const stale = staleCases(reg, id, next, working.value);
+  for (const sc of stale) {
+    ctx.warn(`warning: suite case "${sc.name}" passes ${sc.vars.map((v) => `"${v}"`).join(', ')}, which ${next} does not declare (eval of ${next} would reject the case); limit it with versions: "<${next}" in ${reg.rel(reg.suitePath(id))}, or drop the var`);
+  }
+
   const level = stepLevel(latest, next);
   if (ctx.json) {
     writeJson(ctx, {
@@ -257,6 +266,7 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
       restored: restored ? working.rel : null,
       changes,
       released_changed: released.map((x) => x.rel),
+      stale_cases: stale,
     });
     return 0;
   }
@@ -271,4 +281,16 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
   if (restored) ctx.info(`restored ${working.rel} to its committed content (version files are immutable)`);
   if (changes.length === 0) ctx.info(`note: no -m given; describe the change under "changes:" in ${reg.rel(nextFile)}`);
   return 0;
+}
+
+/** The suite's cases applying to `version` that pass inputs its closed inputs do not declare (none without a readable suite). */
+function staleCases(reg: Registry, id: string, version: string, prompt: PromptFile): { name: string; vars: string[] }[] {
+  let suite: unknown;
+  try {
+    suite = fs.existsSync(reg.suitePath(id)) ? reg.loadSuite(id)?.value : undefined;
+  } catch {
+    return []; // an invalid suite is validate's to report
+  }
+  if (suite === null || typeof suite !== 'object') return [];
+  return casesPassingUndeclared(caseFacts(suite as Record<string, unknown>), version, inputFacts(prompt as unknown as Record<string, unknown>));
 }

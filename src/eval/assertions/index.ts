@@ -9,6 +9,8 @@ import type { ValidateFunction } from 'ajv';
 import type { Usage } from '../../providers/types.js';
 import { canonicalJson } from '../../core/json.js';
 import { parseJsonPath, selectJsonPath } from './jsonpath.js';
+// the one compile of a user's pattern, shared with validate (check.ts)
+import { compileRegex } from './check.js';
 import { similarity } from './similarity.js';
 import type { Grade } from './rubric.js';
 import { stripJsonFence } from '../../sdk/output.js';
@@ -73,21 +75,6 @@ function compileSchema(schema: JsonSchema): ValidateFunction | string {
     schemaCache.set(schema, v);
   }
   return v;
-}
-
-const regexCache = new Map<string, RegExp | string>();
-function compileRegex(pattern: string, flags: string): RegExp | string {
-  const k = `${flags}/${pattern}`;
-  let r = regexCache.get(k);
-  if (r === undefined) {
-    try {
-      r = new RegExp(pattern, flags.replace(/g|y/g, ''));
-    } catch (e) {
-      r = `invalid regular expression /${pattern}/${flags}: ${(e as Error).message}`;
-    }
-    if (regexCache.size < 1000) regexCache.set(k, r);
-  }
-  return r;
 }
 
 type Check = { pass: boolean; message: string; score?: number | null };

@@ -7,6 +7,7 @@ import { isObject } from '../../core/json.js';
 import { checkProviderName, own, ptr, schemaStep, type Obj, type Reporter } from './reporter.js';
 import type { CaseFact, CheckContext } from './types.js';
 import { jsonSchemaProblem } from '../json-schema.js';
+import { assertionProblems } from '../../eval/assertions/check.js';
 
 const requireCjs = createRequire(import.meta.url);
 /** semver's range parser, loaded on first use (most runs never need it) */
@@ -44,23 +45,11 @@ function checkAssertions(r: Reporter, list: unknown, base: string, ctx: CheckCon
     if (!isObject(a)) return;
     const p = `${base}/${i}`;
     const type = own(a, 'type');
-    if (type === 'regex') {
-      const pattern = own(a, 'pattern') ?? own(a, 'value');
-      const flags = own(a, 'flags');
-      if (typeof pattern === 'string') {
-        try {
-          new RegExp(pattern, typeof flags === 'string' ? flags : undefined);
-        } catch (e) {
-          r.error('suite-regex-invalid', `invalid regular expression: ${e instanceof Error ? e.message : String(e)}`, `${p}/${own(a, 'pattern') !== undefined ? 'pattern' : 'value'}`);
-        }
-      }
-    }
+    // eval's own reading of the assertion (its regex compile and JSON-path parser, its bounds)
+    for (const pr of assertionProblems(a)) r.add(pr.severity, pr.rule, pr.message, r.doc.pos(`${p}/${pr.field}`));
     if (type === 'json-schema' && isObject(own(a, 'schema'))) {
       const sp = jsonSchemaProblem(own(a, 'schema'));
       if (sp) r.error('suite-schema-invalid', `the assertion's schema is not a valid JSON Schema: ${sp}`, `${p}/schema`);
-    }
-    if (type === 'json-path' && typeof own(a, 'path') === 'string' && !(a.path as string).startsWith('$')) {
-      r.error('suite-json-path', `json-path "${String(a.path)}" must start with "$" (e.g. $.category)`, `${p}/path`);
     }
     if (type === 'llm-rubric') checkProviderName(r, own(a, 'provider'), `${p}/provider`, ctx);
   });
