@@ -138,6 +138,14 @@ export function normalizeReport(r: EvalReport): EvalReport {
   x.repeat ??= 1;
   x.case_pass_rate ??= 1;
   x.removed ??= [];
+  x.new ??= x.baseline ? x.results.filter((c) => c.change === 'new').map((c) => c.name) : [];
+  if (x.baseline && (x.baseline as Partial<typeof x.baseline>).common_cases === undefined) {
+    // reports written before the common-case counts: the same counts from their results
+    const common = x.results.filter((c) => c.change !== 'new' && c.baseline);
+    x.baseline.common_cases = common.length;
+    x.baseline.common_passed = common.filter((c) => c.pass).length;
+    x.baseline.common_baseline_passed = common.filter((c) => c.baseline!.pass).length;
+  }
   x.budget_exhausted ??= false;
   x.max_cost_usd ??= null;
   x.shard ??= null;

@@ -30,6 +30,12 @@ export interface BaselineSummary {
   pass_rate: number;
   passed: number;
   cases: number;
+  /** cases both runs have (by name): the pass-rate delta is computed on these only */
+  common_cases: number;
+  /** of those, how many pass now and how many passed in the baseline */
+  common_passed: number;
+  common_baseline_passed: number;
+  /** pass rate now minus the baseline's, both over the common cases (new and removed cases left out) */
   delta: number;
 }
 
@@ -66,6 +72,8 @@ export interface EvalReport {
   unchanged: number;
   /** cases the baseline ran that did not run now (removed from the suite, or not for this version) */
   removed: string[];
+  /** with a baseline: cases that ran now that the baseline did not run (added to the suite, or newly applying) */
+  new: string[];
   baseline: BaselineSummary | null;
   tokens: { input: number; output: number; total: number };
   cost_usd: number | null;
@@ -175,7 +183,17 @@ export function finishReport(h: ReportHeader, results: ReportResult[], baseline:
   const improvements: string[] = [];
   let unchanged = 0;
   let unverified = 0;
+  const fresh: string[] = [];
+  let commonCases = 0;
+  let commonPassed = 0;
+  let commonBaselinePassed = 0;
   for (const r of results) {
+    if (r.change === 'new') fresh.push(r.name);
+    else if (r.baseline) {
+      commonCases++;
+      if (r.pass) commonPassed++;
+      if (r.baseline.pass) commonBaselinePassed++;
+    }
     if (r.pass) passed++;
     else if (r.error !== null) errors++;
     if (r.tokens) {
@@ -198,9 +216,19 @@ export function finishReport(h: ReportHeader, results: ReportResult[], baseline:
   if (h.min_pass_rate !== null) ok &&= h.shard !== null || pass_rate >= h.min_pass_rate;
   else if (!baseline) ok &&= passed === cases;
   const b: BaselineSummary | null = baseline
-    ? { version: baseline.version, ...(baseline.sha256 ? { sha256: baseline.sha256 } : {}), pass_rate: rate(baseline.passed, baseline.cases), passed: baseline.passed, cases: baseline.cases, delta: 0 }
+    ? {
+        version: baseline.version,
+        ...(baseline.sha256 ? { sha256: baseline.sha256 } : {}),
+        pass_rate: rate(baseline.passed, baseline.cases),
+        passed: baseline.passed,
+        cases: baseline.cases,
+        common_cases: commonCases,
+        common_passed: commonPassed,
+        common_baseline_passed: commonBaselinePassed,
+        // like for like: a case added (or dropped) changes the overall rates without anything getting better or worse
+        delta: Math.round((rate(commonPassed, commonCases) - rate(commonBaselinePassed, commonCases)) * 10000) / 10000,
+      }
     : null;
-  if (b) b.delta = Math.round((pass_rate - b.pass_rate) * 10000) / 10000;
   return {
     ok,
     prompt: h.prompt,
@@ -224,6 +252,7 @@ export function finishReport(h: ReportHeader, results: ReportResult[], baseline:
     improvements,
     unchanged,
     removed,
+    new: baseline ? fresh : [],
     baseline: b,
     tokens,
     cost_usd: cost === null ? null : Math.round(cost * 1e8) / 1e8,

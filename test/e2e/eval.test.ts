@@ -117,7 +117,9 @@ describe('prompts eval --baseline', () => {
     const r = await cli(['eval', 'support/triage@1.1.0', '--baseline', '1.0.0', '--min-pass-rate', '0'], { cwd: reg.dir, env: KEY });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/^FAIL\s+crash is technical \(regression\)/m);
-    expect(r.stdout).toContain('vs 1.0.0: 100.0% -> 66.7% (-33.3 pts); 1 regression ("crash is technical"), 0 improvements, 1 unchanged');
+    expect(r.stdout).toContain('vs 1.0.0: 100.0% -> 50.0% on the 2 cases both ran (-50.0 pts); 1 regression ("crash is technical"), 0 improvements, 1 unchanged; 1 new ("only new")');
+    // the delta compares like with like: "only new" (a case for >=1.1.0) is not a change
+    expect(r.stdout).not.toContain('removed');
     // the baseline's own report is kept too (a later promote gate can reuse it)
     const stored = JSON.parse(fs.readFileSync(path.join(reg.dir, '.prompts/evals/support/triage/1.0.0.json'), 'utf8')) as { version: string; passed: number; baseline: unknown };
     expect(stored).toMatchObject({ version: '1.0.0', passed: 2, baseline: null });

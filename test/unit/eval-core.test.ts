@@ -117,10 +117,21 @@ describe('baselines and the report', () => {
   it('counts passed/failed/errors, totals tokens and cost, and computes the pass-rate delta', () => {
     const r = buildReport(target, run([res('a', true), res('b', false), res('c', false, 'HTTP 500')]), { baseline: { version: '1.0.0', results: [res('a', true), res('b', true)] } });
     expect(r).toMatchObject({ cases: 3, passed: 1, failed: 1, errors: 1, pass_rate: 0.3333, regressions: ['b'], improvements: [], ok: false });
-    expect(r.baseline).toEqual({ version: '1.0.0', pass_rate: 1, passed: 2, cases: 2, delta: -0.6667 });
+    // the delta is over the cases both ran (a, b: 50% now, 100% before), not 33.3% - 100%: "c" is new
+    expect(r.baseline).toEqual({ version: '1.0.0', pass_rate: 1, passed: 2, cases: 2, common_cases: 2, common_passed: 1, common_baseline_passed: 2, delta: -0.5 });
+    expect(r.new).toEqual(['c']);
     expect(r.tokens.total).toBe(6);
     expect(r.cost_usd).toBeCloseTo(0.002);
     expect(r.results[1]!.change).toBe('regression');
+  });
+  it('new and removed cases are listed, and they do not move the delta (computed on the cases both ran)', () => {
+    // the suite gained two failing cases and lost a passing one; the cases both ran are unchanged
+    const r = buildReport(target, run([res('a', true), res('b', true), res('n1', false), res('n2', false)]), { baseline: { version: '1.0.0', results: [res('a', true), res('b', true), res('gone', true)] } });
+    expect(r.new).toEqual(['n1', 'n2']);
+    expect(r.removed).toEqual(['gone']);
+    expect(r.baseline).toMatchObject({ pass_rate: 1, common_cases: 2, common_passed: 2, common_baseline_passed: 2, delta: 0 });
+    expect(r.pass_rate).toBe(0.5); // the overall rate still counts every case that ran now
+    expect(buildReport(target, run([res('a', true)])).new).toEqual([]);
   });
   it('ok: every case passes without baseline/min; only regressions and --min-pass-rate count with a baseline', () => {
     expect(buildReport(target, run([res('a', true), res('b', false)])).ok).toBe(false);

@@ -9,7 +9,7 @@ import type { EvalReport } from '../../src/eval/report.js';
 const report = (over: Partial<EvalReport> = {}): EvalReport => ({
   ok: false, prompt: 'a/b', version: '1.0.0', sha256: 'a'.repeat(64), suite_sha256: 'b'.repeat(64), provider: 'openai', provider_type: 'openai', model: 'gpt', cases: 3, passed: 1, failed: 1, errors: 1,
   pass_rate: 0.3333, min_pass_rate: null, regressions: [], improvements: [], unchanged: 0, baseline: null, tokens: { input: 10, output: 5, total: 15 }, cost_usd: 0.0001, started_at: '2026-11-22T00:00:00Z', duration_ms: 1234, interrupted: false, stopped: null,
-  config_sha256: 'c'.repeat(64), repeat: 1, case_pass_rate: 1, removed: [], latency: { p50_ms: 12, p95_ms: 30 }, budget_exhausted: false, max_cost_usd: null, shard: null, merged: null,
+  config_sha256: 'c'.repeat(64), repeat: 1, case_pass_rate: 1, removed: [], new: [], latency: { p50_ms: 12, p95_ms: 30 }, budget_exhausted: false, max_cost_usd: null, shard: null, merged: null,
   results: [
     { name: 'ok <case>', pass: true, error: null, output: 'fine', latency_ms: 12, tokens: { input: 5, output: 2, total: 7 }, cost_usd: 0.00005, cached: false, score: 1, assertions: [] },
     { name: 'bad | "case"', pass: false, error: null, output: 'x & y', latency_ms: 30, tokens: { input: 5, output: 3, total: 8 }, cost_usd: 0.00005, cached: true, score: 0, assertions: [{ type: 'contains', pass: false, message: 'expected output to contain "z", got "x & y"', weight: 1 }], change: 'regression' },

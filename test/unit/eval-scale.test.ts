@@ -353,7 +353,7 @@ describe('the eval report schema and the TypeScript types agree', () => {
   it('report, result, run document and summary', () => {
     const report = {
       ok: true, prompt: true, version: true, sha256: true, suite_sha256: true, provider: true, provider_type: true, model: true, parameters: true, config_sha256: true, cases: true, passed: true, failed: true, errors: true,
-      pass_rate: true, min_pass_rate: true, repeat: true, case_pass_rate: true, regressions: true, improvements: true, unchanged: true, removed: true, baseline: true, tokens: true, cost_usd: true, latency: true,
+      pass_rate: true, min_pass_rate: true, repeat: true, case_pass_rate: true, regressions: true, improvements: true, unchanged: true, removed: true, new: true, baseline: true, tokens: true, cost_usd: true, latency: true,
       started_at: true, duration_ms: true, interrupted: true, stopped: true, budget_exhausted: true, max_cost_usd: true, shard: true, merged: true, results: true,
     } satisfies Keys<EvalReport>;
     expect(keys('report')).toEqual(Object.keys(report).sort());

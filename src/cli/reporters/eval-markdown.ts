@@ -77,7 +77,9 @@ function ordered(results: readonly ReportResult[]): ReportResult[] {
 function baselineText(r: EvalReport): string | null {
   if (!r.baseline) return null;
   const d = r.baseline.delta * 100;
-  return `vs ${r.baseline.version}: ${pct(r.baseline.pass_rate)} → ${pct(r.pass_rate)} (${d > 0 ? '+' : d < 0 ? '' : '±'}${d.toFixed(1)} pts) · ${r.regressions.length} regression${r.regressions.length === 1 ? '' : 's'} · ${r.improvements.length} improvement${r.improvements.length === 1 ? '' : 's'}`;
+  const b = r.baseline;
+  const on = (passed: number): string => pct(b.common_cases === 0 ? 0 : passed / b.common_cases);
+  return `vs ${b.version}: ${on(b.common_baseline_passed)} → ${on(b.common_passed)} on the ${b.common_cases} case${b.common_cases === 1 ? '' : 's'} both ran (${d > 0 ? '+' : d < 0 ? '' : '±'}${d.toFixed(1)} pts) · ${r.regressions.length} regression${r.regressions.length === 1 ? '' : 's'} · ${r.improvements.length} improvement${r.improvements.length === 1 ? '' : 's'}${r.new.length ? ` · ${r.new.length} new` : ''}${r.removed.length ? ` · ${r.removed.length} removed` : ''}`;
 }
 
 function caseTable(r: EvalReport, maxRows: number): string[] {

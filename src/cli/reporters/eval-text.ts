@@ -44,6 +44,11 @@ export function summaryLine(r: EvalReport): string {
   return parts.join(', ');
 }
 
+function commonRate(passed: number, cases: number): number {
+  return cases === 0 ? 0 : passed / cases;
+}
+
+/** The comparison with the baseline: the pass rates and delta over the cases both ran, then new and removed cases by name. */
 export function baselineLine(r: EvalReport): string | null {
   if (!r.baseline) return null;
   const b = r.baseline;
@@ -55,7 +60,10 @@ export function baselineLine(r: EvalReport): string | null {
   const unk = unknown.length
     ? `; ${unknown.length} not compared (the baseline errored${failing ? `; ${failing} of them fail now and may be regressions` : ''})`
     : '';
-  return `vs ${b.version}: ${pct(b.pass_rate)} -> ${pct(r.pass_rate)} (${sign}${d.toFixed(1)} pts); ${reg}, ${r.improvements.length} improvement${r.improvements.length === 1 ? '' : 's'}, ${r.unchanged} unchanged${unk}`;
+  const names = (xs: readonly string[]): string => xs.map((n) => termSafe(JSON.stringify(n))).join(', ');
+  const fresh = r.new.length ? `; ${r.new.length} new (${names(r.new)})` : '';
+  const gone = r.removed.length ? `; ${r.removed.length} removed (${names(r.removed)})` : '';
+  return `vs ${b.version}: ${pct(commonRate(b.common_baseline_passed, b.common_cases))} -> ${pct(commonRate(b.common_passed, b.common_cases))} on the ${b.common_cases} case${b.common_cases === 1 ? '' : 's'} both ran (${sign}${d.toFixed(1)} pts); ${reg}, ${r.improvements.length} improvement${r.improvements.length === 1 ? '' : 's'}, ${r.unchanged} unchanged${unk}${fresh}${gone}`;
 }
 
 function statusOf(x: ReportResult): 'PASS' | 'FAIL' | 'ERROR' {
