@@ -10,7 +10,7 @@ import { realDirProblem, removeDeadTempFiles, sha256, tempPathFor } from '../reg
 import { readStateText, type TrackedState } from '../registry/state.js';
 import type { Message } from '../core/types.js';
 import { canonicalJson } from '../core/json.js';
-import type { Usage } from '../providers/types.js';
+import type { ReplyKind, Usage } from '../providers/types.js';
 
 export type CacheMode = 'readwrite' | 'record' | 'replay' | 'off';
 
@@ -23,6 +23,8 @@ export interface CacheEntry {
   created: string;
   /** the cache key the entry answers (its file name): an entry filed elsewhere is a miss */
   key?: string;
+  /** a reply that was not plain text (refusal, tool_calls, empty) */
+  reply?: ReplyKind;
 }
 
 export function cacheKey(parts: { type: string; baseUrl: string; model: string; parameters: Record<string, unknown>; messages: readonly Message[] }): string {

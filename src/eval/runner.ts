@@ -19,7 +19,7 @@ import { trackedState } from '../registry/state.js';
 import { CircuitBreaker } from './circuit.js';
 import { redact, withRetries } from '../providers/http.js';
 import { costOf, setupProvider, type ProviderSetup } from './providers/index.js';
-import { ProviderError, type Completion, type Usage } from '../providers/types.js';
+import { ProviderError, type Completion, type ReplyKind, type Usage } from '../providers/types.js';
 import type { EvalTarget } from './suite.js';
 import type { ShardInfo } from './shard.js';
 import { Limiter } from './limiter.js';
@@ -43,6 +43,12 @@ export interface RunOutcome {
   /** weighted share of assertions that passed (1 when there are none) */
   score: number;
   assertions: AssertionResult[];
+  /** requests sent to the provider for this run (retries included; 0 when answered from the cache), absent before it was recorded */
+  attempts?: number;
+  /** of the waits between attempts, the time the provider asked for with Retry-After (present when > 0) */
+  retry_after_ms?: number;
+  /** a valid reply that is not plain text (absent: text): refusal, tool_calls, empty (providers/types.ts) */
+  reply?: ReplyKind;
 }
 
 /**
@@ -239,7 +245,9 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
     compileError = `${what}: ${(e as Error).message.split('\n')[0]}`;
   }
 
-  type Response = { completion: Completion; latency_ms: number; cached: boolean } | { error: string } | null;
+  /** what the retry loop did for one response: requests sent, and the Retry-After time waited */
+  type Tries = { attempts: number; retry_after_ms: number };
+  type Response = ({ completion: Completion; latency_ms: number; cached: boolean } & Tries) | ({ error: string } & Tries) | null;
   /**
    * One response through cache → budget → limiter → provider (retries, breaker). Returns null
    * when cut off by abort or refused by the budget (the case did not finish).
@@ -251,8 +259,8 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
     if (p.remote && store.mode !== 'off') {
       key = cacheKey({ type: p.type, baseUrl: p.baseUrl, model: mdl, parameters: params, messages });
       const hit = store.get(key);
-      if (hit) return { completion: { output: hit.output, usage: hit.usage }, latency_ms: hit.latency_ms, cached: true };
-      if (cacheMode === 'replay') return { error: 'no recorded response for this case (--replay reads only the cache; record it first with --record)' };
+      if (hit) return { completion: { output: hit.output, usage: hit.usage, ...(hit.reply ? { reply: hit.reply } : {}) }, latency_ms: hit.latency_ms, cached: true, attempts: 0, retry_after_ms: 0 };
+      if (cacheMode === 'replay') return { error: 'no recorded response for this case (--replay reads only the cache; record it first with --record)', attempts: 0, retry_after_ms: 0 };
     }
     let reservation: Reservation | null = null;
     if (budget) {
@@ -267,11 +275,13 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
     }
     let latency = 0;
     let cost: number | null = null;
+    const tries: Tries = { attempts: 0, retry_after_ms: 0 };
     const release = p.remote ? await limiter.acquire() : undefined;
     try {
       if (signal.aborted) return null;
       const completion = await withRetries(
         async () => {
+          tries.attempts++;
           const s = performance.now();
           const c = await p.complete({ model: mdl, parameters: params, messages, signal });
           latency = round(performance.now() - s);
@@ -281,24 +291,29 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
           retries: cfg.retries,
           baseMs: o.backoffBaseMs,
           signal,
-          onRetry: (err, attempt, wait) => o.onLog?.(`retry ${attempt}/${cfg.retries} in ${wait} ms: ${err.message}`),
+          onRetry: (err, attempt, wait) => {
+            if (err.opts.retryAfterMs !== undefined) tries.retry_after_ms += wait;
+            o.onLog?.(`retry ${attempt}/${cfg.retries} in ${wait} ms${err.opts.retryAfterMs !== undefined ? ' (Retry-After)' : ''}: ${err.message}`);
+          },
         },
       );
       cost = costOf(completion.usage, setup.config.prices, mdl, p.type);
       if (p.remote && secrets.length) completion.output = redact(completion.output, secrets);
       if (opts.countForBreaker) breaker.success();
       if (key !== undefined) {
-        const entry = { output: completion.output, usage: completion.usage, latency_ms: latency, provider_type: p.type, model: mdl, created: new Date().toISOString() };
+        const entry = { output: completion.output, usage: completion.usage, latency_ms: latency, provider_type: p.type, model: mdl, created: new Date().toISOString(), ...(completion.reply ? { reply: completion.reply } : {}) };
         pendingWrites.push(store.set(key, entry).catch((e: unknown) => o.onLog?.(`cannot write the response cache: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)));
       }
-      return { completion, latency_ms: latency, cached: false };
+      return { completion, latency_ms: latency, cached: false, ...tries };
     } catch (e) {
       if (signal.aborted && stopped === null) return null; // interrupted: the case did not finish
       if (e instanceof ProviderError && e.opts.kind === 'aborted') return null;
-      const msg = redact(e instanceof Error ? e.message : String(e), secrets);
+      const raw = redact(e instanceof Error ? e.message : String(e), secrets);
+      // the retries are part of the story: "after 3 attempts" (a first-try failure says nothing more)
+      const msg = tries.attempts > 1 ? `${raw} (after ${tries.attempts} attempts)` : raw;
       if (e instanceof ProviderError && e.fatal) stop(msg, true);
-      else if (opts.countForBreaker && breaker.failure(msg)) stop(breaker.message, false);
-      return { error: msg };
+      else if (opts.countForBreaker && breaker.failure(raw)) stop(breaker.message, false);
+      return { error: msg, ...tries };
     } finally {
       release?.();
       // a failed request is counted at its estimate (it may have been billed)
@@ -316,7 +331,10 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
     return parsed;
   };
 
-  const failed = (error: string): RunOutcome => ({ pass: false, error, output: null, latency_ms: 0, tokens: null, cost_usd: null, cached: false, score: 0, assertions: [] });
+  const failed = (error: string, tries?: Tries): RunOutcome => ({
+    pass: false, error, output: null, latency_ms: 0, tokens: null, cost_usd: null, cached: false, score: 0, assertions: [],
+    ...(tries ? triesOf(tries) : {}),
+  });
   /** The rendered messages of each case (rendered once, shared by its repeats), or why not. */
   const rendered = new Map<number, Message[] | string>();
   const render = (i: number): Message[] | string => {
@@ -343,7 +361,7 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
     const fresh = rep > 0;
     const r = await respond(main, model, parameters, messages, { countForBreaker: true, fresh });
     if (r === null) return null;
-    if ('error' in r) return failed(r.error);
+    if ('error' in r) return failed(r.error, r);
     const { completion, latency_ms, cached } = r;
     const cost_usd = costOf(completion.usage, main.config.prices, model, main.provider.type);
     const assertions = await runAssertions(c.assert, {
@@ -364,7 +382,11 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
       if (a.pass) got += a.weight;
       else pass = false;
     }
-    return { pass, error: null, output: completion.output, latency_ms, tokens: completion.usage, cost_usd, cached, score: total === 0 ? (pass ? 1 : 0) : got / total, assertions };
+    return {
+      pass, error: null, output: completion.output, latency_ms, tokens: completion.usage, cost_usd, cached, score: total === 0 ? (pass ? 1 : 0) : got / total, assertions,
+      ...triesOf(r),
+      ...(completion.reply ? { reply: completion.reply } : {}),
+    };
   }
 
   const slots: (CaseResult | null | undefined)[] = new Array<CaseResult | null | undefined>(n);
@@ -431,6 +453,10 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
  * A repeated case's verdict: it passes when at least `casePassRate` of its runs pass. Its run
  * fields are those of the first run that agrees with the verdict; tokens and cost are totals.
  */
+function triesOf(t: { attempts: number; retry_after_ms: number }): Pick<RunOutcome, 'attempts' | 'retry_after_ms'> {
+  return { attempts: t.attempts, ...(t.retry_after_ms > 0 ? { retry_after_ms: t.retry_after_ms } : {}) };
+}
+
 export function decide(name: string, runs: readonly RunOutcome[], casePassRate: number): CaseResult {
   const passed = runs.filter((r) => r.pass).length;
   // passed / runs >= rate, without float surprises (4/5 >= 0.8)
@@ -447,9 +473,15 @@ export function decide(name: string, runs: readonly RunOutcome[], casePassRate: 
     }
     if (r.error === null) cost = cost === null || r.cost_usd === null ? null : cost + r.cost_usd;
   }
+  const attempts = runs.reduce((t, r) => t + (r.attempts ?? 0), 0);
+  const retryAfter = runs.reduce((t, r) => t + (r.retry_after_ms ?? 0), 0);
+  const { attempts: _a, retry_after_ms: _w, ...shown } = rep;
   return {
     name,
-    ...rep,
+    ...shown,
+    // over every run of the case
+    ...(runs.some((r) => r.attempts !== undefined) ? { attempts } : {}),
+    ...(retryAfter > 0 ? { retry_after_ms: retryAfter } : {}),
     pass,
     tokens,
     cost_usd: cost === null ? null : Math.round(cost * 1e10) / 1e10,

@@ -1,6 +1,6 @@
 /** Anthropic Messages API (`POST {base_url}/messages`, `x-api-key`, `anthropic-version`). */
 import { postJson } from './http.js';
-import { keyFor, type HttpProviderOptions } from './openai.js';
+import { keyFor, toolCallsText, type HttpProviderOptions } from './openai.js';
 import { ProviderError, type Completion, type CompletionRequest, type Provider } from './types.js';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com/v1';
@@ -39,10 +39,17 @@ export function anthropicProvider(o: HttpProviderOptions): Provider {
         throw new ProviderError(`${label}: the response has no content array`, { retryable: false, kind: 'format' });
       }
       const output = json.content.filter((b) => b?.type === 'text' && typeof b.text === 'string').map((b) => b.text as string).join('');
+      const tools = json.content.filter((b) => b?.type === 'tool_use');
       const u = json.usage;
       const input = typeof u?.input_tokens === 'number' ? u.input_tokens : 0;
       const out = typeof u?.output_tokens === 'number' ? u.output_tokens : 0;
       const c: Completion = { output, usage: u ? { input, output: out, total: input + out } : null };
+      // tool_use blocks only: the calls are the output; no text at all: an empty reply; stop_reason refusal: refused
+      if (output === '' && tools.length) {
+        c.output = toolCallsText(tools.map((b) => ({ name: (b as { name?: unknown }).name, input: (b as { input?: unknown }).input })));
+        c.reply = 'tool_calls';
+      } else if (json.stop_reason === 'refusal') c.reply = 'refusal';
+      else if (output === '') c.reply = 'empty';
       if (typeof json.model === 'string') c.responseModel = json.model;
       if (typeof json.id === 'string') c.responseId = json.id;
       if (typeof json.stop_reason === 'string') c.finishReasons = [json.stop_reason];

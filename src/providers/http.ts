@@ -110,7 +110,15 @@ export async function postJson(url: string, headers: Record<string, string>, bod
     const code = err.cause?.code ?? '';
     const detail = redact(code || err.cause?.message || err.message, opts.secrets);
     const fatal = code === 'ENOTFOUND' || code === 'ERR_INVALID_URL';
-    throw new ProviderError(`${opts.label}: network error talking to ${shown} (${detail})${fatal ? '; check base_url' : ''}`, { retryable: !fatal, fatal, kind: 'network' });
+    // nothing listens there (refused) or the connection died mid-way: say what that means
+    const why = fatal
+      ? '; check base_url'
+      : code === 'ECONNREFUSED'
+        ? ': the server is down (nothing accepts connections at that address); check that it runs, or base_url'
+        : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
+          ? ': the server closed the connection without replying'
+          : '';
+    throw new ProviderError(`${opts.label}: network error talking to ${shown} (${detail})${why}`, { retryable: !fatal, fatal, kind: 'network' });
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);

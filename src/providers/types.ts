@@ -29,7 +29,15 @@ export interface Completion {
   responseId?: string;
   /** why generation stopped, per choice (gen_ai.response.finish_reasons) */
   finishReasons?: string[];
+  /**
+   * A valid reply that is not plain text (absent: text): `refusal` — the model declined, and
+   * `output` is its refusal; `tool_calls` — it answered only with tool calls, and `output` is
+   * them as JSON (`[{"name","arguments"}]`); `empty` — it answered with nothing (`output` is "").
+   */
+  reply?: ReplyKind;
 }
+
+export type ReplyKind = 'refusal' | 'tool_calls' | 'empty';
 
 export interface Provider {
   /** the provider's name in prompts.config.yaml */

@@ -358,7 +358,7 @@ describe('the eval report schema and the TypeScript types agree', () => {
     } satisfies Keys<EvalReport>;
     expect(keys('report')).toEqual(Object.keys(report).sort());
     const result = {
-      name: true, pass: true, error: true, output: true, latency_ms: true, tokens: true, cost_usd: true, cached: true, score: true, assertions: true, runs: true, runs_passed: true, pass_rate: true, repeats: true, index: true, change: true, baseline: true,
+      name: true, pass: true, error: true, output: true, latency_ms: true, tokens: true, cost_usd: true, cached: true, score: true, assertions: true, runs: true, runs_passed: true, pass_rate: true, repeats: true, index: true, change: true, baseline: true, attempts: true, retry_after_ms: true, reply: true,
     } satisfies Keys<ReportResult>;
     const resultSchema = (schema.$defs.report!.properties.results as { items: { properties: Record<string, unknown> } }).items.properties;
     expect(Object.keys(resultSchema).sort()).toEqual(Object.keys(result).sort());

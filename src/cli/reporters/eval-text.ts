@@ -75,6 +75,33 @@ function changeText(x: ReportResult): string {
 function runsText(x: ReportResult): string {
   return x.runs !== undefined ? ` [${x.runs_passed}/${x.runs} runs]` : '';
 }
+/** " (refused)", " (tool calls only)", " (empty reply)": a valid reply that is not text */
+export function replyText(x: Pick<ReportResult, 'reply'>): string {
+  return x.reply === 'refusal' ? ' (refused)' : x.reply === 'tool_calls' ? ' (tool calls only)' : x.reply === 'empty' ? ' (empty reply)' : '';
+}
+/** " [3 attempts]" when the case needed retries */
+function attemptsText(x: ReportResult): string {
+  return x.attempts !== undefined && x.attempts > (x.runs ?? 1) ? ` [${x.attempts} attempts]` : '';
+}
+/**
+ * "retries: 4 requests retried in 2 cases (Retry-After waits: 2.0s)": what the table's numbers
+ * cost in requests and waiting, so a slow or flaky provider is visible (null without retries).
+ */
+export function retriesLine(r: EvalReport): string | null {
+  let retried = 0;
+  let cases = 0;
+  let waited = 0;
+  for (const x of r.results) {
+    const extra = (x.attempts ?? 0) - (x.runs ?? 1);
+    if (x.attempts !== undefined && extra > 0) {
+      retried += extra;
+      cases++;
+    }
+    waited += x.retry_after_ms ?? 0;
+  }
+  if (retried === 0) return null;
+  return `retries: ${retried} request${retried === 1 ? '' : 's'} retried in ${cases} case${cases === 1 ? '' : 's'}${waited > 0 ? ` (Retry-After waits: ${fmtMs(waited)})` : ''}`;
+}
 function colorStatus(c: ChalkInstance, st: string, width: number): string {
   const p = pad(st, width);
   return st.startsWith('PASS') ? c.green(p) : st.startsWith('FAIL') ? c.red(p) : st === '-' ? c.dim(p) : c.yellow(p);
@@ -88,7 +115,7 @@ function failureLines(x: ReportResult, prefix = ''): string[] {
 
 export function renderEvalText(r: EvalReport, c: ChalkInstance): string {
   const rows = r.results.map((x) => {
-    return { status: statusOf(x), name: termSafe(x.name) + changeText(x) + runsText(x), latency: x.error !== null && x.latency_ms === 0 ? '-' : fmtMs(x.latency_ms) + (x.cached ? '*' : ''), tokens: x.tokens ? String(x.tokens.total) : '-', cost: fmtCost(x.cost_usd), x };
+    return { status: statusOf(x), name: termSafe(x.name) + replyText(x) + changeText(x) + runsText(x) + attemptsText(x), latency: x.error !== null && x.latency_ms === 0 ? '-' : fmtMs(x.latency_ms) + (x.cached ? '*' : ''), tokens: x.tokens ? String(x.tokens.total) : '-', cost: fmtCost(x.cost_usd), x };
   });
   const wName = Math.min(60, Math.max(4, ...rows.map((x) => [...x.name].length)));
   const lines: string[] = [];
@@ -102,6 +129,8 @@ export function renderEvalText(r: EvalReport, c: ChalkInstance): string {
   lines.push('');
   if (r.results.some((x) => x.cached)) lines.push(c.dim('* response from the cache (.prompts/cache); latency as recorded'));
   lines.push(...notes(r, c));
+  const rl = retriesLine(r);
+  if (rl) lines.push(c.yellow(rl));
   const bl = baselineLine(r);
   if (bl) lines.push(r.regressions.length || r.results.some((x) => x.change === 'unknown' && !x.pass) ? c.red(bl) : bl);
   const sl = summaryLine(r);
@@ -160,6 +189,8 @@ export function renderMatrixText(reports: readonly EvalReport[], c: ChalkInstanc
   if (reports.some((r) => r.results.some((x) => x.cached))) lines.push(c.dim('* response from the cache (.prompts/cache); latency as recorded'));
   for (const r of reports) {
     lines.push(...notes(r, c));
+    const rl = retriesLine(r);
+    if (rl) lines.push(c.yellow(`${termSafe(r.provider)}: ${rl}`));
     const bl = baselineLine(r);
     if (bl) lines.push(`${termSafe(r.provider)}: ${r.regressions.length ? c.red(bl) : bl}`);
     const sl = summaryLine(r);

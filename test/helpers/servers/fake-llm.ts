@@ -13,7 +13,9 @@ export type Behavior =
   | { type: 'status'; status: number; message?: string; headers?: Record<string, string>; delayMs?: number; rawBody?: string }
   | { type: 'malformed'; delayMs?: number }
   | { type: 'reset'; delayMs?: number }
-  | { type: 'hang' };
+  | { type: 'hang' }
+  /** a 200 whose body is exactly this (valid but unusual replies: refusals, tool calls only, no choices) */
+  | { type: 'reply'; body: unknown; delayMs?: number };
 
 export interface RecordedRequest {
   method: string;
@@ -127,6 +129,9 @@ export async function startFakeServer(opts: FakeServerOptions): Promise<FakeServ
         switch (behavior.type) {
           case 'reset':
             req.socket.destroy();
+            return;
+          case 'reply':
+            send(200, behavior.body);
             return;
           case 'malformed':
             send(200, '{"id": "chatcmpl-1", "choices": [ {"message": ');
