@@ -29,7 +29,7 @@ const digest = (text: string): string => createHash('sha256').update(text).diges
 /** The ajv used for report files: first error only (what messages show), no verbose data. */
 function makeAjv(source: boolean): import('ajv/dist/2020.js').Ajv2020 {
   const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
-  return new Ajv2020({ strict: false, allowUnionTypes: true, validateSchema: false, ...(source ? { code: { source: true, esm: true } } : {}) });
+  return new Ajv2020({ strict: true, allowUnionTypes: true, validateSchema: false, ...(source ? { code: { source: true, esm: true } } : {}) });
 }
 
 let validators: Record<ReportDef, ReportValidator> | undefined;

@@ -32,7 +32,13 @@ function where(pointer: string): string {
   return `"${segs.map((x, i) => (/^[\w-]+$/.test(x) ? `${i ? '.' : ''}${x}` : quoted(x))).join('')}"`;
 }
 
+/** `created`'s pattern (RFC 3339 syntax) and formats (real dates and times) say one thing */
+function createdMessage(w: string): string {
+  return `${w} must be an RFC 3339 date (2026-11-20) or date-time (2026-11-20T10:04:11Z, 2026-11-20T12:04:11+02:00: a "T", seconds and a Z or ±hh:mm offset)`;
+}
+
 function patternMessage(e: ErrorObject): string {
+  if (/^\/created$/.test(e.instancePath)) return createdMessage(where(e.instancePath));
   for (const [re, words] of PATTERN_WORDS) if (re.test(e.schemaPath)) return `${where(e.instancePath)} ${words}`;
   if (/\/id$/.test(e.instancePath) || /propertyNames/.test(e.schemaPath)) {
     return `${where(e.instancePath)} must be a prompt id: lower-case segments [a-z0-9][a-z0-9._-]* joined by "/" (at most 4)`;
@@ -129,7 +135,7 @@ function typeAt(value: unknown, pointer: string): unknown {
 
 function anyOfMessage(e: ErrorObject, children: ErrorObject[]): string {
   const w = where(e.instancePath);
-  if (/^\/created$/.test(e.instancePath)) return `${w} must be an ISO 8601 date (2026-11-20) or date-time (2026-11-20T10:04:11Z)`;
+  if (/^\/created$/.test(e.instancePath)) return createdMessage(w);
   if (children.length > 0 && children.every((c) => c.keyword === 'required')) {
     const keys = children.map((c) => `"${String((c.params as { missingProperty: string }).missingProperty)}"`);
     const parent = /\/assert\/\d+$/.test(e.instancePath) ? 'this assertion' : w;

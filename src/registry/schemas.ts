@@ -48,7 +48,7 @@ function getAjv(): Ajv2020 {
     const addFormats = (formatsModule.default ?? formatsModule) as (ajv: Ajv2020) => Ajv2020;
     // validateSchema: false: the shipped schemas are fixed and tested; checking them against the
     // 2020-12 meta-schema on every run cost ~30% of the compile time
-    ajvInstance = new AjvClass({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
+    ajvInstance = new AjvClass({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false });
     addFormats(ajvInstance);
   }
   return ajvInstance;

@@ -29,7 +29,7 @@ export function compiledSource(dir = SCHEMAS_DIR): string {
   const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => Ajv2020;
   const standalone = standaloneImport as unknown as (ajv: Ajv2020, refs: Record<string, string>) => string;
   // the same options as registry/schemas.ts's runtime ajv, so errors are identical
-  const ajv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, code: { source: true, esm: true } });
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, code: { source: true, esm: true } });
   addFormats(ajv);
   // the 2020-12 meta-schema: checks user-written schemas (inputs, output.schema) without ajv
   const refs: Record<string, string> = { meta: 'https://json-schema.org/draft/2020-12/schema' };

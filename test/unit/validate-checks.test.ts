@@ -29,7 +29,7 @@ describe('validate: prompt version files', () => {
   it('schema errors point at the YAML line of the instancePath', () => {
     const p = prompt(GOOD.replace('name: echo-1', 'name: 42').replace('created: 2026-11-20', 'created: yesterday'));
     expect(p).toEqual([
-      expect.objectContaining({ rule: 'schema-invalid', line: 5, column: 10, message: expect.stringMatching(/ISO 8601 date/) }),
+      expect.objectContaining({ rule: 'schema-invalid', line: 5, column: 10, message: expect.stringMatching(/RFC 3339 date/) }),
       expect.objectContaining({ rule: 'schema-invalid', line: 11, column: 9, message: '"model.name" must be a string' }),
     ]);
   });
