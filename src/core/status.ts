@@ -7,10 +7,10 @@ import { wasPinned } from './promotion.js';
 import { verifyPin } from './env-chain.js';
 import type { EnvironmentFile } from './types.js';
 
-export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'not-upstream' | 'unknown-prompt' | 'candidate-missing' | 'candidate-sha-mismatch' | 'tampered';
+export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'not-upstream' | 'candidate-missing' | 'candidate-sha-mismatch' | 'tampered';
 
 /** Flags that mean a pin is broken (status exits 1 when any is present). */
-export const BROKEN_FLAGS: readonly StatusFlag[] = ['missing', 'sha-mismatch', 'unknown-prompt', 'candidate-missing', 'candidate-sha-mismatch', 'tampered'];
+export const BROKEN_FLAGS: readonly StatusFlag[] = ['missing', 'sha-mismatch', 'candidate-missing', 'candidate-sha-mismatch', 'tampered'];
 
 export interface StatusCell {
   version: string | null;
@@ -82,13 +82,13 @@ export function buildStatus(input: StatusInput): StatusReport {
       const flags: StatusFlag[] = [];
       // a pin no promptrail command wrote (core/env-chain.ts) is that, not a changed file
       if (verifyPin(pin).status === 'tampered') flags.push('tampered');
-      else if (!known.has(id)) flags.push('unknown-prompt');
       else {
-        const sha = input.fileSha(id, pin.version);
+        // a pinned file that is not there is missing, whether its version or its whole prompt was deleted
+        const sha = known.has(id) ? input.fileSha(id, pin.version) : null;
         if (sha === null) flags.push('missing');
         else if (sha !== pin.sha256) flags.push('sha-mismatch');
         if (pin.rollout) {
-          const csha = input.fileSha(id, pin.rollout.version);
+          const csha = known.has(id) ? input.fileSha(id, pin.rollout.version) : null;
           if (csha === null) flags.push('candidate-missing');
           else if (csha !== pin.rollout.sha256) flags.push('candidate-sha-mismatch');
         }

@@ -62,3 +62,8 @@ export function didYouMean(word: string, candidates: Iterable<string>, opts: Sug
   }
   return undefined;
 }
+
+/** did-you-mean for environment names, which people shorten: `prd`, `prod` → production, `dev` → development, `stg` → staging. */
+export function suggestEnv(name: string, environments: Iterable<string>): string | undefined {
+  return didYouMean(name, environments, { abbreviations: true });
+}

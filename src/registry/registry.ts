@@ -14,7 +14,7 @@ import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
 import { getValidator } from './schemas.js';
 import { schemaFindings } from './schema-findings.js';
 import { fastParse } from '../validate/fast-yaml.js';
-import { didYouMean } from '../core/suggest.js';
+import { didYouMean, suggestEnv } from '../core/suggest.js';
 import { CONFIG_FILE, STATE_DIR, SUITE_FILE, findRoot, leavesRegistry } from '../paths.js';
 
 
@@ -115,7 +115,7 @@ export class Registry {
   /** Throws UsageError (exit 2) for an environment not declared in the config, with a suggestion. */
   assertEnv(env: string): void {
     if (!(env in this.config.environments)) {
-      const s = didYouMean(env, this.config.environmentOrder);
+      const s = suggestEnv(env, this.config.environmentOrder);
       throw new UsageError(`unknown environment "${env}"${s ? `; did you mean "${s}"?` : ''}`, {
         hint: `environments in ${CONFIG_FILE}: ${this.config.environmentOrder.join(', ')}`,
       });
@@ -169,16 +169,45 @@ export class Registry {
     return latestVersion(this.listVersions(id));
   }
 
-  /** Throws UsageError (exit 2) when the prompt does not exist, with a suggestion. */
-  assertPromptExists(id: string): string[] {
+  /**
+   * Throws UsageError (exit 2) when the prompt does not exist, with a suggestion — or, when an
+   * environment still pins it, saying its files are missing (deleted), never suggesting to
+   * create it. `typed` is the reference as the user wrote it, named in the message.
+   */
+  assertPromptExists(id: string, typed?: string): string[] {
     const versions = this.listVersions(id);
     if (versions.length === 0) {
-      const s = didYouMean(id, this.listPromptIds());
-      throw new UsageError(`unknown prompt "${id}"${s ? `; did you mean "${s}"?` : ''}`, {
+      const where = typed !== undefined && typed !== id ? ` (in "${typed}")` : '';
+      const pins = this.pinsOf(id);
+      if (pins.length) {
+        const rel = this.rel(path.join(this.promptsDir, ...id.split('/')));
+        throw new UsageError(`prompt "${id}" is missing${where}: its version files were deleted from ${rel}/, but ${pins.map((p) => `${p.env} pins ${p.version}`).join(', ')}`, {
+          hint: `restore them from git ("git log --diff-filter=D --name-only -- ${rel}" names the commit that deleted them), or roll the pins back; "prompts validate" lists every broken pin`,
+        });
+      }
+      // never the name itself (a folder without versions is listed by no one)
+      const s = didYouMean(id, this.listPromptIds().filter((x) => x !== id));
+      throw new UsageError(`unknown prompt "${id}"${where}${s ? `; did you mean "${s}"?` : ''}`, {
         hint: `run "prompts list" to see the prompts, or "prompts new ${id}" to create it`,
       });
     }
     return versions;
+  }
+
+  /** The environments that pin `id`, with the version each pins (environment files that cannot be read are skipped). */
+  pinsOf(id: string): { env: string; version: string }[] {
+    const out: { env: string; version: string }[] = [];
+    for (const env of this.config.environmentOrder) {
+      try {
+        if (!fs.existsSync(this.envPath(env))) continue;
+        const prompts = this.loadEnv(env).value.prompts;
+        const pin = Object.hasOwn(prompts, id) ? prompts[id] : undefined;
+        if (pin) out.push({ env, version: pin.version });
+      } catch {
+        // a broken environment file is validate's to report
+      }
+    }
+    return out;
   }
 
   /**

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseRef } from '../core/ref.js';
-import { didYouMean } from '../core/suggest.js';
+import { didYouMean, suggestEnv } from '../core/suggest.js';
 import type { Registry } from './registry.js';
 
 export interface ResolvedRef {
@@ -34,54 +34,59 @@ export function resolveRef(registry: Registry, ref: string): ResolvedRef {
     throw new UsageError(parsed.problem, { hint: 'a reference is <id>, <id>@<version>, <id>@<env> or <id>@latest' });
   }
   const { id, selector } = parsed;
-  const versions = registry.assertPromptExists(id);
-  switch (selector.kind) {
-    case 'latest': {
-      const version = versions[versions.length - 1]!;
-      return { id, version, file: registry.versionPath(id, version) };
-    }
-    case 'version': {
-      const { version } = selector;
-      if (!versions.includes(version)) {
-        const s = didYouMean(version, versions);
-        throw new UsageError(`prompt "${id}" has no version ${version}${s ? `; did you mean "${s}"?` : ''}`, {
-          hint: `versions of ${id}: ${versions.join(', ')}`,
-        });
-      }
-      return { id, version, file: registry.versionPath(id, version) };
-    }
-    case 'env': {
-      const env = selector.env;
-      if (!(env in registry.config.environments)) {
-        const candidates = [...registry.config.environmentOrder, 'latest'];
-        const s = didYouMean(env, candidates) ?? candidates.find((c) => c.startsWith(env));
-        throw new UsageError(`unknown environment "${env}" in "${ref}"${s ? `; did you mean "${s}"?` : ''}`, {
-          hint: `environments in prompts.config.yaml: ${registry.config.environmentOrder.join(', ')}; or use a version or "latest"`,
-        });
-      }
-      const loaded = registry.loadEnv(env);
-      const pin = loaded.value.prompts[id];
-      if (!pin) {
-        throw new UsageError(`prompt "${id}" is not pinned in environment "${env}"`, {
-          hint: `promote it first ("prompts promote ${id}@<version> --env ${env}") or use ${id}@latest`,
-        });
-      }
-      const candidate = selector.arm === 'candidate';
-      if (candidate && !pin.rollout) {
-        throw new UsageError(`no rollout of ${id} is running in environment "${env}", so "${ref}" has no candidate`, { hint: `${id}@${env} is the pinned version (${pin.version}); "prompts rollout status" lists the running rollouts` });
-      }
-      const version = candidate ? pin.rollout!.version : pin.version;
-      const recorded = candidate ? pin.rollout!.sha256 : pin.sha256;
-      const file = registry.versionPath(id, version);
-      if (!fs.existsSync(file)) {
-        throw new UsageError(`environment "${env}" ${candidate ? 'rolls out' : 'pins'} ${id}@${version}, but ${registry.rel(file)} does not exist`, {
-          location: { file: registry.rel(loaded.file) },
-          hint: 'restore the version file from git, or promote an existing version',
-        });
-      }
-      return { id, version, file, via: env, ...(candidate ? { arm: 'candidate' as const } : {}), ...(typeof recorded === 'string' ? { pinnedSha256: recorded } : {}) };
-    }
+  if (selector.kind === 'env') return resolveEnvRef(registry, ref, id, selector.env, selector.arm === 'candidate');
+  const versions = registry.assertPromptExists(id, ref);
+  if (selector.kind === 'latest') {
+    const version = versions[versions.length - 1]!;
+    return { id, version, file: registry.versionPath(id, version) };
   }
+  const { version } = selector;
+  if (!versions.includes(version)) {
+    const file = registry.versionPath(id, version);
+    const pins = registry.pinsOf(id).filter((p) => p.version === version);
+    if (pins.length) {
+      // released and pinned, then deleted: missing, not a typo
+      throw new UsageError(`"${ref}" is missing: ${registry.rel(file)} was deleted, but ${pins.map((p) => p.env).join(', ')} pin${pins.length === 1 ? 's' : ''} it`, {
+        hint: `restore it from git ("git log --diff-filter=D -- ${registry.rel(file)}" names the commit that deleted it); versions of ${id}: ${versions.join(', ')}`,
+      });
+    }
+    const s = didYouMean(version, versions);
+    throw new UsageError(`prompt "${id}" has no version ${version}${s ? `; did you mean "${s}"?` : ''}`, {
+      hint: `versions of ${id}: ${versions.join(', ')}`,
+    });
+  }
+  return { id, version, file: registry.versionPath(id, version) };
+}
+
+function resolveEnvRef(registry: Registry, ref: string, id: string, env: string, candidate: boolean): ResolvedRef {
+  if (!Object.hasOwn(registry.config.environments, env)) {
+    const candidates = [...registry.config.environmentOrder, 'latest'];
+    const s = suggestEnv(env, candidates);
+    throw new UsageError(`unknown environment "${env}" in "${ref}"${s ? `; did you mean "${s}"?` : ''}`, {
+      hint: `environments in prompts.config.yaml: ${registry.config.environmentOrder.join(', ')}; or use a version or "latest"`,
+    });
+  }
+  const loaded = registry.loadEnv(env);
+  const pin = Object.hasOwn(loaded.value.prompts, id) ? loaded.value.prompts[id] : undefined;
+  if (!pin) {
+    registry.assertPromptExists(id, ref); // an unknown prompt says so (with did-you-mean)
+    throw new UsageError(`prompt "${id}" is not pinned in environment "${env}" (in "${ref}")`, {
+      hint: `promote it first ("prompts promote ${id}@<version> --env ${env}") or use ${id}@latest`,
+    });
+  }
+  if (candidate && !pin.rollout) {
+    throw new UsageError(`no rollout of ${id} is running in environment "${env}", so "${ref}" has no candidate`, { hint: `${id}@${env} is the pinned version (${pin.version}); "prompts rollout status" lists the running rollouts` });
+  }
+  const version = candidate ? pin.rollout!.version : pin.version;
+  const recorded = candidate ? pin.rollout!.sha256 : pin.sha256;
+  const file = registry.versionPath(id, version);
+  if (!fs.existsSync(file)) {
+    throw new UsageError(`"${ref}" is missing: environment "${env}" ${candidate ? 'rolls out' : 'pins'} ${id}@${version}, but ${registry.rel(file)} was deleted`, {
+      location: { file: registry.rel(loaded.file) },
+      hint: `restore it from git ("git log --diff-filter=D -- ${registry.rel(file)}" names the commit that deleted it), or ${candidate ? `abort the rollout ("prompts rollout abort ${id} --env ${env} --reason <why>")` : `roll the pin back ("prompts rollback ${id} --env ${env}")`}`,
+    });
+  }
+  return { id, version, file, via: env, ...(candidate ? { arm: 'candidate' as const } : {}), ...(typeof recorded === 'string' ? { pinnedSha256: recorded } : {}) };
 }
 
 /** "production", or "production:candidate" for a rollout's candidate. */

@@ -16,6 +16,8 @@ export interface SchemaFinding {
   /** for unknown keys: point at the key itself */
   key?: string;
   message: string;
+  /** unknown key: the declared key it is probably a typo of; missing key: the key that is missing */
+  near?: string;
 }
 
 const PATTERN_WORDS: [RegExp, string][] = [
@@ -48,8 +50,43 @@ function patternMessage(e: ErrorObject): string {
   return `${where(e.instancePath)} ${e.message ?? 'does not match the expected pattern'}`;
 }
 
-/** The keys the schema allows where an additionalProperties error happened (from its schemaPath). */
+type SchemaNode = Record<string, unknown>;
+const isNode = (x: unknown): x is SchemaNode => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** A local `$ref` ("#/$defs/pin") followed inside the root schema. */
+function deref(node: unknown, root: SchemaNode): unknown {
+  for (let i = 0; i < 8 && isNode(node) && typeof node.$ref === 'string' && node.$ref.startsWith('#/'); i++) {
+    let cur: unknown = root;
+    for (const seg of node.$ref.slice(2).split('/')) cur = isNode(cur) && Object.hasOwn(cur, seg) ? cur[seg] : undefined;
+    node = cur;
+  }
+  return node;
+}
+
+/**
+ * The schema of the value at a data path, walked through properties, additionalProperties and
+ * items ($refs followed): what an error inside a `$ref` is about, whatever its schemaPath says
+ * (ajv's schemaPath is relative to the referenced schema there).
+ */
+function schemaAtInstance(root: SchemaNode, instancePath: string): SchemaNode | undefined {
+  let node = deref(root, root);
+  for (const raw of instancePath.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!isNode(node)) return undefined;
+    const props = node.properties;
+    if (isNode(props) && Object.hasOwn(props, seg)) node = props[seg];
+    else if (/^\d+$/.test(seg) && node.items !== undefined) node = node.items;
+    else if (isNode(node.additionalProperties)) node = node.additionalProperties;
+    else return undefined;
+    node = deref(node, root);
+  }
+  return isNode(node) ? node : undefined;
+}
+
+/** The keys the schema allows where an additionalProperties error happened. */
 function knownKeys(e: ErrorObject, kind: SchemaKind): string[] {
+  const at = schemaAtInstance(loadSchema(kind), e.instancePath);
+  if (at && at.additionalProperties === false && isNode(at.properties)) return Object.keys(at.properties);
   let node: unknown = loadSchema(kind);
   const segs = e.schemaPath.replace(/^#\/?/, '').split('/').slice(0, -1);
   for (const seg of segs) {
@@ -74,11 +111,24 @@ function describeOne(e: ErrorObject, value: unknown, kind: SchemaKind): SchemaFi
       const known = knownKeys(e, kind);
       const s = didYouMean(key, known);
       const allowed = known.length ? `; allowed keys: ${known.join(', ')}` : '';
+      const pin = kind === 'environment' ? /^\/prompts\/([^/]+)$/.exec(e.instancePath) : null;
+      if (pin) {
+        // a hand-edited pin: what a pin holds, and the near miss
+        const id = pin[1]!.replace(/~1/g, '/').replace(/~0/g, '~');
+        return {
+          rule: 'schema-unknown-key',
+          pointer: e.instancePath,
+          key,
+          message: `unknown key "${key}" in the pin of "${id}"${s ? `; did you mean "${s}"?` : ''} (a pin's keys: ${known.join(', ')})`,
+          ...(s ? { near: s } : {}),
+        };
+      }
       return {
         rule: 'schema-unknown-key',
         pointer: e.instancePath,
         key,
         message: `unknown key "${key}" at ${w}${s ? `; did you mean "${s}"?` : allowed}`,
+        ...(s ? { near: s } : {}),
       };
     }
     case 'required': {
@@ -88,7 +138,7 @@ function describeOne(e: ErrorObject, value: unknown, kind: SchemaKind): SchemaFi
         const type = typeAt(value, e.instancePath);
         return { rule: 'schema-missing-key', pointer: e.instancePath, message: `assertion "${type ?? '?'}" at ${w} needs "${missing}"; add it` };
       }
-      return { rule: 'schema-missing-key', pointer: e.instancePath, message: `missing required key "${missing}" at ${w}; add it` };
+      return { rule: 'schema-missing-key', pointer: e.instancePath, message: `missing required key "${missing}" at ${w}; add it`, near: missing };
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
@@ -188,5 +238,7 @@ export function schemaFindings(kind: SchemaKind, value: unknown): SchemaFinding[
     }
     push(describeOne(e, value, kind));
   }
-  return out;
+  // a required key that is "missing" because it is misspelled is said once, by the typo's did-you-mean
+  const typos = new Set(out.filter((f) => f.rule === 'schema-unknown-key' && f.near !== undefined).map((f) => `${f.pointer}\0${f.near}`));
+  return out.filter((f) => !(f.rule === 'schema-missing-key' && typos.has(`${f.pointer}\0${f.near}`))).map(({ near: _near, ...f }) => f);
 }

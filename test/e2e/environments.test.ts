@@ -132,7 +132,8 @@ describe('environments end to end', () => {
       writeFileSync(file, before.toString('utf8').replace('    promoted_by:', '    promotedby:'));
       const res = await run(['promote', 'summarize@1.0.0', '--env', 'staging']);
       expect(res.exitCode).toBe(1);
-      expect(res.stderr).toMatch(/^error: environments\/staging\.yaml:\d+:\d+: missing required key "promoted_by" at "prompts\['support\/triage'\]"; add it \(1 more problem\(s\); run "prompts validate"\)\n$/);
+      // one problem: the typo (the "missing" promoted_by is that same key, misspelled)
+      expect(res.stderr).toMatch(/^error: environments\/staging\.yaml:\d+:\d+: unknown key "promotedby" in the pin of "support\/triage"; did you mean "promoted_by"\? \(a pin's keys: version, sha256, [^)]*\)\n$/);
     } finally {
       writeFileSync(file, before);
     }

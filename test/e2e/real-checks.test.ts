@@ -133,3 +133,75 @@ describe('suite checks read assertions as eval does (issue 9 item 4)', () => {
     expect(v.stdout).not.toMatch(/"old-only" passes/);
   });
 });
+
+describe('messages that help (issue 9 item 10)', () => {
+  const promoted = async () => {
+    const r = reg({ git: true, prompts: { 'support/triage': ['1.0.0', '1.1.0'] } });
+    r.commitAll();
+    const p = await cli(['promote', 'support/triage@1.0.0', '--env', 'development'], { cwd: r.dir });
+    expect(p.exitCode, p.stderr).toBe(0);
+    return r;
+  };
+
+  it('a deleted version file or prompt is MISSING FILE, never "unknown" with a did-you-mean of itself or a hint to create it', async () => {
+    const r = await promoted();
+    r.git('rm', '-q', 'prompts/support/triage/1.0.0.yaml');
+    const v = await cli(['show', 'support/triage@1.0.0'], { cwd: r.dir });
+    expect(v.exitCode).toBe(2);
+    expect(v.stderr).toContain('"support/triage@1.0.0" is missing: prompts/support/triage/1.0.0.yaml was deleted, but development pins it');
+    expect(v.stderr).not.toMatch(/did you mean|prompts new/);
+    const e = await cli(['render', 'support/triage@development'], { cwd: r.dir });
+    expect(e.exitCode).toBe(2);
+    expect(e.stderr).toContain('"support/triage@development" is missing: environment "development" pins support/triage@1.0.0, but prompts/support/triage/1.0.0.yaml was deleted');
+    // the whole prompt
+    r.git('rm', '-q', '-r', 'prompts/support/triage');
+    const st = await cli(['status'], { cwd: r.dir });
+    expect(st.exitCode).toBe(1);
+    expect(st.stdout).toMatch(/support\/triage +- +1\.0\.0 \(MISSING FILE\)/);
+    expect(st.stdout).not.toContain('UNKNOWN');
+    for (const args of [['show', 'support/triage'], ['render', 'support/triage@1.1.0']]) {
+      const x = await cli(args, { cwd: r.dir });
+      expect(x.exitCode).toBe(2);
+      expect(x.stderr).toContain('prompt "support/triage" is missing');
+      expect(x.stderr).toContain('its version files were deleted from prompts/support/triage/, but development pins 1.0.0');
+      expect(x.stderr).not.toMatch(/did you mean|prompts new/);
+    }
+    // a prompt that never existed is still unknown, with its hint
+    const u = await cli(['show', 'support/triag'], { cwd: r.dir });
+    expect(u.stderr).toContain('unknown prompt "support/triag"');
+  });
+
+  it('a typo in an env-pin key names the pin\'s keys with a did-you-mean (and is not also a "missing" key)', async () => {
+    const r = await promoted();
+    const file = `${r.dir}/environments/development.yaml`;
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('    sha256:', '    sha265:'));
+    const v = await cli(['validate'], { cwd: r.dir });
+    expect(v.exitCode).toBe(1);
+    expect(v.stdout).toMatch(/error +unknown key "sha265" in the pin of "support\/triage"; did you mean "sha256"\? \(a pin's keys: version, sha256, previous, promoted_at, promoted_by[^)]*\) +schema-unknown-key/);
+    expect(v.stdout).not.toContain('missing required key "sha256"');
+  });
+
+  it('environment names: short typos (prd, dev, stg) get a did-you-mean; errors name the ref typed; render <id>@<env> --env <other> is an error', async () => {
+    const r = await promoted();
+    const prd = await cli(['render', 'support/triage@prd'], { cwd: r.dir });
+    expect(prd.exitCode).toBe(2);
+    expect(prd.stderr).toContain('unknown environment "prd" in "support/triage@prd"; did you mean "production"?');
+    const dev = await cli(['show', 'support/triage@dev'], { cwd: r.dir });
+    expect(dev.stderr).toContain('did you mean "development"?');
+    const stg = await cli(['promote', 'support/triage@1.0.0', '--env', 'stg'], { cwd: r.dir });
+    expect(stg.exitCode).toBe(2);
+    expect(stg.stderr).toContain('unknown environment "stg"; did you mean "staging"?');
+    const ver = await cli(['show', 'support/triage@1.0.1'], { cwd: r.dir });
+    expect(ver.stderr).toContain('prompt "support/triage" has no version 1.0.1; did you mean "1.0.0"?');
+    const notPinned = await cli(['show', 'support/triage@staging'], { cwd: r.dir });
+    expect(notPinned.stderr).toContain('prompt "support/triage" is not pinned in environment "staging" (in "support/triage@staging")');
+    const both = await cli(['render', 'support/triage@development', '--env', 'production', '--var', 'ticket=x'], { cwd: r.dir });
+    expect(both.exitCode).toBe(2);
+    expect(both.stdout).toBe('');
+    expect(both.stderr).toContain('"support/triage@development" selects environment "development", so --env production contradicts it');
+    expect(both.stderr).toContain('prompts render support/triage@1.0.0 --env production');
+    // the same environment twice is only redundant
+    expect((await cli(['render', 'support/triage@development', '--env', 'development', '--var', 'ticket=x'], { cwd: r.dir })).exitCode).toBe(0);
+  });
+});

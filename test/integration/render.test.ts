@@ -79,8 +79,8 @@ describe('prompts render', () => {
     const r = await prompts(reg.dir, ['render', 'support/triage', '--var', 'tickt=x', '--var', 'customer_tier=gold']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('missing required input "ticket"');
-    expect(r.stderr).toContain('input "tickt" is not declared in the prompt\'s inputs (did you mean "ticket"?)');
+    expect(r.stderr).toContain('missing required input "ticket" (you passed "tickt": a typo?)');
+    expect(r.stderr).toContain('input "tickt" is not declared in the prompt\'s inputs; did you mean "ticket"?');
     expect(r.stderr).toContain('input "customer_tier" must be one of "free", "pro", "enterprise"');
     expect(r.stderr).toContain('declared inputs: ticket, customer_tier');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

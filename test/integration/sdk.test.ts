@@ -149,6 +149,21 @@ describe('typed errors', () => {
     expect(e.message).toMatch(/^invalid inputs for support\/triage@1\.1\.0: /);
   });
 
+  it('InputValidationError has a did-you-mean like the CLI (an undeclared input, a required one passed misspelled)', async () => {
+    const h = (await loadBundle(freshBundle())).get('support/triage');
+    let err: unknown;
+    try {
+      h.render({ tikcet: 'printer on fire', customer_tire: 'pro' });
+    } catch (e) {
+      err = e;
+    }
+    const e = err as InputValidationError;
+    expect(e).toBeInstanceOf(InputValidationError);
+    expect(e.errors.find((x) => x.field === 'customer_tire')!.message).toBe('input "customer_tire" is not declared in the prompt\'s inputs; did you mean "customer_tier"?');
+    expect(e.errors.find((x) => x.field === 'tikcet')!.message).toBe('input "tikcet" is not declared in the prompt\'s inputs; did you mean "ticket"?');
+    expect(e.errors.find((x) => x.field === 'ticket')!.message).toBe('missing required input "ticket" (you passed "tikcet": a typo?)');
+  });
+
   it('InputValidationError for non-object vars and wrong types', async () => {
     const set = await loadBundle(freshBundle());
     expect(() => set.get('summarize').render(null as unknown as Record<string, unknown>)).toThrow(InputValidationError);

@@ -46,7 +46,8 @@ describe('buildStatus', () => {
     expect(cell('a', 'development').flags).toEqual([]);
     expect(cell('a', 'staging').flags).toEqual(['behind']);
     expect(cell('b', 'development').flags).toEqual(['sha-mismatch']);
-    expect(cell('gone', 'staging').flags).toEqual(['unknown-prompt', 'not-upstream']);
+    // a deleted prompt's pin is a missing file (not an unknown prompt to create)
+    expect(cell('gone', 'staging').flags).toEqual(['missing', 'not-upstream']);
     expect(cell('a', 'production').flags).toEqual(['not-upstream']);
     expect(cell('b', 'production').flags).toEqual(['not-upstream']);
   });

@@ -108,6 +108,12 @@ export async function run(ctx: CommandContext, args: string[], opts: RenderOptio
   const envOpt = opts.env;
   if (envOpt !== undefined) reg.assertEnv(envOpt);
   const ref = resolveRef(reg, args[0] ?? '');
+  if (envOpt !== undefined && ref.via !== undefined && envOpt !== ref.via) {
+    // two environments: the version of one with the overrides of the other is what neither runs
+    throw new UsageError(`"${args[0]}" selects environment "${ref.via}", so --env ${envOpt} contradicts it`, {
+      hint: `render what ${envOpt} runs with "prompts render ${ref.id}@${envOpt}", or this version with ${envOpt}'s overrides with "prompts render ${ref.id}@${ref.version} --env ${envOpt}"`,
+    });
+  }
   const loaded = reg.loadYaml<PromptFile>(ref.file, 'prompt');
   const prompt = loaded.value;
   const digest = contentSha256(loaded.decoded.bytes);

@@ -8,7 +8,6 @@ const LABEL: Record<StatusFlag, string> = {
   missing: 'MISSING FILE',
   'sha-mismatch': 'SHA256 MISMATCH',
   'not-upstream': 'not upstream',
-  'unknown-prompt': 'UNKNOWN PROMPT',
   'candidate-missing': 'CANDIDATE FILE MISSING',
   'candidate-sha-mismatch': 'CANDIDATE SHA256 MISMATCH',
   tampered: 'EDITED BY HAND',

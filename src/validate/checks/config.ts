@@ -2,7 +2,7 @@
  * The registry config (prompts.config.yaml): its schema, folders that stay inside the registry,
  * `requires` naming known environments without cycles, and every provider it names.
  */
-import { didYouMean } from '../../core/suggest.js';
+import { suggestEnv } from '../../core/suggest.js';
 import { isObject } from '../../core/json.js';
 import { checkProviderName, own, ptr, schemaStep, type Obj, type Reporter } from './reporter.js';
 import type { CheckContext } from './types.js';
@@ -27,7 +27,7 @@ export function checkConfig(r: Reporter): void {
     const req = own(e, 'requires');
     if (typeof req === 'string') {
       if (!envNames.includes(req)) {
-        const s = didYouMean(req, envNames);
+        const s = suggestEnv(req, envNames);
         r.error('config-requires-unknown', `environment "${name}" requires unknown environment "${req}"${s ? `; did you mean "${s}"?` : ''}`, ptr('environments', name, 'requires'));
       } else if (req === name) {
         r.error('config-requires-cycle', `environment "${name}" requires itself; point "requires" at an earlier environment`, ptr('environments', name, 'requires'));

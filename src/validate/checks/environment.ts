@@ -1,7 +1,7 @@
 /** An environment file (environments/<env>.yaml): its schema, its name, the pins it holds and their rollouts. */
 import { idProblem } from '../../core/ref.js';
 import { isWeight, stagesProblem } from '../../core/bucket.js';
-import { didYouMean } from '../../core/suggest.js';
+import { suggestEnv } from '../../core/suggest.js';
 import { isObject } from '../../core/json.js';
 import { restoreHint, verifyPin } from '../../core/env-chain.js';
 import type { EnvPin } from '../../core/types.js';
@@ -19,7 +19,7 @@ export function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): P
     r.error('env-name-mismatch', `environment "${env}" does not match the file name: expected "${stem}"`, '/environment');
   }
   if (ctx.environments !== null && !ctx.environments.includes(stem)) {
-    const s = didYouMean(stem, ctx.environments);
+    const s = suggestEnv(stem, ctx.environments);
     r.error(
       'env-undeclared',
       `environment "${stem}" is not declared in prompts.config.yaml${s ? `; did you mean "${s}"?` : ''} (environments: ${ctx.environments.join(', ') || 'none'}); declare it or remove this file`,
