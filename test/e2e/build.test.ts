@@ -36,7 +36,7 @@ describe('prompts build (built CLI)', () => {
     const r = await cli(['build', '--env', 'prod'], { cwd: reg.dir });
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('error: unknown environment "prod" (environments in prompts.config.yaml: development, staging, production)\n');
+    expect(r.stderr).toBe('error: unknown environment "prod"; did you mean "production"? (environments in prompts.config.yaml: development, staging, production)\n');
   });
 
   it('missing --env is a usage error (exit 2)', async () => {
