@@ -29,7 +29,7 @@ export function leavesRegistry(dir: string): boolean {
 }
 
 /** The registry file kinds with a shipped JSON Schema. */
-export const SCHEMA_KINDS = ['prompt', 'suite', 'environment', 'config'] as const;
+export const SCHEMA_KINDS = ['prompt', 'suite', 'environment', 'config', 'partial'] as const;
 export type SchemaKind = (typeof SCHEMA_KINDS)[number];
 
 /** The shipped schema file of a registry file kind (prompt, suite, environment, config, …). */

@@ -80,6 +80,8 @@ export interface PreflightOptions {
   /** absolute paths: the environment file, and the version file whose bytes get pinned */
   envFile: string;
   pinnedFile: string | null;
+  /** absolute paths of the other files the pinned version is resolved from (partials, parents): committed too */
+  pinnedDeps?: string[];
   /** other files whose git state the command wants to know (one `git status` for all) */
   watch?: string[];
   commit: boolean;
@@ -107,7 +109,8 @@ export async function preflight(registry: Registry, opts: PreflightOptions): Pro
   // relative to it (git prints them relative to the top, matched below once the top is known)
   const fromRoot = (f: string): string => path.relative(registry.root, f).split(path.sep).join('/');
   const watchFiles = opts.watch ?? [];
-  const files = [opts.envFile, ...(opts.pinnedFile ? [opts.pinnedFile] : []), ...watchFiles];
+  const depFiles = opts.pinnedDeps ?? [];
+  const files = [opts.envFile, ...(opts.pinnedFile ? [opts.pinnedFile] : []), ...depFiles, ...watchFiles];
   const statusP = opts.commit ? changedPaths(registry.root, files.map(fromRoot)) : null;
   statusP?.catch(() => undefined); // not a work tree: the probe says so
   const probe = await opts.probe;
@@ -134,12 +137,15 @@ export async function preflight(registry: Registry, opts: PreflightOptions): Pro
     opts.push ? import('../git/push.js').then((m) => m.resolvePushTarget(repo.top)) : Promise.resolve(null),
   ]);
   if (versionRel) {
-    const st = states.get(versionRel) ?? 'clean';
-    if (st !== 'clean') {
+    // the version file, then each file it is resolved from: all of them are what gets pinned
+    for (const [file, rel] of [[opts.pinnedFile!, versionRel], ...depFiles.map((f) => [f, relTop(f)] as const)] as const) {
+      const st = states.get(rel) ?? 'clean';
+      if (st === 'clean') continue;
       const what = st === 'modified' ? 'has uncommitted changes' : st === 'ignored' ? 'is ignored by git (never committed)' : 'is untracked (never committed)';
-      throw new ConflictError(`refusing to pin ${versionRel}: it ${what}; the promoted bytes must be the reviewed, committed bytes`, {
-        location: { file: registry.rel(opts.pinnedFile!) },
-        hint: `commit it first ("git add ${versionRel} && git commit"), or pass --no-commit to skip git entirely`,
+      const dep = rel !== versionRel ? `, which it is resolved from (a partial or parent)` : '';
+      throw new ConflictError(`refusing to pin ${versionRel}: ${dep ? `${rel}${dep},` : 'it'} ${what}; the promoted bytes must be the reviewed, committed bytes`, {
+        location: { file: registry.rel(file) },
+        hint: `commit it first ("git add ${rel} && git commit"), or pass --no-commit to skip git entirely`,
       });
     }
   }

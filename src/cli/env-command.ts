@@ -9,12 +9,14 @@ import type { CommandContext } from './ui.js';
 import { writeJson } from './ui.js';
 import type { Registry } from '../registry/registry.js';
 import { contentSha256, readRegularFile } from '../registry/files.js';
-import { CheckFailed } from '../errors.js';
 import { pinsOf, readEnvView, type EnvView } from '../registry/env-view.js';
 import type { EnvChangePlan, EnvDecision, NoChange, Refused } from '../core/env-change.js';
 import type { GateOutcome } from '../core/gate.js';
-import type { EnvironmentFile, GateConfig, PromptFile } from '../core/types.js';
+import type { DepsMap, EnvironmentFile, GateConfig, PromptFile } from '../core/types.js';
 import { selectPromotion, type PinEvidenceInput, type PromotionChoice } from '../core/promotion.js';
+import { depsRecords, type DepsRecord } from '../core/integrity.js';
+import { resolveVersion, type ResolvedVersion } from '../registry/resolved.js';
+import { CheckFailed, UsageError } from '../errors.js';
 import { jsonSchemaProblem } from '../validate/json-schema.js';
 import { scanTemplate } from '../validate/template-scan.js';
 import { refusalError } from '../apply/refusal.js';
@@ -78,22 +80,61 @@ export interface PinnableVersion {
   /** registry-relative */
   rel: string;
   sha256: string;
+  /** sha256 of every other file it is resolved from (partials, parents); empty without any */
+  deps: DepsMap;
+  /** absolute paths of those files (they must be committed too) */
+  depFiles: string[];
+  /** the resolution, for the compile check */
+  resolved: ResolvedVersion;
 }
 
 /**
- * The version file about to be pinned: a valid prompt file for that id and version (exit 1 with
- * file:line:col otherwise) whose sha256 is taken from the very bytes checked. With
- * `compileCheck`, also one that renders: a template that does not compile would be pinned, then
- * break `prompts build` and the application loading the environment. (A gate that runs renders
- * every case anyway and refuses a version none of them can render.)
+ * The version file about to be pinned, resolved: a valid prompt file for that id and version
+ * whose partials and parents resolve (exit 1 with file:line:col otherwise), with the sha256 of
+ * the very bytes checked and of each file it is resolved from. A partial is never pinned on its
+ * own (exit 2): its bytes are pinned through the prompts that include it.
  */
-export async function pinnableVersion(registry: Registry, id: string, version: string, opts: { compileCheck: boolean }): Promise<PinnableVersion> {
-  const loaded = registry.loadPrompt(id, version);
-  if (opts.compileCheck && !surelyRenders(loaded.value)) {
-    const { checkCompiles } = await import('../sdk/collect.js');
-    checkCompiles(loaded.value, loaded.rel, loaded.parsed);
+export function pinnableVersion(registry: Registry, id: string, version: string): PinnableVersion {
+  const rv = resolveVersion(registry, { id, version });
+  if (rv.resolution.kind === 'partial') {
+    throw new UsageError(`${id}@${version} is a partial: it is pinned through the prompts that include it (their pins record its sha256 under deps)`, { hint: `see "prompts dependents ${id}"` });
   }
-  return { file: loaded.file, rel: loaded.rel, sha256: contentSha256(loaded.decoded.bytes) };
+  const depFiles = Object.keys(rv.resolved.deps).map((k) => {
+    const at = k.lastIndexOf('@');
+    return registry.versionPath(k.slice(0, at), k.slice(at + 1));
+  });
+  return { file: rv.root.loaded.file, rel: rv.root.loaded.rel, sha256: rv.root.doc.sha256, deps: rv.resolved.deps, depFiles, resolved: rv };
+}
+
+/**
+ * With `compileCheck`, a version about to be pinned must render: a template that does not
+ * compile would be pinned, then break `prompts build` and the application loading the
+ * environment. (A gate that runs renders every case anyway and refuses a version none of them
+ * can render.)
+ */
+export async function checkPinnable(v: PinnableVersion, opts: { compileCheck: boolean }): Promise<void> {
+  const p = v.resolved.resolved.prompt;
+  if (!opts.compileCheck || (Object.keys(v.deps).length === 0 && surelyRenders(p))) return;
+  const { checkCompiles } = await import('../sdk/collect.js');
+  checkCompiles(p, v.rel, v.resolved.root.loaded.parsed, v.resolved.resolved.library);
+}
+
+/**
+ * The deps every environment records (each pin's and history entry's), for the immutability of
+ * what a version is resolved from: read only for a version that has deps. `known`: files the
+ * command has read in full already. A file that cannot be read is left out (validate's business).
+ */
+export function allDepRecords(registry: Registry, deps: DepsMap): DepsRecord[] {
+  if (Object.keys(deps).length === 0) return [];
+  const out: DepsRecord[] = [];
+  for (const env of registry.config.environmentOrder) {
+    try {
+      out.push(...depsRecords(env, registry.loadEnv(env).value));
+    } catch {
+      /* unreadable or broken: left out */
+    }
+  }
+  return out;
 }
 
 /**
@@ -117,17 +158,30 @@ function surelyRenders(p: PromptFile): boolean {
   return true;
 }
 
-/** The restored version file and its sha256, null when it no longer exists (rollback refuses that). */
-export function restorableVersion(registry: Registry, id: string, version: string): Omit<PinnableVersion, 'sha256'> & { sha256: string | null } {
+/**
+ * The restored version file and its sha256, null when it no longer exists (rollback refuses
+ * that); its deps as it resolves now (a problem resolving it stops the rollback with its
+ * file:line:col: a partial it includes is gone or broken).
+ */
+export function restorableVersion(registry: Registry, id: string, version: string): { file: string; rel: string; sha256: string | null; deps: DepsMap; depFiles: string[] } {
   const file = registry.versionPath(id, version);
   const rel = registry.rel(file);
   // a regular file only: a symbolic link, a fifo or a device is refused without reading it
   const bytes = readRegularFile(file);
   if (!Buffer.isBuffer(bytes)) {
-    if (bytes.rule === 'file-missing') return { file, rel, sha256: null };
+    if (bytes.rule === 'file-missing') return { file, rel, sha256: null, deps: {}, depFiles: [] };
     throw new CheckFailed(bytes.message, { location: { file: rel } });
   }
-  return { file, rel, sha256: contentSha256(bytes) };
+  const bytesSha = contentSha256(bytes);
+  let v: PinnableVersion;
+  try {
+    v = pinnableVersion(registry, id, version);
+  } catch (e) {
+    // a file that no longer reads as a prompt: the integrity check against its recorded sha256 says more
+    if (e instanceof CheckFailed && e.location?.file === rel) return { file, rel, sha256: bytesSha, deps: {}, depFiles: [] };
+    throw e;
+  }
+  return { file, rel, sha256: bytesSha, deps: v.deps, depFiles: v.depFiles };
 }
 
 /**
@@ -202,9 +256,12 @@ export async function gatherPinnable(
 ): Promise<PinGathered> {
   const gate = registry.config.environments[choice.env]?.gate ?? null;
   const suiteFile = registry.suitePath(choice.id);
-  const gitP = preflight(registry, { probe: o.probe, envFile: sel.snap.file, pinnedFile: registry.versionPath(choice.id, choice.version), watch: [suiteFile], commit: o.commit, push: o.push });
+  // the version resolved (its partials and parents), then git's checks of every file it is
+  // resolved from run while it is compile-checked
+  const version = pinnableVersion(registry, choice.id, choice.version);
+  const gitP = preflight(registry, { probe: o.probe, envFile: sel.snap.file, pinnedFile: version.file, pinnedDeps: version.depFiles, watch: [suiteFile], commit: o.commit, push: o.push });
   gitP.catch(() => undefined);
-  const version = await pinnableVersion(registry, choice.id, choice.version, { compileCheck: !gate || o.skipEval });
+  await checkPinnable(version, { compileCheck: !gate || o.skipEval });
   const git = await gitChecked(ctx, gitP);
   const known = new Map([[choice.env, sel.snap.value], ...(sel.upstream ? [[sel.upstream.name, sel.upstream.file] as const] : [])]);
   return {
@@ -220,6 +277,8 @@ export async function gatherPinnable(
       suite: { file: registry.rel(suiteFile), exists: fs.existsSync(suiteFile) },
       versionFile: version.rel,
       sha256: version.sha256,
+      deps: version.deps,
+      depRecords: allDepRecords(registry, version.deps),
       pins: pinsOf(registry, choice.id, known),
     },
   };

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 /** Examples by command path ("report merge"); each line is one command a user can type. */
 export const EXAMPLES: Record<string, string[]> = {
   init: ['prompts init', 'prompts init --example          # plus a sample prompt and suite that run offline'],
-  new: ['prompts new support/triage', 'prompts new sales/triage --from support/triage@1.2.0   # copies the version and its suite'],
+  new: ['prompts new support/triage', 'prompts new shared/tone --partial              # a partial (no eval suite)', 'prompts new sales/triage --from support/triage@1.2.0   # copies the version and its suite'],
   bump: ['prompts bump support/triage                    # after editing the latest version: level computed from the edit', 'prompts bump support/triage minor -m "Added a tier input"', 'prompts bump support/triage prerelease --preid rc'],
   list: ['prompts list', 'prompts list --json'],
   show: ['prompts show support/triage@production', 'prompts show support/triage@1.2.0 --json'],
@@ -40,6 +40,9 @@ export const EXAMPLES: Record<string, string[]> = {
   'rollout complete': ['prompts rollout complete support/triage --env production'],
   'rollout status': ['prompts rollout status', 'prompts rollout status support/triage --env production --key user-42'],
   'rollout check': ['prompts rollout check --env production --metrics metrics.json', 'prompts rollout check support/triage --env production --prometheus http://127.0.0.1:9090 --apply --push'],
+  deps: ['prompts deps support/triage@2.0.0', 'prompts deps support/triage@production --json   # also whether the pin\'s deps still match'],
+  dependents: ['prompts dependents shared/tone', 'prompts dependents base/triage --json'],
+  outdated: ['prompts outdated', 'prompts outdated --json'],
   'hook install': ['prompts hook install', 'prompts hook install --force             # keeps the existing hook and runs it after ours'],
 };
 

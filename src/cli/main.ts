@@ -81,7 +81,11 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
       () => import('./commands/init.js'),
     );
     add(
-      program.command('new <id>').description('create prompts/<id>/1.0.0.yaml').option('--from <ref>', 'copy another prompt version (<id>@<version>)'),
+      program
+        .command('new <id>')
+        .description('create prompts/<id>/1.0.0.yaml')
+        .option('--from <ref>', 'copy another prompt version (<id>@<version>)')
+        .option('--partial', 'write a partial (kind: partial): text other versions include with uses: and {{> name}}'),
       () => import('./commands/new.js'),
     );
     add(
@@ -89,9 +93,13 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .command('bump <id> [level]')
         .description('write the next version file: edit the latest version in place, then bump (level: major|minor|patch|prerelease|premajor|preminor|prepatch; computed from your edit when omitted)')
         .option('--preid <id>', 'prerelease identifier, e.g. rc')
-        .option('-m, --message <change>', 'a changelog line (repeatable)', collect),
+        .option('-m, --message <change>', 'a changelog line (repeatable)', collect)
+        .option('--use <partial>', 'move the prompt to this version of a partial it includes, <id>@<version> (repeatable; the level is computed from the resolved change)', collect),
       () => import('./commands/bump.js'),
     );
+    add(program.command('deps <ref>').description('the resolved closure of a version: the versions it extends and every partial it includes, with their sha256'), () => import('./commands/deps.js'));
+    add(program.command('dependents <id>').description('which prompt versions use a partial (or extend a prompt), at which version, and where they are pinned'), () => import('./commands/dependents.js'));
+    add(program.command('outdated').description("latest prompt versions whose uses: are behind a partial's latest version (exit 0)"), () => import('./commands/outdated.js'));
     add(program.command('list').description('prompts, their latest versions and each environment\'s pin'), () => import('./commands/list.js'));
     add(
       program.command('show <ref>').description('print a version file (<id>, <id>@<version>, <id>@<env>, <id>@latest)'),

@@ -5,7 +5,9 @@
  */
 import { structuredPatch, diffWordsWithSpace } from 'diff';
 import type { PromptFile, Message } from './types.js';
-import { requiredBump, type BumpLevel } from './semver-rules.js';
+import type { BumpLevel } from './semver-rules.js';
+import { includePairs, pairText, requiredBumpResolved } from './partial-rules.js';
+import type { TemplateLibrary } from './partials.js';
 import { isObject, jsonEqual } from './json.js';
 
 export interface FieldChange {
@@ -48,6 +50,23 @@ export interface MessageDiff {
   unified: string;
 }
 
+/** A change of a partial the prompt includes: which include, from which version to which, what changed in it. */
+export interface PartialDiff {
+  /** the include's names from the prompt ("tone", "tone > sig") */
+  path: string;
+  /** `<id>@<version>` on each side (null: not included there) */
+  from: string | null;
+  to: string | null;
+  status: 'added' | 'removed' | 'changed';
+  /** "shared/tone 1.2.0 -> 1.3.0" */
+  text: string;
+  /** the partial's template as a unified line diff */
+  hunks: Hunk[];
+  unified: string;
+  /** its inputs (the variables it uses), field by field */
+  inputs: FieldChange[];
+}
+
 export interface PromptDiff {
   from: { id: string; version: string; label: string };
   to: { id: string; version: string; label: string };
@@ -57,6 +76,8 @@ export interface PromptDiff {
   inputs: FieldChange[];
   output: FieldChange[];
   messages: MessageDiff[];
+  /** the partials it includes that changed (the resolved change, by the include that causes it) */
+  partials: PartialDiff[];
   /** the smallest semver bump the change requires (same prompt only) */
   requires: { level: BumpLevel; reasons: string[] } | null;
 }
@@ -170,18 +191,49 @@ function messageDiffs(a: Message[], b: Message[]): MessageDiff[] {
   return out;
 }
 
-export function diffPrompts(a: PromptFile, b: PromptFile, labels: { from: string; to: string } = { from: a.version, to: b.version }): PromptDiff {
+/** The partial changes between two resolved prompts' libraries, by include path. */
+export function partialDiffs(a: TemplateLibrary | undefined, b: TemplateLibrary | undefined): PartialDiff[] {
+  const out: PartialDiff[] = [];
+  for (const pair of includePairs(a, b)) {
+    const { from, to } = pair;
+    if (from && to && from.key === to.key) continue;
+    const { hunks, unified } = textDiff(from?.spec.template ?? '', to?.spec.template ?? '');
+    out.push({
+      path: pair.path,
+      from: from?.key ?? null,
+      to: to?.key ?? null,
+      status: !from ? 'added' : !to ? 'removed' : 'changed',
+      text: pairText(pair),
+      hunks,
+      unified,
+      inputs: fieldChanges(from?.spec.inputs, to?.spec.inputs),
+    });
+  }
+  return out;
+}
+
+/**
+ * `libs`: the partials each side's templates include (resolved prompts): their changes are
+ * part of the diff, and of the bump it requires.
+ */
+export function diffPrompts(
+  a: PromptFile,
+  b: PromptFile,
+  labels: { from: string; to: string } = { from: a.version, to: b.version },
+  libs: { from?: TemplateLibrary; to?: TemplateLibrary } = {},
+): PromptDiff {
   const metadata = fieldChanges(pick(a, META_KEYS), pick(b, META_KEYS));
   const model = fieldChanges(a.model, b.model);
   const inputs = fieldChanges(a.inputs, b.inputs);
   const output = fieldChanges(a.output, b.output);
   const messages = messageDiffs(messagesOf(a), messagesOf(b));
-  const contentSame = model.length === 0 && inputs.length === 0 && output.length === 0 && messages.every((m) => m.status === 'unchanged');
+  const partials = partialDiffs(libs.from, libs.to);
+  const contentSame = model.length === 0 && inputs.length === 0 && output.length === 0 && messages.every((m) => m.status === 'unchanged') && partials.length === 0;
   let requires: PromptDiff['requires'] = null;
   // a bump is meaningful between two versions; the same version on both sides differs only by
   // environment overrides, which are configuration, not a new version
   if (a.id === b.id && a.version !== b.version) {
-    const r = requiredBump(a, b);
+    const r = requiredBumpResolved({ prompt: a, library: libs.from ?? NO_PARTIALS }, { prompt: b, library: libs.to ?? NO_PARTIALS });
     requires = { level: r.level, reasons: r.reasons };
   }
   return {
@@ -193,6 +245,9 @@ export function diffPrompts(a: PromptFile, b: PromptFile, labels: { from: string
     inputs,
     output,
     messages,
+    partials,
     requires,
   };
 }
+
+const NO_PARTIALS: TemplateLibrary = { uses: {}, partials: {} };

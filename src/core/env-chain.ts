@@ -16,7 +16,7 @@
  * verifies from its oldest entry up. canonicalJson: keys sorted by UTF-16 code units, no white
  * space (core/canonical-json.ts).
  *
- * The pin must equal what its newest entry recorded: `version`, `sha256`, `promoted_at` (the
+ * The pin must equal what its newest entry recorded: `version`, `sha256`, `deps`, `promoted_at` (the
  * entry's `at`), `promoted_by` (`by`), `reason`, `eval`, and `previous` (the entry's `previous`
  * when it has one — a rollback records it — else its `from`). And each entry starts from what the
  * entry below it left active (`from` = the older entry's `version`).
@@ -35,7 +35,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './json.js';
 import { refusal, type Refusal, type Refused } from './env-change.js';
-import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from './types.js';
+import type { DepsMap, EnvironmentFile, EnvPin, EvalSummary, HistoryEntry } from './types.js';
 
 /** P for the first entry ever recorded for a pin. */
 export const CHAIN_GENESIS = '';
@@ -111,6 +111,8 @@ export function describeEntry(e: HistoryEntry): string {
 }
 
 const show = (v: unknown): string => (v === undefined ? 'nothing' : typeof v === 'string' ? v : JSON.stringify(v));
+/** A deps map as messages show it and as it compares (canonical JSON; none and {} are the same: nothing recorded). */
+const showDeps = (d: DepsMap | undefined): string | undefined => (d === undefined || Object.keys(d).length === 0 ? undefined : canonicalJson(d));
 const sameEval = (a: EvalSummary | undefined, b: EvalSummary | undefined): boolean => (a === undefined || b === undefined ? a === b : canonicalJson(a) === canonicalJson(b));
 
 /** The entries that set the pin's own fields: a promote, a rollback, a completed rollout. */
@@ -145,6 +147,8 @@ function recordedPin(h: readonly HistoryEntry[], i: number): Partial<Record<keyo
   const e = h[i]!;
   const out: Partial<Record<keyof EnvPin, unknown>> = { version: e.version, promoted_at: e.at, promoted_by: e.by, reason: e.reason };
   if (e.sha256 !== undefined) out.sha256 = e.sha256;
+  // the closure's digests are recorded with the version (a completed rollout's are its candidate's)
+  out.deps = e.deps;
   if (e.action === 'rollout-complete') {
     out.previous = e.from;
     const start = rolloutStartOf(h, i);
@@ -174,6 +178,7 @@ function rolloutProblem(pin: EnvPin): ChainProblem | null {
     ['sha256', r.sha256, newest.sha256 ?? r.sha256],
     ['weight', r.weight, newest.weight],
     ['updated_at', r.updated_at, newest.at],
+    ['deps', showDeps(r.deps), showDeps(newest.deps)],
   ];
   const start = rolloutStartOf(h, 0);
   if (start >= 0) {
@@ -194,7 +199,7 @@ function rolloutProblem(pin: EnvPin): ChainProblem | null {
  * starts from what the one below it left pinned; the pin's fields equal what its newest
  * promote, rollback or completed rollout recorded (and its version what the newest entry left
  * pinned); a rollout block is there exactly when the newest entry leaves one running, and says
- * what the rollout's entries recorded (candidate, sha256, weight, times, who, evidence). Every
+ * what the rollout's entries recorded (candidate, sha256, deps, weight, times, who, evidence). Every
  * problem is a sentence naming the edit (without the file and prompt, which the caller adds).
  * Not covered: a rollout's salt and stages (no entry records them; the commit body does).
  */
@@ -247,10 +252,10 @@ export function verifyPin(pin: EnvPin): ChainVerdict {
   if (setter >= 0 && problems.length === 0) {
     const rec = recordedPin(h, setter);
     const by = h[setter]!;
-    for (const field of ['version', 'sha256', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval'] as const) {
+    for (const field of ['version', 'sha256', 'deps', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval'] as const) {
       if (!(field in rec)) continue;
-      const want = rec[field];
-      const got = pin[field];
+      const want = field === 'deps' ? showDeps(rec.deps as DepsMap | undefined) : rec[field];
+      const got = field === 'deps' ? showDeps(pin.deps) : pin[field];
       const same = field === 'eval' ? sameEval(got as EvalSummary | undefined, want as EvalSummary | undefined) : (got ?? undefined) === (want ?? undefined);
       if (!same) {
         problems.push({

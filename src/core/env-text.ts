@@ -3,7 +3,7 @@
  * git/log.ts for `prompts history`), commit bodies as git trailers, and the one-line eval and
  * gate summaries shared by commits, messages and reporters.
  */
-import type { EvalSummary, GateConfig } from './types.js';
+import type { DepsMap, EvalSummary, GateConfig } from './types.js';
 
 export function evalLine(e: EvalSummary | undefined | null): string | null {
   if (!e) return null;
@@ -49,6 +49,8 @@ export function commitBody(o: {
   rollout?: string;
   /** more trailers, e.g. the numbers `rollout check` decided by */
   extra?: string[];
+  /** the pinned version's deps: one `Dep:` trailer each */
+  deps?: DepsMap;
 }): string {
   const lines: string[] = [];
   if (o.reason) lines.push(`Reason: ${o.reason.replace(/\s*\n\s*/g, ' ')}`);
@@ -58,5 +60,7 @@ export function commitBody(o: {
   else if (ev) lines.push(`Eval: ${ev}`);
   lines.push(`Prompt: ${o.id}`, `Version: ${o.version}`, `Sha256: ${o.sha256}`);
   for (const x of o.extra ?? []) lines.push(x.replace(/\s*\n\s*/g, ' '));
+  // one trailer per file of the closure: what the pin's deps record
+  for (const [k, s] of Object.entries(o.deps ?? {})) lines.push(`Dep: ${k} ${s}`);
   return lines.join('\n');
 }

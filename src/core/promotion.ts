@@ -13,12 +13,12 @@
  */
 import { latestVersion } from './ref.js';
 import { commitBody, commitSubject, evalLine, gateText } from './env-text.js';
-import { integrityMismatch, short, type PinIn } from './integrity.js';
+import { depRefusal, depsLine, depsMismatch, integrityMismatch, short, type DepsRecord, type PinIn } from './integrity.js';
 import { refusal, refused, type EnvChangePlan, type EnvDecision, type NoChange, type PreviewLine, type Refusal, type Refused } from './env-change.js';
 import { pinnedBy, recordEntry } from './history.js';
 import type { GateOutcome } from './gate.js';
 import { tamperCheck, type NewHistoryEntry } from './env-chain.js';
-import type { EnvironmentFile, EnvPin, EvalSummary, GateConfig } from './types.js';
+import type { DepsMap, EnvironmentFile, EnvPin, EvalSummary, GateConfig } from './types.js';
 
 export interface PromotionSelectInput {
   id: string;
@@ -161,6 +161,10 @@ export interface PinEvidenceInput {
   sha256: string;
   /** this prompt's pin in every environment (config order), the target included */
   pins: readonly PinIn[];
+  /** sha256 of every other file the version is resolved from (its partials and parents); recorded in the pin */
+  deps?: DepsMap;
+  /** the deps every pin and history entry of every environment recorded (needed when `deps` is not empty) */
+  depRecords?: readonly DepsRecord[];
 }
 
 export interface PromotionInput extends PinEvidenceInput {
@@ -190,6 +194,10 @@ export interface PinEvidence {
   planJson: Record<string, unknown> | null;
   /** notes before the change (a flag with nothing to do) */
   before: string[];
+  /** the deps the pin records (only when the version has partials or parents) */
+  deps?: DepsMap;
+  /** the dry run's `deps:` line, when there are deps */
+  depsPreview: PreviewLine[];
 }
 
 /**
@@ -213,6 +221,9 @@ export function pinEvidence(input: PinEvidenceInput): PinEvidence | Refused {
       hint: 'version files are immutable: restore the pinned bytes from git, or bump a new version and promote that',
     });
   }
+  const deps = input.deps && Object.keys(input.deps).length ? input.deps : undefined;
+  const depChanged = deps ? depsMismatch(deps, input.depRecords ?? []) : null;
+  if (depChanged) return refused(depRefusal(`${id}@${version}`, depChanged));
   const gateDesc = gateText(gate);
   const runsGate = gate !== null && !skipEval;
   // a gate needs the prompt's suite: say so before anything, so --dry-run predicts the refusal
@@ -255,12 +266,16 @@ export function pinEvidence(input: PinEvidenceInput): PinEvidence | Refused {
     preview: ['gate', gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : evalSummary ? `${gateDesc} — passed${input.report !== undefined ? ` (--report ${input.report})` : ''}: ${evalLine(evalSummary) ?? ''}` : `${gateDesc} — would ${input.report !== undefined ? `check --report ${input.report}` : 'run'}`) : 'none'],
     planJson: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true, ...(input.report !== undefined ? { report: input.report } : {}), ...(evalSummary ? { passed: true, eval: evalSummary } : {}) }) : null,
     before: gate ? [] : skipEval ? [`note: "${env}" has no gate; --skip-eval has nothing to skip`] : input.report !== undefined ? [`note: "${env}" has no gate; --report is not needed`] : [],
+    ...(deps ? { deps } : {}),
+    depsPreview: deps ? [['deps', depsLine(deps)]] : [],
   };
 }
 
 /** What the command measured and decided, written into the pin and its history entry. */
 export interface PromotionRecord {
   sha256: string;
+  /** the closure's other files (only when there are any) */
+  deps?: DepsMap;
   at: string;
   by: string;
   reason?: string;
@@ -276,8 +291,9 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
   if (ev.kind === 'refused') return ev;
   const evalSummary = ev.eval;
   const skipped = ev.skipped;
-  const rec: PromotionRecord = { sha256: input.sha256, at: input.at, by: input.by, reason: input.reason ?? undefined, eval: evalSummary ?? undefined, skipEval: skipped };
-  const preview: PreviewLine[] = [['file', input.file], ['sha256', input.sha256], ev.preview];
+  const deps = ev.deps;
+  const rec: PromotionRecord = { sha256: input.sha256, deps, at: input.at, by: input.by, reason: input.reason ?? undefined, eval: evalSummary ?? undefined, skipEval: skipped };
+  const preview: PreviewLine[] = [['file', input.file], ['sha256', input.sha256], ...ev.depsPreview, ev.preview];
   return {
     kind: 'change',
     action: 'promote',
@@ -288,7 +304,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
     file: input.file,
     reason: input.reason,
     subject: commitSubject('promote', env, id, choice.from, version),
-    body: commitBody({ reason: input.reason, eval: evalSummary, skipEval: skipped, id, version, sha256: input.sha256, gate: ev.gateDesc }),
+    body: commitBody({ reason: input.reason, eval: evalSummary, skipEval: skipped, id, version, sha256: input.sha256, gate: ev.gateDesc, deps }),
     mutate: (fresh) => {
       const running = rolloutRunning(fresh, id, env, 'promotion', 3);
       if (running) return refusal(running);
@@ -315,9 +331,10 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
       plan: {
         source: choice.source,
         sha256: input.sha256,
+        ...(deps ? { deps } : {}),
         gate: ev.planJson,
       },
-      result: { sha256: input.sha256, eval: evalSummary, skipEval: skipped },
+      result: { sha256: input.sha256, ...(deps ? { deps } : {}), eval: evalSummary, skipEval: skipped },
     },
     before: ev.before,
     after: evalSummary ? [`eval: ${evalLine(evalSummary)}`] : [],
@@ -339,6 +356,7 @@ export function applyPromotion(target: EnvironmentFile, change: { id: string; ve
     version: change.version,
     from: old?.version ?? null,
     sha256: rec.sha256,
+    deps: rec.deps,
     at: rec.at,
     by: rec.by,
     reason: rec.reason,
@@ -348,6 +366,7 @@ export function applyPromotion(target: EnvironmentFile, change: { id: string; ve
   const pin: EnvPin = compact({
     version: change.version,
     sha256: rec.sha256,
+    deps: rec.deps,
     previous: old?.version ?? null,
     promoted_at: rec.at,
     promoted_by: rec.by,

@@ -7,8 +7,9 @@ import type { ValidateFunction, ErrorObject } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
 import type { Message, ModelConfig, PromptFile, EnvironmentConfig, JsonSchema } from './types.js';
-import { analyzeTemplate, compileTemplate, parseTemplate, TemplateError, type CompiledTemplate } from './template.js';
+import { analyzeTemplate, compileTemplate, parseTemplate, templateIncludes, TemplateError, type CompiledTemplate } from './template.js';
 import { didYouMean } from './suggest.js';
+import { includedVariables, libraryFacts, partialFunctions, type TemplateLibrary } from './partials.js';
 import { isObject } from './json.js';
 import { plainSchema } from './plain-schema.js';
 
@@ -154,7 +155,11 @@ export interface CompiledPrompt {
   problems: string[];
 }
 
-export function compilePrompt(prompt: Pick<PromptFile, 'messages' | 'template' | 'inputs'>): CompiledPrompt {
+/**
+ * `library`: the partials its templates include (a resolved prompt's, core/resolve.ts); without
+ * one, a template with `{{> name}}` does not compile.
+ */
+export function compilePrompt(prompt: Pick<PromptFile, 'messages' | 'template' | 'inputs'>, library?: TemplateLibrary): CompiledPrompt {
   const messages = messagesOf(prompt);
   const declared = declaredInputs(prompt.inputs);
   const declaredSet = new Set(declared);
@@ -162,6 +167,8 @@ export function compilePrompt(prompt: Pick<PromptFile, 'messages' | 'template' |
   const nested = new Map<string, string>();
   const problems: string[] = [];
   const compiled: { role: Message['role']; fn: CompiledTemplate }[] = [];
+  const partials = library && Object.keys(library.uses).length ? partialFunctions(library) : undefined;
+  const facts = partials ? libraryFacts(library!) : undefined;
   for (const m of messages) {
     const parsed = parseTemplate(m.content);
     if ('ast' in parsed) {
@@ -173,8 +180,10 @@ export function compilePrompt(prompt: Pick<PromptFile, 'messages' | 'template' |
         } else if (f.rule !== 'template-optional' || !f.failsRender) problems.push(`${f.message} (template line ${f.line}, column ${f.column})`);
         // an optional value read without a guard fails for the inputs that lack it: Handlebars says so then
       }
+      // what its partials use counts as used here: they render with this template's variables
+      if (facts) for (const v of includedVariables(templateIncludes(parsed.ast), library!.uses, facts)) used.add(v.name);
     }
-    compiled.push({ role: m.role, fn: compileTemplate(m.content) });
+    compiled.push({ role: m.role, fn: compileTemplate(m.content, partials) });
   }
   const topLevel = [...used].filter((v) => !declaredSet.has(v));
   const undeclared = [...topLevel, ...nested.keys()];

@@ -10,12 +10,12 @@
  * No gate: rollback is the emergency path.
  */
 import { commitBody, commitSubject } from './env-text.js';
-import { integrityMismatch, short, type PinIn } from './integrity.js';
-import { refusal, refused, type EnvChangePlan, type EnvDecision, type Refused } from './env-change.js';
+import { depRefusal, depsLine, depsMismatch, integrityMismatch, short, type DepsRecord, type PinIn } from './integrity.js';
+import { refusal, refused, type EnvChangePlan, type EnvDecision, type PreviewLine, type Refused } from './env-change.js';
 import { isRolloutStep, pinnedBy, recordEntry } from './history.js';
 import { rolloutRunning } from './promotion.js';
 import { tamperCheck, type NewHistoryEntry } from './env-chain.js';
-import type { EnvironmentFile, EnvPin, EvalSummary } from './types.js';
+import type { DepsMap, EnvironmentFile, EnvPin, EvalSummary } from './types.js';
 
 export interface RollbackSelectInput {
   id: string;
@@ -137,6 +137,10 @@ export interface RollbackInput {
   sha256: string | null;
   /** this prompt's pin in every environment (config order), the target included */
   pins: readonly PinIn[];
+  /** sha256 of every other file the restored version is resolved from now (its partials and parents) */
+  deps?: DepsMap;
+  /** the deps every pin and history entry of every environment recorded (needed when `deps` is not empty) */
+  depRecords?: readonly DepsRecord[];
   reason: string | null;
   at: string;
   by: string;
@@ -145,6 +149,7 @@ export interface RollbackInput {
 
 export interface RollbackRecord {
   sha256: string;
+  deps?: DepsMap;
   at: string;
   by: string;
   reason?: string;
@@ -175,7 +180,13 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
       hint: 'version files are immutable; restore the original bytes from git, or roll back --to another version',
     });
   }
-  const rec: RollbackRecord = { sha256: sha, at: input.at, by: input.by, reason: input.reason ?? undefined };
+  const deps = input.deps && Object.keys(input.deps).length ? input.deps : undefined;
+  const depChanged = deps ? depsMismatch(deps, input.depRecords ?? []) : null;
+  if (depChanged) {
+    const r = depRefusal(`${id}@${version}`, depChanged);
+    return refused({ ...r, message: `cannot roll back ${id} in "${env}" to ${version}: ${r.message.replace(/^refused: /, '')}` });
+  }
+  const rec: RollbackRecord = { sha256: sha, ...(deps ? { deps } : {}), at: input.at, by: input.by, reason: input.reason ?? undefined };
   return {
     kind: 'change',
     action: 'rollback',
@@ -186,7 +197,7 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
     file: input.file,
     reason: input.reason,
     subject: commitSubject('rollback', env, id, from, version),
-    body: commitBody({ reason: input.reason, id, version, sha256: sha }),
+    body: commitBody({ reason: input.reason, id, version, sha256: sha, deps }),
     mutate: (fresh) => {
       const running = rolloutRunning(fresh, id, env, 'rollback', 3);
       if (running) return refusal(running);
@@ -208,8 +219,9 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
       ['previous becomes', previous ?? 'none (the chain ends here)'],
       ['file', input.file],
       ['sha256', sha],
+      ...(deps ? [['deps', depsLine(deps)] as PreviewLine] : []),
     ],
-    json: { plan: { previous, sha256: sha }, result: { previous, sha256: sha } },
+    json: { plan: { previous, sha256: sha, ...(deps ? { deps } : {}) }, result: { previous, sha256: sha, ...(deps ? { deps } : {}) } },
     before: [],
     after: [`previous is now ${previous ?? 'none'}${previous ? ` (another rollback goes to ${previous})` : ' (nothing further to roll back)'}`],
   };
@@ -218,15 +230,16 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
 /** Returns a new environment file with the rollback applied (the input is not modified). */
 export function applyRollback(target: EnvironmentFile, choice: Pick<RollbackChoice, 'id' | 'from' | 'version' | 'previous' | 'eval'>, rec: RollbackRecord, historyLimit: number): EnvironmentFile {
   const old = target.prompts[choice.id];
-  // the entry records what the pin becomes (previous, and the eval kept from the restored
+  // the entry records what the pin becomes (previous, deps, and the eval kept from the restored
   // version's promotion), so the pin can be checked against it (core/env-chain.ts)
-  const entry: NewHistoryEntry = { action: 'rollback', version: choice.version, from: choice.from, previous: choice.previous, sha256: rec.sha256, at: rec.at, by: rec.by };
+  const entry: NewHistoryEntry = { action: 'rollback', version: choice.version, from: choice.from, previous: choice.previous, sha256: rec.sha256, ...(rec.deps ? { deps: rec.deps } : {}), at: rec.at, by: rec.by };
   if (rec.reason !== undefined) entry.reason = rec.reason;
   if (choice.eval) entry.eval = choice.eval;
-  // key order stable: version, sha256, previous, promoted_at, promoted_by, reason, eval, history
+  // key order stable: version, sha256, deps, previous, promoted_at, promoted_by, reason, eval, history
   const pin: EnvPin = {
     version: choice.version,
     sha256: rec.sha256,
+    ...(rec.deps ? { deps: rec.deps } : {}),
     previous: choice.previous,
     promoted_at: rec.at,
     promoted_by: rec.by,

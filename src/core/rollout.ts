@@ -114,9 +114,11 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
   const ev = pinEvidence(input);
   if (ev.kind === 'refused') return ev;
   const from = stable.version;
+  const deps = ev.deps;
   const rollout: RolloutState = compact({
     version,
     sha256: input.sha256,
+    deps,
     weight,
     salt,
     stages: stages ?? undefined,
@@ -131,6 +133,7 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     from,
     weight,
     sha256: input.sha256,
+    deps,
     at: input.at,
     by: input.by,
     reason: input.reason ?? undefined,
@@ -144,6 +147,7 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     ['salt', salt],
     ['file', input.file],
     ['sha256', input.sha256],
+    ...ev.depsPreview,
     ev.preview,
   ];
   return {
@@ -156,7 +160,7 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     file: input.file,
     reason: input.reason,
     subject: rolloutSubject(env, id, from, version, 0, weight),
-    body: commitBody({ reason: input.reason, eval: ev.eval, skipEval: ev.skipped, id, version, sha256: input.sha256, gate: ev.gateDesc, rollout: 'start', extra: [`Weight: ${weight}%`, ...(stages ? [`Stages: ${stages.join(', ')}`] : []), `Salt: ${salt}`] }),
+    body: commitBody({ reason: input.reason, eval: ev.eval, skipEval: ev.skipped, id, version, sha256: input.sha256, deps, gate: ev.gateDesc, rollout: 'start', extra: [`Weight: ${weight}%`, ...(stages ? [`Stages: ${stages.join(', ')}`] : []), `Salt: ${salt}`] }),
     mutate: (fresh) => {
       const running = rolloutRunning(fresh, id, env, 'rollout', 3);
       if (running) return refusal(running);
@@ -169,8 +173,8 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     words: { would: 'would start a rollout of', done: 'started a rollout of', note: startNote, doneNote: startNote },
     preview,
     json: {
-      plan: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, gate: ev.planJson },
-      result: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, eval: ev.eval, skipEval: ev.skipped },
+      plan: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, ...(deps ? { deps } : {}), gate: ev.planJson },
+      result: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, ...(deps ? { deps } : {}), eval: ev.eval, skipEval: ev.skipped },
     },
     before: ev.before,
     after: ev.eval ? [`eval: pass rate ${ev.eval.pass_rate} (${ev.eval.passed}/${ev.eval.cases} cases)`] : [],
@@ -232,11 +236,11 @@ function withPin(file: EnvironmentFile, id: string, pin: EnvPin): EnvironmentFil
 }
 
 function stepEntry(action: HistoryEntry['action'], r: RolloutState, stable: string, weight: number, input: RolloutStepInput): HistoryEntry {
-  return compact({ action, version: r.version, from: stable, weight, sha256: r.sha256, at: input.at, by: input.by, reason: input.reason ?? undefined });
+  return compact({ action, version: r.version, from: stable, weight, sha256: r.sha256, deps: r.deps, at: input.at, by: input.by, reason: input.reason ?? undefined });
 }
 
 function stepBody(input: RolloutStepInput, r: RolloutState, step: string, lines: string[]): string {
-  return commitBody({ reason: input.reason, id: input.id, version: r.version, sha256: r.sha256, rollout: step, extra: [...lines, ...(input.extra ?? [])] });
+  return commitBody({ reason: input.reason, id: input.id, version: r.version, sha256: r.sha256, deps: r.deps, rollout: step, extra: [...lines, ...(input.extra ?? [])] });
 }
 
 /** `rollout set --weight N`, and `rollout advance` (N = the next stage): a `rollout-set` step. */
@@ -379,6 +383,7 @@ export function planRolloutComplete(input: RolloutCompleteInput): EnvChangePlan 
     compact({
       version: rollout.version,
       sha256: rollout.sha256,
+      deps: rollout.deps,
       previous: p.version,
       promoted_at: input.at,
       promoted_by: input.by,

@@ -7,10 +7,10 @@ import { wasPinned } from './promotion.js';
 import { verifyPin } from './env-chain.js';
 import type { EnvironmentFile } from './types.js';
 
-export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'not-upstream' | 'candidate-missing' | 'candidate-sha-mismatch' | 'tampered';
+export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'dep-missing' | 'dep-changed' | 'not-upstream' | 'candidate-missing' | 'candidate-sha-mismatch' | 'tampered';
 
 /** Flags that mean a pin is broken (status exits 1 when any is present). */
-export const BROKEN_FLAGS: readonly StatusFlag[] = ['missing', 'sha-mismatch', 'candidate-missing', 'candidate-sha-mismatch', 'tampered'];
+export const BROKEN_FLAGS: readonly StatusFlag[] = ['missing', 'sha-mismatch', 'dep-missing', 'dep-changed', 'candidate-missing', 'candidate-sha-mismatch', 'tampered'];
 
 export interface StatusCell {
   version: string | null;
@@ -92,6 +92,13 @@ export function buildStatus(input: StatusInput): StatusReport {
           if (csha === null) flags.push('candidate-missing');
           else if (csha !== pin.rollout.sha256) flags.push('candidate-sha-mismatch');
         }
+      }
+      // what the version (and a rollout's candidate) is resolved from (partials, parents) must still be the promoted bytes
+      for (const [key, recorded] of [...Object.entries(pin.deps ?? {}), ...Object.entries(pin.rollout?.deps ?? {})]) {
+        const at = key.lastIndexOf('@');
+        const sha = at > 0 ? input.fileSha(key.slice(0, at), key.slice(at + 1)) : null;
+        const flag: StatusFlag | null = sha === null ? 'dep-missing' : sha !== recorded ? 'dep-changed' : null;
+        if (flag && !flags.includes(flag)) flags.push(flag);
       }
       if (isBehind(pin.version, versions)) flags.push('behind');
       const up = e.requires ? byName.get(e.requires) : undefined;

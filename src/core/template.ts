@@ -1,7 +1,10 @@
 /**
  * Templates: Handlebars (noEscape, strict, knownHelpersOnly; built-ins if/unless/each/with plus
- * `json`). Rendering never runs code from a prompt file: partials, custom helpers and decorators
- * are unavailable, and knownHelpersOnly rejects any other helper at compile time.
+ * `json`). Rendering never runs code from a prompt file: custom helpers and decorators are
+ * unavailable, and knownHelpersOnly rejects any other helper at compile time. The one partial form
+ * is `{{> name}}` of a name the file declares under `uses:` (core/partials.ts compiles them from
+ * resolved, verified files); dynamic partials, partial blocks, inline partials and partials given
+ * a context or hash arguments are refused here.
  *
  * Static analysis walks the AST to find the root-level variables a template uses, so validate
  * can report undeclared variables (with line/column inside the template) without rendering.
@@ -135,22 +138,55 @@ function jisonErrorPosition(source: string, ctx: string, caret: number, reported
   return best === undefined ? { line: reportedLine, column: 1 } : where[best]!;
 }
 
+/** Helpers whose block body runs with another context (an item, a value). */
+const CONTEXT_CHANGING = new Set(['each', 'with']);
+
 function locOf(node: AnyNode): TemplatePos {
   const loc = (node as { loc?: { start: { line: number; column: number } } }).loc;
   return loc ? { line: loc.start.line, column: loc.start.column + 1 } : { line: 1, column: 1 };
 }
 
+/**
+ * Why a `{{> …}}` is not the one partial form promptrail renders (`{{> name}}`, a name declared
+ * under `uses:`), or null. `inBlockParams`: inside a block with `as |x|` parameters, which
+ * Handlebars does not pass to partials (the partial would read another `x` than the line shows).
+ */
+function partialProblem(node: hbs.AST.PartialStatement, inBlockParams: boolean): string | null {
+  const name = node.name as AnyNode;
+  if (name.type === 'SubExpression') return 'dynamic partials ({{> (…)}}) are not supported: write {{> name}} with a name declared under "uses:"';
+  if (name.type !== 'PathExpression') return 'a partial is included by its name, not a literal: write {{> name}} with a name declared under "uses:"';
+  const pe = name as hbs.AST.PathExpression & { depth: number; data: boolean };
+  if (pe.data) return `{{> ${pe.original}}} is not supported: write {{> name}} with a name declared under "uses:"`;
+  if (pe.depth > 0 || pe.parts.length !== 1 || pe.original.includes('/') || pe.original.includes('.')) {
+    return `{{> ${pe.original}}}: include a partial by the name declared under "uses:" (e.g. uses: { tone: shared/tone@1.2.0 } and {{> tone}})`;
+  }
+  if (node.params.length > 0) return `{{> ${pe.original} …}} passes a context; a partial sees the including template's variables, so write {{> ${pe.original}}}`;
+  if (node.hash && node.hash.pairs.length > 0) return `{{> ${pe.original} ${node.hash.pairs[0]!.key}=…}}: hash arguments to partials are not supported; declare the value as an input instead`;
+  if (inBlockParams) return `{{> ${pe.original}}} inside a block with "as |…|" parameters: Handlebars does not pass block parameters to partials; include it outside that block`;
+  return null;
+}
+
 function checkHelpers(ast: ProgramNode): TemplateProblem | null {
   let problem: TemplateProblem | null = null;
+  let blockParams = 0;
   const visit = (node: AnyNode | null | undefined): void => {
     if (!node || problem) return;
     switch (node.type) {
-      case 'Program':
-        for (const s of (node as ProgramNode).body) visit(s);
+      case 'Program': {
+        const p = node as ProgramNode;
+        const params = (p.blockParams?.length ?? 0) > 0;
+        if (params) blockParams++;
+        for (const s of p.body) visit(s);
+        if (params) blockParams--;
         break;
-      case 'PartialStatement':
+      }
+      case 'PartialStatement': {
+        const why = partialProblem(node as hbs.AST.PartialStatement, blockParams > 0);
+        if (why) problem = { rule: 'template-partial', message: why, ...locOf(node) };
+        break;
+      }
       case 'PartialBlockStatement':
-        problem = { rule: 'template-partial', message: 'partials ({{> …}}) are not supported; inline the text instead', ...locOf(node) };
+        problem = { rule: 'template-partial', message: 'partial blocks ({{#> …}}…{{/…}}) are not supported: write {{> name}} with a name declared under "uses:"', ...locOf(node) };
         break;
       case 'DecoratorBlock':
       case 'Decorator':
@@ -188,37 +224,148 @@ function checkHelpers(ast: ProgramNode): TemplateProblem | null {
 }
 
 /**
- * Top-level variables used by a template (the first step of every path that reads the top-level
+* Top-level variables used by a template (the first step of every path that reads the top-level
  * context: `{{x}}`, `{{x.y}}`, `{{../x}}` inside a block, `{{@root.x}}`), in order of first use,
  * with positions. Names inside {{#each}}/{{#with}} bodies refer to the item; block params are
- * theirs (core/template-scope.ts follows the scopes).
+ * theirs (core/template-scope.ts follows the scopes). `startDepth` 1 analyzes a template as if
+ * inside one such body (a partial included there: only what climbs to the root counts).
  */
-export function templateVariables(ast: ProgramNode): TemplateVariable[] {
-  return analyzeTemplate(ast).vars;
+export function templateVariables(ast: ProgramNode, startDepth = 0): TemplateVariable[] {
+  if (startDepth === 0) return analyzeTemplate(ast).vars;
+  return nestedRootVariables(ast, startDepth);
+}
+
+/** What reaches the root context from a template analyzed `startDepth` blocks deep. */
+function nestedRootVariables(ast: ProgramNode, startDepth: number): TemplateVariable[] {
+  const out: TemplateVariable[] = [];
+  const seen = new Set<string>();
+  const add = (name: string, node: AnyNode): void => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      out.push({ name, ...locOf(node) });
+    }
+  };
+  const path = (p: AnyNode, depth: number): void => {
+    if (p.type === 'SubExpression') {
+      const s = p as hbs.AST.SubExpression;
+      for (const x of s.params) path(x as AnyNode, depth);
+      return;
+    }
+    if (p.type !== 'PathExpression') return;
+    const pe = p as hbs.AST.PathExpression & { depth: number; data: boolean; parts: string[] };
+    if (pe.data) {
+      // @root.x refers to the root context
+      if (pe.parts[0] === 'root' && pe.parts[1]) add(pe.parts[1], p);
+      return;
+    }
+    const effective = depth - pe.depth;
+    if (effective <= 0 && pe.parts.length > 0 && pe.parts[0] !== undefined) {
+      if (pe.original === 'this' || pe.original === '.') return;
+      add(pe.parts[0], p);
+    }
+  };
+  const visit = (node: AnyNode | null | undefined, depth: number): void => {
+    if (!node) return;
+    switch (node.type) {
+      case 'Program':
+        for (const s of (node as ProgramNode).body) visit(s, depth);
+        break;
+      case 'MustacheStatement': {
+        const m = node as hbs.AST.MustacheStatement;
+        const isHelper = m.params.length > 0 || (m.hash && m.hash.pairs.length > 0);
+        if (!isHelper) path(m.path as AnyNode, depth);
+        for (const x of m.params) path(x as AnyNode, depth);
+        if (m.hash) for (const pair of m.hash.pairs) path(pair.value as AnyNode, depth);
+        break;
+      }
+      case 'BlockStatement': {
+        const b = node as hbs.AST.BlockStatement;
+        for (const x of b.params) path(x as AnyNode, depth);
+        const name = b.path.type === 'PathExpression' ? (b.path as hbs.AST.PathExpression).original : '';
+        const inner = CONTEXT_CHANGING.has(name) ? depth + 1 : depth;
+        visit(b.program, inner);
+        visit(b.inverse, depth);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  visit(ast, startDepth);
+  return out;
+}
+
+/** A `{{> name}}` of a template: the name, where, and whether it sits inside an {{#each}}/{{#with}} body. */
+export interface IncludeSite extends TemplatePos {
+  name: string;
+  /** inside a block that changes the context: the partial sees the item, not the root */
+  nested: boolean;
+}
+
+/** The `{{> name}}` statements of a parsed template, in order (parseTemplate refused every other form). */
+export function templateIncludes(ast: ProgramNode): IncludeSite[] {
+  const out: IncludeSite[] = [];
+  const visit = (node: AnyNode | null | undefined, depth: number): void => {
+    if (!node) return;
+    if (node.type === 'Program') for (const s of (node as ProgramNode).body) visit(s, depth);
+    else if (node.type === 'PartialStatement') {
+      const name = (node as hbs.AST.PartialStatement).name as AnyNode;
+      if (name.type === 'PathExpression') out.push({ name: (name as hbs.AST.PathExpression).original, nested: depth > 0, ...locOf(node) });
+    } else if (node.type === 'BlockStatement') {
+      const b = node as hbs.AST.BlockStatement;
+      const helper = b.path.type === 'PathExpression' ? (b.path as hbs.AST.PathExpression).original : '';
+      visit(b.program, CONTEXT_CHANGING.has(helper) ? depth + 1 : depth);
+      visit(b.inverse, depth);
+    }
+  };
+  visit(ast, 0);
+  return out;
 }
 
 export type CompiledTemplate = (vars: Record<string, unknown>) => string;
 
-/** Compiles a template for rendering. Throws Error with a template message on syntax errors. */
-export function compileTemplate(source: string): CompiledTemplate {
+/** A compiled Handlebars template as Handlebars calls it, partials included. */
+export type RawTemplate = (context: unknown, options?: Record<string, unknown>) => string;
+
+/** Parses (refusing what parseTemplate refuses) and compiles a template; throws TemplateError. */
+export function compileRaw(source: string, partialNames: ReadonlySet<string> | Readonly<Record<string, unknown>> = new Set()): RawTemplate {
   const parsed = parseTemplate(source);
   if ('problem' in parsed) {
     const p = parsed.problem;
     throw new TemplateError(`${p.message} (template line ${p.line}, column ${p.column})`, p.line, p.column);
   }
-  const fn = hb().compile(source, COMPILE_OPTIONS);
+  const has = (n: string): boolean => (partialNames instanceof Set ? partialNames.has(n) : Object.hasOwn(partialNames, n));
+  for (const inc of templateIncludes(parsed.ast)) {
+    if (!has(inc.name)) {
+      throw new TemplateError(`partial "${inc.name}" is not declared under "uses:" (template line ${inc.line}, column ${inc.column})`, inc.line, inc.column);
+    }
+  }
+  return hb().compile(source, COMPILE_OPTIONS) as RawTemplate;
+}
+
+/**
+ * Compiles a template for rendering. Throws Error with a template message on syntax errors.
+ * `partials`: what its `{{> name}}` statements render (core/partials.ts builds them from the
+ * resolved closure); the only partials Handlebars ever sees.
+ */
+export function compileTemplate(source: string, partials?: Readonly<Record<string, RawTemplate>>): CompiledTemplate {
+  const fn = compileRaw(source, partials);
+  const options = partials ? { partials } : undefined;
   return (vars) => {
     try {
-      return fn(vars);
+      return fn(vars, options);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const missing = /^"(.+)" not defined in/.exec(msg);
+      // an error inside an included partial: its positions are the partial's (core/partials.ts marks it)
+      const partial = (e as { promptrailPartial?: unknown } | null)?.promptrailPartial;
+      const of = typeof partial === 'string' ? `partial ${partial}, ` : '';
       if (missing) {
         // strict mode names only the last segment ("tier" of customer.tier); the position says which
         const at = / - (\d+):(\d+)$/.exec(msg);
         const line = at ? Number(at[1]) : 0;
         const column = at ? Number(at[2]) + 1 : 0;
-        const where = at ? ` (template line ${line}, column ${column}; an optional value needs {{#if …}} around it)` : '';
+        const where = at ? ` (${of}template line ${line}, column ${column}; an optional value needs {{#if …}} around it)` : '';
         throw new TemplateError(`the template uses "${missing[1]}", which is not provided${where}`, line, column, missing[1]);
       }
       throw new TemplateError(`template error: ${msg.split('\n')[0]}`, 0, 0);

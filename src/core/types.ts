@@ -23,7 +23,10 @@ export interface OutputSpec {
   schema?: JsonSchema;
 }
 
-/** prompts/<id>/<version>.yaml */
+/**
+ * A complete prompt: a version file without `extends`, or what resolution makes of one with it
+ * (core/resolve.ts). Every command that renders, evaluates or ships a prompt reads this shape.
+ */
 export interface PromptFile {
   id: string;
   version: string;
@@ -39,6 +42,39 @@ export interface PromptFile {
   template?: string;
   fallback?: FallbackSpec;
 }
+
+/** `uses:` the partials a version file includes, by the name its templates write (`{{> name}}`): `<id>@<version>` */
+export type UsesMap = Record<string, string>;
+
+/**
+ * prompts/<id>/<version>.yaml of a prompt, as written (schemas/prompt.schema.json). With
+ * `extends`, `model` and the text may come from the parent; without it the file is a PromptFile.
+ */
+export interface PromptVersionFile extends Omit<PromptFile, 'model'> {
+  kind?: 'prompt';
+  model?: ModelConfig;
+  uses?: UsesMap;
+  extends?: string;
+}
+
+/** prompts/<id>/<version>.yaml of a partial (`kind: partial`, schemas/partial.schema.json) */
+export interface PartialFile {
+  id: string;
+  version: string;
+  kind: 'partial';
+  description?: string;
+  author?: string;
+  created?: string;
+  changes?: string[];
+  tags?: string[];
+  /** the variables its template uses; every includer declares them too */
+  inputs?: JsonSchema;
+  template: string;
+  uses?: UsesMap;
+}
+
+/** `deps:` of a pin or history entry: sha256 of every other file of the resolved closure, by `<id>@<version>` */
+export type DepsMap = Record<string, string>;
 
 /** A version file's `fallback:`: another provider and model, and/or a fixed reply (tried last). */
 export interface FallbackSpec {
@@ -170,6 +206,8 @@ export interface HistoryEntry {
   weight?: number;
   /** sha256 of the version file when this entry was written (lets rollback verify the bytes) */
   sha256?: string;
+  /** the closure's other files when this entry was written (partials, extended versions) */
+  deps?: DepsMap;
   at: string;
   by: string;
   reason?: string;
@@ -189,6 +227,8 @@ export interface HistoryEntry {
 export interface EnvPin {
   version: string;
   sha256: string;
+  /** sha256 of every other file the version is resolved from (partials it includes, versions it extends) */
+  deps?: DepsMap;
   previous: string | null;
   promoted_at: string;
   promoted_by: string;
@@ -205,6 +245,8 @@ export interface RolloutState {
   version: string;
   /** sha256 of the candidate's version file when the rollout started */
   sha256: string;
+  /** sha256 of every other file the candidate is resolved from (partials, parents), when it has any */
+  deps?: DepsMap;
   /** percent of keys on the candidate, 0–100 with at most 2 decimals */
   weight: number;
   /** what keys are hashed with (default "<id>@<candidate>") */

@@ -27,8 +27,15 @@ export interface CacheEntry {
   reply?: ReplyKind;
 }
 
-export function cacheKey(parts: { type: string; baseUrl: string; model: string; parameters: Record<string, unknown>; messages: readonly Message[] }): string {
-  return sha256(canonicalJson({ v: 1, type: parts.type, base_url: parts.baseUrl, model: parts.model, parameters: parts.parameters, messages: parts.messages }));
+/**
+ * `resolved`: the resolved digest of a prompt with partials or parents (its content and every
+ * partial's text), so a response is never shared across closures; prompts without them keep
+ * the keys they always had.
+ */
+export function cacheKey(parts: { type: string; baseUrl: string; model: string; parameters: Record<string, unknown>; messages: readonly Message[]; resolved?: string }): string {
+  return sha256(
+    canonicalJson({ v: 1, type: parts.type, base_url: parts.baseUrl, model: parts.model, parameters: parts.parameters, messages: parts.messages, ...(parts.resolved ? { resolved: parts.resolved } : {}) }),
+  );
 }
 
 export class ResponseCache {

@@ -37,6 +37,10 @@ export function evidenceProblems(r: EvalReport, spec: EvidenceSpec): string[] {
   const out: string[] = [];
   if (r.prompt !== t.id || r.version !== t.version) out.push(`it evaluated ${r.prompt}@${r.version}, not ${t.id}@${t.version}`);
   if (r.sha256 !== t.sha256) out.push(`it evaluated other bytes of ${t.id}@${t.version} (sha256 ${short(r.sha256)}, the file is ${short(t.sha256)} now)`);
+  // a prompt with partials or parents: the files it was resolved from are part of what was evaluated
+  if (Object.keys(t.deps).length && r.resolved_sha256 !== t.resolved_sha256) {
+    out.push(`it evaluated ${t.id}@${t.version} resolved from other files (resolved sha256 ${short(r.resolved_sha256)}, now ${short(t.resolved_sha256)}): a partial or parent it uses changed`);
+  }
   if (r.suite_sha256 !== t.suite_sha256) out.push(`it ran another version of ${t.suiteRel} (suite sha256 ${short(r.suite_sha256)}, the file is ${short(t.suite_sha256)} now)`);
   if (r.provider !== spec.provider) out.push(`it ran on provider "${r.provider}", the gate runs on "${spec.provider}"`);
   if (r.model !== t.prompt.model.name) out.push(`it ran model "${r.model}", the gate runs "${t.prompt.model.name}"`);

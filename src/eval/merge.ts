@@ -32,6 +32,7 @@ const shardName = (r: EvalReport): string => (r.shard ? `${r.shard.index}/${r.sh
 /** The fields every shard of one eval must share; a difference means they are not one eval. */
 const SAME: { field: string; get: (r: EvalReport) => unknown }[] = [
   { field: 'prompt sha256', get: (r) => r.sha256 },
+  { field: 'resolved sha256 (partials and parents)', get: (r) => r.resolved_sha256 ?? null },
   { field: 'suite sha256', get: (r) => r.suite_sha256 },
   { field: 'provider type', get: (r) => r.provider_type },
   { field: 'model', get: (r) => r.model },
@@ -118,6 +119,8 @@ export function mergeShards(inputs: readonly MergeInput[]): EvalReport {
     prompt: first.report.prompt,
     version: first.report.version,
     sha256: first.report.sha256,
+    ...(first.report.resolved_sha256 !== undefined ? { resolved_sha256: first.report.resolved_sha256 } : {}),
+    ...(first.report.deps !== undefined ? { deps: first.report.deps } : {}),
     suite_sha256: first.report.suite_sha256,
     provider: first.report.provider,
     provider_type: first.report.provider_type,

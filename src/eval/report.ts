@@ -50,6 +50,10 @@ export interface EvalReport {
   prompt: string;
   version: string;
   sha256: string;
+  /** of the resolved content (only for a prompt with partials or parents) */
+  resolved_sha256?: string;
+  /** sha256 of each other file the prompt was resolved from (only when there are any) */
+  deps?: Record<string, string>;
   suite_sha256: string;
   provider: string;
   provider_type: string;
@@ -157,7 +161,7 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 /** The fields of a report that come from the run, not from its results. */
 export type ReportHeader = Pick<
   EvalReport,
-  | 'prompt' | 'version' | 'sha256' | 'suite_sha256' | 'provider' | 'provider_type' | 'model' | 'parameters' | 'config_sha256'
+  | 'prompt' | 'version' | 'sha256' | 'resolved_sha256' | 'deps' | 'suite_sha256' | 'provider' | 'provider_type' | 'model' | 'parameters' | 'config_sha256'
   | 'min_pass_rate' | 'repeat' | 'case_pass_rate' | 'started_at' | 'duration_ms' | 'interrupted' | 'stopped'
   | 'budget_exhausted' | 'max_cost_usd' | 'shard' | 'merged'
 >;
@@ -234,6 +238,8 @@ export function finishReport(h: ReportHeader, results: ReportResult[], baseline:
     prompt: h.prompt,
     version: h.version,
     sha256: h.sha256,
+    ...(h.resolved_sha256 !== undefined ? { resolved_sha256: h.resolved_sha256 } : {}),
+    ...(h.deps !== undefined ? { deps: h.deps } : {}),
     suite_sha256: h.suite_sha256,
     provider: h.provider,
     provider_type: h.provider_type,
@@ -289,6 +295,7 @@ export function buildReport(target: EvalTarget, run: EvalRun, opts: { baseline?:
     prompt: target.id,
     version: target.version,
     sha256: target.sha256,
+    ...(Object.keys(target.deps ?? {}).length ? { resolved_sha256: target.resolved_sha256, deps: target.deps } : {}),
     suite_sha256: target.suite_sha256,
     provider: run.provider,
     provider_type: run.provider_type,

@@ -238,7 +238,7 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
   let compiled: CompiledPrompt | undefined;
   let compileError: string | undefined;
   try {
-    compiled = compilePrompt(target.prompt);
+    compiled = compilePrompt(target.prompt, target.library);
   } catch (e) {
     // compilePrompt throws TemplateError for templates and ajv's Error for an invalid inputs schema
     const what = (e as Error).name === 'TemplateError' ? "the prompt's template does not compile" : "the prompt's inputs schema is not a valid JSON Schema";
@@ -257,7 +257,7 @@ async function execute(prepared: PreparedEval): Promise<EvalRun> {
     const store = opts.fresh ? noCache : cache;
     let key: string | undefined;
     if (p.remote && store.mode !== 'off') {
-      key = cacheKey({ type: p.type, baseUrl: p.baseUrl, model: mdl, parameters: params, messages });
+      key = cacheKey({ type: p.type, baseUrl: p.baseUrl, model: mdl, parameters: params, messages, ...(Object.keys(target.deps ?? {}).length ? { resolved: target.resolved_sha256 } : {}) });
       const hit = store.get(key);
       if (hit) return { completion: { output: hit.output, usage: hit.usage, ...(hit.reply ? { reply: hit.reply } : {}) }, latency_ms: hit.latency_ms, cached: true, attempts: 0, retry_after_ms: 0 };
       if (cacheMode === 'replay') return { error: 'no recorded response for this case (--replay reads only the cache; record it first with --record)', attempts: 0, retry_after_ms: 0 };

@@ -4,8 +4,10 @@
  * `defaults.assert` before each case's assertions, `versions:` semver ranges applied.
  */
 import semver from 'semver';
-import { CheckFailed } from '../errors.js';
-import type { Assertion, PromptFile, SuiteFile } from '../core/types.js';
+import { CheckFailed, UsageError } from '../errors.js';
+import type { Assertion, DepsMap, PromptFile, SuiteFile } from '../core/types.js';
+import type { TemplateLibrary } from '../core/partials.js';
+import { resolvedDigest, resolveVersion } from '../registry/resolved.js';
 import type { Registry, LoadedYaml } from '../registry/registry.js';
 import { positionOf } from '../registry/yaml.js';
 import * as fs from 'node:fs';
@@ -27,7 +29,14 @@ export interface EvalCaseSpec {
 export interface EvalTarget {
   id: string;
   version: string;
+  /** the resolved prompt (extends applied) */
   prompt: PromptFile;
+  /** the partials its templates include */
+  library: TemplateLibrary;
+  /** sha256 of every other file it is resolved from (empty for a prompt without partials or parents) */
+  deps: DepsMap;
+  /** sha256 of the canonical JSON of its resolved content (registry/resolved.ts resolvedDigest) */
+  resolved_sha256: string;
   /** sha256 of the version file's bytes */
   sha256: string;
   suite: SuiteFile;
@@ -58,6 +67,13 @@ export class SuiteMissing extends Error {
   constructor(readonly id: string, readonly rel: string) {
     super(`prompt "${id}" has no eval suite (${rel})`);
     this.name = 'SuiteMissing';
+  }
+}
+
+/** A partial is evaluated through the prompts that include it, never alone. */
+export class PartialTarget extends UsageError {
+  constructor(readonly id: string, version: string) {
+    super(`${id}@${version} is a partial: it is evaluated through the prompts that include it`, { hint: `see "prompts dependents ${id}"` });
   }
 }
 
@@ -157,16 +173,20 @@ export function loadSuiteCached(registry: Registry, id: string): { value: SuiteF
   return { value: loaded.value, sha256: contentSha256(loaded.decoded.bytes), rel };
 }
 
-/** Loads version + suite; throws SuiteMissing when the prompt has no evals.yaml. */
+/** Loads the resolved version + suite; throws SuiteMissing when the prompt has no evals.yaml. */
 export function loadEvalTarget(registry: Registry, id: string, version: string): EvalTarget {
-  const p = registry.loadPrompt(id, version);
+  const rv = resolveVersion(registry, { id, version });
+  if (rv.resolution.kind === 'partial') throw new PartialTarget(id, version);
   const s = loadSuiteCached(registry, id);
   if (!s) throw new SuiteMissing(id, registry.rel(registry.suitePath(id)));
   return {
     id,
     version,
-    prompt: p.value,
-    sha256: contentSha256(p.decoded.bytes),
+    prompt: rv.resolved.prompt,
+    library: rv.resolved.library,
+    deps: rv.resolved.deps,
+    resolved_sha256: resolvedDigest(rv.resolved),
+    sha256: rv.root.doc.sha256,
     suite: s.value,
     suite_sha256: s.sha256,
     suiteRel: s.rel,

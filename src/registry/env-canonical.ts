@@ -30,15 +30,19 @@ const WEIGHT = String.raw`(?:100|[1-9]?\d(?:\.\d*[1-9])?)`;
 const STAGE = String.raw`(?:100|[1-9]\d?(?:\.\d*[1-9])?|0\.\d*[1-9])`;
 const ACTION = '(?:promote|rollback|rollout-start|rollout-set|rollout-abort|rollout-complete)';
 const EVAL = String.raw`\{ pass_rate: ${RATE}, passed: ${INT}, cases: ${INT}(?:, suite_sha256: ${HEX})?(?:, regressions: ${INT})?(?:, provider: ${STR})?(?:, model: ${STR})?(?:, skipped: ${BOOL})?(?:, report_sha256: ${HEX})?(?:, shards: [1-9]\d{0,14})? \}`;
+// deps: { "<id>@<version>": <sha256>, … } (keys are always quoted: "@" is not plain); duplicates are ruled out after the match
+const DEP_KEY = String.raw`"[a-z0-9][a-z0-9._-]{0,63}(?:/[a-z0-9][a-z0-9._-]{0,63}){0,3}@(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-(?:(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"`;
+const DEPS = String.raw`\{ ${DEP_KEY}: ${HEX}(?:, ${DEP_KEY}: ${HEX})* \}`;
 // every entry promptrail writes is chained (core/env-chain.ts): an entry without a digest (a
 // file written before chains) is not this layout, and takes the full reader (which migrates it)
-const ENTRY = String.raw`      - \{ action: ${ACTION}, version: ${SEMVER}, from: (?:null|${SEMVER})(?:, weight: ${WEIGHT})?(?:, previous: (?:null|${SEMVER}))?(?:, sha256: ${HEX})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})?(?:, prev: ${HEX})?, digest: ${HEX} \}\n`;
+const ENTRY = String.raw`      - \{ action: ${ACTION}, version: ${SEMVER}, from: (?:null|${SEMVER})(?:, weight: ${WEIGHT})?(?:, previous: (?:null|${SEMVER}))?(?:, sha256: ${HEX})?(?:, deps: ${DEPS})?, at: ${DT}, by: ${STR}(?:, reason: ${STR})?(?:, eval: ${EVAL})?(?:, skip_eval: ${BOOL})?(?:, prev: ${HEX})?, digest: ${HEX} \}\n`;
 
 // a running rollout: its salt (group 2) is checked for length by the caller
 const ROLLOUT = [
   '    rollout:\\n',
   `      version: ${SEMVER}\\n`,
   `      sha256: ${HEX}\\n`,
+  `(?:      deps: ${DEPS}\\n)?`,
   `      weight: ${WEIGHT}\\n`,
   `      salt: (${STR})\\n`,
   `(?:      stages: \\[${STAGE}(?:, ${STAGE}){0,99}\\]\\n)?`,
@@ -54,6 +58,7 @@ const PIN = new RegExp(
     `  (${STR}):\\n`,
     `    version: ${SEMVER}\\n`,
     `    sha256: ${HEX}\\n`,
+    `(?:    deps: ${DEPS}\\n)?`,
     `    previous: (?:null|${SEMVER})\\n`,
     `    promoted_at: ${DT}\\n`,
     `    promoted_by: ${STR}\\n`,
@@ -116,10 +121,23 @@ export function canonicalPins(text: string): PinLayout | null {
     const prev = blocks[blocks.length - 1];
     if (id === null || !ID.test(id) || (prev && !(prev.id < id))) return null;
     if (m![2] !== undefined && !saltOk(spelling(m![2]))) return null;
+    if (!uniqueDeps(text, pos, PIN.lastIndex)) return null;
     blocks.push({ id, start: pos, end: PIN.lastIndex });
     pos = PIN.lastIndex;
   }
   return { intro, blocks };
+}
+
+const DEPS_MAP = /deps: \{ ([^}]*) \}/g;
+/** No deps map of the block at text[start, end) names a file twice (the reader refuses duplicate keys). */
+function uniqueDeps(text: string, start: number, end: number): boolean {
+  const block = text.slice(start, end);
+  if (!block.includes('deps: {')) return true;
+  for (const m of block.matchAll(DEPS_MAP)) {
+    const keys = m[1]!.split(', ').map((pair) => pair.slice(0, pair.indexOf('": ') + 1));
+    if (new Set(keys).size !== keys.length) return false;
+  }
+  return true;
 }
 
 /** Is `text` an environment file as promote/rollback write it, with valid values? */

@@ -75,10 +75,18 @@ function flowMap(s: string, i: number): [Record<string, unknown>, number] {
   if (!s.startsWith('{ ', i)) throw new FastParseError('map');
   i += 2;
   for (;;) {
-    const colon = s.indexOf(': ', i);
-    if (colon === -1) throw new FastParseError('key');
-    const key = s.slice(i, colon);
-    if (!PLAIN.test(key)) throw new FastParseError('key');
+    let key: string;
+    let colon: number;
+    if (s[i] === '"') {
+      // a JSON-quoted key (deps: { "shared/tone@1.2.0": … }): what YAML reads of a double-quoted key
+      [key, colon] = jsonString(s, i);
+      if (!s.startsWith(': ', colon)) throw new FastParseError('key');
+    } else {
+      colon = s.indexOf(': ', i);
+      if (colon === -1) throw new FastParseError('key');
+      key = s.slice(i, colon);
+      if (!PLAIN.test(key)) throw new FastParseError('key');
+    }
     if (key in out) throw new FastParseError('duplicate key');
     const [v, n] = flowValue(s, colon + 2);
     out[key] = v;

@@ -8,9 +8,9 @@ import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry, RolloutState }
 
 export const ENV_HEADER = '# Written by `prompts promote` and `prompts rollback`. Do not edit by hand.';
 
-export const PIN_KEYS = ['version', 'sha256', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval', 'rollout', 'history'] as const;
-export const ENTRY_KEYS = ['action', 'version', 'from', 'weight', 'previous', 'sha256', 'at', 'by', 'reason', 'eval', 'skip_eval', 'prev', 'digest'] as const;
-export const ROLLOUT_KEYS = ['version', 'sha256', 'weight', 'salt', 'stages', 'started_at', 'started_by', 'updated_at', 'eval'] as const;
+export const PIN_KEYS = ['version', 'sha256', 'deps', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval', 'rollout', 'history'] as const;
+export const ENTRY_KEYS = ['action', 'version', 'from', 'weight', 'previous', 'sha256', 'deps', 'at', 'by', 'reason', 'eval', 'skip_eval', 'prev', 'digest'] as const;
+export const ROLLOUT_KEYS = ['version', 'sha256', 'deps', 'weight', 'salt', 'stages', 'started_at', 'started_by', 'updated_at', 'eval'] as const;
 export const EVAL_KEYS = ['pass_rate', 'passed', 'cases', 'suite_sha256', 'regressions', 'provider', 'model', 'skipped', 'report_sha256', 'shards'] as const;
 
 // No ':' in plain scalars: timestamps stay quoted so YAML 1.1 readers (js-yaml, PyYAML) read strings too.

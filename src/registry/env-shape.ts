@@ -32,6 +32,14 @@ function evalOk(e: unknown): boolean {
   );
 }
 const semverOrNull = (v: unknown): boolean => v === null || (typeof v === 'string' && SEMVER.test(v));
+/** a deps key: <id>@<exact version> (the schema's propertyNames pattern) */
+export const DEP_KEY = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63}){0,3}@(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$/;
+function depsOk(d: unknown): boolean {
+  if (d === undefined) return true;
+  if (!isObject(d)) return false;
+  for (const [k, s] of Object.entries(d)) if (!DEP_KEY.test(k) || typeof s !== 'string' || !HEX64.test(s)) return false;
+  return true;
+}
 const weightOk = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 100;
 /** JSON Schema's minLength/maxLength count code points */
 const codePoints = (s: string): number => {
@@ -42,6 +50,7 @@ const codePoints = (s: string): number => {
 function rolloutOk(r: unknown): boolean {
   if (!isObject(r) || !onlyKeys(r, ROLLOUT_KEYS)) return false;
   if (typeof r.version !== 'string' || !SEMVER.test(r.version) || typeof r.sha256 !== 'string' || !HEX64.test(r.sha256) || !weightOk(r.weight)) return false;
+  if (!depsOk(r.deps)) return false;
   if (typeof r.salt !== 'string' || r.salt.length === 0 || codePoints(r.salt) > 256) return false;
   if (r.stages !== undefined) {
     if (!Array.isArray(r.stages) || r.stages.length === 0 || r.stages.length > 100) return false;
@@ -63,6 +72,7 @@ export function envShapeOk(v: unknown): v is EnvironmentFile {
     if (!ID.test(id) || !isObject(p) || !onlyKeys(p, PIN_KEYS)) return false;
     if (typeof p.version !== 'string' || !SEMVER.test(p.version)) return false;
     if (typeof p.sha256 !== 'string' || !HEX64.test(p.sha256)) return false;
+    if (!depsOk(p.deps)) return false;
     if (!('previous' in p) || !semverOrNull(p.previous)) return false;
     if (typeof p.promoted_at !== 'string' || !DATE_TIME.test(p.promoted_at) || typeof p.promoted_by !== 'string') return false;
     if (p.reason !== undefined && typeof p.reason !== 'string') return false;
@@ -75,6 +85,7 @@ export function envShapeOk(v: unknown): v is EnvironmentFile {
       if (typeof h.version !== 'string' || !SEMVER.test(h.version) || !('from' in h) || !semverOrNull(h.from)) return false;
       if (h.weight !== undefined && !weightOk(h.weight)) return false;
       if (h.sha256 !== undefined && (typeof h.sha256 !== 'string' || !HEX64.test(h.sha256))) return false;
+      if (!depsOk(h.deps)) return false;
       if (typeof h.at !== 'string' || !DATE_TIME.test(h.at) || typeof h.by !== 'string') return false;
       if (h.reason !== undefined && typeof h.reason !== 'string') return false;
       if (h.eval !== undefined && !evalOk(h.eval)) return false;

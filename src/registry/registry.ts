@@ -11,7 +11,8 @@ import type { ConfigFile, ResolvedConfig, PromptFile, SuiteFile } from '../core/
 import { readEnvSnapshot, type EnvSnapshot } from './env-store.js';
 import { readRegistryFile, isFileProblem, isInside, realDirProblem, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES, type DecodedFile } from './files.js';
 import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
-import { getValidator } from './schemas.js';
+import { getValidator, versionSchema } from './schemas.js';
+export { versionSchema } from './schemas.js';
 import { schemaFindings } from './schema-findings.js';
 import { fastParse } from '../validate/fast-yaml.js';
 import { didYouMean, suggestEnv } from '../core/suggest.js';
@@ -44,7 +45,7 @@ export function resolveConfig(raw: ConfigFile): ResolvedConfig {
  */
 function readClean(text: string, kind: 'prompt' | 'suite' | 'environment' | 'config'): { value: unknown; parsed: () => ParsedYaml } | null {
   const value = fastParse(text);
-  if (value === null || !getValidator(kind)(value)) return null;
+  if (value === null || !getValidator(kind === 'prompt' ? versionSchema(value) : kind)(value)) return null;
   let parsed: ParsedYaml | undefined;
   return { value, parsed: () => (parsed ??= parseYaml(text)) };
 }
@@ -211,7 +212,8 @@ export class Registry {
   }
 
   /**
-   * Reads and parses a YAML registry file, validating it against `kind`'s schema. Any problem
+   * Reads and parses a YAML registry file, validating it against `kind`'s schema (a version
+   * file, `prompt`, against the partial schema when it says `kind: partial`). Any problem
    * throws (exit `exit`) with file:line:col. Commands other than `validate` use this.
    */
   loadYaml<T>(file: string, kind: 'prompt' | 'suite' | 'environment', exit: 1 | 2 = 1): LoadedYaml<T> {
@@ -234,7 +236,7 @@ export class Registry {
     const parsed = parseYaml(decoded.text);
     const first = parsed.issues[0];
     if (first) throw new Err(first.message, { location: { file: rel, line: first.line, column: first.column }, hint: 'run "prompts validate" to see every problem' });
-    const issues = schemaFindings(kind, parsed.value);
+    const issues = schemaFindings(kind === 'prompt' ? versionSchema(parsed.value) : kind, parsed.value);
     const i = issues[0];
     if (i) {
       const pos = positionOf(parsed, i.pointer, i.key);

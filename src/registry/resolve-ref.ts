@@ -21,6 +21,8 @@ export interface ResolvedRef {
   arm?: 'candidate';
   /** for `<id>@<env>`: the sha256 the environment recorded for the file when it was promoted */
   pinnedSha256?: string;
+  /** for `<id>@<env>`: the deps the environment recorded (the partials and parents it was resolved from) */
+  pinnedDeps?: Record<string, string>;
 }
 
 /**
@@ -86,7 +88,8 @@ function resolveEnvRef(registry: Registry, ref: string, id: string, env: string,
       hint: `restore it from git ("git log --diff-filter=D -- ${registry.rel(file)}" names the commit that deleted it), or ${candidate ? `abort the rollout ("prompts rollout abort ${id} --env ${env} --reason <why>")` : `roll the pin back ("prompts rollback ${id} --env ${env}")`}`,
     });
   }
-  return { id, version, file, via: env, ...(candidate ? { arm: 'candidate' as const } : {}), ...(typeof recorded === 'string' ? { pinnedSha256: recorded } : {}) };
+  const recordedDeps = candidate ? pin.rollout!.deps : pin.deps;
+  return { id, version, file, via: env, ...(candidate ? { arm: 'candidate' as const } : {}), ...(typeof recorded === 'string' ? { pinnedSha256: recorded } : {}), ...(recordedDeps ? { pinnedDeps: recordedDeps } : {}) };
 }
 
 /** "production", or "production:candidate" for a rollout's candidate. */
@@ -97,4 +100,9 @@ export function refPlace(ref: ResolvedRef): string | undefined {
 /** The warning for a `<id>@<env>` whose file no longer has the bytes that were promoted. */
 export function pinMismatchWarning(ref: ResolvedRef, rel: string): string {
   return `warning: ${rel} changed after it was promoted to ${refPlace(ref) ?? '?'} (its sha256 no longer matches the one recorded there), so this is not what was promoted; restore it with "git checkout HEAD -- ${rel}" and run "prompts validate"`;
+}
+
+/** The warning for a `<id>@<env>` whose partials or parents no longer have the bytes that were promoted. */
+export function depsMismatchWarning(ref: ResolvedRef, drift: readonly string[]): string {
+  return `warning: ${ref.id}@${ref.version} is resolved from other files than when it was promoted to ${refPlace(ref) ?? '?'} (${drift.join('; ')}), so this is not what was promoted; run "prompts validate"`;
 }

@@ -10,7 +10,7 @@ import { configValue } from '../git/repo.js';
 export const MODELINE_PREFIX = '# yaml-language-server: $schema=';
 
 /** The modeline for `file` pointing at `<root>/schemas/<kind>.schema.json`, relative to the file. */
-export function modeline(root: string, file: string, kind: 'prompt' | 'suite' | 'environment' | 'config'): string {
+export function modeline(root: string, file: string, kind: 'prompt' | 'partial' | 'suite' | 'environment' | 'config'): string {
   const target = path.join(root, 'schemas', `${kind}.schema.json`);
   let rel = path.relative(path.dirname(file), target).split(path.sep).join('/');
   if (!rel.startsWith('.')) rel = `./${rel}`;
@@ -221,4 +221,22 @@ export async function authorEmail(cwd: string, env: NodeJS.ProcessEnv): Promise<
   const fromEnv = env.GIT_AUTHOR_EMAIL?.trim();
   if (fromEnv) return fromEnv;
   return configValue(cwd, 'user.email');
+}
+
+/** `prompts new <id> --partial`: a valid partial (SPEC §14) other version files include with uses: + {{> name}}. */
+export function partialSkeleton(o: { id: string; modeline: string; created: string; author?: string }): string {
+  return `${o.modeline}
+id: ${o.id}
+version: 1.0.0
+kind: partial
+description: ${yamlString(`Shared text: ${o.id} (edit me)`)}
+${o.author ? `author: ${yamlString(o.author)}\n` : ''}created: ${o.created}
+changes:
+  - Initial version
+inputs:                       # the variables the template uses; every prompt including it declares them too
+  type: object
+  properties: {}
+template: |
+  Answer politely and concisely.
+`;
 }

@@ -224,12 +224,12 @@ export function schemaFindings(kind: SchemaKind, value: unknown): SchemaFinding[
   const childOf = (e: ErrorObject): ErrorObject | undefined =>
     anyOfs.find((a) => a !== e && e.schemaPath.startsWith(`${a.schemaPath}/`) && e.instancePath.startsWith(a.instancePath));
   for (const e of errors) {
-    if (e.keyword === 'if' || e.keyword === 'not') continue;
-    // a prompt's one top-level oneOf: exactly one of template / messages, said in words
-    if (kind === 'prompt' && e.schemaPath.startsWith('#/oneOf')) {
+    // a prompt's text: exactly one of template / messages (at most one with `extends`), said in words
+    if (kind === 'prompt' && (e.schemaPath.startsWith('#/else/oneOf') || e.schemaPath === '#/then/not')) {
       push(textFinding(value));
       continue;
     }
+    if (e.keyword === 'if' || e.keyword === 'not') continue;
     if (childOf(e)) continue;
     if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
       const children = errors.filter((c) => c !== e && c.schemaPath.startsWith(`${e.schemaPath}/`) && c.instancePath === e.instancePath);

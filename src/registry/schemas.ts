@@ -83,3 +83,8 @@ export function getValidator(kind: SchemaKind): Validator {
   }
   return v;
 }
+
+/** The schema of a version file: a prompt's, or a partial's for `kind: partial`. */
+export function versionSchema(value: unknown): 'prompt' | 'partial' {
+  return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === 'partial' ? 'partial' : 'prompt';
+}

@@ -123,3 +123,52 @@ function viaDocument(text: string, values: Record<string, TopLevelValue>): strin
   for (const [k, v] of Object.entries(values)) doc.set(k, doc.createNode(v));
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
+
+/** A value to set at a path of keys (nested mappings are created as needed). */
+export interface PathEdit {
+  path: string[];
+  value: unknown;
+}
+
+/**
+ * Sets values at nested paths, keeping every other byte where it can: a string that replaces a
+ * scalar is spliced in place (comments, quoting and layout of the rest untouched); anything else
+ * (new keys, lists, mappings) goes through the `yaml` Document API, which keeps comments. The
+ * result is re-parsed and must equal the expected value, else the Document API's text is used.
+ */
+export function setInPaths(text: string, edits: readonly PathEdit[]): string {
+  const doc = parseDocument(text, { version: '1.2', keepSourceTokens: false });
+  const expected = structuredClone(doc.toJS()) as Record<string, unknown>;
+  for (const e of edits) {
+    let cur: Record<string, unknown> = expected;
+    e.path.slice(0, -1).forEach((k) => {
+      const next = cur[k];
+      cur = (next && typeof next === 'object' && !Array.isArray(next) ? next : (cur[k] = {})) as Record<string, unknown>;
+    });
+    cur[e.path[e.path.length - 1]!] = structuredClone(e.value);
+  }
+  const spliced: Edit[] = [];
+  let surgical = doc.errors.length === 0;
+  for (const e of edits) {
+    const node = doc.getIn(e.path, true) as YNode | undefined;
+    if (typeof e.value === 'string' && node && isScalar(node) && node.range) spliced.push({ start: node.range[0], end: node.range[1], text: scalarText(e.value) });
+    else surgical = false;
+  }
+  if (surgical) {
+    let out = text;
+    for (const s of spliced.sort((a, b) => b.start - a.start)) out = out.slice(0, s.start) + s.text + out.slice(s.end);
+    const check = parseDocument(out, { version: '1.2' });
+    if (check.errors.length === 0 && jsonEqual(check.toJS(), expected)) return out;
+  }
+  for (const e of edits) {
+    const node = doc.createNode(e.value);
+    // a new collection takes the style of what it replaces, else of its siblings (a { type: string } beside others)
+    const was = doc.getIn(e.path, true) as YNode | undefined;
+    const parent = e.path.length > 1 ? (doc.getIn(e.path.slice(0, -1), true) as YNode | undefined) : undefined;
+    const sibling = isMap(parent) ? parent.items.map((p) => (isPair(p) ? (p.value as YNode | null) : null)).find((v) => isMap(v) || isSeq(v)) : undefined;
+    const model = was && (isMap(was) || isSeq(was)) ? was : sibling;
+    if ((isMap(node) || isSeq(node)) && model && (isMap(model) || isSeq(model)) && model.flow) node.flow = true;
+    doc.setIn(e.path, node);
+  }
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: true });
+}

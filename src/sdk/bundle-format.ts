@@ -16,7 +16,8 @@
  * its source before first use), its `weight` and `salt`, and a `digest` over { weight, salt,
  * candidate digest } so an edited weight or salt is refused too.
  */
-import type { BudgetConfig, FallbackSpec, Message, ModelConfig, OutputSpec, JsonSchema, ProviderConfig } from '../core/types.js';
+import type { BudgetConfig, DepsMap, FallbackSpec, Message, ModelConfig, OutputSpec, JsonSchema, ProviderConfig, UsesMap } from '../core/types.js';
+import type { PartialSpec } from '../core/partials.js';
 import { canonicalJson } from '../core/json.js';
 import { sha256 } from '../registry/files.js';
 
@@ -39,6 +40,14 @@ export interface BundleEntry {
   source: string;
   /** the version file's fallback, only when it declares one */
   fallback?: FallbackSpec;
+  /** a prompt with partials: what its templates include (`{{> name}}` -> `<id>@<version>`) */
+  uses?: UsesMap;
+  /** a prompt with partials: every partial of its closure (template and own uses), by `<id>@<version>` */
+  partials?: Record<string, PartialSpec>;
+  /** a prompt with partials or parents: sha256 of each of those files (= the pin's deps) */
+  deps?: DepsMap;
+  /** their texts, byte for byte (loadBundle re-resolves the entry from `source` and these) */
+  dep_sources?: Record<string, string>;
   /** a running rollout of a candidate version, only when the pin has one */
   rollout?: BundleRollout;
 }
@@ -88,7 +97,7 @@ export interface BundleFile {
 }
 
 /** The runtime fields of one arm. */
-export type ArmFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model' | 'inputs' | 'output' | 'messages' | 'fallback'>;
+export type ArmFields = Pick<BundleEntry, 'id' | 'version' | 'sha256' | 'model' | 'inputs' | 'output' | 'messages' | 'fallback' | 'uses' | 'partials' | 'deps'>;
 
 /** What the runtime serves for one prompt: the stable arm's fields, and a running rollout's candidate. */
 export type EntryFields = ArmFields & { rollout?: { weight: number; salt: string; candidate: ArmFields } };
@@ -110,13 +119,48 @@ export function runtimeConfigDigest(providers: Record<string, BundleProvider>, b
  */
 export function digestMatches(e: ArmFields, digest: string): boolean {
   const fast = sha256(
-    JSON.stringify({ fallback: e.fallback, id: e.id, inputs: e.inputs, messages: e.messages, model: e.model, output: e.output, sha256: e.sha256, version: e.version }),
+    JSON.stringify({
+      deps: e.deps,
+      fallback: e.fallback,
+      id: e.id,
+      inputs: e.inputs,
+      messages: e.messages,
+      model: e.model,
+      output: e.output,
+      partials: e.partials,
+      sha256: e.sha256,
+      uses: e.uses,
+      version: e.version,
+    }),
   );
   return fast === digest || entryDigest(e) === digest;
 }
 
+/** uses, partials and deps are part of it when present (entries without them keep their digests). */
 export function entryDigest(e: ArmFields): string {
   return sha256(
-    canonicalJson({ id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages, fallback: e.fallback }),
+    canonicalJson({
+      id: e.id,
+      version: e.version,
+      sha256: e.sha256,
+      model: e.model,
+      inputs: e.inputs,
+      output: e.output,
+      messages: e.messages,
+      fallback: e.fallback,
+      uses: e.uses,
+      partials: e.partials,
+      deps: e.deps,
+    }),
   );
+}
+
+/** The runtime fields of one arm (what its digest covers). */
+export function entryFields(e: Omit<BundleEntry, 'rollout'>): ArmFields {
+  const fields: ArmFields = { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages };
+  if (e.fallback !== undefined) fields.fallback = e.fallback;
+  if (e.uses !== undefined) fields.uses = e.uses;
+  if (e.partials !== undefined) fields.partials = e.partials;
+  if (e.deps !== undefined) fields.deps = e.deps;
+  return fields;
 }

@@ -7,14 +7,15 @@
 import * as path from 'node:path';
 import { CheckFailed } from '../errors.js';
 import { applyOverrides, compilePrompt, messagesOf, schemaProblem, userSchemaAjv } from '../core/render.js';
-import type { BudgetConfig, ModelConfig, PromptFile, ProviderConfig } from '../core/types.js';
+import type { BudgetConfig, DepsMap, ModelConfig, PromptFile, ProviderConfig } from '../core/types.js';
+import type { TemplateLibrary } from '../core/partials.js';
 import { didYouMean } from '../core/suggest.js';
 import { tamperCheck } from '../core/env-chain.js';
 import type { Registry } from '../registry/registry.js';
 import { CONFIG_FILE } from '../paths.js';
 import { readRegistryFile, isFileProblem, contentSha256 } from '../registry/files.js';
 import { parseYaml, positionOf } from '../registry/yaml.js';
-import { schemaFindings } from '../registry/schema-findings.js';
+import { depsDrift, registryLoader, resolveVersion } from '../registry/resolved.js';
 import { entryDigest, rolloutDigest, type BundleEntry, type BundleProvider } from './bundle-format.js';
 import { stripJsonFence } from './output.js';
 import { IntegrityError } from './errors.js';
@@ -60,8 +61,11 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
   const candidates = new Map<string, PromptFile>();
   const paths = [path.join(reg.root, CONFIG_FILE)];
   if (envFile.exists) paths.push(envFile.file);
-  // one arm's entry: the pinned file exists, its bytes are the recorded ones, it is a valid prompt file for that id and version
-  const arm = (id: string, version: string, recorded: string, what: 'pins' | 'rolls out'): { entry: BundleEntry; file: string; prompt: PromptFile } => {
+  // one loader for every pin: a partial several prompts include is read and checked once
+  const loader = registryLoader(reg);
+  // one arm's entry: the pinned file exists, its bytes are the recorded ones, it is a valid prompt file for that id and version,
+  // it resolves, and what it is resolved from (partials, parents) is exactly what the pin recorded under deps
+  const arm = (id: string, version: string, recorded: string, recordedDeps: DepsMap | undefined, what: 'pins' | 'rolls out'): { entry: BundleEntry; file: string; prompt: PromptFile } => {
     const file = reg.versionPath(id, version);
     const rel = reg.rel(file);
     const decoded = readRegistryFile(file, reg.root);
@@ -76,29 +80,35 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
       }
       throw new CheckFailed(decoded.message, { location: { file: rel, line: decoded.line, column: decoded.column } });
     }
-    const digest = contentSha256(decoded.bytes);
-    if (digest !== recorded) {
-      throw new IntegrityError(
-        `${rel} changed after it was ${what === 'pins' ? 'promoted' : 'rolled out'} to ${env}: its sha256 is ${digest.slice(0, 12)}…, ${envRel} records ${recorded.slice(0, 12)}…`,
-        { id, file: rel, hint: `version files are immutable: restore it (git checkout <rev> -- ${rel}), or bump a new version and promote that` },
-      );
+    const bytesSha = contentSha256(decoded.bytes);
+    if (bytesSha !== recorded) throw changedSince(rel, env, envRel, bytesSha, recorded, id, what);
+    // the resolved version (extends applied, its partials): a problem stops with its file:line:col
+    const rv = resolveVersion(reg, { id, version }, loader);
+    const digest = rv.root.doc.sha256;
+    if (digest !== recorded) throw changedSince(rel, env, envRel, digest, recorded, id, what);
+    const parsed = rv.root.loaded.parsed;
+    const raw = rv.root.loaded.value as { id?: unknown; version?: unknown };
+    if (rv.resolution.kind === 'partial') throw new CheckFailed(`${envRel} ${what} ${id}@${version}, which is a partial: partials are pinned through the prompts that include them`, { location: { file: rel } });
+    if (raw.id !== id) throw new CheckFailed(`id "${String(raw.id)}" does not match the folder (expected "${id}")`, { location: { file: rel, ...positionOf(parsed, '/id') } });
+    if (raw.version !== version) {
+      throw new CheckFailed(`version "${String(raw.version)}" does not match the file name (expected "${version}")`, { location: { file: rel, ...positionOf(parsed, '/version') } });
     }
-    const parsed = parseYaml(decoded.text);
-    const issue = parsed.issues[0];
-    if (issue) throw new CheckFailed(issue.message, { location: { file: rel, line: issue.line, column: issue.column } });
-    const i = schemaFindings('prompt', parsed.value)[0];
-    if (i) {
-      throw new CheckFailed(i.message, { location: { file: rel, ...positionOf(parsed, i.pointer, i.key) }, hint: 'run "prompts validate"' });
+    // what it is resolved from must be what was promoted: the pin's deps, exactly
+    const deps = rv.resolved.deps;
+    const drift = depsDrift(recordedDeps, deps);
+    if (drift.length) {
+      throw new IntegrityError(`${id}@${version} is resolved from other files than ${envRel} recorded when it was ${what === 'pins' ? 'promoted' : 'rolled out'} (${drift.join('; ')})`, {
+        id,
+        file: rel,
+        hint: 'partials and parents are immutable too: restore their promoted bytes from git, or bump new versions and promote those',
+      });
     }
-    const p = parsed.value as PromptFile;
-    if (p.id !== id) throw new CheckFailed(`id "${p.id}" does not match the folder (expected "${id}")`, { location: { file: rel, ...positionOf(parsed, '/id') } });
-    if (p.version !== version) {
-      throw new CheckFailed(`version "${p.version}" does not match the file name (expected "${version}")`, { location: { file: rel, ...positionOf(parsed, '/version') } });
-    }
-    if (opts.compileCheck !== false) checkCompiles(p, rel, parsed);
+    const p = rv.resolved.prompt;
+    const library = rv.resolved.library;
+    if (opts.compileCheck !== false) checkCompiles(p, rel, parsed, library);
     const base: Omit<BundleEntry, 'digest' | 'source'> = {
       id,
-      version: p.version,
+      version,
       sha256: digest,
       model: applyOverrides(p.model, envCfg),
       inputs: p.inputs ?? null,
@@ -106,16 +116,29 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
       messages: messagesOf(p),
     };
     if (p.fallback) base.fallback = p.fallback;
-    return { entry: { ...base, digest: entryDigest(base), source: decoded.bytes.toString('utf8') }, file, prompt: p };
+    const depSources: Record<string, string> = {};
+    if (Object.keys(deps).length) {
+      // self-contained: the resolved templates and every file they come from, digests included
+      base.uses = library.uses;
+      base.partials = library.partials;
+      base.deps = deps;
+      for (const k of Object.keys(deps)) {
+        const f = rv.files.get(k)!;
+        depSources[k] = f.loaded.decoded.bytes.toString('utf8');
+        paths.push(f.loaded.file);
+      }
+    }
+    const entry: BundleEntry = { ...base, digest: entryDigest(base), source: rv.root.loaded.decoded.bytes.toString('utf8'), ...(Object.keys(depSources).length ? { dep_sources: depSources } : {}) };
+    return { entry, file, prompt: p };
   };
   for (const id of Object.keys(envFile.value.prompts).sort()) {
     const pin = envFile.value.prompts[id]!;
-    const stable = arm(id, pin.version, pin.sha256, 'pins');
+    const stable = arm(id, pin.version, pin.sha256, pin.deps, 'pins');
     const entry = stable.entry;
     paths.push(stable.file);
     if (pin.rollout) {
       const r = pin.rollout;
-      const c = arm(id, r.version, r.sha256, 'rolls out');
+      const c = arm(id, r.version, r.sha256, r.deps, 'rolls out');
       entry.rollout = { weight: r.weight, salt: r.salt, ...(r.stages ? { stages: r.stages } : {}), digest: rolloutDigest(r.weight, r.salt, c.entry.digest), candidate: c.entry };
       candidates.set(id, c.prompt);
       paths.push(c.file);
@@ -123,7 +146,15 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
     entries.push(entry);
     files.push(stable.prompt);
   }
-  return { env, overrides, entries, files, candidates, paths, providers: runtimeProviders(reg, entries), budget: envCfg.budget ?? reg.config.budget ?? null };
+  return { env, overrides, entries, files, candidates, paths: [...new Set(paths)], providers: runtimeProviders(reg, entries), budget: envCfg.budget ?? reg.config.budget ?? null };
+}
+
+function changedSince(rel: string, env: string, envRel: string, now: string, recorded: string, id: string, what: 'pins' | 'rolls out'): IntegrityError {
+  return new IntegrityError(`${rel} changed after it was ${what === 'pins' ? 'promoted' : 'rolled out'} to ${env}: its sha256 is ${now.slice(0, 12)}…, ${envRel} records ${recorded.slice(0, 12)}…`, {
+    id,
+    file: rel,
+    hint: `version files are immutable: restore it (git checkout <rev> -- ${rel}), or bump a new version and promote that`,
+  });
 }
 
 /** Header names that carry credentials: keys come only from api_key_env, so a bundle never holds one. */
@@ -166,7 +197,7 @@ export function runtimeProviders(reg: Registry, entries: readonly BundleEntry[])
  * A pinned prompt that cannot render is refused here rather than at the application's first call
  * (also by `promote`, before it pins such a version).
  */
-export function checkCompiles(p: PromptFile, rel: string, parsed: ReturnType<typeof parseYaml>): void {
+export function checkCompiles(p: PromptFile, rel: string, parsed: ReturnType<typeof parseYaml>, library?: TemplateLibrary): void {
   if (p.inputs) {
     const sp = schemaProblem(p.inputs);
     if (sp) throw new CheckFailed(`inputs is not a valid JSON Schema: ${sp}`, { location: { file: rel, ...positionOf(parsed, '/inputs') } });
@@ -181,7 +212,7 @@ export function checkCompiles(p: PromptFile, rel: string, parsed: ReturnType<typ
   }
   let compiled;
   try {
-    compiled = compilePrompt(p);
+    compiled = compilePrompt(p, library);
   } catch (e) {
     throw new CheckFailed(e instanceof Error ? e.message : String(e), { location: { file: rel, ...positionOf(parsed, p.messages ? '/messages' : '/template') }, hint: 'run "prompts validate"' });
   }

@@ -6,11 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { applyOverrides, messagesOf } from '../core/render.js';
-import type { ModelConfig, PromptFile } from '../core/types.js';
+import type { ModelConfig } from '../core/types.js';
+import { keyOf, resolveDocument, resolvedPrompt, type DocLoader } from '../core/resolve.js';
 import { parse as parseYamlText } from 'yaml';
 import { canonicalJson, isObject } from '../core/json.js';
 import { contentSha256 } from '../registry/files.js';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, rolloutDigest, runtimeConfigDigest, type ArmFields, type BundleEntry, type BundleProvider, type BundleRollout, type EntryFields } from './bundle-format.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, entryFields, rolloutDigest, runtimeConfigDigest, type ArmFields, type BundleEntry, type BundleProvider, type BundleRollout, type EntryFields } from './bundle-format.js';
 import { BundleFormatError, IntegrityError } from './errors.js';
 import { makePromptSet, type RunContext } from './prompt-set.js';
 import { defaultBudgetStore } from './budget.js';
@@ -75,6 +76,8 @@ export interface CheckedBundle {
   sources: Map<string, string>;
   /** the sources of running rollouts' candidates, by id */
   candidateSources: Map<string, string>;
+  /** the texts of what an arm is resolved from (partials, parents), by `<id>` (stable) or `<id> candidate`, then `<id>@<version>` */
+  depSources: Map<string, Record<string, string>>;
   providers: Record<string, BundleProvider>;
   budget: BundleBudget;
   file: string | undefined;
@@ -89,10 +92,10 @@ export function makeBundleSet(b: CheckedBundle, opts: LoadBundleOptions, close?:
     if (!entry) return;
     if (variant === 'stable') {
       const source = b.sources.get(id);
-      if (source !== undefined) checkAgainstSource(entry, source, b.overrides, b.file);
+      if (source !== undefined) checkAgainstSource(entry, source, b.depSources.get(id) ?? {}, b.overrides, b.file);
     } else if (entry.rollout) {
       const source = b.candidateSources.get(id);
-      if (source !== undefined) checkAgainstSource(entry.rollout.candidate, source, b.overrides, b.file, ' (its rollout candidate)');
+      if (source !== undefined) checkAgainstSource(entry.rollout.candidate, source, b.depSources.get(`${id} candidate`) ?? {}, b.overrides, b.file, ' (its rollout candidate)');
     }
   };
   const where = `the ${b.env} bundle`;
@@ -121,6 +124,7 @@ export function checkBundle(value: unknown, opts: Pick<LoadBundleOptions, 'verif
   const entries = new Map<string, EntryFields>();
   const sources = new Map<string, string>();
   const candidateSources = new Map<string, string>();
+  const depSources = new Map<string, Record<string, string>>();
   for (const [key, raw] of Object.entries(value.prompts)) {
     const e = checkEntryShape(key, raw, file);
     const fields: EntryFields = checkedArm(key, e, file, '');
@@ -129,40 +133,37 @@ export function checkBundle(value: unknown, opts: Pick<LoadBundleOptions, 'verif
       const ro = checkRolloutShape(key, r, e.version, file);
       fields.rollout = { weight: ro.weight, salt: ro.salt, candidate: checkedArm(key, ro.candidate, file, ' (its rollout candidate)') };
       candidateSources.set(key, ro.candidate.source);
+      if (ro.candidate.dep_sources) depSources.set(`${key} candidate`, ro.candidate.dep_sources);
     }
     entries.set(key, fields);
     sources.set(key, e.source);
+    if (e.dep_sources) depSources.set(key, e.dep_sources);
   }
   const { providers, budget } = checkRuntimeConfig(value, file);
   const full = opts.verify === 'full';
   if (full) {
     for (const [id, entry] of entries) {
-      checkAgainstSource(entry, sources.get(id)!, overrides, file);
-      if (entry.rollout) checkAgainstSource(entry.rollout.candidate, candidateSources.get(id)!, overrides, file, ' (its rollout candidate)');
+      checkAgainstSource(entry, sources.get(id)!, depSources.get(id) ?? {}, overrides, file);
+      if (entry.rollout) checkAgainstSource(entry.rollout.candidate, candidateSources.get(id)!, depSources.get(`${id} candidate`) ?? {}, overrides, file, ' (its rollout candidate)');
     }
   }
-  return { env, commit, overrides, entries, sources, candidateSources, providers, budget, file, full };
+  return { env, commit, overrides, entries, sources, candidateSources, depSources, providers, budget, file, full };
 }
 
-/** One arm's load-time checks: sha256 of its source, its digest; its runtime fields. */
+/** One arm's load-time checks: sha256 of its source, every dep source against deps, its digest; its runtime fields. */
 function checkedArm(key: string, e: Omit<BundleEntry, 'rollout'>, file: string | undefined, what: string): ArmFields {
-  if (contentSha256(e.source) !== e.sha256) {
-    throw new IntegrityError(`prompt "${key}" in the bundle was altered${what}: its source does not match its sha256`, {
-      id: key,
-      file,
-      hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
-    });
+  const altered = (why: string): IntegrityError => new IntegrityError(`prompt "${key}" in the bundle was altered${what}: ${why}`, { id: key, file, hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand' });
+  if (contentSha256(e.source) !== e.sha256) throw altered('its source does not match its sha256');
+  // every file it is resolved from is in the bundle, with the bytes its deps record
+  for (const [dep, digest] of Object.entries(e.deps ?? {})) {
+    const text = e.dep_sources && Object.hasOwn(e.dep_sources, dep) ? e.dep_sources[dep] : undefined;
+    if (typeof text !== 'string' || contentSha256(text) !== digest) {
+      throw altered(typeof text === 'string' ? `the source of ${dep} does not match its sha256 in deps` : `the source of ${dep}, which it is resolved from, is missing`);
+    }
   }
-  if (!digestMatches(e, e.digest)) {
-    throw new IntegrityError(`prompt "${key}" in the bundle was altered${what}: its version, model, inputs, output or messages do not match its digest`, {
-      id: key,
-      file,
-      hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
-    });
-  }
-  const fields: ArmFields = { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages };
-  if (e.fallback !== undefined) fields.fallback = e.fallback;
-  return fields;
+  if (e.dep_sources && Object.keys(e.dep_sources).some((k) => !Object.hasOwn(e.deps ?? {}, k))) throw altered('it carries sources its deps do not record');
+  if (!digestMatches(e, e.digest)) throw altered('its version, model, inputs, output or messages do not match its digest');
+  return entryFields(e);
 }
 
 /** A rollout's shape, its weight and salt against its digest, and its candidate's entry shape. */
@@ -179,6 +180,7 @@ function checkRolloutShape(key: string, raw: unknown, stableVersion: string, fil
   }
   return raw as unknown as BundleRollout;
 }
+
 
 /** The bundle's providers and budget, checked against config_digest (bundles of older builds have neither). */
 function checkRuntimeConfig(value: Record<string, unknown>, file: string | undefined): { providers: Record<string, BundleProvider>; budget: BundleBudget } {
@@ -212,6 +214,14 @@ function checkEntryShape(key: string, raw: unknown, file: string | undefined): B
   if (raw.output !== null && (!isObject(raw.output) || (raw.output.format !== 'text' && raw.output.format !== 'json'))) throw bad('"output" must be null or have "format" text or json');
   if (!Array.isArray(raw.messages)) throw bad('"messages" must be a list');
   if (raw.fallback !== undefined && !isObject(raw.fallback)) throw bad('"fallback" must be an object');
+  const strings = (v: unknown): boolean => isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+  if (raw.uses !== undefined && !strings(raw.uses)) throw bad('"uses" must map names to <id>@<version>');
+  if (raw.deps !== undefined && !(strings(raw.deps) && Object.values(raw.deps as object).every((x) => HEX64.test(x as string)))) throw bad('"deps" must map <id>@<version> to sha256 digests');
+  if (raw.dep_sources !== undefined && !strings(raw.dep_sources)) throw bad('"dep_sources" must map <id>@<version> to file texts');
+  if (raw.partials !== undefined) {
+    if (!isObject(raw.partials)) throw bad('"partials" must be an object');
+    for (const p of Object.values(raw.partials)) if (!isObject(p) || typeof p.template !== 'string' || !strings(p.uses)) throw bad('every partial needs a "template" string and "uses"');
+  }
   for (const msg of raw.messages as unknown[]) {
     if (!isObject(msg) || typeof msg.content !== 'string' || (msg.role !== 'system' && msg.role !== 'user' && msg.role !== 'assistant')) {
       throw bad('every message needs a "role" (system, user or assistant) and a "content" string');
@@ -220,8 +230,22 @@ function checkEntryShape(key: string, raw: unknown, file: string | undefined): B
   return raw as unknown as BundleEntry;
 }
 
-/** Re-derives an arm's runtime fields from its source and refuses any difference. */
-function checkAgainstSource(entry: ArmFields, source: string, overrides: { model?: Partial<ModelConfig> }, file: string | undefined, arm = ''): void {
+/** the same options registry/yaml.ts parses version files with (YAML 1.2 core, unique keys, bounded aliases) */
+function parseSource(source: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = parseYamlText(source, { version: '1.2', strict: true, uniqueKeys: true, merge: false, maxAliasCount: 100 });
+    return isObject(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Re-derives an entry's runtime fields from its source — resolved, with the bundle's sources of
+ * its partials and parents, by the same resolution the registry uses (never from disk) — and
+ * refuses any difference.
+ */
+function checkAgainstSource(entry: ArmFields, source: string, depSources: Readonly<Record<string, string>>, overrides: { model?: Partial<ModelConfig> }, file: string | undefined, arm = ''): void {
   const fail = (what: string): never => {
     throw new IntegrityError(`prompt "${entry.id}" in the bundle was altered${arm}: ${what}`, {
       id: entry.id,
@@ -229,24 +253,32 @@ function checkAgainstSource(entry: ArmFields, source: string, overrides: { model
       hint: 'rebuild the bundle with "prompts build"; never edit a bundle by hand',
     });
   };
-  // the same options registry/yaml.ts parses version files with (YAML 1.2 core, unique keys, bounded aliases)
-  let value: unknown;
-  try {
-    value = parseYamlText(source, { version: '1.2', strict: true, uniqueKeys: true, merge: false, maxAliasCount: 100 });
-  } catch {
-    value = undefined;
-  }
-  if (!isObject(value)) return fail('its source is not a valid prompt file');
-  const p = value as unknown as PromptFile;
+  const value = parseSource(source);
+  if (!value) return fail('its source is not a valid prompt file');
+  const load: DocLoader = (id, version) => {
+    const key = keyOf(id, version);
+    const text = Object.hasOwn(depSources, key) ? depSources[key] : undefined;
+    const v = text === undefined ? undefined : parseSource(text);
+    if (text === undefined) return { missing: 'version', versions: [] };
+    return v ? { id, version, sha256: contentSha256(text), value: v } : { invalid: 'its source in the bundle is not a valid version file' };
+  };
+  const res = resolveDocument({ id: entry.id, version: entry.version, sha256: entry.sha256, value }, load);
+  if (res.problems.length) return fail(`its source does not resolve from the bundle: ${res.problems[0]!.message}`);
+  const r = resolvedPrompt(res);
+  const p = r.prompt;
   if (!isObject(p.model)) return fail('its source has no model');
+  const deps = Object.keys(r.deps).length ? r.deps : undefined;
   const expected: Record<string, unknown> = {
-    id: p.id,
-    version: p.version,
+    id: value.id,
+    version: value.version,
     model: applyOverrides(p.model, { overrides }),
     inputs: p.inputs ?? null,
     output: p.output ?? null,
     messages: messagesOf(p),
     fallback: p.fallback,
+    uses: deps ? r.library.uses : undefined,
+    partials: deps ? r.library.partials : undefined,
+    deps,
   };
   const actual = entry as unknown as Record<string, unknown>;
   for (const k of Object.keys(expected)) {

@@ -4,12 +4,12 @@
  * sha256 (IntegrityError otherwise).
  * The registry code is imported on call so `import 'promptrail'` stays light for bundle users.
  */
-import type { ArmFields, BundleEntry, EntryFields } from './bundle-format.js';
+import type { EntryFields } from './bundle-format.js';
 import { makePromptSet, type RunContext } from './prompt-set.js';
 import type { LoadRegistryOptions, PromptSet } from './types.js';
 
 export async function loadRegistry(opts: LoadRegistryOptions): Promise<PromptSet> {
-  const [{ openRegistry }, { collectPinned }, { defaultBudgetStore }] = await Promise.all([import('../registry/registry.js'), import('./collect.js'), import('./budget.js')]);
+  const [{ openRegistry }, { collectPinned }, { defaultBudgetStore }, { entryFields }] = await Promise.all([import('../registry/registry.js'), import('./collect.js'), import('./budget.js'), import('./bundle-format.js')]);
   if (!opts || typeof opts.env !== 'string') {
     const { UsageError } = await import('../errors.js');
     throw new UsageError('loadRegistry needs { env }, e.g. loadRegistry({ env: "production" })');
@@ -17,15 +17,10 @@ export async function loadRegistry(opts: LoadRegistryOptions): Promise<PromptSet
   const reg = openRegistry(opts.cwd ?? process.cwd());
   const pinned = collectPinned(reg, opts.env, { compileCheck: false });
   const entries = new Map<string, EntryFields>();
-  const arm = (e: Omit<BundleEntry, 'rollout'>): ArmFields => {
-    const fields: ArmFields = { id: e.id, version: e.version, sha256: e.sha256, model: e.model, inputs: e.inputs, output: e.output, messages: e.messages };
-    if (e.fallback) fields.fallback = e.fallback;
-    return fields;
-  };
   for (const e of pinned.entries) {
-    const fields: EntryFields = arm(e);
-    // a running rollout: its candidate's file was checked like the pin's (exists, sha256 recorded)
-    if (e.rollout) fields.rollout = { weight: e.rollout.weight, salt: e.rollout.salt, candidate: arm(e.rollout.candidate) };
+    const fields: EntryFields = entryFields(e);
+    // a running rollout: its candidate's file was checked like the pin's (exists, sha256 recorded, deps)
+    if (e.rollout) fields.rollout = { weight: e.rollout.weight, salt: e.rollout.salt, candidate: entryFields(e.rollout.candidate) };
     entries.set(e.id, fields);
   }
   const where = `environment "${opts.env}"`;

@@ -12,6 +12,7 @@ import { InputValidationError, OutputValidationError, PromptDefinitionError, Pro
 import { describeOutputErrors, stripJsonFence } from './output.js';
 import type { ArmFields, BundleProvider, EntryFields } from './bundle-format.js';
 import { assignArm } from '../core/bucket.js';
+import type { TemplateLibrary } from '../core/partials.js';
 import type { BudgetStore } from './budget.js';
 import type { GetOptions, PromptHandle, PromptSet, RenderedPrompt, RunOptions, RunResult, Variant } from './types.js';
 
@@ -52,6 +53,8 @@ class Handle implements PromptHandle {
   readonly inputs: JsonSchema | null;
   readonly output: OutputSpec | null;
   readonly messages: readonly Message[];
+  /** the partials its templates include (resolved at build time: never read from disk here) */
+  readonly #library: TemplateLibrary | undefined;
   #compiled: CompiledPrompt | undefined;
   #outputValidate: ValidateFunction | undefined;
 
@@ -66,12 +69,13 @@ class Handle implements PromptHandle {
     this.inputs = deepFreeze(structuredClone(e.inputs));
     this.output = deepFreeze(structuredClone(e.output));
     this.messages = deepFreeze(structuredClone(e.messages));
+    this.#library = e.uses && e.partials ? deepFreeze(structuredClone({ uses: e.uses, partials: e.partials })) : undefined;
   }
 
   #compile(): CompiledPrompt {
     let compiled: CompiledPrompt;
     try {
-      compiled = compilePrompt({ messages: [...this.messages], inputs: this.inputs ?? undefined });
+      compiled = compilePrompt({ messages: [...this.messages], inputs: this.inputs ?? undefined }, this.#library);
     } catch (e) {
       throw new PromptDefinitionError(this.id, this.version, e instanceof Error ? e.message.split('\n')[0]! : String(e));
     }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readStateText, writeStateFile, type StateAccess } from '../registry/state.js';
 import type { FileProblemEntry } from './problem.js';
-import type { PinFact, InputFacts, CaseFact, FileOutcome } from './checks/types.js';
+import type { PinFact, InputFacts, CaseFact, FileOutcome, ResolveFacts } from './checks/types.js';
 
 export const CACHE_FORMAT = 2;
 /** files changed less than this long before a run are not fingerprinted (racy-git rule) */
@@ -32,16 +32,18 @@ export interface CacheEntry {
   i?: InputFacts;
   /** suites: cases */
   c?: CaseFact[];
+  /** version files that take part in resolution */
+  x?: ResolveFacts;
 }
 
 /** The per-file outcome a cache entry holds. */
 export function outcomeOf(e: CacheEntry): FileOutcome {
-  return { problems: e.r, ...(e.p ? { pins: e.p } : {}), ...(e.i ? { inputs: e.i } : {}), ...(e.c ? { cases: e.c } : {}) };
+  return { problems: e.r, ...(e.p ? { pins: e.p } : {}), ...(e.i ? { inputs: e.i } : {}), ...(e.c ? { cases: e.c } : {}), ...(e.x ? { res: e.x } : {}) };
 }
 
 /** A cache entry for an outcome. */
 export function entryOf(s: string, out: FileOutcome, f?: Fingerprint): CacheEntry {
-  return { s, ...(f ? { f } : {}), r: out.problems, ...(out.pins ? { p: out.pins } : {}), ...(out.inputs ? { i: out.inputs } : {}), ...(out.cases ? { c: out.cases } : {}) };
+  return { s, ...(f ? { f } : {}), r: out.problems, ...(out.pins ? { p: out.pins } : {}), ...(out.inputs ? { i: out.inputs } : {}), ...(out.cases ? { c: out.cases } : {}), ...(out.res ? { x: out.res } : {}) };
 }
 
 interface CacheFile {
@@ -98,6 +100,7 @@ function loadPart(file: string, digest: string, into: Map<string, CacheEntry>, a
       if (v.p) e.p = v.p;
       if (typeof v.i === 'number') e.i = facts[v.i] as InputFacts;
       if (typeof v.c === 'number') e.c = facts[v.c] as CaseFact[];
+      if (v.x && typeof v.x === 'object') e.x = v.x;
       into.set(k, e);
     }
   } catch {
@@ -142,6 +145,7 @@ export function saveCache(stateDir: string, digest: string, entries: Map<string,
     if (v.p) stored.p = v.p;
     if (v.i) stored.i = intern(v.i);
     if (v.c) stored.c = intern(v.c);
+    if (v.x) stored.x = v.x;
     into[k] = stored;
   }
   try {

@@ -37,6 +37,7 @@ export const CHECK_CODE = [
   '../core/template-scope.js',
   '../eval/assertions/check.js',
   '../eval/assertions/jsonpath.js',
+  '../core/partials.js',
   '../core/ref.js',
   '../core/bucket.js',
   '../core/suggest.js',

@@ -6,8 +6,9 @@
  *   2. config     (phase-config.ts)  folders, providers, environments; the cache digest
  *   3. selection  (phase-select.ts)  what is checked and reported; the structure
  *   4. files      (phase-files.ts)   the per-file checks (cached, worker threads when large)
- *   5. cross-file (phase-pins.ts,    pins exist and match their sha256; suite case vars
- *                  phase-suites.ts)  against the inputs of the versions they apply to
+ *   5. cross-file (phase-resolve.ts, partials and extends resolved; pins exist and match
+ *                  phase-pins.ts,    their sha256 and their deps'; suite case vars against
+ *                  phase-suites.ts)  the inputs of the versions they apply to
  *   6. base       (base.ts,          with --base: immutability and semver bumps; environment
  *                  base-env.ts)      history only appended to, by promotions that could happen
  *
@@ -32,12 +33,13 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
   if ('result' in opened) return opened.result;
   const { run, changes, baseCommit, memo, memoEligible } = opened;
   // (a run answered by the memo never loads the other phases)
-  const [{ readConfig }, { select }, { checkFiles }, { checkPins, checkReleased, reportedFiles, stateTracked }, { checkSuiteVars }, { resultOf }, { listingKey, saveRunMemo, treeOf }, { trustworthy }] = await Promise.all([
+  const [{ readConfig }, { select }, { checkFiles }, { checkPins, checkReleased, reportedFiles, stateTracked }, { checkSuiteVars }, { checkResolution }, { resultOf }, { listingKey, saveRunMemo, treeOf }, { trustworthy }] = await Promise.all([
     import('./phase-config.js'),
     import('./phase-select.js'),
     import('./phase-files.js'),
     import('./phase-pins.js'),
     import('./phase-suites.js'),
+    import('./phase-resolve.js'),
     import('./problem.js'),
     import('./run-memo.js'),
     import('./cache.js'),
@@ -55,9 +57,10 @@ export async function runValidate(opts: EngineOptions): Promise<ValidateResult> 
 
   // 5. cross-file checks
   const { report, pinsToCheck } = reportedFiles(run, cfg, sel, checked);
-  await checkPins(run, cfg, sel, checked, pinsToCheck);
+  const resolved = await checkResolution(run, cfg, sel, checked, report);
+  await checkPins(run, cfg, sel, checked, pinsToCheck, resolved);
   checkReleased(run, cfg, sel, checked);
-  await checkSuiteVars(run, cfg, sel, checked, report);
+  await checkSuiteVars(run, cfg, sel, checked, report, resolved.inputsOf);
 
   // 6. immutability and semver against a base revision
   if (baseCommit) {

@@ -1,11 +1,14 @@
 /**
- * Phase 5a, the cross-file checks of environment files: which files this run reports (the
- * selection, plus the environment files that pin a selected version) and, for every pin
- * reported, that the pinned version exists and its bytes are the promoted bytes (sha256), that
- * the recorded previous version (the rollback target) exists, and that a running rollout's
- * candidate is pinned like any pin (its file exists, its bytes are the ones the rollout started with);
- * and that no version released before (recorded in a history entry) was edited since
- * (released-version-changed).
+ * Phase 5b, the cross-file checks of environment files: which files this run reports (the
+ * selection, plus the environment files that pin a selected version, a selected rollout
+ * candidate, or a version whose deps include a selected file) and, for every pin reported, that
+ * the pinned version exists and its bytes are the promoted bytes (sha256), that every file of its
+ * closure has the bytes its `deps` recorded (an edited partial is caught like an edited prompt)
+ * and that `deps` lists exactly the closure, that the recorded previous version (the rollback
+ * target) exists, and that a running rollout's candidate is pinned like any pin (its file exists,
+ * its bytes and its deps' are the ones the rollout started with).
+ * And that no version released before (recorded in a history entry, as the version or under
+ * its deps) was edited since (released-version-changed).
  */
 import { sortVersions } from '../core/ref.js';
 import { didYouMean } from '../core/suggest.js';
@@ -18,6 +21,8 @@ import type { Checked } from './phase-files.js';
 import type { Selection } from './phase-select.js';
 import type { Run } from './run.js';
 import type { Problem } from './problem.js';
+import type { Resolved } from './phase-resolve.js';
+import { parseVersionRef } from '../core/resolve.js';
 
 /** The files reported, with the per-file and structural problems of each added to the run. */
 export function reportedFiles(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked): { report: Set<string>; pinsToCheck: Map<string, PinFact[]> } {
@@ -29,7 +34,7 @@ export function reportedFiles(run: Run, cfg: ConfigStage, sel: Selection, checke
       report.add(rel);
       pinsToCheck.set(rel, pins);
     } else {
-      const relevant = pins.filter((p) => sel.selected!.has(versionRel(cfg.promptsDir, p.id, p.version)) || (p.rollout !== undefined && sel.selected!.has(versionRel(cfg.promptsDir, p.id, p.rollout.version))));
+      const relevant = pins.filter((p) => sel.selected!.has(versionRel(cfg.promptsDir, p.id, p.version)) || (p.rollout !== undefined && sel.selected!.has(versionRel(cfg.promptsDir, p.id, p.rollout.version))) || [...Object.keys(p.deps ?? {}), ...Object.keys(p.rollout?.deps ?? {})].some((k) => sel.selected!.has(depRel(cfg.promptsDir, k) ?? '')));
       if (relevant.length) {
         report.add(rel);
         pinsToCheck.set(rel, relevant);
@@ -49,26 +54,39 @@ export function reportedFiles(run: Run, cfg: ConfigStage, sel: Selection, checke
   return { report, pinsToCheck };
 }
 
+/** The version file a deps key (`<id>@<version>`) names, or null for a key that is not one. */
+function depRel(promptsDir: string, key: string): string | null {
+  const p = parseVersionRef(key);
+  return 'problem' in p ? null : versionRel(promptsDir, p.id, p.version);
+}
+
 interface PinFinding {
   pin: PinFact;
-  field: 'version' | 'sha256' | 'previous' | 'rollout/version' | 'rollout/sha256';
+  /** the pin's key the finding is about (a pointer below the pin: version, sha256, deps/<key> …) */
+  field: string;
   rule: string;
   message: string;
   severity: 'error' | 'warning';
 }
 
-export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked, pinsToCheck: Map<string, PinFact[]>): Promise<void> {
+export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked, pinsToCheck: Map<string, PinFact[]>, resolved?: Resolved): Promise<void> {
   const { promptsDir, environmentsDir } = cfg;
   const { src } = run;
   const { shas } = checked;
   const pinned = new Set<string>();
+  // a partial --staged listing may not show a dep's folder: reading tells whether it exists
+  const depRels = new Set<string>();
   for (const pins of pinsToCheck.values()) {
     for (const p of pins) {
       pinned.add(versionRel(promptsDir, p.id, p.version));
       if (p.rollout) pinned.add(versionRel(promptsDir, p.id, p.rollout.version));
+      for (const k of [...Object.keys(p.deps ?? {}), ...Object.keys(p.rollout?.deps ?? {})]) {
+        const r = depRel(promptsDir, k);
+        if (r) depRels.add(r);
+      }
     }
   }
-  const missingSha = [...pinned].filter((r) => sel.versionExists(r) && !shas.has(r));
+  const missingSha = [...pinned, ...depRels].filter((r) => (sel.versionExists(r) || depRels.has(r)) && !shas.has(r));
   if (missingSha.length) {
     const more = await src.read(missingSha);
     for (const [rel, b] of more) if (b.bytes) shas.set(rel, contentSha256(b.bytes));
@@ -111,6 +129,10 @@ export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, chec
           severity: 'error',
         });
       }
+      found.push(...(await depFindings(pin, { version: pin.version, deps: pin.deps, prefix: '' }, envName, promptsDir, sel, shas, checked, resolved)));
+      if (pin.rollout && sel.versionExists(versionRel(promptsDir, pin.id, pin.rollout.version))) {
+        found.push(...(await depFindings(pin, { version: pin.rollout.version, deps: pin.rollout.deps, prefix: 'rollout/' }, envName, promptsDir, sel, shas, checked, resolved)));
+      }
       if (pin.previous !== null && isStrictSemver(pin.previous) && !sel.versionExists(versionRel(promptsDir, pin.id, pin.previous))) {
         found.push({ pin, field: 'previous', rule: 'pin-previous-missing', message: `previous version ${pin.id}@${pin.previous} (the rollback target) does not exist; rollback would fail`, severity: 'warning' });
       }
@@ -121,7 +143,7 @@ export async function checkPins(run: Run, cfg: ConfigStage, sel: Selection, chec
       const { parseYaml, positionOf } = await import('../registry/yaml.js');
       const parsed = parseYaml(text);
       for (const f of found) {
-        const pos = parsed.issues.length ? { line: 1, column: 1 } : positionOf(parsed, `/prompts/${f.pin.id.replace(/~/g, '~0').replace(/\//g, '~1')}/${f.field}`);
+        const pos = parsed.issues.length ? { line: 1, column: 1 } : positionOf(parsed, `/prompts/${escapeKey(f.pin.id)}/${f.field}`);
         run.problems.push({ file: envRel, line: pos.line, column: pos.column, rule: f.rule, message: f.message, severity: f.severity });
       }
     }
@@ -168,13 +190,24 @@ export function checkReleased(run: Run, cfg: ConfigStage, sel: Selection, checke
     for (const p of pins) {
       active.add(versionRel(cfg.promptsDir, p.id, p.version));
       if (p.rollout) active.add(versionRel(cfg.promptsDir, p.id, p.rollout.version));
-      for (const [version, sha] of p.released ?? []) {
-        if (!isStrictSemver(version)) continue;
-        const rel = versionRel(cfg.promptsDir, p.id, version);
+      // the versions it pinned before, and the partials and parents they were resolved from (deps)
+      const released: [string, string][] = [...(p.released ?? []).map(([v, sha]) => [`${p.id}@${v}`, sha] as [string, string]), ...(p.releasedDeps ?? [])];
+      for (const [key, sha] of released) {
+        const rel = depRel(cfg.promptsDir, key);
+        if (rel === null) continue;
         if (!sel.inSel(rel)) continue;
         let m = recorded.get(rel);
         if (!m) recorded.set(rel, (m = new Map()));
         if (!m.has(sha)) m.set(sha, env);
+      }
+    }
+  }
+  // deps pinned now are pin-dep-changed's (reported on the environment file)
+  for (const envRel of sel.envRels) {
+    for (const p of checked.outcomes.get(envRel)?.pins ?? []) {
+      for (const k of [...Object.keys(p.deps ?? {}), ...Object.keys(p.rollout?.deps ?? {})]) {
+        const r = depRel(cfg.promptsDir, k);
+        if (r) active.add(r);
       }
     }
   }
@@ -212,4 +245,59 @@ export function stateTracked(tracked: ReadonlySet<string>): Problem[] {
     severity: 'error' as const,
     message: `${file} is tracked by git, but .prompts/ holds local state (eval reports, caches, locks), which promptrail never takes as evidence: untrack it with "git rm --cached -r .prompts" and keep .prompts/ in .gitignore${i === TRACKED_SHOWN - 1 && all.length > TRACKED_SHOWN ? ` (and ${all.length - TRACKED_SHOWN} more tracked files under .prompts/)` : ''}`,
   }));
+}
+
+const escapeKey = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * The deps of one pin: each recorded file exists with the recorded bytes, and the recorded keys
+ * are exactly the closure of the pinned version (a pin of a version with partials and no deps,
+ * or deps a hand edit trimmed, would let a partial change unseen).
+ */
+async function depFindings(
+  pin: PinFact,
+  target: { version: string; deps?: Record<string, string>; prefix: '' | 'rollout/' },
+  envName: string,
+  promptsDir: string,
+  sel: Selection,
+  shas: Map<string, string>,
+  checked: Checked,
+  resolved: Resolved | undefined,
+): Promise<PinFinding[]> {
+  const out: PinFinding[] = [];
+  const deps = target.deps ?? {};
+  const vr = versionRel(promptsDir, pin.id, target.version);
+  const ver = target.version;
+  const what = target.prefix ? `the rollout candidate ${pin.id}@${ver}` : `${pin.id}@${ver}`;
+  for (const [key, recorded] of Object.entries(deps)) {
+    const rel = depRel(promptsDir, key);
+    const field = `${target.prefix}deps/${escapeKey(key)}`;
+    if (rel === null) continue; // the schema reports a key that is not <id>@<version>
+    if (!sel.versionExists(rel) && !shas.has(rel)) {
+      out.push({ pin, field, rule: 'pin-dep-missing', severity: 'error', message: `${what} was pinned in ${envName} with ${key}, but ${rel} does not exist; restore the file (pinned versions and what they include must stay)` });
+      continue;
+    }
+    const actual = shas.get(rel);
+    if (actual !== undefined && actual !== recorded) {
+      out.push({
+        pin,
+        field,
+        rule: 'pin-dep-changed',
+        severity: 'error',
+        message: `${rel} changed after ${what} was pinned in ${envName} with it (sha256 ${recorded.slice(0, 12)}… recorded, ${actual.slice(0, 12)}… now); version files are immutable, partials too: restore the promoted bytes (git restore --source=HEAD --staged --worktree -- ${rel}) and put the change in a new version (prompts bump ${key.slice(0, key.lastIndexOf('@'))}, then prompts bump ${pin.id} --use ${key.slice(0, key.lastIndexOf('@'))}@<new>)`,
+      });
+    }
+  }
+  if (resolved && (target.deps !== undefined || checked.outcomes.get(vr)?.res !== undefined)) {
+    const closure = await resolved.closureOf(pin.id, ver);
+    if (closure) {
+      const missing = Object.keys(closure).filter((k) => !Object.hasOwn(deps, k));
+      const extra = Object.keys(deps).filter((k) => !Object.hasOwn(closure, k));
+      if (missing.length || extra.length) {
+        const why = [missing.length ? `it does not record ${missing.join(', ')}, which ${what} is resolved from` : '', extra.length ? `it records ${extra.join(', ')}, which ${what} does not use` : ''].filter(Boolean).join('; ');
+        out.push({ pin, field: `${target.prefix}${target.deps ? 'deps' : 'sha256'}`, rule: 'pin-deps-mismatch', severity: 'error', message: `the deps of ${what} in ${envName} are not its closure: ${why}; environment files are written by prompts promote: promote the version again (or roll back) instead of editing deps` });
+      }
+    }
+  }
+  return out;
 }

@@ -15,7 +15,8 @@ import type { Selection } from './phase-select.js';
 import type { Run } from './run.js';
 import type { CaseFact, InputFacts } from './checks/types.js';
 
-export async function checkSuiteVars(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked, report: Set<string>): Promise<void> {
+/** `merged`: the inputs of versions that extend another, merged (phase-resolve.ts). */
+export async function checkSuiteVars(run: Run, cfg: ConfigStage, sel: Selection, checked: Checked, report: Set<string>, merged: ReadonlyMap<string, InputFacts> = new Map()): Promise<void> {
   const { promptsDir } = cfg;
   const pPrefix = `${promptsDir}/`;
   for (const rel of report) {
@@ -23,7 +24,7 @@ export async function checkSuiteVars(run: Run, cfg: ConfigStage, sel: Selection,
     const cases = checked.outcomes.get(rel)?.cases;
     const id = rel.slice(pPrefix.length, rel.lastIndexOf('/'));
     const versions = sel.layout.versions.get(id) ?? [];
-    const facts = versions.map((v) => checked.outcomes.get(versionRel(promptsDir, id, v))?.inputs);
+    const facts = versions.map((v) => merged.get(versionRel(promptsDir, id, v)) ?? checked.outcomes.get(versionRel(promptsDir, id, v))?.inputs);
     if (!cases?.length || !versions.length || facts.some((f) => f === undefined)) continue; // not all versions were checked in this run
     const found: { pointer: string; key?: string; rule: string; message: string }[] = [];
     for (const c of cases) {

@@ -18,7 +18,7 @@ export const COMPILED_FILE = 'schemas.compiled.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** sha256 over the four schema files, in a fixed order */
+/** sha256 over the schema files, in a fixed order */
 export function schemasSha(dir = SCHEMAS_DIR): string {
   const h = createHash('sha256');
   for (const k of SCHEMA_KINDS) h.update(readFileSync(path.join(dir, `${k}.schema.json`)));

@@ -72,10 +72,12 @@ describe('prompts build', () => {
     const { bundle } = await build(reg, '--env', 'production', '--timestamp');
     const schema = bundleSchema as { properties: object; required: string[]; $defs: { entry: { properties: object }; arm: { properties: object; required: string[] } } };
     expect(Object.keys(bundle!).sort()).toEqual(Object.keys(schema.properties).sort());
-    // an entry is an arm plus a running rollout; `fallback` and `rollout` are the optional keys:
-    // present only for versions that declare one and pins with a rollout
+    // an entry is an arm plus a running rollout; optional keys: `fallback` for versions that
+    // declare one, `rollout` for pins with a rollout, uses/partials/deps/dep_sources for versions
+    // with partials or parents
     expect(Object.keys(schema.$defs.entry.properties)).toEqual(['rollout']);
-    const always = Object.keys(schema.$defs.arm.properties).filter((k) => k !== 'fallback').sort();
+    const optional = new Set(['fallback', 'uses', 'partials', 'deps', 'dep_sources']);
+    const always = Object.keys(schema.$defs.arm.properties).filter((k) => !optional.has(k)).sort();
     expect(Object.keys(bundle!.prompts.summarize!).sort()).toEqual(always);
     expect([...schema.$defs.arm.required].sort()).toEqual(always);
   });

@@ -67,7 +67,7 @@ describe('prompts new', () => {
     const src = openRegistry(reg.dir).loadPrompt('support/triage', '1.2.0').value;
     expect(p).toEqual({ ...src, id: 'sales/triage', version: '1.0.0', created: today(), changes: ['Copied from support/triage@1.2.0'], author: 'test@example.com' });
     const viaEnv = await prompts(reg.dir, ['--json', 'new', 'other', '--from', 'support/triage@staging']);
-    expect(JSON.parse(viaEnv.stdout)).toEqual({ ok: true, id: 'other', version: '1.0.0', file: 'prompts/other/1.0.0.yaml', suite: 'prompts/other/evals.yaml', from: 'support/triage@1.0.0' });
+    expect(JSON.parse(viaEnv.stdout)).toEqual({ ok: true, id: 'other', version: '1.0.0', kind: 'prompt', file: 'prompts/other/1.0.0.yaml', suite: 'prompts/other/evals.yaml', from: 'support/triage@1.0.0' });
   });
 
   it('writes an evals.yaml skeleton: valid, empty, one commented example case; a gate refuses the empty suite', async () => {

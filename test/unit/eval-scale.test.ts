@@ -25,6 +25,9 @@ function target(names: string[], over: Partial<EvalTarget> = {}): EvalTarget {
     id: 'p',
     version: '1.0.0',
     prompt: { id: 'p', version: '1.0.0', model: { provider: 'llm', name: 'm', parameters: { temperature: 0 } }, template: 'x' },
+    library: { uses: {}, partials: {} },
+    deps: {},
+    resolved_sha256: 'd'.repeat(64),
     sha256: SHA,
     suite: { cases: names.map((name) => ({ name })) },
     suite_sha256: SUITE_SHA,
@@ -352,7 +355,7 @@ describe('the eval report schema and the TypeScript types agree', () => {
   const keys = (def: string) => Object.keys(schema.$defs[def]!.properties).sort();
   it('report, result, run document and summary', () => {
     const report = {
-      ok: true, prompt: true, version: true, sha256: true, suite_sha256: true, provider: true, provider_type: true, model: true, parameters: true, config_sha256: true, cases: true, passed: true, failed: true, errors: true,
+      ok: true, prompt: true, version: true, sha256: true, resolved_sha256: true, deps: true, suite_sha256: true, provider: true, provider_type: true, model: true, parameters: true, config_sha256: true, cases: true, passed: true, failed: true, errors: true,
       pass_rate: true, min_pass_rate: true, repeat: true, case_pass_rate: true, regressions: true, improvements: true, unchanged: true, removed: true, new: true, baseline: true, tokens: true, cost_usd: true, latency: true,
       started_at: true, duration_ms: true, interrupted: true, stopped: true, budget_exhausted: true, max_cost_usd: true, shard: true, merged: true, results: true,
     } satisfies Keys<EvalReport>;

@@ -25,7 +25,8 @@ import type {
   ModelConfig,
   ModelPrice,
   OutputSpec,
-  PromptFile,
+  PartialFile,
+  PromptVersionFile,
   ProviderConfig,
   ProviderLimits,
   BreakerConfig,
@@ -87,6 +88,7 @@ function expectAgree({ name, schema, keys, required }: Case): void {
 }
 
 const prompt = loadSchema('prompt');
+const partial = loadSchema('partial');
 const suite = loadSchema('suite');
 const environment = loadSchema('environment');
 const config = loadSchema('config');
@@ -106,8 +108,26 @@ const promptKeys = {
   messages: true,
   template: true,
   fallback: true,
-} satisfies Keys<PromptFile>;
-const promptRequired = { id: true, version: true, model: true } satisfies Req<PromptFile>;
+  kind: true,
+  uses: true,
+  extends: true,
+} satisfies Keys<PromptVersionFile>;
+// model and the text are required unless the file extends another version (the schema's if/else)
+const promptRequired = { id: true, version: true } satisfies Req<PromptVersionFile>;
+const partialKeys = {
+  id: true,
+  version: true,
+  kind: true,
+  description: true,
+  author: true,
+  created: true,
+  changes: true,
+  tags: true,
+  inputs: true,
+  template: true,
+  uses: true,
+} satisfies Keys<PartialFile>;
+const partialRequired = { id: true, version: true, kind: true, template: true } satisfies Req<PartialFile>;
 const modelKeys = { provider: true, name: true, parameters: true } satisfies Keys<ModelConfig>;
 const modelRequired = { provider: true, name: true } satisfies Req<ModelConfig>;
 const outputKeys = { format: true, schema: true } satisfies Keys<OutputSpec>;
@@ -167,6 +187,7 @@ const envRequired = { environment: true, prompts: true } satisfies Req<Environme
 const pinKeys = {
   version: true,
   sha256: true,
+  deps: true,
   previous: true,
   promoted_at: true,
   promoted_by: true,
@@ -182,6 +203,7 @@ const historyKeys = {
   from: true,
   weight: true,
   sha256: true,
+  deps: true,
   at: true,
   by: true,
   reason: true,
@@ -191,7 +213,7 @@ const historyKeys = {
   digest: true,
   prev: true,
 } satisfies Keys<HistoryEntry>;
-const rolloutKeys = { version: true, sha256: true, weight: true, salt: true, stages: true, started_at: true, started_by: true, updated_at: true, eval: true } satisfies Keys<RolloutState>;
+const rolloutKeys = { version: true, sha256: true, deps: true, weight: true, salt: true, stages: true, started_at: true, started_by: true, updated_at: true, eval: true } satisfies Keys<RolloutState>;
 const rolloutRequired = { version: true, sha256: true, weight: true, salt: true, started_at: true, started_by: true, updated_at: true } satisfies Req<RolloutState>;
 const rolloutConfigKeys = { stages: true, min_stage_duration: true, min_requests: true, advance_when: true, abort_when: true, window: true, metrics: true } satisfies Keys<RolloutConfig>;
 const rolloutMetricsKeys = { prometheus: true } satisfies Keys<RolloutMetricsConfig>;
@@ -242,6 +264,7 @@ const defaultsRequired = {} satisfies Req<NonNullable<SuiteFile['defaults']>>;
 
 const cases: Case[] = [
   { name: 'prompt', schema: prompt, keys: promptKeys, required: promptRequired },
+  { name: 'partial', schema: partial, keys: partialKeys, required: partialRequired },
   { name: 'prompt.model', schema: at(prompt, '/properties/model'), keys: modelKeys, required: modelRequired },
   { name: 'prompt.output', schema: at(prompt, '/properties/output'), keys: outputKeys, required: outputRequired },
   { name: 'prompt.messages[]', schema: at(prompt, '/properties/messages/items'), keys: messageKeys, required: messageRequired },

@@ -93,7 +93,9 @@ describe('validate: prompt version files', () => {
     const folded = prompt(`${base}template: >\n  Line one {{ticket}}\n  line two {{nope}}\n`);
     expect(folded).toEqual([expect.objectContaining({ rule: 'input-undeclared', line: 22, column: 14 })]);
     const partial = prompt(`${base}template: |\n  a\n  {{> other}}\n`);
-    expect(partial).toEqual([expect.objectContaining({ rule: 'template-partial', line: 22, column: 3 })]);
+    expect(partial).toEqual([expect.objectContaining({ rule: 'partial-undeclared', line: 22, column: 3 })]);
+    const block = prompt(`${base}template: |\n  a\n  {{#> other}}x{{/other}}\n`);
+    expect(block).toEqual([expect.objectContaining({ rule: 'template-partial', line: 22, column: 3 })]);
   });
 
   it('inputs must be an object schema and a valid JSON Schema; so must output.schema', () => {

@@ -17,8 +17,15 @@ import { writeJson, type CommandContext } from '../ui.js';
 import { openRegistry, type Registry } from '../../registry/registry.js';
 import { writeFileAtomic, writeFileExclusive, writeFailure, decodeRegistryBytes, isFileProblem, readRegularFile, realDirProblem, removeDeadTempFiles } from '../../registry/files.js';
 import { parseYaml } from '../../registry/yaml.js';
-import { getValidator } from '../../registry/schemas.js';
-import { setTopLevelKeys } from '../../registry/yaml-edit.js';
+import { getValidator, versionSchema } from '../../registry/schemas.js';
+import { setInPaths, setTopLevelKeys, type PathEdit } from '../../registry/yaml-edit.js';
+import { asLoadedVersion, registryLoader, resolveVersion, type LoadedVersion, type RegistryLoader, type VersionValue } from '../../registry/resolved.js';
+import type { LoadedYaml } from '../../registry/registry.js';
+import type { DecodedFile } from '../../registry/files.js';
+import type { ParsedYaml } from '../../registry/yaml.js';
+import { parseVersionRef, type ResolvedPrompt } from '../../core/resolve.js';
+import { missingInputs, requiredBumpResolved, type MissingInput } from '../../core/partial-rules.js';
+import { isObject } from '../../core/json.js';
 import { isoDate } from '../../registry/scaffold.js';
 import { gitTopLevel } from '../../git/repo.js';
 import { committedBytes, pathsDifferingFromHead, unstageIfStaged } from '../../git/worktree.js';
@@ -66,13 +73,27 @@ async function committedContent(reg: Registry, file: string): Promise<Committed>
   return { head: await committedBytes(top, gitPath), gitPath, top };
 }
 
-/** Parses committed bytes as a prompt; undefined when they are not a valid prompt file. */
+/** Parses committed bytes as a version file (prompt or partial); undefined when they are not a valid one. */
 function parseCommitted(bytes: Buffer): PromptFile | undefined {
+  return parsedVersion(bytes)?.value as PromptFile | undefined;
+}
+
+function parsedVersion(bytes: Buffer): { value: VersionValue; decoded: DecodedFile; parsed: ParsedYaml } | undefined {
   const decoded = decodeRegistryBytes(bytes);
   if (isFileProblem(decoded)) return undefined;
   const parsed = parseYaml(decoded.text);
   if (parsed.issues.length) return undefined;
-  return getValidator('prompt')(parsed.value) ? (parsed.value as PromptFile) : undefined;
+  return getValidator(versionSchema(parsed.value))(parsed.value) ? { value: parsed.value as VersionValue, decoded, parsed } : undefined;
+}
+
+/**
+ * Another content of the latest version file (the committed one, or the edit with --use applied)
+ * as resolution's root: the same id and version, its partials and parents read from the registry.
+ */
+function contentAs(reg: Registry, working: LoadedYaml<PromptFile>, id: string, version: string, bytes: Buffer): LoadedVersion | undefined {
+  const v = parsedVersion(bytes);
+  if (!v) return undefined;
+  return asLoadedVersion(id, version, { file: working.file, rel: working.rel, decoded: v.decoded, parsed: v.parsed, value: v.value });
 }
 
 /** Version files of `id` other than `latest` that differ from HEAD (registry-relative paths). */
@@ -90,6 +111,83 @@ async function modifiedOlderVersions(top: string, reg: Registry, id: string, lat
   }
 }
 
+interface MovedUses {
+  text: string;
+  /** each include moved: its name, from and to `<id>@<version>` */
+  moved: { name: string; from: string; to: string }[];
+  /** inputs added for what the new partials use or require */
+  added: MissingInput[];
+}
+
+/**
+ * --use: the latest content with each include of the given partials moved to the given version,
+ * and the inputs the new versions use or require that the prompt does not declare added (with
+ * the partial's own property schema; required when the partial requires it). An include the
+ * prompt only reaches through another partial cannot move here (that partial is immutable): the
+ * message says which partial to bump first.
+ */
+function moveUses(reg: Registry, loader: RegistryLoader, root: LoadedVersion, wanted: { id: string; version: string; key: string }[]): MovedUses {
+  const rel = root.loaded.rel;
+  for (const u of wanted) {
+    const got = loader.load(u.id, u.version);
+    if (!('value' in got)) {
+      const versions = 'missing' in got && got.missing === 'version' ? got.versions : [];
+      throw new UsageError(`--use ${u.key}: ${'invalid' in got ? `that version file is not valid (${got.invalid})` : versions.length ? `${u.id} has no version ${u.version} (versions: ${versions.join(', ')})` : `there is no partial "${u.id}"`}`);
+    }
+    if (got.value.kind !== 'partial') throw new UsageError(`--use ${u.key}: ${u.key} is a prompt, not a partial (kind: partial)`);
+  }
+  const current = resolveVersion(reg, root, loader);
+  const effective = current.resolution.uses;
+  const own = isObject(root.doc.value.uses) ? (root.doc.value.uses as Record<string, unknown>) : null;
+  const idOf = (key: string): string => key.slice(0, key.lastIndexOf('@'));
+  const moved: MovedUses['moved'] = [];
+  const next: Record<string, string> = { ...effective };
+  for (const u of wanted) {
+    const names = Object.keys(effective).filter((n) => idOf(effective[n]!) === u.id);
+    if (names.length === 0) {
+      const via = Object.keys(current.resolved.library.partials).find((k) => idOf(k) === u.id);
+      const through = via ? Object.entries(current.resolved.library.partials).find(([, s]) => Object.values(s.uses).includes(via))?.[0] : undefined;
+      throw new UsageError(
+        through
+          ? `${root.doc.id}@${root.doc.version} includes ${via} only through ${through}, which is immutable: bump ${idOf(through)} to use ${u.key} first, then --use ${idOf(through)}@<its new version>`
+          : `${root.doc.id}@${root.doc.version} does not include ${u.id}${Object.keys(effective).length ? ` (its uses: ${Object.entries(effective).map(([n, k]) => `${n}: ${k}`).join(', ')})` : ' (it has no uses:)'}`,
+        { location: { file: rel }, hint: `declare it under "uses:" yourself, or --use a partial it includes` },
+      );
+    }
+    for (const n of names) {
+      if (effective[n] === u.key) continue;
+      moved.push({ name: n, from: effective[n]!, to: u.key });
+      next[n] = u.key;
+    }
+  }
+  if (moved.length === 0) throw new UsageError(`${root.doc.id}@${root.doc.version} already uses ${wanted.map((u) => u.key).join(', ')}; nothing to move`, { location: { file: rel } });
+  // its own uses: edit the entries; inherited ones (extends): this version declares them all
+  const edits: PathEdit[] = own ? moved.map((m) => ({ path: ['uses', m.name], value: m.to })) : [{ path: ['uses'], value: next }];
+  const text1 = setInPaths(root.loaded.decoded.text, edits);
+  const root1 = reparsed(root, text1);
+  const res1 = resolveVersion(reg, root1, loader);
+  const added = missingInputs(res1.resolved);
+  if (added.length === 0) return { text: text1, moved, added };
+  const inputs = isObject(root1.doc.value.inputs) ? (root1.doc.value.inputs as Record<string, unknown>) : null;
+  const more: PathEdit[] = [];
+  if (!inputs && root1.doc.value.extends === undefined) more.push({ path: ['inputs', 'type'], value: 'object' });
+  for (const m of added) more.push({ path: ['inputs', 'properties', m.name], value: m.schema });
+  const req = added.filter((m) => m.required).map((m) => m.name);
+  if (req.length) {
+    const have = inputs && Array.isArray(inputs.required) ? (inputs.required as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+    more.push({ path: ['inputs', 'required'], value: [...have, ...req.filter((r) => !have.includes(r))] });
+  }
+  return { text: setInPaths(text1, more), moved, added };
+}
+
+/** The same file with other text (already valid YAML): its document for resolution. */
+function reparsed(root: LoadedVersion, text: string): LoadedVersion {
+  const bytes = Buffer.from(text, 'utf8');
+  const v = parsedVersion(bytes);
+  if (!v) throw new InternalError(`editing ${root.loaded.rel} for --use produced a file that is not a valid version file`);
+  return asLoadedVersion(root.doc.id, root.doc.version, { file: root.loaded.file, rel: root.loaded.rel, decoded: v.decoded, parsed: v.parsed, value: v.value });
+}
+
 function preType(level: BumpLevel): ReleaseType {
   return `pre${level}` as ReleaseType;
 }
@@ -99,6 +197,8 @@ export interface BumpOptions {
   preid?: string;
   /** -m, --message: changelog lines, repeatable */
   message?: string[];
+  /** --use <partial>@<version>, repeatable: move the prompt's uses of that partial to this version */
+  use?: string[];
 }
 
 export async function run(ctx: CommandContext, args: string[], opts: BumpOptions): Promise<number> {
@@ -121,6 +221,11 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
     throw new UsageError(`--preid applies to prerelease levels, not "${levelArg}"`, { hint: 'use premajor, preminor, prepatch or prerelease, or omit the level' });
   }
   for (const m of messages) if (m.trim() === '') throw new UsageError('-m needs a non-empty change description');
+  const uses = (opts.use ?? []).map((u) => {
+    const r = parseVersionRef(u);
+    if ('problem' in r) throw new UsageError(`--use ${r.problem}`, { hint: 'e.g. --use shared/tone@1.3.0' });
+    return { ...r, key: `${r.id}@${r.version}` };
+  });
 
   const reg = openRegistry(ctx.cwd);
   const versions = reg.assertPromptExists(id);
@@ -128,15 +233,30 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
   const latestFile = reg.versionPath(id, latest);
   // The working content of the latest version must itself be a valid prompt (exit 1 otherwise).
   const working = reg.loadYaml<PromptFile>(latestFile, 'prompt');
+  const loader = registryLoader(reg);
+  const workingRoot = asLoadedVersion(id, latest, working as unknown as LoadedYaml<VersionValue>);
+  // with --use, the next version is the working content with its uses moved (and the inputs the new partials need added)
+  const moved = uses.length ? moveUses(reg, loader, workingRoot, uses) : null;
+  const nextText = moved ? moved.text : working.decoded.text;
+  const nextRoot = moved ? reparsed(workingRoot, moved.text) : workingRoot;
 
   // --- what changed since HEAD -------------------------------------------------------------
   const committed = await committedContent(reg, latestFile);
   const edited = committed.head !== null && !committed.head.equals(working.decoded.bytes);
   let required: RequiredBump | undefined;
-  if (edited) {
-    const prev = parseCommitted(committed.head!);
-    if (prev) required = requiredBump(prev, working.value);
-    else if (levelArg === undefined) {
+  // the level is computed on the resolved prompts: a partial it now includes is part of the change
+  const nextResolved = resolveVersion(reg, nextRoot, loader).resolved;
+  if (edited || moved) {
+    const prevRoot = edited ? contentAs(reg, working, id, latest, committed.head!) : workingRoot;
+    if (prevRoot) {
+      let prev: ResolvedPrompt | undefined;
+      try {
+        prev = resolveVersion(reg, prevRoot, registryLoader(reg)).resolved;
+      } catch {
+        prev = undefined; // the committed content does not resolve (a partial it used is gone): compare it unresolved
+      }
+      required = prev ? requiredBumpResolved(prev, nextResolved) : requiredBump(prevRoot.loaded.value as PromptFile, nextResolved.prompt);
+    } else if (levelArg === undefined) {
       throw new UsageError(`the committed ${working.rel} is not a valid prompt file, so the bump level cannot be computed`, { hint: 'pass a level: major, minor or patch' });
     }
   } else if (levelArg === undefined) {
@@ -188,14 +308,14 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
   if (fs.lstatSync(nextFile, { throwIfNoEntry: false })) throw new UsageError(`${reg.rel(nextFile)} already exists`, { hint: 'version files are immutable; pick another level' });
 
   let changes = messages;
-  if (changes.length === 0 && edited) {
+  if (changes.length === 0 && (edited || moved)) {
     // Changelog lines the user wrote into the edited file win; else the computed reasons.
-    const prevChanges = parseCommitted(committed.head!)?.changes ?? [];
+    const prevChanges = edited ? (parseCommitted(committed.head!)?.changes ?? []) : (working.value.changes ?? []);
     const own = working.value.changes ?? [];
     changes = JSON.stringify(own) !== JSON.stringify(prevChanges) && own.length ? own : (required?.reasons.length ? required.reasons : ['Edited']);
   }
   const created = isoDate(new Date());
-  const text = setTopLevelKeys(working.decoded.text, { version: next, created, changes }, ['version']);
+  const text = setTopLevelKeys(nextText, { version: next, created, changes }, ['version']);
 
   // --- apply: new file first, then restore the latest -----------------------------------------
   removeDeadTempFiles(path.dirname(nextFile));
@@ -267,13 +387,16 @@ export async function run(ctx: CommandContext, args: string[], opts: BumpOptions
       changes,
       released_changed: released.map((x) => x.rel),
       stale_cases: stale,
+      ...(moved ? { uses: moved.moved, added_inputs: moved.added.map((a) => ({ name: a.name, required: a.required, partial: a.partial })) } : {}),
     });
     return 0;
   }
   // stdout is for scripts ($EDITOR "$(prompts bump x minor)"): relative to where the command runs
   ctx.stdout.write(`${path.relative(path.resolve(ctx.cwd), nextFile).split(path.sep).join('/')}\n`);
   const c = await ctx.cErr();
-  ctx.info(`${id} ${latest} -> ${c.bold(next)} (${type}${required && levelArg === undefined ? `, computed from your edit` : ''})`);
+  ctx.info(`${id} ${latest} -> ${c.bold(next)} (${type}${required && levelArg === undefined ? `, computed from ${moved ? (edited ? 'your edit and --use' : 'the partials it now uses') : 'your edit'}` : ''})`);
+  for (const m of moved?.moved ?? []) ctx.info(`  uses.${m.name}: ${m.from} -> ${m.to}`);
+  for (const a of moved?.added ?? []) ctx.info(`  added input "${a.name}"${a.required ? ' (required)' : ''}: ${a.partial} uses it`);
   if (required) {
     if (required.reasons.length === 0) ctx.info('  no content change besides metadata');
     for (const f of required.findings) ctx.info(`  ${f.level.padEnd(5)} ${f.reason}`);

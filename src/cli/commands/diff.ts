@@ -14,6 +14,8 @@ import { diffReporters } from '../reporters/diff/index.js';
 import { pickReporter } from '../formats.js';
 import type { PromptFile } from '../../core/types.js';
 import { applyOverrides } from '../../core/render.js';
+import { registryLoader, resolveVersion } from '../../registry/resolved.js';
+import type { TemplateLibrary } from '../../core/partials.js';
 
 export interface DiffOptions {
   /** text | markdown | json (default text) */
@@ -38,15 +40,19 @@ export async function run(ctx: CommandContext, args: string[], opts: DiffOptions
     }
     from = { id: to.id, version: prev, file: registry.versionPath(to.id, prev) };
   }
-  // an <id>@<env> side is compared as that environment runs it: its overrides.model applied, so
-  // `diff x@staging x@production` shows a parameter difference even when both pin one version
-  const asRun = (ref: ResolvedRef): PromptFile => {
-    const p = registry.loadPrompt(ref.id, ref.version).value as PromptFile;
-    return ref.via ? { ...p, model: applyOverrides(p.model, registry.config.environments[ref.via]) } : p;
+  // each side resolved (extends applied, its partials), so the diff shows the resolved change and
+  // which partial caused it; an <id>@<env> side is compared as that environment runs it: its
+  // overrides.model applied, so `diff x@staging x@production` shows a parameter difference even
+  // when both pin one version
+  const loader = registryLoader(registry);
+  const asRun = (ref: ResolvedRef): { prompt: PromptFile; library: TemplateLibrary } => {
+    const { resolved } = resolveVersion(registry, { id: ref.id, version: ref.version }, loader);
+    const p = resolved.prompt;
+    return { prompt: ref.via && p.model ? { ...p, model: applyOverrides(p.model, registry.config.environments[ref.via]) } : p, library: resolved.library };
   };
   const a = asRun(from);
   const b = asRun(to);
-  const d = diffPrompts(a, b, { from: refPlace(from) ?? from.version, to: refPlace(to) ?? to.version });
+  const d = diffPrompts(a.prompt, b.prompt, { from: refPlace(from) ?? from.version, to: refPlace(to) ?? to.version }, { from: a.library, to: b.library });
 
   await report(ctx, d);
   appendStepSummary(ctx, () => `${renderDiffMarkdown(d)}\n`);

@@ -16,7 +16,7 @@ import { UsageError } from '../../errors.js';
 import { openRegistry, type Registry } from '../../registry/registry.js';
 import { resolveRef } from '../../registry/resolve-ref.js';
 import { prepareOutput, writeOutput } from '../output-file.js';
-import { loadEvalTarget, repeatPolicy, SuiteMissing, type EvalTarget } from '../../eval/suite.js';
+import { loadEvalTarget, PartialTarget, repeatPolicy, SuiteMissing, type EvalTarget } from '../../eval/suite.js';
 import { chooseProvider } from '../../eval/runner.js';
 import type { CacheMode } from '../../eval/cache.js';
 import { parseShard, selectShard, type ShardSpec } from '../../eval/shard.js';
@@ -185,6 +185,10 @@ export async function run(ctx: CommandContext, args: string[], o: EvalOptions): 
       // with --all / --changed a prompt without a suite is reported as skipped, not an error
       if ((o.all || o.changed) && e instanceof UsageError && /has no eval suite/.test(e.message)) {
         skipped.push({ prompt: sel.id, reason: `no eval suite (${registry.rel(registry.suitePath(sel.id))})` });
+        continue;
+      }
+      if ((o.all || o.changed) && e instanceof PartialTarget) {
+        skipped.push({ prompt: sel.id, reason: 'a partial (evaluated through the prompts that include it)' });
         continue;
       }
       throw e;

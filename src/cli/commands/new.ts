@@ -14,16 +14,19 @@ import { openRegistry } from '../../registry/registry.js';
 import { resolveRef } from '../../registry/resolve-ref.js';
 import { realDirProblem, removeDeadTempFiles, writeFailure, writeFileExclusive } from '../../registry/files.js';
 import { setTopLevelKeys } from '../../registry/yaml-edit.js';
-import { authorEmail, isoDate, modeline, promptSkeleton, suiteSkeleton, withModeline } from '../../registry/scaffold.js';
+import { authorEmail, isoDate, modeline, partialSkeleton, promptSkeleton, suiteSkeleton, withModeline } from '../../registry/scaffold.js';
 import type { PromptFile, SuiteFile } from '../../core/types.js';
 
 export interface NewOptions {
   /** --from <id>@<version>: copy that version */
   from?: string;
+  /** --partial: write a partial (kind: partial) instead of a prompt */
+  partial?: boolean;
 }
 
 export async function run(ctx: CommandContext, args: string[], opts: NewOptions): Promise<number> {
   const id = args[0] ?? '';
+  if (opts.partial && opts.from !== undefined) throw new UsageError('--partial and --from cannot be combined', { hint: 'a copy keeps the kind of the version it copies' });
   const problem = idProblem(id);
   if (problem) throw new UsageError(`invalid prompt id "${id}": ${problem}`, { hint: 'ids look like support/triage: lower-case segments joined by "/"' });
   const reg = openRegistry(ctx.cwd);
@@ -45,7 +48,8 @@ export async function run(ctx: CommandContext, args: string[], opts: NewOptions)
   const keepSuite = fs.existsSync(suiteFile);
   const created = isoDate(new Date());
   const author = await authorEmail(reg.root, ctx.env);
-  const line = modeline(reg.root, file, 'prompt');
+  let isPartial = opts.partial === true;
+  let line = modeline(reg.root, file, isPartial ? 'partial' : 'prompt');
   const suiteLine = modeline(reg.root, suiteFile, 'suite');
   let text: string;
   let suiteText = suiteSkeleton({ id, modeline: suiteLine });
@@ -63,9 +67,16 @@ export async function run(ctx: CommandContext, args: string[], opts: NewOptions)
       outOfRange = (suite.value as SuiteFile).cases.filter((c) => c.versions !== undefined && !satisfies('1.0.0', c.versions, { includePrerelease: true })).length;
     }
     from = { id: src.id, version: src.version };
+    // a copy of a partial is a partial: its modeline names the partial schema
+    if ((loaded.value as { kind?: unknown }).kind === 'partial') {
+      isPartial = true;
+      line = modeline(reg.root, file, 'partial');
+    }
     const values: Record<string, string | string[]> = { id, version: '1.0.0', created, changes: [`Copied from ${src.id}@${src.version}`] };
     if (author) values.author = author;
     text = withModeline(setTopLevelKeys(loaded.decoded.text, values, ['version', 'id']), line);
+  } else if (opts.partial) {
+    text = partialSkeleton({ id, modeline: line, created, author });
   } else {
     const providers = Object.keys(reg.config.providers);
     const provider = providers[0] ?? 'openai';
@@ -83,7 +94,7 @@ export async function run(ctx: CommandContext, args: string[], opts: NewOptions)
   // the suite second: an evals.yaml already there (a folder prepared by hand) is kept as it is
   let suiteWritten: boolean;
   try {
-    suiteWritten = !keepSuite && writeFileExclusive(suiteFile, suiteText);
+    suiteWritten = !isPartial && !keepSuite && writeFileExclusive(suiteFile, suiteText);
   } catch (e) {
     throw writeFailure(e, reg.rel(suiteFile));
   }
@@ -91,13 +102,14 @@ export async function run(ctx: CommandContext, args: string[], opts: NewOptions)
   const rel = reg.rel(file);
   const suiteRel = reg.rel(suiteFile);
   if (ctx.json) {
-    writeJson(ctx, { ok: true, id, version: '1.0.0', file: rel, suite: suiteWritten ? suiteRel : null, from: from ? `${from.id}@${from.version}` : null });
+    writeJson(ctx, { ok: true, id, version: '1.0.0', kind: isPartial ? 'partial' : 'prompt', file: rel, suite: suiteWritten ? suiteRel : null, from: from ? `${from.id}@${from.version}` : null });
     return 0;
   }
   // stdout is for scripts ($EDITOR "$(prompts new x)"): relative to where the command runs
   ctx.stdout.write(`${path.relative(path.resolve(ctx.cwd), file).split(path.sep).join('/')}\n`);
-  ctx.info(`created ${id}@1.0.0${from ? ` from ${from.id}@${from.version}` : ''}; edit it, then run "prompts validate"`);
-  if (suiteWritten) ctx.info(from && suiteText !== suiteSkeleton({ id, modeline: suiteLine }) ? `copied the eval suite of ${from.id} to ${suiteRel}` : `created ${suiteRel}: an empty eval suite with an example case to uncomment (a gate refuses a version with no cases)`);
+  ctx.info(`created ${isPartial ? 'partial ' : ''}${id}@1.0.0${from ? ` from ${from.id}@${from.version}` : ''}; edit it, then run "prompts validate"${isPartial ? `; include it with uses: { name: ${id}@1.0.0 } and {{> name}}` : ''}`);
+  if (isPartial) ctx.info('a partial has no eval suite of its own: the suites of the prompts that include it evaluate it');
+  else if (suiteWritten) ctx.info(from && suiteText !== suiteSkeleton({ id, modeline: suiteLine }) ? `copied the eval suite of ${from.id} to ${suiteRel}` : `created ${suiteRel}: an empty eval suite with an example case to uncomment (a gate refuses a version with no cases)`);
   else ctx.info(`kept the existing ${suiteRel}`);
   if (outOfRange) ctx.warn(`warning: ${outOfRange} case(s) of the copied suite have a "versions:" range that ${id}@1.0.0 is not in, so they do not run for it; adjust them in ${suiteRel}`);
   return 0;

@@ -10,14 +10,12 @@ import * as path from 'node:path';
 import { CheckFailed, UsageError } from '../../errors.js';
 import { writeJson, type CommandContext } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
-import { pinMismatchWarning, resolveRef } from '../../registry/resolve-ref.js';
-import { contentSha256 } from '../../registry/files.js';
+import { depsMismatchWarning, pinMismatchWarning, resolveRef } from '../../registry/resolve-ref.js';
+import { checkResolvedTemplates, depsDrift, originFile, resolveVersion } from '../../registry/resolved.js';
 import { positionOf } from '../../registry/yaml.js';
-import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, messagesOf, schemaProblem } from '../../core/render.js';
-import { parseTemplate, TemplateError } from '../../core/template.js';
-import type { JsonSchema, PromptFile } from '../../core/types.js';
-// the same template-to-YAML position mapping validate uses (block, plain and quoted scalars)
-import { fullDoc } from '../../validate/full-doc.js';
+import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, schemaProblem } from '../../core/render.js';
+import { TemplateError } from '../../core/template.js';
+import type { JsonSchema } from '../../core/types.js';
 
 const MAX_VARS_BYTES = 16 * 1024 * 1024;
 
@@ -114,30 +112,26 @@ export async function run(ctx: CommandContext, args: string[], opts: RenderOptio
       hint: `render what ${envOpt} runs with "prompts render ${ref.id}@${envOpt}", or this version with ${envOpt}'s overrides with "prompts render ${ref.id}@${ref.version} --env ${envOpt}"`,
     });
   }
-  const loaded = reg.loadYaml<PromptFile>(ref.file, 'prompt');
-  const prompt = loaded.value;
-  const digest = contentSha256(loaded.decoded.bytes);
+  // the resolved prompt: extends applied, its partials (a problem stops here with its file:line:col)
+  const rv = resolveVersion(reg, ref);
+  const loaded = rv.root.loaded;
+  const prompt = rv.resolved.prompt;
+  const partial = rv.resolution.kind === 'partial';
+  const digest = rv.root.doc.sha256;
   if (ref.via && ref.pinnedSha256 && ref.pinnedSha256 !== digest) ctx.warn(pinMismatchWarning(ref, loaded.rel));
+  const drift = ref.via ? depsDrift(ref.pinnedDeps, rv.resolved.deps) : [];
+  if (drift.length) ctx.warn(depsMismatchWarning(ref, drift));
 
-  // Template syntax problems point at the message in the YAML file.
-  messagesOf(prompt).forEach((m, i) => {
-    const parsed = parseTemplate(m.content);
-    if ('problem' in parsed) {
-      const pointer = prompt.messages ? `/messages/${i}/content` : '/template';
-      const msg = parsed.problem.message.replace(/^template syntax error: /, '');
-      throw new CheckFailed(`template syntax error: ${msg} (template line ${parsed.problem.line}, column ${parsed.problem.column})`, {
-        location: { file: loaded.rel, ...fullDoc(loaded.parsed, loaded.decoded.text).posInScalar(pointer, parsed.problem.line, parsed.problem.column) },
-        hint: 'run "prompts validate" to see every problem',
-      });
-    }
-  });
+  // Template syntax problems point at the message (or partial) in its YAML file.
+  await checkResolvedTemplates(rv);
 
   // An invalid inputs schema is a problem of the file (exit 1, validate explains it), not a crash.
   if (prompt.inputs !== undefined) {
     const bad = schemaProblem(prompt.inputs);
     if (bad) {
+      const from = originFile(rv, 'inputs').loaded;
       throw new CheckFailed(`"inputs" of ${ref.id}@${ref.version} is not a valid JSON Schema: ${bad}`, {
-        location: { file: loaded.rel, ...positionOf(loaded.parsed, '/inputs') },
+        location: { file: from.rel, ...positionOf(from.parsed, '/inputs') },
         hint: 'run "prompts validate" to see every problem',
       });
     }
@@ -148,7 +142,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RenderOptio
 
   let messages;
   try {
-    messages = compilePrompt(prompt).render(vars);
+    messages = compilePrompt(prompt, rv.resolved.library).render(vars);
   } catch (e) {
     if (e instanceof InputsInvalid) {
       const declared = declaredInputs(prompt.inputs);
@@ -162,13 +156,16 @@ export async function run(ctx: CommandContext, args: string[], opts: RenderOptio
   }
 
   const env = envOpt ?? ref.via;
-  const model = applyOverrides(prompt.model, env ? reg.config.environments[env] : undefined);
+  // a partial renders alone as one user message, with no model: a preview of its text
+  const model = partial ? null : applyOverrides(prompt.model, env ? reg.config.environments[env] : undefined);
+  const deps = rv.resolved.deps;
   if (ctx.json) {
-    writeJson(ctx, { id: ref.id, version: ref.version, sha256: digest, env: env ?? null, model, messages });
+    writeJson(ctx, { id: ref.id, version: ref.version, sha256: digest, ...(Object.keys(deps).length ? { deps } : {}), env: env ?? null, model, messages });
     return 0;
   }
   const c = await ctx.c();
-  ctx.info(`${ref.id}@${ref.version} · ${model.provider}/${model.name}${env ? ` · ${env} overrides applied` : ''}`);
+  const via = Object.keys(deps).length ? ` · with ${Object.keys(deps).join(', ')}` : '';
+  ctx.info(`${ref.id}@${ref.version} · ${model ? `${model.provider}/${model.name}` : 'partial (no model)'}${env ? ` · ${env} overrides applied` : ''}${via}`);
   messages.forEach((m, i) => {
     if (i > 0) ctx.stdout.write('\n');
     ctx.stdout.write(`${c.bold.cyan(`--- ${m.role} ---`)}\n${m.content}${m.content.endsWith('\n') ? '' : '\n'}`);

@@ -11,7 +11,7 @@ import { idProblem, isStrictSemver } from '../../core/ref.js';
 import { isoSeconds } from '../../core/env-change.js';
 import { selectRollback, planRollback } from '../../core/rollback.js';
 import { applyPlan, forRegistry, preflight, startGitProbe } from '../../apply/index.js';
-import { decided, noChange, gitChecked, reportApplied, reportDryRun, restorableVersion } from '../env-command.js';
+import { allDepRecords, decided, noChange, gitChecked, reportApplied, reportDryRun, restorableVersion } from '../env-command.js';
 
 export interface RollbackOptions {
   env: string;
@@ -50,11 +50,12 @@ export async function run(ctx: CommandContext, args: string[], opts: RollbackOpt
     planRollback({
       choice, reason,
       file: snap.rel, versionFile: restored.rel, sha256: restored.sha256,
+      deps: restored.deps, depRecords: allDepRecords(registry, restored.deps),
       pins: pinsOf(registry, id, new Map([[env, snap.value]])),
       at: isoSeconds(new Date()), by: (await probe).by, historyLimit: registry.config.history_limit,
     }),
   );
-  const git = await gitChecked(ctx, preflight(registry, { probe, envFile: snap.file, pinnedFile: restored.file, commit, push }));
+  const git = await gitChecked(ctx, preflight(registry, { probe, envFile: snap.file, pinnedFile: restored.file, pinnedDeps: restored.depFiles, commit, push }));
   if (opts.dryRun) return reportDryRun(ctx, plan, git, push);
 
   // apply, report

@@ -1,6 +1,7 @@
 /**
  * `prompts status`: prompts × environments (pins, latest, drift). Exit 0 when every pin is
- * sound, 1 when a pin is broken (its file missing, its sha256 changed, or an unknown prompt)
+ * sound, 1 when a pin is broken (its file missing, its sha256 changed, a file of its deps
+ * missing or changed, or an unknown prompt)
  * so CI can gate on it; drift (behind latest, not upstream) is reported but does not fail.
  */
 import type { CommandContext, NoOptions } from '../ui.js';

@@ -8,6 +8,7 @@ import { writeJson } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 import { prepareOutput, writeOutput, displayPath } from '../output-file.js';
 import { collectPinned } from '../../sdk/collect.js';
+import { registryLoader, resolveVersion } from '../../registry/resolved.js';
 import { generateTypes, type TypeSource } from '../../sdk/types-gen.js';
 
 export interface TypesOptions {
@@ -34,10 +35,14 @@ export async function run(ctx: CommandContext, _args: string[], opts: TypesOptio
     });
     origin = `the versions pinned in environment "${opts.env}"`;
   } else {
+    const loader = registryLoader(reg);
     for (const id of reg.listPromptIds()) {
       const version = reg.latest(id);
       if (!version) continue;
-      const p = reg.loadPrompt(id, version).value;
+      // resolved: a version that extends another has its parent's inputs and output too; partials are never get()
+      const rv = resolveVersion(reg, { id, version }, loader);
+      if (rv.resolution.kind === 'partial') continue;
+      const p = rv.resolved.prompt;
       sources.push({ id, version, description: p.description, inputs: p.inputs ?? null, output: p.output ?? null });
     }
     origin = "each prompt's latest version";

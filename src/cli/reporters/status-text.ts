@@ -7,6 +7,8 @@ const LABEL: Record<StatusFlag, string> = {
   behind: 'behind',
   missing: 'MISSING FILE',
   'sha-mismatch': 'SHA256 MISMATCH',
+  'dep-missing': 'DEP MISSING',
+  'dep-changed': 'DEP CHANGED',
   'not-upstream': 'not upstream',
   'candidate-missing': 'CANDIDATE FILE MISSING',
   'candidate-sha-mismatch': 'CANDIDATE SHA256 MISMATCH',

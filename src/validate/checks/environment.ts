@@ -37,12 +37,17 @@ export function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): P
       const previous = own(pin, 'previous');
       if (typeof version === 'string' && typeof sha === 'string') {
         const released = releasedIn(own(pin, 'history'), version);
-        const fact: PinFact = { id, version, sha256: sha, previous: typeof previous === 'string' ? previous : null, ...(released.length ? { released } : {}) };
+        const releasedDeps = releasedDepsIn(own(pin, 'history'));
+        const fact: PinFact = { id, version, sha256: sha, previous: typeof previous === 'string' ? previous : null, ...(released.length ? { released } : {}), ...(releasedDeps.length ? { releasedDeps } : {}) };
         const rollout = own(pin, 'rollout');
         if (isObject(rollout)) {
           const candidate = checkRollout(r, id, version, rollout);
           if (candidate) fact.rollout = candidate;
         }
+        const deps = depsFact(own(pin, 'deps'));
+        if (deps) fact.deps = deps;
+        const candidateDeps = fact.rollout && isObject(rollout) ? depsFact(own(rollout, 'deps')) : null;
+        if (fact.rollout && candidateDeps) fact.rollout.deps = candidateDeps;
         pins.push(fact);
       }
     }
@@ -52,12 +57,20 @@ export function checkEnvironment(r: Reporter, rel: string, ctx: CheckContext): P
   return pins;
 }
 
+/** The string entries of a pin's (or candidate's) `deps:` map, or null without one. */
+function depsFact(deps: unknown): Record<string, string> | null {
+  if (!isObject(deps)) return null;
+  const d: Record<string, string> = {};
+  for (const [k, s] of Object.entries(deps)) if (typeof s === 'string') d[k] = s;
+  return d;
+}
+
 /**
  * A pin's running rollout (SPEC §12) beyond its schema: a weight and stages the commands would
  * accept (2 decimals, stages ascending), a candidate that differs from the stable version. Its
  * candidate is returned for the cross-file check (the file exists, its sha256 matches).
  */
-function checkRollout(r: Reporter, id: string, stable: string, rollout: Record<string, unknown>): { version: string; sha256: string } | null {
+function checkRollout(r: Reporter, id: string, stable: string, rollout: Record<string, unknown>): { version: string; sha256: string; deps?: Record<string, string> } | null {
   const at = (k: string): string => `/prompts/${id.replace(/~/g, '~0').replace(/\//g, '~1')}/rollout/${k}`;
   const weight = own(rollout, 'weight');
   if (typeof weight === 'number' && weight >= 0 && weight <= 100 && !isWeight(weight)) {
@@ -83,6 +96,23 @@ function checkRollout(r: Reporter, id: string, stable: string, rollout: Record<s
  * other than the active one (`active`, whose bytes the pin's own sha256 holds): the versions this
  * environment released before, for released-version-changed.
  */
+function releasedDepsIn(history: unknown): [string, string][] {
+  const out: [string, string][] = [];
+  if (!Array.isArray(history)) return out;
+  const seen = new Set<string>();
+  for (const h of history) {
+    const deps = isObject(h) ? own(h, 'deps') : undefined;
+    if (!isObject(deps)) continue;
+    for (const [k, sha] of Object.entries(deps)) {
+      if (typeof sha !== 'string' || seen.has(`${k} ${sha}`)) continue;
+      seen.add(`${k} ${sha}`);
+      out.push([k, sha]);
+    }
+  }
+  return out;
+}
+
+/** The distinct [version, sha256] of the history entries (see below). */
 function releasedIn(history: unknown, active: string): [string, string][] {
   const out: [string, string][] = [];
   if (!Array.isArray(history)) return out;

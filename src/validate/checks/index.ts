@@ -35,9 +35,10 @@ export async function loadSlowPath(): Promise<void> {
 function runChecks(kind: FileKind, doc: Doc, rel: string, ctx: CheckContext): FileOutcome {
   const r = new Reporter(doc);
   switch (kind) {
-    case 'prompt':
-      checkPrompt(r, rel, ctx);
-      return { problems: r.problems, inputs: inputFacts(doc.value) };
+    case 'prompt': {
+      const res = checkPrompt(r, rel, ctx);
+      return { problems: r.problems, inputs: inputFacts(doc.value), ...(res ? { res } : {}) };
+    }
     case 'suite':
       checkSuite(r, ctx);
       return { problems: r.problems, cases: caseFacts(doc.value) };

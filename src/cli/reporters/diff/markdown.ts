@@ -53,5 +53,12 @@ export function renderDiffMarkdown(d: PromptDiff): string {
       out.push(`<details open><summary>Message ${m.index} (${mdText(role)}) ${m.status}</summary>`, '', `${fence}diff`, m.unified, fence, '', '</details>', '');
     }
   }
+  if (d.partials.length) {
+    out.push('**Partials** (what the prompt includes renders differently)', '');
+    for (const p of d.partials) {
+      const fence = p.unified.includes('```') ? '~~~~' : '```';
+      out.push(`<details open><summary>${cell(p.path)} ${cell(p.text)} ${p.status}</summary>`, '', ...table('Inputs', p.inputs, p.from ?? '—', p.to ?? '—'), `${fence}diff`, p.unified, fence, '', '</details>', '');
+    }
+  }
   return out.join('\n');
 }

@@ -55,5 +55,14 @@ export function renderDiffText(d: PromptDiff, c: ChalkInstance, color: boolean):
       for (const l of h.lines) out.push(line(l, c, color));
     }
   }
+  // the resolved change: what the partials it includes render differently, by the include that causes it
+  for (const p of d.partials) {
+    out.push('', c.bold(`Partial ${p.path} (${p.text}) ${p.status}`));
+    out.push(...fieldLines('  Inputs', p.inputs, c));
+    for (const h of p.hunks) {
+      out.push(c.cyan(hunkHeader(h)));
+      for (const l of h.lines) out.push(line(l, c, color));
+    }
+  }
   return `${out.join('\n')}\n`;
 }
