@@ -158,14 +158,15 @@ describe('pins record deps; an edited released partial is caught', () => {
     expect(rb.stderr).toMatch(/shared\/tone@1\.0\.0, which changed after it was pinned/);
   });
 
-  it('a pin whose deps were trimmed by hand is not its closure (pin-deps-mismatch)', async () => {
+  it('a pin whose deps were trimmed by hand is a hand-edited pin (env-history-tampered: its history recorded the deps)', async () => {
     const r = library();
     expect((await run(r, 'promote', 'support/triage', '--env', 'development')).exitCode).toBe(0);
     const file = path.join(r.dir, 'environments/development.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/ {4}deps: \{[^\n]*\n/, ''));
     const v = await run(r, 'validate');
     expect(v.exitCode).toBe(1);
-    expect(v.stdout).toMatch(/does not record shared\/tone@1\.0\.0[\s\S]*pin-deps-mismatch/);
+    expect(v.stdout).toMatch(/the pin's deps is nothing, but its newest history entry \(promote none -> 1\.0\.0[^\n]*recorded \{"shared\/tone@1\.0\.0":"[0-9a-f]{64}"\}: the pin was edited by hand[\s\S]*env-history-tampered/);
+    expect(v.stdout).not.toMatch(/pin-deps-mismatch/);
   });
 
   it('promote refuses a partial that is not committed (exit 3) and never pins a partial alone (exit 2)', async () => {
