@@ -178,7 +178,7 @@ describe('messages that help (issue 9 item 10)', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('    sha256:', '    sha265:'));
     const v = await cli(['validate'], { cwd: r.dir });
     expect(v.exitCode).toBe(1);
-    expect(v.stdout).toMatch(/error +unknown key "sha265" in the pin of "support\/triage"; did you mean "sha256"\? \(a pin's keys: version, sha256, previous, promoted_at, promoted_by[^)]*\) +schema-unknown-key/);
+    expect(v.stdout).toMatch(/error +unknown key "sha265" in the pin of "support\/triage"; did you mean "sha256"\? \(a pin's keys: version, sha256, deps, previous, promoted_at, promoted_by[^)]*\) +schema-unknown-key/);
     expect(v.stdout).not.toContain('missing required key "sha256"');
   });
 
