@@ -61,6 +61,12 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
   if (plan.pending !== null) throw new InternalError(`the ${plan.action} plan still waits for its ${plan.pending}; it cannot be applied`);
   if (o.snap.pin !== null && o.snap.pin !== plan.scope) throw new InternalError(`the ${plan.action} plan needs more of ${o.snap.rel} than the pin of ${o.snap.pin}`);
   const { registry, io, git } = o;
+  if (plan.signed && !git.repo) {
+    throw new CheckFailed(`refused: "${plan.env}" requires signed commits (approvals.signed in prompts.config.yaml), and this ${plan.action} would make no commit`, {
+      location: { file: plan.file },
+      hint: 'run it in the registry\'s git repository, without --no-commit',
+    });
+  }
   const lockDir = path.join(registry.stateDir, 'locks');
   // the lock and the file are reached through real folders inside the registry only
   assertRealDir(registry.root, lockDir, { create: true, what: 'keeps its locks' });
@@ -96,8 +102,14 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
     if (git.repo && git.envRel) {
       const untracked = !fresh.exists || git.envState === 'untracked';
       try {
-        commit = (await commitFile(git.repo.top, git.envRel, plan.subject, plan.body, { untracked, fullHash: io.json })).hash;
+        commit = (await commitFile(git.repo.top, git.envRel, plan.subject, plan.body, { untracked, fullHash: io.json, sign: plan.signed })).hash;
       } catch (e) {
+        if (plan.signed) {
+          restoreEnv(fresh);
+          if (untracked) await forgetPath(git.repo.top, git.envRel);
+          const why = e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e);
+          throw new CheckFailed(`refused: "${plan.env}" requires signed commits and git could not sign this one, so ${fresh.rel} was restored: ${why}`, { location: { file: fresh.rel }, hint: signingHint });
+        }
         restoreEnv(fresh);
         if (untracked) await forgetPath(git.repo.top, git.envRel);
         if (e instanceof PromptrailError) throw e;
@@ -105,6 +117,7 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
         throw new ConflictError(`git commit failed, so ${fresh.rel} was restored: ${why}`, { hint: 'fix the git problem (identity, hooks, index.lock) and run the command again' });
       }
     }
+    if (plan.signed && commit && git.repo && git.envRel) await keepOnlyIfVerified(plan, git.repo.top, git.envRel, fresh.rel);
     let pushed = false;
     let pushAttempts = 0;
     if (git.pushTarget && git.repo && git.envRel) {
@@ -123,12 +136,31 @@ export async function applyPlan(plan: EnvChangePlan, o: ApplyOptions): Promise<A
   }
 }
 
+const signingHint = 'set up signing ("git config user.signingkey <key>", for SSH also "git config gpg.format ssh" and gpg.ssh.allowedSignersFile listing your key) and run the command again';
+
+/**
+ * A signed environment's commit is kept only when `git verify-commit` accepts it (SPEC §15):
+ * otherwise it is dropped, the file is as before, and the change is refused (exit 1).
+ */
+async function keepOnlyIfVerified(plan: EnvChangePlan, top: string, envRel: string, rel: string): Promise<void> {
+  const { commitSignature } = await import('../git/audit.js');
+  const sig = await commitSignature(top, 'HEAD');
+  if (sig.status === 'good') return;
+  const { dropOwnCommit } = await import('../git/undo.js');
+  const undone = await dropOwnCommit(top, envRel, plan.subject);
+  throw new CheckFailed(`refused: "${plan.env}" requires signed commits, and the commit of this ${plan.action} does not verify (git verify-commit: ${sig.detail})${undone ? `, so it was undone and ${rel} restored` : ''}`, {
+    location: { file: rel },
+    hint: undone ? signingHint : `drop the commit ("git reset --keep HEAD~1"); ${signingHint}`,
+  });
+}
+
 async function pushChange(plan: EnvChangePlan, top: string, envRel: string, git: GitTarget, o: ApplyOptions): Promise<{ attempts: number; hash: string }> {
   const { pushWithRebase } = await import('../git/push.js');
   let planConflict = false;
   try {
     return await pushWithRebase(top, git.pushTarget!, {
       envRel,
+      sign: plan.signed,
       regenerate: (baseText) => {
         const base = parseRemoteEnv(baseText, o.snap.env, envRel);
         try {

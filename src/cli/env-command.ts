@@ -15,6 +15,9 @@ import type { EnvChangePlan, EnvDecision, NoChange, Refused } from '../core/env-
 import type { GateOutcome } from '../core/gate.js';
 import type { EnvironmentFile, GateConfig, PromptFile } from '../core/types.js';
 import { selectPromotion, type PinEvidenceInput, type PromotionChoice } from '../core/promotion.js';
+import { approvalRules, approvalsOf, type ApprovalRuleInput } from '../core/approval.js';
+import { UsageError } from '../errors.js';
+import { approvalFacts, authorsOf, topRel } from './approval-facts.js';
 import { jsonSchemaProblem } from '../validate/json-schema.js';
 import { scanTemplate } from '../validate/template-scan.js';
 import { refusalError } from '../apply/refusal.js';
@@ -201,11 +204,16 @@ export async function gatherPinnable(
   o: { probe: Promise<GitProbe>; skipEval: boolean; report: string | undefined; commit: boolean; push: boolean },
 ): Promise<PinGathered> {
   const gate = registry.config.environments[choice.env]?.gate ?? null;
+  const rules = approvalRules(registry.config.environments[choice.env]?.approvals);
+  if (rules.signed && !o.commit) {
+    throw new UsageError(`"${choice.env}" requires signed commits (approvals.signed in prompts.config.yaml); --no-commit would make none`, { hint: 'drop --no-commit' });
+  }
   const suiteFile = registry.suitePath(choice.id);
   const gitP = preflight(registry, { probe: o.probe, envFile: sel.snap.file, pinnedFile: registry.versionPath(choice.id, choice.version), watch: [suiteFile], commit: o.commit, push: o.push });
   gitP.catch(() => undefined);
   const version = await pinnableVersion(registry, choice.id, choice.version, { compileCheck: !gate || o.skipEval });
   const git = await gitChecked(ctx, gitP);
+  const approvals = rules.required > 0 ? await gatherApprovals(registry, sel.snap, choice, version.sha256, rules, await o.probe) : undefined;
   const known = new Map([[choice.env, sel.snap.value], ...(sel.upstream ? [[sel.upstream.name, sel.upstream.file] as const] : [])]);
   return {
     gate,
@@ -221,8 +229,27 @@ export async function gatherPinnable(
       versionFile: version.rel,
       sha256: version.sha256,
       pins: pinsOf(registry, choice.id, known),
+      approvals,
+      signed: rules.signed,
     },
   };
+}
+
+/**
+ * The approval facts of the version about to be pinned (SPEC §15): the approvals the target's
+ * env file records for it, each with the `prompts approve` commit that recorded it, the version
+ * file's authors and the promoter. Approvals are git facts: read from the repository even with
+ * --no-commit; outside git there are none.
+ */
+async function gatherApprovals(registry: Registry, snap: EnvView, choice: PromotionChoice, sha: string, rules: { required: number; signed: boolean }, probe: GitProbe): Promise<ApprovalRuleInput> {
+  const base = { id: choice.id, version: choice.version, env: choice.env, sha256: sha, required: rules.required, signed: rules.signed, promoter: probe.by };
+  const repo = probe.repo;
+  if (!repo) return { ...base, authors: [], facts: [], inGit: false };
+  const [authors, facts] = await Promise.all([
+    authorsOf(registry, repo.top, choice.id, choice.version),
+    approvalFacts(repo.top, topRel(registry, repo.top, snap.file), { env: choice.env, id: choice.id, version: choice.version, approvals: approvalsOf(snap.value, choice.id, choice.version), signed: rules.signed }),
+  ]);
+  return { ...base, authors: authors.map((a) => a.author), facts, inGit: true };
 }
 
 /** The gate's outcome for a gathered version (the eval runs, or the --report is checked). */

@@ -190,6 +190,16 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .option('--dry-run', 'print the plan, write nothing'),
       () => import('./commands/rollback.js'),
     );
+    add(
+      program
+        .command('approve <ref>')
+        .description('approve <id>@<version> for an environment: records who approved which bytes, as one commit (SPEC §15)')
+        .requiredOption('--env <env>', 'the environment the approval is for')
+        .option('--reason <text>', 'why (recorded with the approval and in the commit)')
+        .option('--push', 'push the commit (fetch + rebase + retry on rejection)')
+        .option('--dry-run', 'print the plan, write nothing'),
+      () => import('./commands/approve.js'),
+    );
     const rollout = program.command('rollout').description('canary, blue-green and A/B rollouts: a candidate version served to a share of the keys');
     const stepOptions = (cmd: Command, reason = '--reason <text>'): Command =>
       cmd

@@ -18,6 +18,7 @@ import { refusal, refused, type EnvChangePlan, type EnvDecision, type NoChange, 
 import { pinnedBy, recordEntry } from './history.js';
 import type { GateOutcome } from './gate.js';
 import { tamperCheck, type NewHistoryEntry } from './env-chain.js';
+import { approvalRefusal, approvalVerdict, type ApprovalRuleInput, type ApprovalVerdict } from './approval.js';
 import type { EnvironmentFile, EnvPin, EvalSummary, GateConfig } from './types.js';
 
 export interface PromotionSelectInput {
@@ -161,6 +162,10 @@ export interface PinEvidenceInput {
   sha256: string;
   /** this prompt's pin in every environment (config order), the target included */
   pins: readonly PinIn[];
+  /** the target requires approvals (SPEC §15): the recorded approvals with their git facts */
+  approvals?: ApprovalRuleInput;
+  /** the target requires signed commits: the change's commit is signed and must verify */
+  signed?: boolean;
 }
 
 export interface PromotionInput extends PinEvidenceInput {
@@ -190,6 +195,8 @@ export interface PinEvidence {
   planJson: Record<string, unknown> | null;
   /** notes before the change (a flag with nothing to do) */
   before: string[];
+  /** the approvals that counted (null: the target requires none) */
+  approvals: ApprovalVerdict['counted'] | null;
 }
 
 /**
@@ -213,6 +220,10 @@ export function pinEvidence(input: PinEvidenceInput): PinEvidence | Refused {
       hint: 'version files are immutable: restore the pinned bytes from git, or bump a new version and promote that',
     });
   }
+  // approvals before the gate: a version nobody approved is refused without running an eval
+  const unapproved = input.approvals ? approvalRefusal(input.approvals, choice.from === null ? 'promoting' : 'changing the pin') : null;
+  if (unapproved) return unapproved;
+  const approved = input.approvals && input.approvals.required > 0 ? approvalVerdict(input.approvals).counted : null;
   const gateDesc = gateText(gate);
   const runsGate = gate !== null && !skipEval;
   // a gate needs the prompt's suite: say so before anything, so --dry-run predicts the refusal
@@ -255,7 +266,13 @@ export function pinEvidence(input: PinEvidenceInput): PinEvidence | Refused {
     preview: ['gate', gate ? (skipEval ? `${gateDesc} — skipped (--skip-eval)` : evalSummary ? `${gateDesc} — passed${input.report !== undefined ? ` (--report ${input.report})` : ''}: ${evalLine(evalSummary) ?? ''}` : `${gateDesc} — would ${input.report !== undefined ? `check --report ${input.report}` : 'run'}`) : 'none'],
     planJson: gate ? (skipEval ? { config: gate, run: false, skipped: true } : { config: gate, run: true, ...(input.report !== undefined ? { report: input.report } : {}), ...(evalSummary ? { passed: true, eval: evalSummary } : {}) }) : null,
     before: gate ? [] : skipEval ? [`note: "${env}" has no gate; --skip-eval has nothing to skip`] : input.report !== undefined ? [`note: "${env}" has no gate; --report is not needed`] : [],
+    approvals: approved,
   };
+}
+
+/** The dry run's `approvals:` line, when the target requires approvals. */
+export function approvalsPreview(ev: PinEvidence): PreviewLine[] {
+  return ev.approvals ? [['approvals', ev.approvals.map((a) => `${a.by} (${a.commit.slice(0, 12)})`).join(', ')]] : [];
 }
 
 /** What the command measured and decided, written into the pin and its history entry. */
@@ -277,7 +294,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
   const evalSummary = ev.eval;
   const skipped = ev.skipped;
   const rec: PromotionRecord = { sha256: input.sha256, at: input.at, by: input.by, reason: input.reason ?? undefined, eval: evalSummary ?? undefined, skipEval: skipped };
-  const preview: PreviewLine[] = [['file', input.file], ['sha256', input.sha256], ev.preview];
+  const preview: PreviewLine[] = [['file', input.file], ['sha256', input.sha256], ev.preview, ...approvalsPreview(ev)];
   return {
     kind: 'change',
     action: 'promote',
@@ -305,6 +322,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
     },
     scope: id,
     pending: ev.pending ? 'gate' : null,
+    signed: input.signed ?? false,
     words: {
       would: 'would promote',
       done: 'promoted',
@@ -316,8 +334,9 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
         source: choice.source,
         sha256: input.sha256,
         gate: ev.planJson,
+        ...(ev.approvals ? { approvals: ev.approvals } : {}),
       },
-      result: { sha256: input.sha256, eval: evalSummary, skipEval: skipped },
+      result: { sha256: input.sha256, eval: evalSummary, skipEval: skipped, ...(ev.approvals ? { approvals: ev.approvals } : {}) },
     },
     before: ev.before,
     after: evalSummary ? [`eval: ${evalLine(evalSummary)}`] : [],

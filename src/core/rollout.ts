@@ -18,7 +18,7 @@ import { refusal, refused, type EnvChangePlan, type NoChange, type PreviewLine, 
 import { short } from './integrity.js';
 import { recordEntry } from './history.js';
 import { tamperCheck } from './env-chain.js';
-import { compact, pinEvidence, rolloutRunning, type PinEvidenceInput, type PromotionChoice } from './promotion.js';
+import { approvalsPreview, compact, pinEvidence, rolloutRunning, type PinEvidenceInput, type PromotionChoice } from './promotion.js';
 import type { EnvironmentFile, EnvPin, HistoryEntry, RolloutState } from './types.js';
 
 export { stagesProblem };
@@ -145,6 +145,7 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     ['file', input.file],
     ['sha256', input.sha256],
     ev.preview,
+    ...approvalsPreview(ev),
   ];
   return {
     kind: 'change',
@@ -166,11 +167,12 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     },
     scope: id,
     pending: ev.pending ? 'gate' : null,
+    signed: input.signed ?? false,
     words: { would: 'would start a rollout of', done: 'started a rollout of', note: startNote, doneNote: startNote },
     preview,
     json: {
-      plan: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, gate: ev.planJson },
-      result: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, eval: ev.eval, skipEval: ev.skipped },
+      plan: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, gate: ev.planJson, ...(ev.approvals ? { approvals: ev.approvals } : {}) },
+      result: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, eval: ev.eval, skipEval: ev.skipped, ...(ev.approvals ? { approvals: ev.approvals } : {}) },
     },
     before: ev.before,
     after: ev.eval ? [`eval: pass rate ${ev.eval.pass_rate} (${ev.eval.passed}/${ev.eval.cases} cases)`] : [],
@@ -349,6 +351,8 @@ export interface RolloutCompleteInput extends RolloutStepInput {
   /** registry-relative path of the candidate's version file, and the sha256 of its bytes now (null: gone) */
   candidateFile: string;
   candidateSha256: string | null;
+  /** the environment requires signed commits: completing pins the candidate like a promotion */
+  signed?: boolean;
 }
 
 /**
@@ -407,6 +411,7 @@ export function planRolloutComplete(input: RolloutCompleteInput): EnvChangePlan 
     },
     scope: id,
     pending: null,
+    signed: input.signed ?? false,
     words: { would: 'would complete the rollout of', done: 'completed the rollout of', note: completeNote, doneNote: completeNote },
     preview: [
       ['weight', `${rollout.weight}% -> 100%: ${rollout.version} becomes the pinned version`],

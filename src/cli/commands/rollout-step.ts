@@ -14,6 +14,7 @@ import { idProblem } from '../../core/ref.js';
 import { parseWeight } from '../../core/bucket.js';
 import { isoSeconds, type EnvChangePlan, type NoChange, type Refused } from '../../core/env-change.js';
 import { planRolloutAbort, planRolloutAdvance, planRolloutComplete, planRolloutSet, type RolloutStepInput } from '../../core/rollout.js';
+import { approvalRules } from '../../core/approval.js';
 import { applyPlan, forRegistry, preflight, startGitProbe, type GitProbe } from '../../apply/index.js';
 import { decided, gitChecked, reportApplied, reportDryRun, reportNoChange } from '../env-command.js';
 import { appliedDocument, dryRunDocument, noChangeDocument } from '../reporters/env-change.js';
@@ -83,7 +84,8 @@ export function planStep(registry: Registry, snap: EnvView, kind: StepKind, base
       } catch {
         digest = null;
       }
-      return planRolloutComplete({ ...input, candidateFile: file ? registry.rel(file) : '', candidateSha256: digest });
+      const signed = approvalRules(registry.config.environments[base.env]?.approvals).signed;
+      return planRolloutComplete({ ...input, candidateFile: file ? registry.rel(file) : '', candidateSha256: digest, signed });
     }
   }
 }

@@ -18,7 +18,7 @@ export interface Applied {
   pushed: boolean;
 }
 
-const arrow = (p: EnvChangePlan): string => `${p.id} ${p.from ?? 'none'} -> ${p.to} in ${p.env}`;
+const arrow = (p: EnvChangePlan): string => p.words.what ?? `${p.id} ${p.from ?? 'none'} -> ${p.to} in ${p.env}`;
 const line = (label: string, value: string): string => `  ${`${label}:`.padEnd(Math.max(8, label.length + 2))}${value}`;
 
 export function dryRunDocument(p: EnvChangePlan, g: GitWill): Record<string, unknown> {
