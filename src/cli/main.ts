@@ -200,6 +200,14 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .option('--dry-run', 'print the plan, write nothing'),
       () => import('./commands/approve.js'),
     );
+    add(
+      program
+        .command('verify')
+        .description('check every pin end to end: bytes, committed blob, promptrail commit, history chain, approvals, signatures, eval evidence (exit 1 on anything untraceable)')
+        .option('--env <env>', 'only this environment (default: every environment)')
+        .option('--format <format>', 'text | json | markdown (a PR comment)'),
+      () => import('./commands/verify.js'),
+    );
     const rollout = program.command('rollout').description('canary, blue-green and A/B rollouts: a candidate version served to a share of the keys');
     const stepOptions = (cmd: Command, reason = '--reason <text>'): Command =>
       cmd
@@ -247,7 +255,11 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
       () => import('./commands/rollout-check.js'),
     );
     add(
-      program.command('history <id>').description('the audit trail of a prompt across environments').option('--env <env>', 'only this environment'),
+      program
+        .command('history [id]')
+        .description('the audit trail of a prompt across environments; with --env and --at, every pin of that environment as of a moment')
+        .option('--env <env>', 'only this environment')
+        .option('--at <date|rev>', 'every pin of --env as of this date (YYYY-MM-DD, ISO date-time) or git revision, from the env file\'s git history'),
       () => import('./commands/history.js'),
     );
     add(

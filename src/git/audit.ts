@@ -6,6 +6,7 @@
  */
 import { git, gitBuffer } from './run.js';
 import { createHash } from 'node:crypto';
+import { parseEnvCommit, type EnvCommit } from './log.js';
 
 const lit = (p: string): string => `:(literal)${p}`;
 const US = '\x1f';
@@ -175,4 +176,22 @@ export async function changedInCommit(top: string, hash: string): Promise<string
   } catch {
     return [];
   }
+}
+
+/** The commits of `envRel` reachable from `rev` (default HEAD), newest first, parsed as `prompts history` reads them. */
+export async function envCommitsFrom(top: string, envRel: string, rev = 'HEAD'): Promise<EnvCommit[]> {
+  let out: string;
+  try {
+    out = await git(top, ['log', '--no-color', `--format=%H${US}%an <%ae>${US}%aI${US}%s${US}%b${RS}`, rev, '--', lit(envRel)]);
+  } catch {
+    return [];
+  }
+  const res: EnvCommit[] = [];
+  for (const rec of out.split(RS)) {
+    const r = rec.replace(/^\n+/, '');
+    if (!r.trim()) continue;
+    const [hash, author, date, subject, body = ''] = r.split(US) as [string, string, string, string, string?];
+    res.push(parseEnvCommit(hash, author, date, subject ?? '', body.trim()));
+  }
+  return res;
 }
