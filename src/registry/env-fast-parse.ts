@@ -95,6 +95,32 @@ function blockValue(rest: string): unknown {
 }
 
 /**
+ * The `approvals:` section from `lines[from]` to the end, as serializeEnv writes it: keys at two
+ * spaces, each with at least one `    - { … }` entry (a key without entries, or a section without
+ * keys, is what YAML reads as null: not this layout). null when it is anything else.
+ */
+function approvalsSection(lines: string[], from: number): Record<string, unknown[]> | null {
+  if (lines[from] !== 'approvals:') return null;
+  const out: Record<string, unknown[]> = {};
+  let list: unknown[] | null = null;
+  for (let k = from + 1; k < lines.length - 1; k++) {
+    const line = lines[k]!;
+    if (line.startsWith('    - ')) {
+      if (!list) return null;
+      list.push(blockValue(line.slice(6)));
+    } else if (line.startsWith('  ') && line.endsWith(':') && line[2] !== ' ') {
+      if (list && list.length === 0) return null;
+      const key = blockValue(line.slice(2, -1));
+      if (typeof key !== 'string' || key in out) return null;
+      list = [];
+      out[key] = list;
+    } else return null;
+  }
+  if (!list || list.length === 0) return null;
+  return out;
+}
+
+/**
  * Parses an environment file exactly as `serializeEnv` writes it, in a fraction of the time a
  * general YAML parser needs for a file with thousands of entries. Returns null for anything
  * else (hand edits, comments, other layouts): callers then use the full parser with positions.
@@ -110,7 +136,13 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
     const environment = blockValue(lines[1].slice('environment: '.length));
     const prompts: Record<string, Record<string, unknown>> = {};
     const value = { environment, prompts } as unknown as EnvironmentFile;
-    if (lines[2] === 'prompts: {}') return lines.length === 4 ? value : null;
+    if (lines[2] === 'prompts: {}') {
+      if (lines.length === 4) return value;
+      const approvals = approvalsSection(lines, 3);
+      if (!approvals) return null;
+      (value as { approvals?: unknown }).approvals = approvals;
+      return value;
+    }
     if (lines[2] !== 'prompts:' || lines.length < 5) return null;
     let pin: Record<string, unknown> | null = null;
     let history: unknown[] | null = null;
@@ -118,8 +150,18 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
     let rollout: Record<string, unknown> | null = null;
     // each pin's source lines, kept so that writing the file back reuses them verbatim
     const blocks: { id: string; pin: Record<string, unknown>; start: number }[] = [];
+    // where the approvals (SPEC §15) start, after every pin: the last pin's block ends there
+    let tail = lines.length - 1;
     for (let k = 3; k < lines.length - 1; k++) {
       const line = lines[k]!;
+      if (line === 'approvals:') {
+        if (!pin) return null;
+        const approvals = approvalsSection(lines, k);
+        if (!approvals) return null;
+        (value as { approvals?: unknown }).approvals = approvals;
+        tail = k;
+        break;
+      }
       if (line.startsWith('      - ')) {
         if (!history) return null;
         history.push(blockValue(line.slice(8)));
@@ -170,7 +212,7 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
     if (rollout && Object.keys(rollout).length === 0) return null;
     for (let b = 0; b < blocks.length; b++) {
       const { id, pin: p, start } = blocks[b]!;
-      const end = blocks[b + 1]?.start ?? lines.length - 1;
+      const end = blocks[b + 1]?.start ?? tail;
       rememberPinBlock(p as unknown as EnvPin, id, lines.slice(start, end).join('\n'));
     }
     return value;

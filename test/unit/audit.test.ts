@@ -7,10 +7,12 @@ import { pinsAsOf, verifyPinChecks, type PinFacts } from '../../src/core/audit.j
 import { recordHistory, verifyPin } from '../../src/core/env-chain.js';
 import { serializeEnv, fastParseEnv, envShapeOk } from '../../src/registry/env-store.js';
 import { pinViewOfText } from '../../src/registry/env-view.js';
+import { isCanonicalEnvText } from '../../src/registry/env-canonical.js';
 import { parseYaml } from '../../src/registry/yaml.js';
 import { getValidator } from '../../src/registry/schemas.js';
 import type { EnvironmentFile, EnvPin, HistoryEntry } from '../../src/core/types.js';
 import type { CommitFacts } from '../../src/core/history.js';
+import { mutations } from '../helpers/mutate.js';
 
 const SHA = 'a'.repeat(64);
 const SUITE = 'c'.repeat(64);
@@ -122,9 +124,43 @@ describe('approvals in the environment file', () => {
     expect(envShapeOk(parsed.value)).toBe(true);
   });
 
-  it('take the full reader: not the fast reader, not a one-pin view (whose writes would drop them)', () => {
-    expect(fastParseEnv(text)).toBeNull();
-    expect(pinViewOfText(text, 'p')).toBeNull();
+  it('are read by the fast reader and come with a one-pin view, whose writes keep their bytes', () => {
+    expect(fastParseEnv(text)).toEqual(file);
+    expect(isCanonicalEnvText(text)).toBe(true);
+    const view = pinViewOfText(text, 'p')!;
+    expect(view.value.approvals).toEqual(file.approvals);
+    const moved = { ...view.value, prompts: { p: { ...promoted(), version: '1.0.1' } } };
+    expect(view.render(moved)).toBe(serializeEnv({ ...file, prompts: moved.prompts }));
+    // a new pin sorted after the last one goes before the approvals
+    const added = pinViewOfText(text, 'q')!;
+    expect(added.render({ ...added.value, prompts: { q: promoted() } })).toBe(serializeEnv({ ...file, prompts: { ...file.prompts, q: promoted() } }));
+    // a one-pin change may not touch the approvals
+    expect(() => view.render({ ...moved, approvals: {} })).toThrow(/changed more than that pin/);
     expect(serializeEnv({ ...file, approvals: {} })).not.toContain('approvals');
+  });
+
+  it('on mutated files: what the layout check or the fast reader accepts, the YAML parser and the schema read the same', () => {
+    const validate = getValidator('environment');
+    let compared = 0;
+    for (const mutated of mutations(text, { seed: 15, count: 1500, chars: [':', '"', ' ', '-', '{', '}', ',', '@', 'a', '1', '.', '\n'] })) {
+      const fast = fastParseEnv(mutated);
+      const fastOk = fast !== null && envShapeOk(fast);
+      if (isCanonicalEnvText(mutated)) expect(fastOk, mutated).toBe(true);
+      if (!fastOk) continue;
+      compared++;
+      const full = parseYaml(mutated);
+      expect(full.issues, mutated).toEqual([]);
+      expect(validate(full.value), mutated).toBe(true);
+      expect(fast, mutated).toEqual(full.value);
+    }
+    expect(compared).toBeGreaterThan(20);
+  }, 120_000);
+
+  it('a section YAML would read differently is not the fast layout', () => {
+    for (const bad of [text.replace(/    - \{.*\n/, ''), text.replace('approvals:\n', 'approvals:\n\n'), `${text}  "q@1.0.0":\n`, text.replace('"p@1.0.0"', '"P@1.0.0"')]) {
+      const fast = fastParseEnv(bad);
+      expect(fast !== null && envShapeOk(fast)).toBe(false);
+      expect(isCanonicalEnvText(bad)).toBe(false);
+    }
   });
 });
