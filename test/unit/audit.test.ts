@@ -157,7 +157,7 @@ describe('approvals in the environment file', () => {
   }, 120_000);
 
   it('a section YAML would read differently is not the fast layout', () => {
-    for (const bad of [text.replace(/    - \{.*\n/, ''), text.replace('approvals:\n', 'approvals:\n\n'), `${text}  "q@1.0.0":\n`, text.replace('"p@1.0.0"', '"P@1.0.0"')]) {
+    for (const bad of [text.replace(/ {4}- \{.*\n/, ''), text.replace('approvals:\n', 'approvals:\n\n'), `${text}  "q@1.0.0":\n`, text.replace('"p@1.0.0"', '"P@1.0.0"')]) {
       const fast = fastParseEnv(bad);
       expect(fast !== null && envShapeOk(fast)).toBe(false);
       expect(isCanonicalEnvText(bad)).toBe(false);
