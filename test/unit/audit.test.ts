@@ -103,11 +103,11 @@ describe('the chain over rollout steps', () => {
   it('explains a running rollout, and catches a hand-set weight, a rollout no entry started, and a removed one', () => {
     expect(verifyPin(running()).status).toBe('chained');
     const p = running();
-    expect(verifyPin({ ...p, rollout: { ...p.rollout!, weight: 50 } }).problems[0]!.message).toMatch(/the pin's rollout weight is 50, but its history recorded 25/);
-    expect(verifyPin({ ...promoted(), rollout: p.rollout }).problems[0]!.message).toMatch(/carries a rollout of 1\.1\.0 that no history entry started/);
+    expect(verifyPin({ ...p, rollout: { ...p.rollout!, weight: 50 } }).problems[0]!.message).toMatch(/the pin's rollout\.weight is 50, but its history \(rollout-set 1\.0\.0 -> 1\.1\.0 \(25%\) at .*\) recorded 25/);
+    expect(verifyPin({ ...promoted(), rollout: p.rollout }).problems[0]!.message).toMatch(/has a rollout of 1\.1\.0 at 25%, but its newest history entry .* runs none/);
     const { rollout: _r, ...gone } = p;
-    expect(verifyPin(gone).problems[0]!.message).toMatch(/has no rollout, but its newest history entry .* left one running/);
-    expect(verifyPin({ ...p, version: '0.9.0' }).problems[0]!.message).toMatch(/left 1\.0\.0 pinned/);
+    expect(verifyPin(gone).problems[0]!.message).toMatch(/leaves a rollout of 1\.1\.0 running, but the pin has no rollout block/);
+    expect(verifyPin({ ...p, version: '0.9.0' }).problems[0]!.message).toMatch(/the pin's version is 0\.9\.0, but its newest promote, rollback or completed rollout .* recorded 1\.0\.0/);
   });
 });
 
