@@ -13,7 +13,6 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench', '.work', 'rollout');
 const dist = (p) => pathToFileURL(path.join(ROOT, 'dist', p)).href;
 const { bucketOf, assignArm } = await import(dist('core/bucket.js'));
-const { serializeEnv } = await import(dist('registry/env-store.js'));
 const sdk = await import(dist('index.js'));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
