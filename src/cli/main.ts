@@ -130,7 +130,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .description('run prompts\' regression suites (<ref>..., --all, or --changed)')
         .option('--all', 'every prompt that has an eval suite (its latest version)')
         .option('--changed', 'the prompts whose version files or suite changed since --base')
-        .option('--base <rev>', 'with --changed: compare with the merge-base of <rev> and HEAD (default: origin/$GITHUB_BASE_REF, the upstream branch, or HEAD)')
+        .option('--base <rev>', 'providers\' endpoints and key variables from <rev>\'s config (also PROMPTRAIL_TRUSTED_REV); with --changed also the revision to compare with (its merge-base with HEAD; default: origin/$GITHUB_BASE_REF, the upstream branch, or HEAD)')
         .option('--env <env>', 'evaluate as <env> runs the prompt (its overrides, its gate\'s provider and min_pass_rate)')
         .option('--baseline <ver|env>', 'compare against this version or environment\'s pin')
         .option('--provider <names>', 'provider(s) from the config, comma-separated, side by side (name or name:model)')
@@ -173,6 +173,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .option('--reason <text>', 'why (recorded in history and the commit)')
         .option('--skip-eval', 'promote without running the gate (needs --reason; recorded)')
         .option('--report <file>', 'gate evidence: an eval report (e.g. merged CI shards), verified against the files on disk, instead of running the suite')
+        .option('--base <rev>', 'the gate\'s providers: endpoints and key variables from <rev>\'s config (also PROMPTRAIL_TRUSTED_REV)')
         .option('--no-commit', 'write the environment file but do not commit')
         .option('--push', 'push the commit (fetch + rebase + retry on rejection)')
         .option('--dry-run', 'print the plan, write nothing'),
@@ -222,7 +223,8 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .option('--stages <list>', 'planned weights, e.g. 5,25,50,100 (default: environments.<env>.rollout.stages)')
         .option('--salt <salt>', 'what keys are hashed with (default "<id>@<version>")')
         .option('--skip-eval', 'start without running the gate (needs --reason; recorded)')
-        .option('--report <file>', 'gate evidence: an eval report, verified against the files on disk'),
+        .option('--report <file>', 'gate evidence: an eval report, verified against the files on disk')
+        .option('--base <rev>', 'the gate\'s providers: endpoints and key variables from <rev>\'s config (also PROMPTRAIL_TRUSTED_REV)'),
       () => import('./commands/rollout-start.js'),
     );
     add(

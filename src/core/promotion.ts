@@ -20,6 +20,7 @@ import type { GateOutcome } from './gate.js';
 import { tamperCheck, type NewHistoryEntry } from './env-chain.js';
 import { approvalRefusal, approvalVerdict, type ApprovalRuleInput, type ApprovalVerdict } from './approval.js';
 import type { EnvironmentFile, EnvPin, EvalSummary, GateConfig } from './types.js';
+import { own } from './own.js';
 
 export interface PromotionSelectInput {
   id: string;
@@ -56,7 +57,7 @@ export interface PromotionChoice {
  * where the `from` of an entry counts too: it survives one entry longer when history_limit cuts)?
  */
 export function wasPinned(file: EnvironmentFile, id: string, version: string): boolean {
-  const pin = file.prompts[id];
+  const pin = own(file.prompts, id);
   if (!pin) return false;
   if (pin.version === version || pin.previous === version) return true;
   return pin.history.some((h) => pinnedBy(h).includes(version));
@@ -68,7 +69,7 @@ export function wasPinned(file: EnvironmentFile, id: string, version: string): b
  * rollout started while the change was being prepared, exit 3).
  */
 export function rolloutRunning(file: EnvironmentFile, id: string, env: string, what: string, exit: 1 | 3 = 1): Omit<Refusal, 'kind'> | null {
-  const r = file.prompts[id]?.rollout;
+  const r = own(file.prompts, id)?.rollout;
   if (!r) return null;
   return {
     code: exit === 3 ? 'conflict' : 'rollout-running',
@@ -93,7 +94,7 @@ export function selectPromotion(input: PromotionSelectInput): EnvDecision<Promot
     version = input.requestedVersion;
     source = 'requested';
   } else if (upstream) {
-    const up = upstream.file.prompts[id];
+    const up = own(upstream.file.prompts, id);
     if (!up) {
       return refused({
         code: 'nothing-to-promote',
@@ -119,7 +120,7 @@ export function selectPromotion(input: PromotionSelectInput): EnvDecision<Promot
     });
   }
   if (upstream && !wasPinned(upstream.file, id, version)) {
-    const now = upstream.file.prompts[id]?.version;
+    const now = own(upstream.file.prompts, id)?.version;
     return refused({
       code: 'requires',
       exit: 1,
@@ -131,7 +132,7 @@ export function selectPromotion(input: PromotionSelectInput): EnvDecision<Promot
   }
   const running = rolloutRunning(input.target, id, env, input.change ?? 'a promotion');
   if (running) return refused(running);
-  const current = input.target.prompts[id];
+  const current = own(input.target.prompts, id);
   if (current?.version === version) return alreadyPinned(id, env, version);
   return { kind: 'choice', id, env, version, from: current?.version ?? null, source, upstream: upstream?.name ?? null };
 }
@@ -309,7 +310,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
     mutate: (fresh) => {
       const running = rolloutRunning(fresh, id, env, 'promotion', 3);
       if (running) return refusal(running);
-      const now = fresh.prompts[id]?.version ?? null;
+      const now = own(fresh.prompts, id)?.version ?? null;
       if (now !== choice.from) {
         return refusal({
           code: 'conflict',
@@ -352,7 +353,7 @@ export function compact<T extends object>(o: T): T {
 
 /** Returns a new environment file with `version` pinned for `id` (the input is not modified). */
 export function applyPromotion(target: EnvironmentFile, change: { id: string; version: string }, rec: PromotionRecord, historyLimit: number): EnvironmentFile {
-  const old = target.prompts[change.id];
+  const old = own(target.prompts, change.id);
   const entry: NewHistoryEntry = compact({
     action: 'promote' as const,
     version: change.version,

@@ -21,7 +21,11 @@ function plainValueUncached(tok: string): unknown {
   if (tok === 'null') return null;
   if (tok === 'true') return true;
   if (tok === 'false') return false;
-  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/.test(tok)) return Number(tok);
+  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/.test(tok)) {
+    const n = Number(tok);
+    if (!Number.isFinite(n)) throw new FastParseError(tok); // 1e999: the careful reader refuses it (yaml-non-finite)
+    return n;
+  }
   if (PLAIN.test(tok) && !NOT_STRING.some((r) => r.test(tok))) return tok;
   throw new FastParseError(tok);
 }
@@ -79,7 +83,7 @@ function flowMap(s: string, i: number): [Record<string, unknown>, number] {
     if (colon === -1) throw new FastParseError('key');
     const key = s.slice(i, colon);
     if (!PLAIN.test(key)) throw new FastParseError('key');
-    if (key in out) throw new FastParseError('duplicate key');
+    if (Object.hasOwn(out, key) || key === '__proto__') throw new FastParseError(key === '__proto__' ? 'unsafe key' : 'duplicate key');
     const [v, n] = flowValue(s, colon + 2);
     out[key] = v;
     if (s.startsWith(', ', n)) i = n + 2;
@@ -184,7 +188,7 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
         const colon = line.indexOf(':', 4);
         if (colon === -1) return null;
         const key = line.slice(4, colon);
-        if (!/^[a-z][a-z0-9_]*$/.test(key) || key in pin) return null;
+        if (!/^[a-z][a-z0-9_]*$/.test(key) || Object.hasOwn(pin, key) || key === '__proto__') return null;
         if (line.length === colon + 1) {
           if (key === 'history') {
             history = [];
@@ -201,7 +205,7 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
         }
       } else if (line.startsWith('  ') && line.endsWith(':') && line[2] !== ' ') {
         const id = blockValue(line.slice(2, -1));
-        if (typeof id !== 'string' || id in prompts) return null;
+        if (typeof id !== 'string' || Object.hasOwn(prompts, id) || id === '__proto__') return null; // the YAML reader reports __proto__
         pin = {};
         prompts[id] = pin;
         blocks.push({ id, pin, start: k });

@@ -16,6 +16,7 @@ import { ENV_HEADER, envShapeOk, fastParseEnv, readEnvSnapshot, serializeEnv, ty
 import { decodeRegistryBytes, readRegularFile, MAX_ENV_FILE_BYTES } from './files.js';
 import { InternalError } from '../errors.js';
 import { canonicalPins, type PinLayout } from './env-canonical.js';
+import { own } from '../core/own.js';
 
 /** An environment file as an env-changing command reads it: the snapshot, and how to write a change. */
 export interface EnvView extends EnvSnapshot {
@@ -49,7 +50,7 @@ export function pinsOf(registry: Registry, id: string, known: ReadonlyMap<string
     const file = known.get(env);
     const rel = registry.rel(registry.envPath(env));
     if (file) {
-      out.push({ env, pin: file.prompts[id], rel });
+      out.push({ env, pin: own(file.prompts, id), rel });
       continue;
     }
     try {
@@ -63,7 +64,7 @@ export function pinsOf(registry: Registry, id: string, known: ReadonlyMap<string
 
 /** `id`'s pin in `env` (undefined when not pinned or the file does not exist). Throws like readEnvSnapshot. */
 export function readPin(registry: Registry, env: string, id: string): EnvPin | undefined {
-  return readEnvView(registry, env, id).value.prompts[id];
+  return own(readEnvView(registry, env, id).value.prompts, id);
 }
 
 /**
@@ -82,7 +83,7 @@ function pinOf(text: string, layout: PinLayout, id: string): { pin: EnvPin | und
   const tail = text.slice(layout.tail);
   const mini = fastParseEnv(b ? `${layout.intro}prompts:\n${text.slice(b.start, b.end)}${tail}` : `${layout.intro}prompts: {}\n${tail}`);
   if (!mini || !envShapeOk(mini)) return null;
-  const pin = mini.prompts[id];
+  const pin = own(mini.prompts, id);
   return b && !pin ? null : { pin, environment: mini.environment, approvals: mini.approvals };
 }
 
@@ -125,7 +126,7 @@ function splice(text: string, layout: PinLayout, id: string, before: Environment
   if (next.environment !== before.environment || next.approvals !== before.approvals || ids.length > 1 || (ids.length === 1 && ids[0] !== id)) {
     throw new InternalError(`a change of the pin of ${id} changed more than that pin of ${layout.intro.slice(ENV_HEADER.length + 1).trim()}`);
   }
-  const pin = next.prompts[id];
+  const pin = own(next.prompts, id);
   const block = pin ? serializeEnv({ environment: next.environment, prompts: { [id]: pin } }).slice(layout.intro.length + 'prompts:\n'.length) : '';
   const rest = layout.blocks.filter((b) => b.id !== id);
   if (rest.length === 0) return serializeEnv(next);

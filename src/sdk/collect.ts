@@ -18,6 +18,7 @@ import { schemaFindings } from '../registry/schema-findings.js';
 import { entryDigest, rolloutDigest, type BundleEntry, type BundleProvider } from './bundle-format.js';
 import { stripJsonFence } from './output.js';
 import { IntegrityError } from './errors.js';
+import { own } from '../core/own.js';
 
 export interface PinnedPrompts {
   env: string;
@@ -53,7 +54,7 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
       throw new CheckFailed(r.message.replace(/^refused: /, 'refusing to build: '), { location: { file: envRel }, hint: r.hint });
     }
   }
-  const envCfg = reg.config.environments[env] ?? {};
+  const envCfg = own(reg.config.environments, env) ?? {};
   const overrides: { model?: Partial<ModelConfig> } = envCfg.overrides?.model ? { model: envCfg.overrides.model } : {};
   const entries: BundleEntry[] = [];
   const files: PromptFile[] = [];
@@ -109,7 +110,7 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
     return { entry: { ...base, digest: entryDigest(base), source: decoded.bytes.toString('utf8') }, file, prompt: p };
   };
   for (const id of Object.keys(envFile.value.prompts).sort()) {
-    const pin = envFile.value.prompts[id]!;
+    const pin = own(envFile.value.prompts, id)!;
     const stable = arm(id, pin.version, pin.sha256, 'pins');
     const entry = stable.entry;
     paths.push(stable.file);
@@ -144,7 +145,7 @@ export function runtimeProviders(reg: Registry, entries: readonly BundleEntry[])
   }
   const out: Record<string, BundleProvider> = {};
   for (const name of [...names].sort()) {
-    const cfg: ProviderConfig | undefined = reg.config.providers[name] ?? (name === 'echo' ? { type: 'echo' } : undefined);
+    const cfg: ProviderConfig | undefined = own(reg.config.providers, name) ?? (name === 'echo' ? { type: 'echo' } : undefined);
     if (!cfg) continue; // validate reports unknown providers; run() names the missing one
     const where = { location: { file: CONFIG_FILE }, hint: 'keys come only from the environment variable named by api_key_env' };
     for (const h of Object.keys(cfg.headers ?? {})) {

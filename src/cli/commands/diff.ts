@@ -10,6 +10,7 @@ import { openRegistry } from '../../registry/registry.js';
 import { refPlace, resolveRef, type ResolvedRef } from '../../registry/resolve-ref.js';
 import { diffPrompts } from '../../core/diff.js';
 import { renderDiffMarkdown } from '../reporters/diff/markdown.js';
+import { own } from '../../core/own.js';
 import { diffReporters } from '../reporters/diff/index.js';
 import { pickReporter } from '../formats.js';
 import type { PromptFile } from '../../core/types.js';
@@ -42,7 +43,7 @@ export async function run(ctx: CommandContext, args: string[], opts: DiffOptions
   // `diff x@staging x@production` shows a parameter difference even when both pin one version
   const asRun = (ref: ResolvedRef): PromptFile => {
     const p = registry.loadPrompt(ref.id, ref.version).value as PromptFile;
-    return ref.via ? { ...p, model: applyOverrides(p.model, registry.config.environments[ref.via]) } : p;
+    return ref.via ? { ...p, model: applyOverrides(p.model, own(registry.config.environments, ref.via)) } : p;
   };
   const a = asRun(from);
   const b = asRun(to);

@@ -8,6 +8,7 @@ import { readEnvSnapshot } from '../../registry/env-store.js';
 import { envFileHistory } from '../../git/log.js';
 import { mergeHistory } from '../../core/history.js';
 import { renderHistoryText } from '../reporters/history-text.js';
+import { own } from '../../core/own.js';
 
 export interface HistoryOptions {
   /** only this environment */
@@ -35,7 +36,7 @@ export async function run(ctx: CommandContext, args: string[], opts: HistoryOpti
   if (only !== undefined) registry.assertEnv(only);
   const envNames = only ? [only] : registry.config.environmentOrder;
   const snaps = envNames.map((e) => readEnvSnapshot(registry, e));
-  const envs = snaps.map((s) => ({ env: s.env, entries: s.value.prompts[id]?.history ?? [] }));
+  const envs = snaps.map((s) => ({ env: s.env, entries: own(s.value.prompts, id)?.history ?? [] }));
   const pinnedSomewhere = envs.some((e) => e.entries.length > 0);
 
   const git = await envFileHistory(registry.root, snaps.map((s) => s.file));

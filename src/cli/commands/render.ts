@@ -18,6 +18,7 @@ import { parseTemplate, TemplateError } from '../../core/template.js';
 import type { JsonSchema, PromptFile } from '../../core/types.js';
 // the same template-to-YAML position mapping validate uses (block, plain and quoted scalars)
 import { fullDoc } from '../../validate/full-doc.js';
+import { own } from '../../core/own.js';
 
 const MAX_VARS_BYTES = 16 * 1024 * 1024;
 
@@ -69,7 +70,7 @@ async function readVarsFile(spec: string, cwd: string): Promise<Record<string, u
 /** True when the declared input accepts strings (or is untyped/undeclared): keep --var text as is. */
 function takesString(inputs: JsonSchema | undefined, name: string): boolean {
   const props = inputs?.properties;
-  const schema = props && typeof props === 'object' ? (props as Record<string, unknown>)[name] : undefined;
+  const schema = props && typeof props === 'object' ? own(props as Record<string, unknown>, name) : undefined;
   if (!schema || typeof schema !== 'object') return true;
   const t = (schema as Record<string, unknown>).type;
   if (t === undefined) return true;
@@ -162,7 +163,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RenderOptio
   }
 
   const env = envOpt ?? ref.via;
-  const model = applyOverrides(prompt.model, env ? reg.config.environments[env] : undefined);
+  const model = applyOverrides(prompt.model, env ? own(reg.config.environments, env) : undefined);
   if (ctx.json) {
     writeJson(ctx, { id: ref.id, version: ref.version, sha256: digest, env: env ?? null, model, messages });
     return 0;

@@ -18,6 +18,7 @@ import { approvalRules } from '../../core/approval.js';
 import { applyPlan, forRegistry, preflight, startGitProbe, type GitProbe } from '../../apply/index.js';
 import { decided, gitChecked, reportApplied, reportDryRun, reportNoChange } from '../env-command.js';
 import { appliedDocument, dryRunDocument, noChangeDocument } from '../reporters/env-change.js';
+import { own } from '../../core/own.js';
 
 export interface RolloutCommonOptions {
   env: string;
@@ -76,7 +77,7 @@ export function planStep(registry: Registry, snap: EnvView, kind: StepKind, base
     case 'abort':
       return planRolloutAbort(input);
     case 'complete': {
-      const candidate = snap.value.prompts[base.id]?.rollout?.version;
+      const candidate = own(snap.value.prompts, base.id)?.rollout?.version;
       const file = candidate ? registry.versionPath(base.id, candidate) : null;
       let digest: string | null = null;
       try {
