@@ -84,8 +84,8 @@ export function selectPromotion(input: PromotionSelectInput): EnvDecision<Promot
   const { id, env, upstream, versions } = input;
   // a hand-edited pin (here, or the upstream one `requires` relies on) is diagnosed before anything is read from it
   const tampered = tamperCheck([
-    { rel: input.targetRel ?? `environments/${env}.yaml`, id, pin: input.target.prompts[id] },
-    ...(upstream ? [{ rel: upstream.rel ?? `environments/${upstream.name}.yaml`, id, pin: upstream.file.prompts[id] }] : []),
+    { rel: input.targetRel ?? `environments/${env}.yaml`, id, pin: own(input.target.prompts, id) },
+    ...(upstream ? [{ rel: upstream.rel ?? `environments/${upstream.name}.yaml`, id, pin: own(upstream.file.prompts, id) }] : []),
   ]);
   if (tampered) return tampered;
   let version: string;
