@@ -13,7 +13,6 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench', '.work', 'rollout');
 const dist = (p) => pathToFileURL(path.join(ROOT, 'dist', p)).href;
 const { bucketOf, assignArm } = await import(dist('core/bucket.js'));
-const { serializeEnv } = await import(dist('registry/env-store.js'));
 const sdk = await import(dist('index.js'));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -51,20 +50,14 @@ for (const [v, sys] of [['1.4.0', 'You triage tickets.'], ['1.5.0', 'You triage 
   writeFileSync(path.join(WORK, 'prompts', 'support', 'triage', `${v}.yaml`), text);
   sha[v] = crypto.createHash('sha256').update(text).digest('hex');
 }
-const at = '2026-12-01T10:00:00Z';
-writeFileSync(
-  path.join(WORK, 'environments', 'production.yaml'),
-  serializeEnv({
-    environment: 'production',
-    prompts: {
-      [ID]: {
-        version: '1.4.0', sha256: sha['1.4.0'], previous: null, promoted_at: at, promoted_by: 'bench',
-        rollout: { version: '1.5.0', sha256: sha['1.5.0'], weight: 10, salt: `${ID}@1.5.0`, stages: [10, 50, 100], started_at: at, started_by: 'bench', updated_at: at },
-        history: [],
-      },
-    },
-  }),
-);
+// the env file as promptrail writes it (a hand-written one is refused: SPEC §15's history chain)
+for (const args of [['promote', `${ID}@1.4.0`, '--env', 'production', '--no-commit'], ['rollout', 'start', `${ID}@1.5.0`, '--env', 'production', '--weight', '10', '--stages', '10,50,100', '--no-commit']]) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'prompts.js'), '-C', WORK, ...args, '-q'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`prompts ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+    process.exit(1);
+  }
+}
 const bundlePath = path.join(WORK, 'production.bundle.json');
 const b = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'prompts.js'), '-C', WORK, 'build', '--env', 'production', '-o', bundlePath], { encoding: 'utf8' });
 if (b.status !== 0) {

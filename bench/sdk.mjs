@@ -11,6 +11,8 @@ import * as path from 'node:path';
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench', '.work', 'sdk');
 const N = Number(process.env.SDK_BENCH_PROMPTS ?? 1000);
+const { applyPromotion } = await import(pathToFileURL(path.join(ROOT, 'dist', 'core', 'promotion.js')).href);
+const { serializeEnv } = await import(pathToFileURL(path.join(ROOT, 'dist', 'registry', 'env-store.js')).href);
 
 function promptYaml(id, i) {
   return `id: ${id}
@@ -49,7 +51,8 @@ function generate() {
     path.join(WORK, 'prompts.config.yaml'),
     'environments:\n  production:\n    overrides: { model: { parameters: { temperature: 0.1 } } }\nproviders:\n  openai: { type: openai, api_key_env: OPENAI_API_KEY }\n',
   );
-  let env = 'environment: production\nprompts:\n';
+  // pins as promote writes them (SPEC §15's history chain: a hand-written pin is refused by build)
+  let env = { environment: 'production', prompts: {} };
   for (let i = 0; i < N; i++) {
     const id = `${['support', 'sales', 'search', 'billing'][i % 4]}/p${String(i).padStart(4, '0')}`;
     const text = promptYaml(id, i);
@@ -57,9 +60,9 @@ function generate() {
     mkdirSync(path.join(WORK, 'prompts', id), { recursive: true });
     writeFileSync(path.join(WORK, 'prompts', id, `${version}.yaml`), text);
     const sha = createHash('sha256').update(text).digest('hex');
-    env += `  ${id}:\n    version: ${version}\n    sha256: ${sha}\n    previous: null\n    promoted_at: 2026-11-22T10:04:11Z\n    promoted_by: bench\n    history: []\n`;
+    env = applyPromotion(env, { id, version }, { sha256: sha, at: '2026-11-22T10:04:11Z', by: 'bench' }, 50);
   }
-  writeFileSync(path.join(WORK, 'environments', 'production.yaml'), env);
+  writeFileSync(path.join(WORK, 'environments', 'production.yaml'), serializeEnv(env));
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

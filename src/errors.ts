@@ -43,6 +43,13 @@ export class ConflictError extends PromptrailError {
   }
 }
 
+/** Exit 130: interrupted by Ctrl-C (SIGINT) before anything was written. */
+export class Interrupted extends PromptrailError {
+  constructor(message: string, opts: { location?: Location; hint?: string; cause?: unknown } = {}) {
+    super(message, 130, opts);
+  }
+}
+
 /** Exit 70: a bug or an unexpected environment failure. */
 export class InternalError extends PromptrailError {
   constructor(message: string, opts: { location?: Location; hint?: string; cause?: unknown } = {}) {

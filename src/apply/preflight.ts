@@ -182,9 +182,10 @@ export async function preflight(registry: Registry, opts: PreflightOptions): Pro
   let recheckEnv = false;
   const dirty = (st: PathState): boolean => st === 'modified' || st === 'untracked';
   const held = (): boolean => lockHeld(path.join(registry.stateDir, 'locks'), 'environments');
-  if (dirty(envState) && !held() && !opts.pendingOnly) envState = (await changedPaths(repo.top, [envRel])).get(envRel) ?? 'clean';
+  // (asked a few times: several promptrail processes can each write and commit between two looks)
+  for (let look = 0; look < 5 && dirty(envState) && !held() && !opts.pendingOnly; look++) envState = (await changedPaths(repo.top, [envRel])).get(envRel) ?? 'clean';
   if (dirty(envState) && !opts.pendingOnly) {
-    if (!held()) throw dirtyEnvFile(envRel, envState);
+    if (!held() && (await changedPaths(repo.top, [envRel])).get(envRel) === envState && !held()) throw dirtyEnvFile(envRel, envState);
     recheckEnv = true;
   }
   const watched = new Map(watch.map((w) => [w.file, { rel: w.rel, state: states.get(w.rel) ?? 'clean' }] as const));

@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import type { CommandContext } from './ui.js';
-import { writeJson } from './ui.js';
+import { interruptible, writeJson } from './ui.js';
+import { Interrupted } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { contentSha256, readRegularFile } from '../registry/files.js';
 import { pinsOf, readEnvView, type EnvView } from '../registry/env-view.js';
@@ -17,11 +18,14 @@ import { selectPromotion, type PinEvidenceInput, type PromotionChoice } from '..
 import { depsRecords, type DepsRecord } from '../core/integrity.js';
 import { resolveVersion, type ResolvedVersion } from '../registry/resolved.js';
 import { CheckFailed, UsageError } from '../errors.js';
+import { approvalRules, approvalsOf, type ApprovalRuleInput } from '../core/approval.js';
+import { approvalFacts, authorsOf, topRel } from './approval-facts.js';
 import { jsonSchemaProblem } from '../validate/json-schema.js';
 import { scanTemplate } from '../validate/template-scan.js';
 import { refusalError } from '../apply/refusal.js';
 import { preflight, pushPending, type ApplyResult, type GitProbe, type GitTarget, type PendingPushResult, type WatchedFile } from '../apply/index.js';
 import { appliedDocument, dryRunDocument, noChangeDocument, renderApplied, renderDryRun } from './reporters/env-change.js';
+import { own } from '../core/own.js';
 
 /** The decision unless it is a refusal: then its detail lines go to stderr and it is thrown. */
 export function decided<T>(ctx: CommandContext, d: T | Refused): T {
@@ -197,14 +201,20 @@ export async function gateOutcome(
   reportFile: string | undefined,
   suite: WatchedFile | undefined,
 ): Promise<GateOutcome | { unavailable: string }> {
-  const { runGate, GateUnavailable } = await import('../eval/gate.js');
+  const { runGate, GateUnavailable, GateInterrupted } = await import('../eval/gate.js');
+  // Ctrl-C stops the gate's requests at once: nothing was written yet, nothing will be
+  const interrupt = interruptible(ctx, `interrupted: stopping the gate of "${choice.env}"; nothing is written (Ctrl-C again to quit at once)`);
   let outcome: GateOutcome;
   try {
-    outcome = await runGate({ registry, id: choice.id, version: choice.version, env: choice.env, gate, baselineVersion: choice.from, reportFile, ctx });
+    outcome = await runGate({ registry, id: choice.id, version: choice.version, env: choice.env, gate, baselineVersion: choice.from, reportFile, ctx, signal: interrupt.signal });
   } catch (e) {
+    if (e instanceof GateInterrupted || interrupt.signal.aborted) throw new Interrupted(`${choice.id}@${choice.version} was not promoted to ${choice.env}: the gate was interrupted (nothing written)`);
     if (e instanceof GateUnavailable) return { unavailable: e.message };
     throw e;
+  } finally {
+    interrupt.dispose();
   }
+  if (interrupt.signal.aborted) throw new Interrupted(`${choice.id}@${choice.version} was not promoted to ${choice.env}: the gate was interrupted (nothing written)`);
   if (outcome.passed && suite && suite.state !== 'clean') {
     ctx.warn(`warning: ${suite.rel} has uncommitted changes: the gate of "${choice.env}" ran that working-tree suite (suite ${(outcome.summary.suite_sha256 ?? '').slice(0, 12)}, recorded); commit it so reviewers see what the gate checked`);
   }
@@ -225,7 +235,7 @@ export interface PinSelection {
  */
 export function selectPin(registry: Registry, o: { env: string; id: string; requestedVersion?: string; versions: readonly string[]; change?: string }): PinSelection {
   const snap = readEnvView(registry, o.env, o.id);
-  const up = registry.config.environments[o.env]?.requires;
+  const up = own(registry.config.environments, o.env)?.requires;
   const upView = up ? readEnvView(registry, up, o.id) : undefined;
   const upstream = up && upView ? { name: up, file: upView.value, rel: upView.rel } : undefined;
   const decision = selectPromotion({ id: o.id, requestedVersion: o.requestedVersion, env: o.env, target: snap.value, targetRel: snap.rel, upstream, versions: o.versions, change: o.change });
@@ -254,7 +264,11 @@ export async function gatherPinnable(
   choice: PromotionChoice,
   o: { probe: Promise<GitProbe>; skipEval: boolean; report: string | undefined; commit: boolean; push: boolean },
 ): Promise<PinGathered> {
-  const gate = registry.config.environments[choice.env]?.gate ?? null;
+  const gate = own(registry.config.environments, choice.env)?.gate ?? null;
+  const rules = approvalRules(own(registry.config.environments, choice.env)?.approvals);
+  if (rules.signed && !o.commit) {
+    throw new UsageError(`"${choice.env}" requires signed commits (approvals.signed in prompts.config.yaml); --no-commit would make none`, { hint: 'drop --no-commit' });
+  }
   const suiteFile = registry.suitePath(choice.id);
   // the version resolved (its partials and parents), then git's checks of every file it is
   // resolved from run while it is compile-checked
@@ -263,6 +277,7 @@ export async function gatherPinnable(
   gitP.catch(() => undefined);
   await checkPinnable(version, { compileCheck: !gate || o.skipEval });
   const git = await gitChecked(ctx, gitP);
+  const approvals = rules.required > 0 ? await gatherApprovals(registry, sel.snap, choice, version.sha256, rules, await o.probe) : undefined;
   const known = new Map([[choice.env, sel.snap.value], ...(sel.upstream ? [[sel.upstream.name, sel.upstream.file] as const] : [])]);
   return {
     gate,
@@ -280,11 +295,36 @@ export async function gatherPinnable(
       deps: version.deps,
       depRecords: allDepRecords(registry, version.deps),
       pins: pinsOf(registry, choice.id, known),
+      approvals,
+      signed: rules.signed,
     },
   };
 }
 
-/** The gate's outcome for a gathered version (the eval runs, or the --report is checked). */
-export function gatheredOutcome(ctx: CommandContext, registry: Registry, g: PinGathered): Promise<GateOutcome | { unavailable: string }> {
-  return gateOutcome(ctx, registry, g.evidence.choice, g.gate!, g.evidence.report, g.git.watched.get(g.suiteFile));
+/**
+ * The approval facts of the version about to be pinned (SPEC §15): the approvals the target's
+ * env file records for it, each with the `prompts approve` commit that recorded it, the version
+ * file's authors and the promoter. Approvals are git facts: read from the repository even with
+ * --no-commit; outside git there are none.
+ */
+async function gatherApprovals(registry: Registry, snap: EnvView, choice: PromotionChoice, sha: string, rules: { required: number; signed: boolean }, probe: GitProbe): Promise<ApprovalRuleInput> {
+  const base = { id: choice.id, version: choice.version, env: choice.env, sha256: sha, required: rules.required, signed: rules.signed, promoter: probe.by };
+  const repo = probe.repo;
+  if (!repo) return { ...base, authors: [], facts: [], inGit: false };
+  const [authors, facts] = await Promise.all([
+    authorsOf(registry, repo.top, choice.id, choice.version),
+    approvalFacts(repo.top, topRel(registry, repo.top, snap.file), { env: choice.env, id: choice.id, version: choice.version, approvals: approvalsOf(snap.value, choice.id, choice.version), signed: rules.signed }),
+  ]);
+  return { ...base, authors: authors.map((a) => a.author), facts, inGit: true };
+}
+
+/**
+ * The gate's outcome for a gathered version (the eval runs, or the --report is checked). The gate
+ * sends requests with secrets: to the endpoints of the trusted config (`base`, else
+ * PROMPTRAIL_TRUSTED_REV), when one is named.
+ */
+export async function gatheredOutcome(ctx: CommandContext, registry: Registry, g: PinGathered, base: string | undefined): Promise<GateOutcome | { unavailable: string }> {
+  const { trustedRegistry } = await import('./trusted.js');
+  const gateRegistry = await trustedRegistry(ctx, registry, base);
+  return gateOutcome(ctx, gateRegistry, g.evidence.choice, g.gate!, g.evidence.report, g.git.watched.get(g.suiteFile));
 }

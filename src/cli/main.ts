@@ -138,7 +138,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .description('run prompts\' regression suites (<ref>..., --all, or --changed)')
         .option('--all', 'every prompt that has an eval suite (its latest version)')
         .option('--changed', 'the prompts whose version files or suite changed since --base')
-        .option('--base <rev>', 'with --changed: compare with the merge-base of <rev> and HEAD (default: origin/$GITHUB_BASE_REF, the upstream branch, or HEAD)')
+        .option('--base <rev>', 'providers\' endpoints and key variables from <rev>\'s config (also PROMPTRAIL_TRUSTED_REV); with --changed also the revision to compare with (its merge-base with HEAD; default: origin/$GITHUB_BASE_REF, the upstream branch, or HEAD)')
         .option('--env <env>', 'evaluate as <env> runs the prompt (its overrides, its gate\'s provider and min_pass_rate)')
         .option('--baseline <ver|env>', 'compare against this version or environment\'s pin')
         .option('--provider <names>', 'provider(s) from the config, comma-separated, side by side (name or name:model)')
@@ -181,6 +181,7 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .option('--reason <text>', 'why (recorded in history and the commit)')
         .option('--skip-eval', 'promote without running the gate (needs --reason; recorded)')
         .option('--report <file>', 'gate evidence: an eval report (e.g. merged CI shards), verified against the files on disk, instead of running the suite')
+        .option('--base <rev>', 'the gate\'s providers: endpoints and key variables from <rev>\'s config (also PROMPTRAIL_TRUSTED_REV)')
         .option('--no-commit', 'write the environment file but do not commit')
         .option('--push', 'push the commit (fetch + rebase + retry on rejection)')
         .option('--dry-run', 'print the plan, write nothing'),
@@ -198,6 +199,24 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .option('--dry-run', 'print the plan, write nothing'),
       () => import('./commands/rollback.js'),
     );
+    add(
+      program
+        .command('approve <ref>')
+        .description('approve <id>@<version> for an environment: records who approved which bytes, as one commit (SPEC §15)')
+        .requiredOption('--env <env>', 'the environment the approval is for')
+        .option('--reason <text>', 'why (recorded with the approval and in the commit)')
+        .option('--push', 'push the commit (fetch + rebase + retry on rejection)')
+        .option('--dry-run', 'print the plan, write nothing'),
+      () => import('./commands/approve.js'),
+    );
+    add(
+      program
+        .command('verify')
+        .description('check every pin end to end: bytes, committed blob, promptrail commit, history chain, approvals, signatures, eval evidence (exit 1 on anything untraceable)')
+        .option('--env <env>', 'only this environment (default: every environment)')
+        .option('--format <format>', 'text | json | markdown (a PR comment)'),
+      () => import('./commands/verify.js'),
+    );
     const rollout = program.command('rollout').description('canary, blue-green and A/B rollouts: a candidate version served to a share of the keys');
     const stepOptions = (cmd: Command, reason = '--reason <text>'): Command =>
       cmd
@@ -212,7 +231,8 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
         .option('--stages <list>', 'planned weights, e.g. 5,25,50,100 (default: environments.<env>.rollout.stages)')
         .option('--salt <salt>', 'what keys are hashed with (default "<id>@<version>")')
         .option('--skip-eval', 'start without running the gate (needs --reason; recorded)')
-        .option('--report <file>', 'gate evidence: an eval report, verified against the files on disk'),
+        .option('--report <file>', 'gate evidence: an eval report, verified against the files on disk')
+        .option('--base <rev>', 'the gate\'s providers: endpoints and key variables from <rev>\'s config (also PROMPTRAIL_TRUSTED_REV)'),
       () => import('./commands/rollout-start.js'),
     );
     add(
@@ -245,7 +265,11 @@ export async function run(argv: string[], io: RunIO = {}): Promise<number> {
       () => import('./commands/rollout-check.js'),
     );
     add(
-      program.command('history <id>').description('the audit trail of a prompt across environments').option('--env <env>', 'only this environment'),
+      program
+        .command('history [id]')
+        .description('the audit trail of a prompt across environments; with --env and --at, every pin of that environment as of a moment')
+        .option('--env <env>', 'only this environment')
+        .option('--at <date|rev>', 'every pin of --env as of this date (YYYY-MM-DD, ISO date-time) or git revision, from the env file\'s git history'),
       () => import('./commands/history.js'),
     );
     add(

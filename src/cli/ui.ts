@@ -5,6 +5,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
+import { safeLines } from '../core/escape.js';
 
 export interface Output {
   write(s: string): void;
@@ -27,7 +28,7 @@ export interface CommandContext extends GlobalOptions {
   stdout: Output;
   stderr: Output;
   env: NodeJS.ProcessEnv;
-  /** a message line on stderr (suppressed by --quiet) */
+  /** a message line on stderr (suppressed by --quiet); control characters escaped (core/escape.ts) */
   info(msg: string): void;
   /** a warning line on stderr (never suppressed) */
   warn(msg: string): void;
@@ -128,6 +129,10 @@ export function makeContext(globals: Omit<GlobalOptions, 'color'> & { colors: bo
     return p;
   };
   const interactive = io.stderr.isTTY && !opts.json && !opts.quiet && !isCI(io.env);
+  const line = (msg: string): string => {
+    const s = safeLines(msg, { keepColors: colorErr });
+    return s.endsWith('\n') ? s : `${s}\n`;
+  };
   const ctx: CommandContext = {
     ...opts,
     colorErr,
@@ -142,11 +147,12 @@ export function makeContext(globals: Omit<GlobalOptions, 'color'> & { colors: bo
     },
     c: () => chalk(opts.color),
     cErr: () => chalk(colorErr),
+    // messages interpolate untrusted names (case names, ids, reasons): escaped here, whatever the caller did
     info(msg: string) {
-      if (!opts.quiet) io.stderr.write(msg.endsWith('\n') ? msg : `${msg}\n`);
+      if (!opts.quiet) io.stderr.write(line(msg));
     },
     warn(msg: string) {
-      io.stderr.write(msg.endsWith('\n') ? msg : `${msg}\n`);
+      io.stderr.write(line(msg));
     },
   };
   return ctx;

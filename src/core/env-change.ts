@@ -39,7 +39,11 @@ export type RefusalCode =
   | 'bad-stages'
   | 'no-next-stage'
   | 'conflict'
-  | 'tampered';
+  | 'tampered'
+  | 'approvals'
+  | 'self-approval'
+  | 'already-approved'
+  | 'unsigned';
 
 export interface Refused {
   kind: 'refused';
@@ -94,8 +98,16 @@ export interface EnvChangePlan {
    * run). A pending plan can be shown (--dry-run) but `apply/` refuses to carry it out.
    */
   pending: string | null;
-  /** for --dry-run and the result line: "would promote …" / "promoted …"; `note` follows the dry run's headline, `doneNote` the result's */
-  words: { would: string; done: string; note?: string; doneNote?: string };
+  /**
+   * The environment requires signed commits (SPEC §15 `approvals.signed`): `apply/` signs the
+   * commit (`git commit -S`) and keeps it only when `git verify-commit` accepts it.
+   */
+  signed?: boolean;
+  /**
+   * for --dry-run and the result line: "would promote …" / "promoted …"; `what` replaces
+   * "<id> <from> -> <to> in <env>"; `note` follows the dry run's headline, `doneNote` the result's
+   */
+  words: { would: string; done: string; what?: string; note?: string; doneNote?: string };
   /** dry-run lines after the headline (file, sha256, gate, …), in order */
   preview: PreviewLine[];
   /** the command's own keys of the JSON documents: of the dry run, and of the result */

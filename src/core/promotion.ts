@@ -18,7 +18,9 @@ import { refusal, refused, type EnvChangePlan, type EnvDecision, type NoChange, 
 import { pinnedBy, recordEntry } from './history.js';
 import type { GateOutcome } from './gate.js';
 import { tamperCheck, type NewHistoryEntry } from './env-chain.js';
+import { approvalRefusal, approvalVerdict, type ApprovalRuleInput, type ApprovalVerdict } from './approval.js';
 import type { DepsMap, EnvironmentFile, EnvPin, EvalSummary, GateConfig } from './types.js';
+import { own } from './own.js';
 
 export interface PromotionSelectInput {
   id: string;
@@ -55,7 +57,7 @@ export interface PromotionChoice {
  * where the `from` of an entry counts too: it survives one entry longer when history_limit cuts)?
  */
 export function wasPinned(file: EnvironmentFile, id: string, version: string): boolean {
-  const pin = file.prompts[id];
+  const pin = own(file.prompts, id);
   if (!pin) return false;
   if (pin.version === version || pin.previous === version) return true;
   return pin.history.some((h) => pinnedBy(h).includes(version));
@@ -67,7 +69,7 @@ export function wasPinned(file: EnvironmentFile, id: string, version: string): b
  * rollout started while the change was being prepared, exit 3).
  */
 export function rolloutRunning(file: EnvironmentFile, id: string, env: string, what: string, exit: 1 | 3 = 1): Omit<Refusal, 'kind'> | null {
-  const r = file.prompts[id]?.rollout;
+  const r = own(file.prompts, id)?.rollout;
   if (!r) return null;
   return {
     code: exit === 3 ? 'conflict' : 'rollout-running',
@@ -82,8 +84,8 @@ export function selectPromotion(input: PromotionSelectInput): EnvDecision<Promot
   const { id, env, upstream, versions } = input;
   // a hand-edited pin (here, or the upstream one `requires` relies on) is diagnosed before anything is read from it
   const tampered = tamperCheck([
-    { rel: input.targetRel ?? `environments/${env}.yaml`, id, pin: input.target.prompts[id] },
-    ...(upstream ? [{ rel: upstream.rel ?? `environments/${upstream.name}.yaml`, id, pin: upstream.file.prompts[id] }] : []),
+    { rel: input.targetRel ?? `environments/${env}.yaml`, id, pin: own(input.target.prompts, id) },
+    ...(upstream ? [{ rel: upstream.rel ?? `environments/${upstream.name}.yaml`, id, pin: own(upstream.file.prompts, id) }] : []),
   ]);
   if (tampered) return tampered;
   let version: string;
@@ -92,7 +94,7 @@ export function selectPromotion(input: PromotionSelectInput): EnvDecision<Promot
     version = input.requestedVersion;
     source = 'requested';
   } else if (upstream) {
-    const up = upstream.file.prompts[id];
+    const up = own(upstream.file.prompts, id);
     if (!up) {
       return refused({
         code: 'nothing-to-promote',
@@ -118,7 +120,7 @@ export function selectPromotion(input: PromotionSelectInput): EnvDecision<Promot
     });
   }
   if (upstream && !wasPinned(upstream.file, id, version)) {
-    const now = upstream.file.prompts[id]?.version;
+    const now = own(upstream.file.prompts, id)?.version;
     return refused({
       code: 'requires',
       exit: 1,
@@ -130,7 +132,7 @@ export function selectPromotion(input: PromotionSelectInput): EnvDecision<Promot
   }
   const running = rolloutRunning(input.target, id, env, input.change ?? 'a promotion');
   if (running) return refused(running);
-  const current = input.target.prompts[id];
+  const current = own(input.target.prompts, id);
   if (current?.version === version) return alreadyPinned(id, env, version);
   return { kind: 'choice', id, env, version, from: current?.version ?? null, source, upstream: upstream?.name ?? null };
 }
@@ -165,6 +167,10 @@ export interface PinEvidenceInput {
   deps?: DepsMap;
   /** the deps every pin and history entry of every environment recorded (needed when `deps` is not empty) */
   depRecords?: readonly DepsRecord[];
+  /** the target requires approvals (SPEC §15): the recorded approvals with their git facts */
+  approvals?: ApprovalRuleInput;
+  /** the target requires signed commits: the change's commit is signed and must verify */
+  signed?: boolean;
 }
 
 export interface PromotionInput extends PinEvidenceInput {
@@ -198,6 +204,8 @@ export interface PinEvidence {
   deps?: DepsMap;
   /** the dry run's `deps:` line, when there are deps */
   depsPreview: PreviewLine[];
+  /** the approvals that counted (null: the target requires none) */
+  approvals: ApprovalVerdict['counted'] | null;
 }
 
 /**
@@ -224,6 +232,10 @@ export function pinEvidence(input: PinEvidenceInput): PinEvidence | Refused {
   const deps = input.deps && Object.keys(input.deps).length ? input.deps : undefined;
   const depChanged = deps ? depsMismatch(deps, input.depRecords ?? []) : null;
   if (depChanged) return refused(depRefusal(`${id}@${version}`, depChanged));
+  // approvals before the gate: a version nobody approved is refused without running an eval
+  const unapproved = input.approvals ? approvalRefusal(input.approvals, choice.from === null ? 'promoting' : 'changing the pin') : null;
+  if (unapproved) return unapproved;
+  const approved = input.approvals && input.approvals.required > 0 ? approvalVerdict(input.approvals).counted : null;
   const gateDesc = gateText(gate);
   const runsGate = gate !== null && !skipEval;
   // a gate needs the prompt's suite: say so before anything, so --dry-run predicts the refusal
@@ -268,7 +280,13 @@ export function pinEvidence(input: PinEvidenceInput): PinEvidence | Refused {
     before: gate ? [] : skipEval ? [`note: "${env}" has no gate; --skip-eval has nothing to skip`] : input.report !== undefined ? [`note: "${env}" has no gate; --report is not needed`] : [],
     ...(deps ? { deps } : {}),
     depsPreview: deps ? [['deps', depsLine(deps)]] : [],
+    approvals: approved,
   };
+}
+
+/** The dry run's `approvals:` line, when the target requires approvals. */
+export function approvalsPreview(ev: PinEvidence): PreviewLine[] {
+  return ev.approvals ? [['approvals', ev.approvals.map((a) => `${a.by} (${a.commit.slice(0, 12)})`).join(', ')]] : [];
 }
 
 /** What the command measured and decided, written into the pin and its history entry. */
@@ -293,7 +311,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
   const skipped = ev.skipped;
   const deps = ev.deps;
   const rec: PromotionRecord = { sha256: input.sha256, deps, at: input.at, by: input.by, reason: input.reason ?? undefined, eval: evalSummary ?? undefined, skipEval: skipped };
-  const preview: PreviewLine[] = [['file', input.file], ['sha256', input.sha256], ...ev.depsPreview, ev.preview];
+  const preview: PreviewLine[] = [['file', input.file], ['sha256', input.sha256], ...ev.depsPreview, ev.preview, ...approvalsPreview(ev)];
   return {
     kind: 'change',
     action: 'promote',
@@ -308,7 +326,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
     mutate: (fresh) => {
       const running = rolloutRunning(fresh, id, env, 'promotion', 3);
       if (running) return refusal(running);
-      const now = fresh.prompts[id]?.version ?? null;
+      const now = own(fresh.prompts, id)?.version ?? null;
       if (now !== choice.from) {
         return refusal({
           code: 'conflict',
@@ -321,6 +339,7 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
     },
     scope: id,
     pending: ev.pending ? 'gate' : null,
+    signed: input.signed ?? false,
     words: {
       would: 'would promote',
       done: 'promoted',
@@ -333,8 +352,9 @@ export function planPromotion(input: PromotionInput): EnvChangePlan | Refused {
         sha256: input.sha256,
         ...(deps ? { deps } : {}),
         gate: ev.planJson,
+        ...(ev.approvals ? { approvals: ev.approvals } : {}),
       },
-      result: { sha256: input.sha256, ...(deps ? { deps } : {}), eval: evalSummary, skipEval: skipped },
+      result: { sha256: input.sha256, ...(deps ? { deps } : {}), eval: evalSummary, skipEval: skipped, ...(ev.approvals ? { approvals: ev.approvals } : {}) },
     },
     before: ev.before,
     after: evalSummary ? [`eval: ${evalLine(evalSummary)}`] : [],
@@ -350,7 +370,7 @@ export function compact<T extends object>(o: T): T {
 
 /** Returns a new environment file with `version` pinned for `id` (the input is not modified). */
 export function applyPromotion(target: EnvironmentFile, change: { id: string; version: string }, rec: PromotionRecord, historyLimit: number): EnvironmentFile {
-  const old = target.prompts[change.id];
+  const old = own(target.prompts, change.id);
   const entry: NewHistoryEntry = compact({
     action: 'promote' as const,
     version: change.version,

@@ -5,6 +5,7 @@
  */
 import type { ValidateFunction, ErrorObject } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { userRegExp } from './regex.js';
 import addFormatsImport from 'ajv-formats';
 import type { Message, ModelConfig, PromptFile, EnvironmentConfig, JsonSchema } from './types.js';
 import { analyzeTemplate, compileTemplate, parseTemplate, templateIncludes, TemplateError, type CompiledTemplate } from './template.js';
@@ -25,7 +26,7 @@ let userAjv: Ajv2020 | undefined;
 /** ajv for user-written schemas (prompt inputs/outputs): lenient about unknown keywords. */
 export function userSchemaAjv(): Ajv2020 {
   if (!userAjv) {
-    userAjv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: true });
+    userAjv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: true, code: { regExp: userRegExp } });
     addFormats(userAjv);
   }
   return userAjv;
@@ -40,7 +41,7 @@ let plainAjv: Ajv2020 | undefined;
 export function compileUserSchema(schema: JsonSchema): ValidateFunction {
   if (!plainSchema(schema)) return userSchemaAjv().compile(schema);
   if (!plainAjv) {
-    plainAjv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
+    plainAjv = new Ajv2020({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false, code: { regExp: userRegExp } });
     addFormats(plainAjv);
   }
   return plainAjv.compile(schema);

@@ -16,6 +16,7 @@ import { isRolloutStep, pinnedBy, recordEntry } from './history.js';
 import { rolloutRunning } from './promotion.js';
 import { tamperCheck, type NewHistoryEntry } from './env-chain.js';
 import type { DepsMap, EnvironmentFile, EnvPin, EvalSummary } from './types.js';
+import { own } from './own.js';
 
 export interface RollbackSelectInput {
   id: string;
@@ -75,7 +76,7 @@ export function promotionStack(pin: EnvPin): string[] {
 /** Step 1: the version to restore, or why not (nothing recorded: exit 1). */
 export function selectRollback(input: RollbackSelectInput): EnvDecision<RollbackChoice> {
   const { id, env, to } = input;
-  const pin = input.target.prompts[id];
+  const pin = own(input.target.prompts, id);
   // the chain a rollback walks back must be the one promptrail recorded
   const tampered = tamperCheck([{ rel: input.targetRel ?? `environments/${env}.yaml`, id, pin }]);
   if (tampered) return tampered;
@@ -201,7 +202,7 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
     mutate: (fresh) => {
       const running = rolloutRunning(fresh, id, env, 'rollback', 3);
       if (running) return refusal(running);
-      const now = fresh.prompts[id]?.version ?? null;
+      const now = own(fresh.prompts, id)?.version ?? null;
       if (now !== from) {
         return refusal({
           code: 'conflict',
@@ -229,7 +230,7 @@ export function planRollback(input: RollbackInput): EnvChangePlan | Refused {
 
 /** Returns a new environment file with the rollback applied (the input is not modified). */
 export function applyRollback(target: EnvironmentFile, choice: Pick<RollbackChoice, 'id' | 'from' | 'version' | 'previous' | 'eval'>, rec: RollbackRecord, historyLimit: number): EnvironmentFile {
-  const old = target.prompts[choice.id];
+  const old = own(target.prompts, choice.id);
   // the entry records what the pin becomes (previous, deps, and the eval kept from the restored
   // version's promotion), so the pin can be checked against it (core/env-chain.ts)
   const entry: NewHistoryEntry = { action: 'rollback', version: choice.version, from: choice.from, previous: choice.previous, sha256: rec.sha256, ...(rec.deps ? { deps: rec.deps } : {}), at: rec.at, by: rec.by };

@@ -18,8 +18,9 @@ import { refusal, refused, type EnvChangePlan, type NoChange, type PreviewLine, 
 import { short } from './integrity.js';
 import { recordEntry } from './history.js';
 import { tamperCheck } from './env-chain.js';
-import { compact, pinEvidence, rolloutRunning, type PinEvidenceInput, type PromotionChoice } from './promotion.js';
+import { approvalsPreview, compact, pinEvidence, rolloutRunning, type PinEvidenceInput, type PromotionChoice } from './promotion.js';
 import type { EnvironmentFile, EnvPin, HistoryEntry, RolloutState } from './types.js';
+import { own } from './own.js';
 
 export { stagesProblem };
 
@@ -87,7 +88,7 @@ export function rolloutCandidate(d: PromotionChoice | NoChange | Refused, target
       hint: `bump a new version and start the rollout with that ("prompts bump ${d.id} minor")`,
     });
   }
-  if (!target.prompts[d.id]) return notPinnedYet(d);
+  if (!own(target.prompts, d.id)) return notPinnedYet(d);
   return d;
 }
 
@@ -103,7 +104,7 @@ function notPinnedYet(d: { id: string; env: string; version: string }): Refused 
 export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refused {
   const { choice, weight, stages, salt } = input;
   const { id, env, version } = choice;
-  const stable = input.target.prompts[id];
+  const stable = own(input.target.prompts, id);
   if (!stable) return notPinnedYet(choice);
   if (!isWeight(weight)) return refused(badWeight(weight));
   if (stages) {
@@ -149,6 +150,7 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     ['sha256', input.sha256],
     ...ev.depsPreview,
     ev.preview,
+    ...approvalsPreview(ev),
   ];
   return {
     kind: 'change',
@@ -164,17 +166,18 @@ export function planRolloutStart(input: RolloutStartInput): EnvChangePlan | Refu
     mutate: (fresh) => {
       const running = rolloutRunning(fresh, id, env, 'rollout', 3);
       if (running) return refusal(running);
-      const pin = fresh.prompts[id];
+      const pin = own(fresh.prompts, id);
       if (pin?.version !== from) return changed(id, env, 'rollout', `its stable version was ${from}, now ${pin?.version ?? 'not pinned'}`);
       return withPin(fresh, id, { ...pin, rollout, history: recordEntry(pin.history, entry, input.historyLimit) });
     },
     scope: id,
     pending: ev.pending ? 'gate' : null,
+    signed: input.signed ?? false,
     words: { would: 'would start a rollout of', done: 'started a rollout of', note: startNote, doneNote: startNote },
     preview,
     json: {
-      plan: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, ...(deps ? { deps } : {}), gate: ev.planJson },
-      result: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, ...(deps ? { deps } : {}), eval: ev.eval, skipEval: ev.skipped },
+      plan: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, ...(deps ? { deps } : {}), gate: ev.planJson, ...(ev.approvals ? { approvals: ev.approvals } : {}) },
+      result: { fromWeight: 0, weight, stages, salt, sha256: input.sha256, ...(deps ? { deps } : {}), eval: ev.eval, skipEval: ev.skipped, ...(ev.approvals ? { approvals: ev.approvals } : {}) },
     },
     before: ev.before,
     after: ev.eval ? [`eval: pass rate ${ev.eval.pass_rate} (${ev.eval.passed}/${ev.eval.cases} cases)`] : [],
@@ -200,7 +203,7 @@ export interface RolloutStepInput {
 
 /** The running rollout of `id`, or the refusal (exit 1) that there is none. */
 function running(input: RolloutStepInput, verb: string): { pin: EnvPin; rollout: RolloutState } | Refused {
-  const pin = input.target.prompts[input.id];
+  const pin = own(input.target.prompts, input.id);
   // a step builds on the rollout promptrail recorded, never on a hand-edited one (core/env-chain.ts)
   const tampered = tamperCheck([{ rel: input.file, id: input.id, pin }]);
   if (tampered) return tampered;
@@ -221,7 +224,7 @@ function changed(id: string, env: string, what: string, how: string): Refusal {
 
 /** The same rollout (stable, candidate, weight) is still running in `fresh`, else the conflict. */
 function sameRollout(fresh: EnvironmentFile, id: string, env: string, was: { stable: string; rollout: RolloutState }, what: string): { pin: EnvPin; rollout: RolloutState } | Refusal {
-  const pin = fresh.prompts[id];
+  const pin = own(fresh.prompts, id);
   const r = pin?.rollout;
   if (!pin || !r) return changed(id, env, what, `the rollout of ${was.rollout.version} is no longer running`);
   if (pin.version !== was.stable || r.version !== was.rollout.version || r.sha256 !== was.rollout.sha256) {
@@ -330,7 +333,7 @@ export function planRolloutAbort(input: RolloutStepInput): EnvChangePlan | Refus
     subject: rolloutSubject(env, id, pin.version, rollout.version, rollout.weight, 0),
     body: stepBody(input, rollout, 'abort', [`Weight: ${rollout.weight}% -> 0%`]),
     mutate: (fresh) => {
-      const p = fresh.prompts[id];
+      const p = own(fresh.prompts, id);
       // an abort only needs the same candidate to be running: whatever its weight is now, it goes to 0
       if (!p?.rollout || p.version !== pin.version || p.rollout.version !== rollout.version) return changed(id, env, 'abort', 'the rollout of ' + rollout.version + ' is no longer running');
       const { rollout: _gone, ...rest } = p;
@@ -353,6 +356,8 @@ export interface RolloutCompleteInput extends RolloutStepInput {
   /** registry-relative path of the candidate's version file, and the sha256 of its bytes now (null: gone) */
   candidateFile: string;
   candidateSha256: string | null;
+  /** the environment requires signed commits: completing pins the candidate like a promotion */
+  signed?: boolean;
 }
 
 /**
@@ -403,7 +408,7 @@ export function planRolloutComplete(input: RolloutCompleteInput): EnvChangePlan 
     subject: rolloutSubject(env, id, pin.version, rollout.version, rollout.weight, 100),
     body: stepBody(input, rollout, 'complete', [`Weight: ${rollout.weight}% -> 100%`]),
     mutate: (fresh) => {
-      const p = fresh.prompts[id];
+      const p = own(fresh.prompts, id);
       // whatever the weight is now, completing the same candidate of the same stable is what was planned
       if (!p?.rollout || p.version !== pin.version || p.rollout.version !== rollout.version || p.rollout.sha256 !== rollout.sha256) {
         return changed(id, env, 'completion', `the rollout of ${rollout.version} is no longer running`);
@@ -412,6 +417,7 @@ export function planRolloutComplete(input: RolloutCompleteInput): EnvChangePlan 
     },
     scope: id,
     pending: null,
+    signed: input.signed ?? false,
     words: { would: 'would complete the rollout of', done: 'completed the rollout of', note: completeNote, doneNote: completeNote },
     preview: [
       ['weight', `${rollout.weight}% -> 100%: ${rollout.version} becomes the pinned version`],

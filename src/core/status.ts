@@ -6,6 +6,7 @@ import semver from 'semver';
 import { wasPinned } from './promotion.js';
 import { verifyPin } from './env-chain.js';
 import type { EnvironmentFile } from './types.js';
+import { own } from './own.js';
 
 export type StatusFlag = 'behind' | 'missing' | 'sha-mismatch' | 'dep-missing' | 'dep-changed' | 'not-upstream' | 'candidate-missing' | 'candidate-sha-mismatch' | 'tampered';
 
@@ -74,7 +75,7 @@ export function buildStatus(input: StatusInput): StatusReport {
     const latest = versions.length ? versions[versions.length - 1]! : null;
     const cells: Record<string, StatusCell> = {};
     for (const e of input.environments) {
-      const pin = e.file.prompts[id];
+      const pin = own(e.file.prompts, id);
       if (!pin) {
         cells[e.name] = { version: null, sha256: null, rollout: null, flags: [] };
         continue;

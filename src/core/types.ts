@@ -265,6 +265,26 @@ export interface RolloutState {
 export interface EnvironmentFile {
   environment: string;
   prompts: Record<string, EnvPin>;
+  /** SPEC §15: approvals of versions for this environment, by "<id>@<version>", oldest first (written by `prompts approve`) */
+  approvals?: Record<string, Approval[]>;
+}
+
+/** One approval (`prompts approve`): who approved which bytes, when, why. */
+export interface Approval {
+  /** the approver's git identity, "Name <email>" */
+  by: string;
+  at: string;
+  /** sha256 of the version file approved */
+  sha256: string;
+  reason?: string;
+}
+
+/** environments.<env>.approvals */
+export interface ApprovalsConfig {
+  /** distinct approvals (not by the version's author, not by the promoter) that promote and rollout start need */
+  required?: number;
+  /** approval and promotion commits must verify with `git verify-commit` */
+  signed?: boolean;
 }
 
 export interface GateConfig {
@@ -280,6 +300,8 @@ export interface EnvironmentConfig {
   /** replaces the top-level budget for this environment */
   budget?: BudgetConfig;
   gate?: GateConfig;
+  /** SPEC §15: approvals before promote / rollout start, and signed commits */
+  approvals?: ApprovalsConfig;
   overrides?: { model?: Partial<ModelConfig> };
 }
 

@@ -10,10 +10,11 @@ import type { Registry } from '../registry/registry.js';
 import { canonicalJson } from '../core/json.js';
 import { graderOf } from './choose.js';
 import type { EvalTarget } from './suite.js';
+import { own } from '../core/own.js';
 
 /** A provider's config entry (the name `echo` works without one), or undefined when unknown. */
 export function providerConfigOf(registry: Registry, name: string): ProviderConfig | undefined {
-  const cfg = Object.prototype.hasOwnProperty.call(registry.config.providers, name) ? registry.config.providers[name] : undefined;
+  const cfg = own(registry.config.providers, name);
   return cfg ?? (name === 'echo' ? { type: 'echo' } : undefined);
 }
 

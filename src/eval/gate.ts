@@ -21,6 +21,7 @@ import { chooseProvider, runEval } from './runner.js';
 import { loadEvalTarget, repeatPolicy, SuiteMissing, type EvalTarget } from './suite.js';
 import { trackedState } from '../registry/state.js';
 import { evidenceProblems, evidenceSpec, loadEvidence, type Evidence, type EvidenceSpec } from './evidence.js';
+import { own } from '../core/own.js';
 
 export interface GateInput {
   registry: Registry;
@@ -36,6 +37,16 @@ export interface GateInput {
   reportFile?: string;
   /** for progress/messages on stderr (and the folder a relative --report is read from); may be undefined when called from the library */
   ctx?: RunContext;
+  /** Ctrl-C: stops the gate's requests at once; runGate then throws GateInterrupted */
+  signal?: AbortSignal;
+}
+
+/** The gate was interrupted (Ctrl-C): nothing is decided, nothing is written. */
+export class GateInterrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'GateInterrupted';
+  }
 }
 
 export type { GateOutcome };
@@ -57,7 +68,7 @@ export function reusable(r: EvalReport | undefined, spec: EvidenceSpec): r is Ev
 
 /** The gate evaluates what the environment will run: its `overrides.model` applied to the version's model. */
 export function inEnvironment(registry: Registry, env: string, target: EvalTarget): EvalTarget {
-  const model = applyOverrides(target.prompt.model, registry.config.environments[env]);
+  const model = applyOverrides(target.prompt.model, own(registry.config.environments, env));
   return { ...target, prompt: { ...target.prompt, model } };
 }
 
@@ -73,7 +84,7 @@ async function evaluate(input: GateInput, spec: EvidenceSpec): Promise<EvalRepor
   input.ctx?.info(`gate: evaluating ${target.id}@${target.version} with provider "${provider}" (${target.cases.length} cases${policy.repeat > 1 ? ` × ${policy.repeat} runs` : ''})…`);
   let run;
   try {
-    run = await runEval({ registry: input.registry, target, provider, env: input.ctx?.env ?? process.env, repeat: policy.repeat, casePassRate: policy.case_pass_rate });
+    run = await runEval({ registry: input.registry, target, provider, env: input.ctx?.env ?? process.env, repeat: policy.repeat, casePassRate: policy.case_pass_rate, signal: input.signal });
   } catch (e) {
     // the eval's own hint ("run with --replay") names a flag promote does not have
     if (e instanceof UsageError && e.hint?.includes('--replay')) {
@@ -81,6 +92,7 @@ async function evaluate(input: GateInput, spec: EvidenceSpec): Promise<EvalRepor
     }
     throw e;
   }
+  if (run.interrupted || input.signal?.aborted) throw new GateInterrupted();
   const report = buildReport(target, run);
   if (!run.interrupted && run.stopped === null) storeReport(input.registry, report, slot);
   return report;

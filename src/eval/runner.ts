@@ -27,6 +27,7 @@ import { estimateRequestCost, type Budget, type Reservation } from './budget.js'
 import { UsageError } from '../errors.js';
 import { chooseProvider, graderOf } from './choose.js';
 import { configDigest, providersUsed } from './config-digest.js';
+import { own } from '../core/own.js';
 
 export { chooseProvider, graderOf };
 
@@ -166,7 +167,7 @@ export function prepareEval(o: EvalRunOptions): PreparedEval {
     // a budget is only as good as its estimates: every priced request must have a price
     for (const [p, m] of [[providerName, model] as const, ...[...graders.values()].map((g) => [g.provider, g.model] as const)]) {
       const s = getSetup(p);
-      if (s.provider.type !== 'echo' && !s.config.prices?.[m]) {
+      if (s.provider.type !== 'echo' && !own(s.config.prices, m)) {
         throw new UsageError(`--max-cost needs the price of model "${m}" of provider "${p}" to estimate each request, but prompts.config.yaml has none`, {
           location: { file: 'prompts.config.yaml' },
           hint: `add providers.${p}.prices.${m}: { input_per_1m: <usd>, output_per_1m: <usd> }`,

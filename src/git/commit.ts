@@ -28,13 +28,15 @@ async function retryOnIndexLock<T>(fn: () => Promise<T>): Promise<T> {
  * Commits `file` (relative to `top`) alone with `subject` and `body`. `untracked` files are
  * added first (a pathspec commit only takes paths git already knows).
  */
-export async function commitFile(top: string, file: string, subject: string, body: string, opts: { untracked: boolean; amend?: boolean; fullHash?: boolean }): Promise<CommitResult> {
+export async function commitFile(top: string, file: string, subject: string, body: string, opts: { untracked: boolean; amend?: boolean; fullHash?: boolean; sign?: boolean }): Promise<CommitResult> {
   const spec = `:(literal)${file}`;
   if (opts.untracked) await retryOnIndexLock(() => git(top, ['add', '--', spec]));
   // not --quiet: the summary line "[branch abc1234] subject" gives the hash without another process
   const args = ['-c', 'core.abbrev=12', 'commit', '--only', '--no-edit', '--no-status', '-m', subject];
   if (body) args.push('-m', body);
   if (opts.amend) args.push('--amend');
+  // signed: with the user's signing setup (user.signingkey, gpg.format); verified by the caller
+  if (opts.sign) args.push('-S');
   args.push('--', spec);
   const out = await retryOnIndexLock(() => git(top, args, { env: { GIT_EDITOR: 'true' } }));
   const m = /^\[[^\]]*?([0-9a-f]{7,64})\]/m.exec(out);

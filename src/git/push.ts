@@ -101,6 +101,8 @@ export async function pendingCommits(top: string, target: PushTarget): Promise<P
 export interface PushOptions {
   /** the environment file, relative to `top` */
   envRel: string;
+  /** the change's commit must be signed (SPEC §15): it is signed again when a rebase rewrites it */
+  sign?: boolean;
   /**
    * Re-applies the plan to the remote's environment file (its text, or null when the remote has
    * none) and returns the new text. Throws ConflictError when the plan no longer holds. Absent
@@ -176,11 +178,12 @@ async function rebaseOntoFetched(top: string, opts: PushOptions): Promise<void> 
   if (!opts.regenerate) return;
   const expected = opts.regenerate(await showOrNull(top, `FETCH_HEAD:${opts.envRel}`));
   const actual = fs.existsSync(envAbs) ? fs.readFileSync(envAbs, 'utf8') : null;
-  if (actual !== expected) {
-    writeFileAtomic(envAbs, expected);
+  // a signed change is signed again after the rebase rewrote it (the rebase signs only with commit.gpgsign)
+  if (actual !== expected || opts.sign) {
+    if (actual !== expected) writeFileAtomic(envAbs, expected);
     const msg = await sgRaw(top, ['log', '-1', '--format=%B']);
     const [subject, ...rest] = msg.replace(/\n+$/, '').split('\n');
-    await commitFile(top, opts.envRel, subject ?? '', rest.join('\n').trim(), { untracked: false, amend: true });
+    await commitFile(top, opts.envRel, subject ?? '', rest.join('\n').trim(), { untracked: false, amend: true, sign: opts.sign });
   }
 }
 

@@ -9,7 +9,7 @@
 import { UsageError } from '../errors.js';
 import type { MeasuredArm } from '../core/rollout-check.js';
 import type { QueryMetric } from '../core/promql.js';
-import { displayUrl } from '../providers/http.js';
+import { displayUrl, readBody } from '../providers/http.js';
 
 const MAX_BYTES = 1024 * 1024;
 const COUNTERS: readonly QueryMetric[] = ['requests', 'errors', 'cost_usd'];
@@ -55,7 +55,7 @@ export async function instantQuery(ep: Endpoint, query: string, o: PrometheusOpt
   try {
     const res = await fetch(`${ep.base}/api/v1/query?${new URLSearchParams({ query })}`, { headers: ep.headers, signal: ac.signal, redirect: 'error' });
     status = res.status;
-    text = await boundedText(res);
+    text = await readBody(res, MAX_BYTES);
   } catch (e) {
     const why = ac.signal.aborted ? `no answer within ${o.timeoutMs} ms` : e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
     throw new UsageError(`cannot query Prometheus at ${ep.display} for ${what}: ${why}`, { hint: 'check --prometheus / metrics.prometheus.url, or pass --metrics <file.json>' });
@@ -87,24 +87,6 @@ function sample(v: unknown, what: string): number | null {
   if (!Array.isArray(v) || typeof v[1] !== 'string') throw new UsageError(`Prometheus gave a malformed sample for ${what}`);
   const n = Number(v[1]);
   return Number.isFinite(n) ? n : null;
-}
-
-async function boundedText(res: Response): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > MAX_BYTES) {
-      await reader.cancel();
-      throw new Error(`the answer is larger than ${MAX_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Both arms' metrics: every query of each arm, all at once. `queries` per arm as filled in by core/promql.ts. */

@@ -6,6 +6,7 @@
 import type { Message, ModelPrice, ProviderConfig } from '../core/types.js';
 import { ANTHROPIC_DEFAULT_MAX_TOKENS } from './anthropic.js';
 import type { Usage } from './types.js';
+import { own } from '../core/own.js';
 
 /** Output tokens assumed for a request whose parameters set no max_tokens (OpenAI-compatible). */
 export const DEFAULT_MAX_OUTPUT_TOKENS_ESTIMATE = 1024;
@@ -19,7 +20,7 @@ export function estimateTokens(text: string): number {
 export function costOf(usage: Usage | null, prices: Record<string, ModelPrice> | undefined, model: string, type: ProviderConfig['type']): number | null {
   if (type === 'echo') return 0;
   if (!usage) return null;
-  const p = prices?.[model];
+  const p = own(prices, model);
   if (!p) return null;
   return (usage.input * p.input_per_1m + usage.output * p.output_per_1m) / 1_000_000;
 }

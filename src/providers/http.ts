@@ -7,13 +7,57 @@
  */
 import { ProviderError } from './types.js';
 
-/** Replaces every occurrence of a secret with "***" (secrets shorter than 4 chars are ignored). */
+/** Consecutive characters of a secret that count as a leak of it: a server may echo part of a key. */
+export const SECRET_FRAGMENT = 8;
+
+/** The spellings of a secret a server may send back: as is, JSON-escaped, URL-encoded. */
+function spellings(secret: string): string[] {
+  const out = new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
+  // every character as a JSON \u escape, upper and lower case hex
+  const u = [...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  out.add(u);
+  out.add(u.toUpperCase().replace(/\\U/g, '\\u'));
+  return [...out];
+}
+
+/**
+ * Replaces every occurrence of a secret with "***" (secrets shorter than 4 chars are ignored):
+ * the secret as is, JSON-escaped or URL-encoded, and any run of SECRET_FRAGMENT or more of
+ * its consecutive characters (a partial echo such as "sk-abc…wxyz" that kept 8 in a row).
+ * Callers redact the WHOLE text, and again after decoding it (JSON.parse turns `\u0073k-…`
+ * into the key), before anything is cut from it.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) {
-    if (s.length >= 4 && out.includes(s)) out = out.split(s).join('***');
+    if (s.length < 4) continue;
+    for (const form of spellings(s)) if (out.includes(form)) out = out.split(form).join('***');
+    if (s.length > SECRET_FRAGMENT) out = redactFragments(out, s);
   }
   return out;
+}
+
+/** Every run of >= SECRET_FRAGMENT consecutive characters of `secret` in `text`, as "***" (one indexOf scan per fragment). */
+function redactFragments(text: string, secret: string): string {
+  const marks: [number, number][] = [];
+  for (let i = 0; i + SECRET_FRAGMENT <= secret.length; i++) {
+    const frag = secret.slice(i, i + SECRET_FRAGMENT);
+    for (let at = text.indexOf(frag); at !== -1; at = text.indexOf(frag, at + 1)) marks.push([at, at + SECRET_FRAGMENT]);
+  }
+  if (marks.length === 0) return text;
+  marks.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let pos = 0;
+  let [start, end] = marks[0]!;
+  for (const [a, b] of marks.slice(1)) {
+    if (a <= end) end = Math.max(end, b);
+    else {
+      out += `${text.slice(pos, start)}***`;
+      pos = end;
+      [start, end] = [a, b];
+    }
+  }
+  return `${out}${text.slice(pos, start)}***${text.slice(end)}`;
 }
 
 /** Parses Retry-After (delta seconds or an HTTP date) and retry-after-ms into milliseconds. */
@@ -45,20 +89,59 @@ function truncate(t: string, n: number): string {
   return t.length > n ? `${t.slice(0, n)}…` : t;
 }
 
-/** The message inside a provider's error body (already redacted), shortened for one line. */
-function errorText(body: string): string {
+/**
+ * The message inside a provider's error body, redacted and shortened for one line. The body is
+ * redacted as a whole first, and the message again once JSON.parse has decoded its escapes
+ * (a key sent back as `\u0073\u006b-…` is only the key after decoding) — each time before it is cut.
+ */
+function errorText(body: string, secrets: readonly string[]): string {
+  const raw = redact(body, secrets);
   try {
-    const j = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    if (typeof j.error === 'string') return truncate(j.error, 500);
-    if (j.error && typeof j.error.message === 'string') return truncate(j.error.message, 500);
-    if (typeof j.message === 'string') return truncate(j.message, 500);
+    const j = JSON.parse(raw) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof j.error === 'string' ? j.error : j.error && typeof j.error.message === 'string' ? j.error.message : typeof j.message === 'string' ? j.message : undefined;
+    if (m !== undefined) return truncate(redact(unescapeEchoes(m), secrets), 500);
   } catch {}
-  return truncate(body.replace(/\s+/g, ' ').trim(), 200);
+  return truncate(redact(unescapeEchoes(raw).replace(/\s+/g, ' ').trim(), secrets), 200);
+}
+
+/**
+ * JSON `\uXXXX` / `\"` and URL `%XX` escapes decoded, for text we are about to show: a key sent
+ * back with every few characters escaped reads as the key again, and is redacted as such.
+ */
+function unescapeEchoes(text: string): string {
+  if (!text.includes('\\') && !text.includes('%')) return text;
+  return text
+    .replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))
+    .replace(/\\(["\\/])/g, '$1')
+    .replace(/%([0-9a-fA-F]{2})/g, (m, h: string) => (parseInt(h, 16) < 0x80 ? String.fromCharCode(parseInt(h, 16)) : m));
 }
 
 /** A URL for messages: userinfo (user:password@) is never printed (SPEC §11). */
 export function displayUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+}
+
+/**
+ * A base_url's userinfo (`http://user:pass@host/v1`) taken out of the URL: the URL without it
+ * (what is fetched, shown, cached and traced) and the credentials, sent as HTTP Basic auth and
+ * redacted from everything the server sends back. fetch() itself refuses URLs with credentials.
+ */
+export function splitUserinfo(url: string): { url: string; basic?: string; secrets: string[] } {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i.exec(url);
+  if (!m) return { url, secrets: [] };
+  const info = m[2]!;
+  const colon = info.indexOf(':');
+  const dec = (x: string): string => {
+    try {
+      return decodeURIComponent(x);
+    } catch {
+      return x;
+    }
+  };
+  const user = dec(colon === -1 ? info : info.slice(0, colon));
+  const pass = colon === -1 ? '' : dec(info.slice(colon + 1));
+  const basic = Buffer.from(`${user}:${pass}`).toString('base64');
+  return { url: m[1]! + url.slice(m[0].length), basic, secrets: [info, `${user}:${pass}`, pass, basic].filter((x) => x.length >= 4) };
 }
 
 function statusHint(status: number, url: string): string {
@@ -69,16 +152,35 @@ function statusHint(status: number, url: string): string {
   return '';
 }
 
-/** Reads the body, refusing more than MAX_RESPONSE_BYTES. */
-async function readBody(res: Response): Promise<string> {
+/**
+ * Reads the body as it streams in, refusing more than `max` bytes: a server that sends an
+ * endless or huge body (with or without content-length) is cut off at the limit, so memory
+ * stays bounded whatever it sends.
+ */
+export async function readBody(res: Response, max: number = MAX_RESPONSE_BYTES): Promise<string> {
   const len = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(len) && len > MAX_RESPONSE_BYTES) {
-    await res.body?.cancel();
-    throw new RangeError(`response of ${len} bytes is larger than ${MAX_RESPONSE_BYTES}`);
+  const tooLarge = (): RangeError => new RangeError(`the response is larger than ${max} bytes (${max / 1024 / 1024} MiB); refused`);
+  if (Number.isFinite(len) && len > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge();
   }
-  const text = await res.text();
-  if (text.length > MAX_RESPONSE_BYTES) throw new RangeError(`response is larger than ${MAX_RESPONSE_BYTES} bytes`);
-  return text;
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    parts.push(decoder.decode(value, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
 }
 
 const aborted = (): ProviderError => new ProviderError('interrupted', { retryable: false, kind: 'aborted' });
@@ -124,7 +226,7 @@ export async function postJson(url: string, headers: Record<string, string>, bod
     opts.signal?.removeEventListener('abort', onAbort);
   }
   if (!res.ok) {
-    const msg = errorText(redact(text, opts.secrets));
+    const msg = errorText(text, opts.secrets);
     const status = res.status;
     const hint = statusHint(status, shown);
     const retryable = status === 429 || status === 408 || status >= 500;
@@ -140,7 +242,7 @@ export async function postJson(url: string, headers: Record<string, string>, bod
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    const t = truncate(redact(text, opts.secrets).replace(/\s+/g, ' '), 80);
+    const t = truncate(redact(unescapeEchoes(redact(text, opts.secrets)), opts.secrets).replace(/\s+/g, ' '), 80);
     throw new ProviderError(`${opts.label}: the response is not valid JSON ("${t}")`, { retryable: true, kind: 'format' });
   }
 }

@@ -8,6 +8,13 @@ import { anthropicProvider } from './anthropic.js';
 import { echoProvider } from './echo.js';
 import { openaiProvider } from './openai.js';
 import { ProviderError, type Provider } from './types.js';
+import { splitUserinfo } from './http.js';
+
+/** What must never be printed or stored for a provider entry: its key's value and its base_url's userinfo. */
+export function providerSecrets(cfg: ProviderConfig, env: NodeJS.ProcessEnv): string[] {
+  const key = cfg.api_key_env ? env[cfg.api_key_env] : undefined;
+  return [...(key ? [key] : []), ...(cfg.base_url ? splitUserinfo(cfg.base_url).secrets : [])];
+}
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -27,7 +34,10 @@ export function createProvider(name: string, cfg: ProviderConfig, opts: CreatePr
   const env = opts.env ?? process.env;
   const keyEnv = cfg.api_key_env;
   const timeoutMs = cfg.timeout_ms ?? opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const o = { name, baseUrl: cfg.base_url, apiKey: keyEnv ? () => env[keyEnv] : undefined, headers: cfg.headers, timeoutMs };
+  // userinfo in base_url is taken out of the URL (fetched, cached, shown without it) and sent as Basic auth
+  const userinfo = cfg.base_url !== undefined ? splitUserinfo(cfg.base_url) : undefined;
+  const headers = userinfo?.basic !== undefined && !Object.keys(cfg.headers ?? {}).some((h) => h.toLowerCase() === 'authorization') ? { authorization: `Basic ${userinfo.basic}`, ...(cfg.headers ?? {}) } : cfg.headers;
+  const o = { name, baseUrl: userinfo?.url, apiKey: keyEnv ? () => env[keyEnv] : undefined, headers, timeoutMs, secrets: userinfo?.secrets };
   const provider = cfg.type === 'anthropic' ? anthropicProvider(o) : openaiProvider(o);
   if (!keyEnv) return provider;
   return {

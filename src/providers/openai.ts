@@ -32,12 +32,14 @@ export interface HttpProviderOptions {
   apiKey?: () => string | undefined;
   headers?: Record<string, string>;
   timeoutMs: number;
+  /** more to redact from what the server sends back (base_url userinfo) */
+  secrets?: readonly string[];
 }
 
 /** The key for this request, and the secrets to redact from anything the server sends back. */
 export function keyFor(o: HttpProviderOptions): { key: string | undefined; secrets: string[] } {
   const key = o.apiKey?.();
-  return { key: key === '' ? undefined : key, secrets: key ? [key] : [] };
+  return { key: key === '' ? undefined : key, secrets: [...(key ? [key] : []), ...(o.secrets ?? [])] };
 }
 
 export function openaiProvider(o: HttpProviderOptions): Provider {

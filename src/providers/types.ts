@@ -75,3 +75,10 @@ export class ProviderError extends Error {
     return this.opts.kind;
   }
 }
+
+/**
+ * The fields of a provider's config entry that decide where a request goes and which secret it
+ * carries: `validate --base` reports changes to them (provider-changed), and eval/promote with a
+ * trusted revision take them from that revision (eval/trusted.ts).
+ */
+export const ENDPOINT_FIELDS = ['type', 'base_url', 'api_key_env', 'headers'] as const;

@@ -9,6 +9,8 @@
  * does not change; on the way it finds where each pin's block is.
  */
 import { ENV_HEADER } from './env-store.js';
+import { fastParseEnv } from './env-fast-parse.js';
+import { envShapeOk } from './env-shape.js';
 
 // A plain scalar the fast reader reads as a string: not one YAML reads as a number, bool or null
 // (env-store.ts NOT_STRING, anchored at the end of the token).
@@ -86,8 +88,16 @@ function spelling(t: string): string | null {
 /** The pins of such a file: the header and `environment` lines, and where each pin's block is. */
 export interface PinLayout {
   intro: string;
-  /** sorted by id; `end` is where the next block (or the file) starts */
+  /** sorted by id; `end` is where the next block (or the approvals, or the file's end) starts */
   blocks: { id: string; start: number; end: number }[];
+  /** the `approvals:` section after the pins (SPEC §15): where it starts (text.length: none) */
+  tail: number;
+}
+
+/** Is `section` (from "approvals:" to the end) what the fast reader reads as valid approvals? */
+function approvalsOk(intro: string, section: string): boolean {
+  const mini = fastParseEnv(`${intro}prompts: {}\n${section}`);
+  return mini !== null && envShapeOk(mini) && mini.approvals !== undefined;
 }
 
 /** The schema's salt: 1 to 256 code points. */
@@ -109,12 +119,22 @@ export function canonicalPins(text: string): PinLayout | null {
   const env = ENVIRONMENT.exec(text);
   if (!env || !ENV_NAME.test(spelling(env[1]!) ?? '')) return null;
   const intro = text.slice(0, ENVIRONMENT.lastIndex);
-  if (text.length === intro.length + 'prompts: {}\n'.length && text.endsWith('prompts: {}\n')) return { intro, blocks: [] };
+  if (text.length === intro.length + 'prompts: {}\n'.length && text.endsWith('prompts: {}\n')) return { intro, blocks: [], tail: text.length };
+  if (text.startsWith('prompts: {}\napprovals:\n', intro.length)) {
+    const tail = intro.length + 'prompts: {}\n'.length;
+    return approvalsOk(intro, text.slice(tail)) ? { intro, blocks: [], tail } : null;
+  }
   if (!text.startsWith('prompts:\n', intro.length)) return null;
   const blocks: PinLayout['blocks'] = [];
   let pos = intro.length + 'prompts:\n'.length;
   if (pos === text.length) return null; // "prompts:" with no pin reads as null
+  let tail = text.length;
   while (pos < text.length) {
+    if (blocks.length > 0 && text.startsWith('approvals:\n', pos)) {
+      if (!approvalsOk(intro, text.slice(pos))) return null;
+      tail = pos;
+      break;
+    }
     PIN.lastIndex = pos;
     const m = PIN.exec(text);
     const id = m ? spelling(m[1]!) : null;
@@ -125,7 +145,7 @@ export function canonicalPins(text: string): PinLayout | null {
     blocks.push({ id, start: pos, end: PIN.lastIndex });
     pos = PIN.lastIndex;
   }
-  return { intro, blocks };
+  return { intro, blocks, tail };
 }
 
 const DEPS_MAP = /deps: \{ ([^}]*) \}/g;

@@ -21,7 +21,11 @@ function plainValueUncached(tok: string): unknown {
   if (tok === 'null') return null;
   if (tok === 'true') return true;
   if (tok === 'false') return false;
-  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/.test(tok)) return Number(tok);
+  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/.test(tok)) {
+    const n = Number(tok);
+    if (!Number.isFinite(n)) throw new FastParseError(tok); // 1e999: the careful reader refuses it (yaml-non-finite)
+    return n;
+  }
   if (PLAIN.test(tok) && !NOT_STRING.some((r) => r.test(tok))) return tok;
   throw new FastParseError(tok);
 }
@@ -87,7 +91,7 @@ function flowMap(s: string, i: number): [Record<string, unknown>, number] {
       key = s.slice(i, colon);
       if (!PLAIN.test(key)) throw new FastParseError('key');
     }
-    if (key in out) throw new FastParseError('duplicate key');
+    if (Object.hasOwn(out, key) || key === '__proto__') throw new FastParseError(key === '__proto__' ? 'unsafe key' : 'duplicate key');
     const [v, n] = flowValue(s, colon + 2);
     out[key] = v;
     if (s.startsWith(', ', n)) i = n + 2;
@@ -100,6 +104,32 @@ function blockValue(rest: string): unknown {
   const [v, n] = flowValue(rest, 0);
   if (n !== rest.length) throw new FastParseError('trailing');
   return v;
+}
+
+/**
+ * The `approvals:` section from `lines[from]` to the end, as serializeEnv writes it: keys at two
+ * spaces, each with at least one `    - { … }` entry (a key without entries, or a section without
+ * keys, is what YAML reads as null: not this layout). null when it is anything else.
+ */
+function approvalsSection(lines: string[], from: number): Record<string, unknown[]> | null {
+  if (lines[from] !== 'approvals:') return null;
+  const out: Record<string, unknown[]> = {};
+  let list: unknown[] | null = null;
+  for (let k = from + 1; k < lines.length - 1; k++) {
+    const line = lines[k]!;
+    if (line.startsWith('    - ')) {
+      if (!list) return null;
+      list.push(blockValue(line.slice(6)));
+    } else if (line.startsWith('  ') && line.endsWith(':') && line[2] !== ' ') {
+      if (list && list.length === 0) return null;
+      const key = blockValue(line.slice(2, -1));
+      if (typeof key !== 'string' || key in out) return null;
+      list = [];
+      out[key] = list;
+    } else return null;
+  }
+  if (!list || list.length === 0) return null;
+  return out;
 }
 
 /**
@@ -118,7 +148,13 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
     const environment = blockValue(lines[1].slice('environment: '.length));
     const prompts: Record<string, Record<string, unknown>> = {};
     const value = { environment, prompts } as unknown as EnvironmentFile;
-    if (lines[2] === 'prompts: {}') return lines.length === 4 ? value : null;
+    if (lines[2] === 'prompts: {}') {
+      if (lines.length === 4) return value;
+      const approvals = approvalsSection(lines, 3);
+      if (!approvals) return null;
+      (value as { approvals?: unknown }).approvals = approvals;
+      return value;
+    }
     if (lines[2] !== 'prompts:' || lines.length < 5) return null;
     let pin: Record<string, unknown> | null = null;
     let history: unknown[] | null = null;
@@ -126,8 +162,18 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
     let rollout: Record<string, unknown> | null = null;
     // each pin's source lines, kept so that writing the file back reuses them verbatim
     const blocks: { id: string; pin: Record<string, unknown>; start: number }[] = [];
+    // where the approvals (SPEC §15) start, after every pin: the last pin's block ends there
+    let tail = lines.length - 1;
     for (let k = 3; k < lines.length - 1; k++) {
       const line = lines[k]!;
+      if (line === 'approvals:') {
+        if (!pin) return null;
+        const approvals = approvalsSection(lines, k);
+        if (!approvals) return null;
+        (value as { approvals?: unknown }).approvals = approvals;
+        tail = k;
+        break;
+      }
       if (line.startsWith('      - ')) {
         if (!history) return null;
         history.push(blockValue(line.slice(8)));
@@ -150,7 +196,7 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
         const colon = line.indexOf(':', 4);
         if (colon === -1) return null;
         const key = line.slice(4, colon);
-        if (!/^[a-z][a-z0-9_]*$/.test(key) || key in pin) return null;
+        if (!/^[a-z][a-z0-9_]*$/.test(key) || Object.hasOwn(pin, key) || key === '__proto__') return null;
         if (line.length === colon + 1) {
           if (key === 'history') {
             history = [];
@@ -167,7 +213,7 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
         }
       } else if (line.startsWith('  ') && line.endsWith(':') && line[2] !== ' ') {
         const id = blockValue(line.slice(2, -1));
-        if (typeof id !== 'string' || id in prompts) return null;
+        if (typeof id !== 'string' || Object.hasOwn(prompts, id) || id === '__proto__') return null; // the YAML reader reports __proto__
         pin = {};
         prompts[id] = pin;
         blocks.push({ id, pin, start: k });
@@ -178,7 +224,7 @@ export function fastParseEnv(text: string): EnvironmentFile | null {
     if (rollout && Object.keys(rollout).length === 0) return null;
     for (let b = 0; b < blocks.length; b++) {
       const { id, pin: p, start } = blocks[b]!;
-      const end = blocks[b + 1]?.start ?? lines.length - 1;
+      const end = blocks[b + 1]?.start ?? tail;
       rememberPinBlock(p as unknown as EnvPin, id, lines.slice(start, end).join('\n'));
     }
     return value;

@@ -4,13 +4,14 @@
  * changed). Known keys first in their documented order, flow mappings for history entries,
  * plain scalars only where every YAML reader reads back the same string.
  */
-import type { EnvironmentFile, EnvPin, EvalSummary, HistoryEntry, RolloutState } from '../core/types.js';
+import type { Approval, EnvironmentFile, EnvPin, EvalSummary, HistoryEntry, RolloutState } from '../core/types.js';
 
 export const ENV_HEADER = '# Written by `prompts promote` and `prompts rollback`. Do not edit by hand.';
 
 export const PIN_KEYS = ['version', 'sha256', 'deps', 'previous', 'promoted_at', 'promoted_by', 'reason', 'eval', 'rollout', 'history'] as const;
 export const ENTRY_KEYS = ['action', 'version', 'from', 'weight', 'previous', 'sha256', 'deps', 'at', 'by', 'reason', 'eval', 'skip_eval', 'prev', 'digest'] as const;
 export const ROLLOUT_KEYS = ['version', 'sha256', 'deps', 'weight', 'salt', 'stages', 'started_at', 'started_by', 'updated_at', 'eval'] as const;
+export const APPROVAL_KEYS = ['by', 'at', 'sha256', 'reason'] as const;
 export const EVAL_KEYS = ['pass_rate', 'passed', 'cases', 'suite_sha256', 'regressions', 'provider', 'model', 'skipped', 'report_sha256', 'shards'] as const;
 
 // No ':' in plain scalars: timestamps stay quoted so YAML 1.1 readers (js-yaml, PyYAML) read strings too.
@@ -119,15 +120,27 @@ function pinBlock(id: string, pin: EnvPin): string {
   return text;
 }
 
-/** The environment file's bytes: header comment, `environment`, pins sorted by prompt id. */
+/**
+ * The environment file's bytes: header comment, `environment`, pins sorted by prompt id, then
+ * the approvals (SPEC §15) by "<id>@<version>" sorted, each list oldest first. A file with
+ * approvals is not the one-pin layout (env-canonical.ts) nor the fast reader's: it is read by
+ * the full YAML reader and the schema, and changed as a whole file.
+ */
 export function serializeEnv(env: EnvironmentFile): string {
   const out: string[] = [ENV_HEADER, `environment: ${yamlString(env.environment)}`];
   const ids = Object.keys(env.prompts).sort();
-  if (ids.length === 0) {
-    out.push('prompts: {}');
-    return `${out.join('\n')}\n`;
+  if (ids.length === 0) out.push('prompts: {}');
+  else {
+    out.push('prompts:');
+    for (const id of ids) out.push(pinBlock(id, env.prompts[id] as EnvPin));
   }
-  out.push('prompts:');
-  for (const id of ids) out.push(pinBlock(id, env.prompts[id] as EnvPin));
+  const keys = Object.keys(env.approvals ?? {}).filter((k) => (env.approvals![k]?.length ?? 0) > 0).sort();
+  if (keys.length > 0) {
+    out.push('approvals:');
+    for (const k of keys) {
+      out.push(`  ${yamlString(k)}:`);
+      for (const a of env.approvals![k] as Approval[]) out.push(`    - ${flow(a, APPROVAL_KEYS)}`);
+    }
+  }
   return `${out.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@
  */
 import type { EnvironmentFile } from '../core/types.js';
 import { isObject } from '../core/json.js';
-import { ENTRY_KEYS, EVAL_KEYS, PIN_KEYS, ROLLOUT_KEYS } from './env-serialize.js';
+import { APPROVAL_KEYS, ENTRY_KEYS, EVAL_KEYS, PIN_KEYS, ROLLOUT_KEYS } from './env-serialize.js';
 
 const ACTIONS: readonly string[] = ['promote', 'rollback', 'rollout-start', 'rollout-set', 'rollout-abort', 'rollout-complete'];
 
@@ -61,13 +61,28 @@ function rolloutOk(r: unknown): boolean {
   return r.eval === undefined || evalOk(r.eval);
 }
 
+const APPROVAL_KEY = /^[a-z0-9][a-z0-9._-]{0,63}(\/[a-z0-9][a-z0-9._-]{0,63}){0,3}@(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+function approvalsOk(a: unknown): boolean {
+  if (!isObject(a)) return false;
+  for (const [k, list] of Object.entries(a)) {
+    if (!APPROVAL_KEY.test(k) || !Array.isArray(list) || list.length === 0) return false;
+    for (const x of list) {
+      if (!isObject(x) || !onlyKeys(x, APPROVAL_KEYS)) return false;
+      if (typeof x.by !== 'string' || x.by.length === 0 || typeof x.at !== 'string' || !DATE_TIME.test(x.at)) return false;
+      if (typeof x.sha256 !== 'string' || !HEX64.test(x.sha256) || (x.reason !== undefined && typeof x.reason !== 'string')) return false;
+    }
+  }
+  return true;
+}
+
 /**
  * The environment schema (schemas/environment.schema.json) as code, for the fast path: true
  * means the schema accepts the value. Anything it rejects goes to ajv for a positioned message.
  */
 export function envShapeOk(v: unknown): v is EnvironmentFile {
-  if (!isObject(v) || !onlyKeys(v, ['environment', 'prompts'])) return false;
+  if (!isObject(v) || !onlyKeys(v, ['environment', 'prompts', 'approvals'])) return false;
   if (typeof v.environment !== 'string' || !ENV_NAME.test(v.environment) || !isObject(v.prompts)) return false;
+  if (v.approvals !== undefined && !approvalsOk(v.approvals)) return false;
   for (const [id, p] of Object.entries(v.prompts)) {
     if (!ID.test(id) || !isObject(p) || !onlyKeys(p, PIN_KEYS)) return false;
     if (typeof p.version !== 'string' || !SEMVER.test(p.version)) return false;

@@ -97,3 +97,17 @@ export function restoreEnv(snap: EnvSnapshot): void {
 
 /** (lives in registry/files.ts, beside the temp files it sweeps) */
 export { removeDeadTempFiles } from './files.js';
+
+/**
+ * An environment file's text from elsewhere (git at some revision), read strictly: the fast
+ * reader, else the full YAML parser and the schema. null when it is not a valid environment file.
+ */
+export async function parseEnvText(text: string): Promise<EnvironmentFile | null> {
+  const fast = fastParseEnv(text);
+  if (fast && envShapeOk(fast)) return fast;
+  const { parseYaml } = await import('./yaml.js');
+  const { getValidator } = await import('./schemas.js');
+  const parsed = parseYaml(text);
+  if (parsed.issues.length || !getValidator('environment')(parsed.value)) return null;
+  return parsed.value as EnvironmentFile;
+}

@@ -16,6 +16,7 @@ import { ENV_HEADER, envShapeOk, fastParseEnv, readEnvSnapshot, serializeEnv, ty
 import { decodeRegistryBytes, readRegularFile, MAX_ENV_FILE_BYTES } from './files.js';
 import { InternalError } from '../errors.js';
 import { canonicalPins, type PinLayout } from './env-canonical.js';
+import { own } from '../core/own.js';
 
 /** An environment file as an env-changing command reads it: the snapshot, and how to write a change. */
 export interface EnvView extends EnvSnapshot {
@@ -49,7 +50,7 @@ export function pinsOf(registry: Registry, id: string, known: ReadonlyMap<string
     const file = known.get(env);
     const rel = registry.rel(registry.envPath(env));
     if (file) {
-      out.push({ env, pin: file.prompts[id], rel });
+      out.push({ env, pin: own(file.prompts, id), rel });
       continue;
     }
     try {
@@ -63,7 +64,7 @@ export function pinsOf(registry: Registry, id: string, known: ReadonlyMap<string
 
 /** `id`'s pin in `env` (undefined when not pinned or the file does not exist). Throws like readEnvSnapshot. */
 export function readPin(registry: Registry, env: string, id: string): EnvPin | undefined {
-  return readEnvView(registry, env, id).value.prompts[id];
+  return own(readEnvView(registry, env, id).value.prompts, id);
 }
 
 /**
@@ -76,12 +77,14 @@ export function pinBlock(text: string, id: string): { pin: EnvPin | undefined } 
   return got && { pin: got.pin };
 }
 
-function pinOf(text: string, layout: PinLayout, id: string): { pin: EnvPin | undefined; environment: string } | null {
+function pinOf(text: string, layout: PinLayout, id: string): { pin: EnvPin | undefined; environment: string; approvals: EnvironmentFile['approvals'] } | null {
   const b = layout.blocks.find((x) => x.id === id);
-  const mini = fastParseEnv(b ? `${layout.intro}prompts:\n${text.slice(b.start, b.end)}` : `${layout.intro}prompts: {}\n`);
+  // the approvals (after every pin) come with any pin: promote and rollout start count them
+  const tail = text.slice(layout.tail);
+  const mini = fastParseEnv(b ? `${layout.intro}prompts:\n${text.slice(b.start, b.end)}${tail}` : `${layout.intro}prompts: {}\n${tail}`);
   if (!mini || !envShapeOk(mini)) return null;
-  const pin = mini.prompts[id];
-  return b && !pin ? null : { pin, environment: mini.environment };
+  const pin = own(mini.prompts, id);
+  return b && !pin ? null : { pin, environment: mini.environment, approvals: mini.approvals };
 }
 
 function pinView(registry: Registry, env: string, id: string): EnvView | null {
@@ -112,23 +115,24 @@ export function pinViewOfText(text: string, id: string): { value: EnvironmentFil
   const layout = canonicalPins(text);
   const got = layout ? pinOf(text, layout, id) : null;
   if (!layout || !got) return null;
-  const value: EnvironmentFile = { environment: got.environment, prompts: got.pin ? { [id]: got.pin } : {} };
+  const value: EnvironmentFile = { environment: got.environment, prompts: got.pin ? { [id]: got.pin } : {}, ...(got.approvals ? { approvals: got.approvals } : {}) };
   return { value, render: (next) => splice(text, layout, id, value, next) };
 }
 
 /** `text` with `id`'s block replaced by (or, for a new pin, inserted as) the block of `next`'s pin. */
 function splice(text: string, layout: PinLayout, id: string, before: EnvironmentFile, next: EnvironmentFile): string {
   const ids = Object.keys(next.prompts);
-  if (next.environment !== before.environment || ids.length > 1 || (ids.length === 1 && ids[0] !== id)) {
+  // a one-pin change never touches the approvals: their bytes are kept as they are
+  if (next.environment !== before.environment || next.approvals !== before.approvals || ids.length > 1 || (ids.length === 1 && ids[0] !== id)) {
     throw new InternalError(`a change of the pin of ${id} changed more than that pin of ${layout.intro.slice(ENV_HEADER.length + 1).trim()}`);
   }
-  const pin = next.prompts[id];
+  const pin = own(next.prompts, id);
   const block = pin ? serializeEnv({ environment: next.environment, prompts: { [id]: pin } }).slice(layout.intro.length + 'prompts:\n'.length) : '';
   const rest = layout.blocks.filter((b) => b.id !== id);
   if (rest.length === 0) return serializeEnv(next);
   const at = layout.blocks.find((b) => b.id === id);
   if (at) return text.slice(0, at.start) + block + text.slice(at.end);
   const after = layout.blocks.find((b) => id < b.id);
-  const pos = after ? after.start : text.length;
+  const pos = after ? after.start : layout.tail;
   return text.slice(0, pos) + block + text.slice(pos);
 }

@@ -9,7 +9,7 @@ import { UsageError, CheckFailed } from '../errors.js';
 import { idProblem, envNameProblem, isStrictSemver, sortVersions, latestVersion } from '../core/ref.js';
 import type { ConfigFile, ResolvedConfig, PromptFile, SuiteFile } from '../core/types.js';
 import { readEnvSnapshot, type EnvSnapshot } from './env-store.js';
-import { readRegistryFile, isFileProblem, isInside, realDirProblem, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES, type DecodedFile } from './files.js';
+import { readRegistryFile, isFileProblem, isInside, realDirProblem, MAX_ENV_FILE_BYTES, MAX_FILE_BYTES, type DecodedFile, type FileProblem } from './files.js';
 import { parseYaml, positionOf, type ParsedYaml } from './yaml.js';
 import { getValidator, versionSchema } from './schemas.js';
 export { versionSchema } from './schemas.js';
@@ -17,21 +17,25 @@ import { schemaFindings } from './schema-findings.js';
 import { fastParse } from '../validate/fast-yaml.js';
 import { didYouMean, suggestEnv } from '../core/suggest.js';
 import { CONFIG_FILE, STATE_DIR, SUITE_FILE, findRoot, leavesRegistry } from '../paths.js';
+import { dict, hasOwnKey } from '../core/own.js';
 
 
 export const DEFAULT_EVAL = { concurrency: 8, timeout_ms: 60000, retries: 4, max_consecutive_failures: 10 };
 
 export function resolveConfig(raw: ConfigFile): ResolvedConfig {
-  const environments: ResolvedConfig['environments'] = {};
+  // null-prototype maps: `--env constructor` or a provider named `toString` finds nothing (core/own.ts)
+  const environments: ResolvedConfig['environments'] = dict<ResolvedConfig['environments'][string]>({});
   for (const [name, cfg] of Object.entries(raw.environments ?? {})) environments[name] = cfg ?? {};
   const order = Object.keys(environments);
+  const providers = dict(raw.providers);
+  for (const [name, p] of Object.entries(providers)) if (p?.prices) providers[name] = { ...p, prices: dict(p.prices) };
   return {
     prompts_dir: raw.prompts_dir ?? 'prompts',
     environments_dir: raw.environments_dir ?? 'environments',
     history_limit: raw.history_limit ?? 50,
-    environments: order.length ? environments : { development: {}, staging: { requires: 'development' }, production: { requires: 'staging' } },
+    environments: order.length ? environments : dict({ development: {}, staging: { requires: 'development' }, production: { requires: 'staging' } }),
     environmentOrder: order.length ? order : ['development', 'staging', 'production'],
-    providers: raw.providers ?? {},
+    providers,
     ...(raw.budget ? { budget: raw.budget } : {}),
     eval: { ...DEFAULT_EVAL, ...(raw.eval ?? {}) },
   };
@@ -65,10 +69,17 @@ export class Registry {
   readonly config: ResolvedConfig;
   readonly rawConfig: ConfigFile;
 
-  constructor(root: string, rawConfig: ConfigFile) {
+  /**
+   * Set when the providers' endpoints come from a trusted revision (eval/trusted.ts): `refused`
+   * names the providers that revision does not have, with the message to refuse them with.
+   */
+  readonly trust: { rev: string; refused: Record<string, string> } | undefined;
+
+  constructor(root: string, rawConfig: ConfigFile, trust?: { rev: string; refused: Record<string, string> }) {
     this.root = root;
     this.rawConfig = rawConfig;
     this.config = resolveConfig(rawConfig);
+    this.trust = trust;
   }
 
   get promptsDir(): string {
@@ -115,7 +126,7 @@ export class Registry {
 
   /** Throws UsageError (exit 2) for an environment not declared in the config, with a suggestion. */
   assertEnv(env: string): void {
-    if (!(env in this.config.environments)) {
+    if (!hasOwnKey(this.config.environments, env)) {
       const s = suggestEnv(env, this.config.environmentOrder);
       throw new UsageError(`unknown environment "${env}"${s ? `; did you mean "${s}"?` : ''}`, {
         hint: `environments in ${CONFIG_FILE}: ${this.config.environmentOrder.join(', ')}`,
@@ -310,10 +321,17 @@ export function assertDirsInside(registry: Registry): void {
 }
 
 export function loadConfigFile(root: string): ConfigFile {
-  const file = path.join(root, CONFIG_FILE);
-  const decoded = readRegistryFile(file, root);
+  return parseConfig(readRegistryFile(path.join(root, CONFIG_FILE), root));
+}
+
+/**
+ * The config from its bytes (the working tree's, or another revision's for the trusted
+ * providers of `--base`): the same decoding, YAML reading and schema as every other reader.
+ * `label` names where the bytes came from in messages (default: the file name).
+ */
+export function parseConfig(decoded: DecodedFile | FileProblem, label: string = CONFIG_FILE): ConfigFile {
   if (isFileProblem(decoded)) {
-    throw new UsageError(`cannot use ${CONFIG_FILE}: ${decoded.message}`, { location: { file: CONFIG_FILE, line: decoded.line, column: decoded.column } });
+    throw new UsageError(`cannot use ${label}: ${decoded.message}`, { location: { file: label, line: decoded.line, column: decoded.column } });
   }
   const clean = readClean(decoded.text, 'config');
   let parsed: () => ParsedYaml;
@@ -321,9 +339,9 @@ export function loadConfigFile(root: string): ConfigFile {
   else {
     const full = parseYaml(decoded.text);
     const first = full.issues[0];
-    if (first) throw new UsageError(first.message, { location: { file: CONFIG_FILE, line: first.line, column: first.column } });
+    if (first) throw new UsageError(first.message, { location: { file: label, line: first.line, column: first.column } });
     const i = schemaFindings('config', full.value)[0];
-    if (i) throw new UsageError(i.message, { location: { file: CONFIG_FILE, ...positionOf(full, i.pointer, i.key) } });
+    if (i) throw new UsageError(i.message, { location: { file: label, ...positionOf(full, i.pointer, i.key) } });
     parsed = () => full;
   }
   const cfg = (clean ? clean.value : parsed().value) as ConfigFile;
@@ -331,7 +349,7 @@ export function loadConfigFile(root: string): ConfigFile {
   for (const [name, e] of Object.entries(cfg.environments ?? {})) {
     if (e?.requires !== undefined && !envs.includes(e.requires)) {
       throw new UsageError(`environment "${name}" requires unknown environment "${e.requires}"`, {
-        location: { file: CONFIG_FILE, ...positionOf(parsed(), `/environments/${name}/requires`) },
+        location: { file: label, ...positionOf(parsed(), `/environments/${name}/requires`) },
       });
     }
   }

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseRef } from '../core/ref.js';
 import { didYouMean, suggestEnv } from '../core/suggest.js';
 import type { Registry } from './registry.js';
+import { hasOwnKey, own } from '../core/own.js';
 
 export interface ResolvedRef {
   id: string;
@@ -61,7 +62,7 @@ export function resolveRef(registry: Registry, ref: string): ResolvedRef {
 }
 
 function resolveEnvRef(registry: Registry, ref: string, id: string, env: string, candidate: boolean): ResolvedRef {
-  if (!Object.hasOwn(registry.config.environments, env)) {
+  if (!hasOwnKey(registry.config.environments, env)) {
     const candidates = [...registry.config.environmentOrder, 'latest'];
     const s = suggestEnv(env, candidates);
     throw new UsageError(`unknown environment "${env}" in "${ref}"${s ? `; did you mean "${s}"?` : ''}`, {
@@ -69,7 +70,7 @@ function resolveEnvRef(registry: Registry, ref: string, id: string, env: string,
     });
   }
   const loaded = registry.loadEnv(env);
-  const pin = Object.hasOwn(loaded.value.prompts, id) ? loaded.value.prompts[id] : undefined;
+  const pin = own(loaded.value.prompts, id);
   if (!pin) {
     registry.assertPromptExists(id, ref); // an unknown prompt says so (with did-you-mean)
     throw new UsageError(`prompt "${id}" is not pinned in environment "${env}" (in "${ref}")`, {

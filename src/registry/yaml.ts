@@ -13,7 +13,19 @@ let yamlModule: typeof import('yaml') | undefined;
 const Y = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typeof import('yaml'));
 
 export interface YamlIssue {
-  rule: 'yaml-syntax' | 'yaml-duplicate-key' | 'yaml-alias-limit' | 'yaml-unsafe-key' | 'yaml-not-mapping' | 'yaml-multi-document';
+  rule:
+    | 'yaml-syntax'
+    | 'yaml-duplicate-key'
+    | 'yaml-alias-limit'
+    | 'yaml-unsafe-key'
+    | 'yaml-not-mapping'
+    | 'yaml-multi-document'
+    | 'yaml-tag'
+    | 'yaml-version'
+    | 'yaml-merge-key'
+    | 'yaml-complex-key'
+    | 'yaml-non-finite'
+    | 'yaml-too-deep';
   message: string;
   line: number;
   column: number;
@@ -30,17 +42,50 @@ export interface ParsedYaml {
 /** Upper bound on alias expansions while converting to JS: a "billion laughs" file stops here. */
 export const MAX_ALIAS_COUNT = 100;
 
+/** Collections nested deeper than this are refused (every reader, validate included, reads the same). */
+export const MAX_YAML_DEPTH = 64;
+/** Explicit tags every reader reads alike; any other (`!!binary`, `!!float 1`, `!!set`, local tags) is refused. */
+const SAFE_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
+
+/** Does the text open more than `max` flow collections ([ or {) in a row without closing one? (a cheap upper bound) */
+function flowDepthOver(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth = depth > 0 ? depth - 1 : 0;
+    else if (c === 10) depth = depth > max / 2 ? depth : 0; // block context: a new line starts over unless deep in flow
+  }
+  return false;
+}
+
 export function parseYaml(text: string): ParsedYaml {
-  const { LineCounter, parseDocument, visit, isScalar } = Y();
+  const { LineCounter, parseDocument, visit, isScalar, isCollection } = Y();
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
+  const parse = (): ReturnType<typeof parseDocument> | null => {
+    try {
+      return parseDocument(text, OPTIONS);
+    } catch {
+      return null; // a stack overflow on absurd nesting: refused below as too deep
+    }
+  };
+  const OPTIONS = {
     lineCounter: lines,
     uniqueKeys: true,
     prettyErrors: false,
     strict: true,
-    version: '1.2',
+    version: '1.2' as const,
     merge: false,
-  });
+  };
+  // flow brackets nested past any sane file are refused before the parser recurses into them
+  const parsedDoc = flowDepthOver(text, 1000) ? null : parse();
+  if (parsedDoc === null) {
+    const { Document } = Y();
+    const empty = new Document() as Document.Parsed;
+    return { value: null, doc: empty, lines, issues: [{ rule: 'yaml-too-deep', message: `the YAML nests too deeply (more than ${MAX_YAML_DEPTH} levels); flatten it`, line: 1, column: 1 }] };
+  }
+  const doc = parsedDoc as Document.Parsed;
   const issues: YamlIssue[] = [];
   const at = (offset: number): { line: number; column: number } => {
     const p = lines.linePos(offset);
@@ -50,19 +95,47 @@ export function parseYaml(text: string): ParsedYaml {
     const pos = at(e.pos[0]);
     if (e.code === 'DUPLICATE_KEY') {
       issues.push({ rule: 'yaml-duplicate-key', message: 'duplicate key in mapping; each key may appear once (remove or rename one of them)', ...pos });
+    } else if (e.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(e.message)) {
+      issues.push({ rule: 'yaml-too-deep', message: `the YAML nests too deeply (more than ${MAX_YAML_DEPTH} levels); flatten it`, ...pos });
     } else if (e.code === 'MULTIPLE_DOCS') {
       issues.push({ rule: 'yaml-multi-document', message: 'a registry file holds one YAML document; remove the extra "---" document', ...pos });
     } else {
       issues.push({ rule: 'yaml-syntax', message: `YAML syntax error: ${firstLine(e.message)}`, ...pos });
     }
   }
+  // one reading (SPEC §11): what YAML readers disagree on is refused, so validate, the runtime
+  // and any other language's reader see the same values
+  if (issues.length === 0 && doc.directives?.yaml.explicit && doc.directives.yaml.version !== '1.2') {
+    issues.push({ rule: 'yaml-version', message: `"%YAML ${doc.directives.yaml.version}" changes what plain values mean (yes, 0b11, 017); registry files are YAML 1.2: remove the directive`, line: 1, column: 1 });
+  }
   if (issues.length === 0) {
+    const startOf = (n: { range?: [number, number, number] | null } | null | undefined): { line: number; column: number } => at(n?.range ? n.range[0] : 0);
     visit(doc, {
       Pair(_k, pair) {
         if (isScalar(pair.key) && pair.key.value === '__proto__') {
-          const r = pair.key.range;
-          issues.push({ rule: 'yaml-unsafe-key', message: 'the key "__proto__" is not allowed (it could pollute object prototypes); rename it', ...at(r ? r[0] : 0) });
+          issues.push({ rule: 'yaml-unsafe-key', message: 'the key "__proto__" is not allowed (it could pollute object prototypes); rename it', ...startOf(pair.key) });
+        } else if (pair.key === null || (isScalar(pair.key) && pair.key.value === null)) {
+          issues.push({ rule: 'yaml-complex-key', message: 'a key must be a name, not null or empty (YAML readers turn it into different strings); quote it or rename it', ...startOf((pair.key ?? pair.value) as { range?: [number, number, number] }) });
+        } else if (!isScalar(pair.key)) {
+          issues.push({ rule: 'yaml-complex-key', message: 'a key must be a plain value, not a list or mapping (YAML readers turn such keys into different strings)', ...startOf(pair.key as { range?: [number, number, number] }) });
+        } else if (isScalar(pair.key) && pair.key.value === '<<' && pair.key.type === 'PLAIN') {
+          issues.push({ rule: 'yaml-merge-key', message: 'merge keys (<<) are not supported (YAML 1.2 has none, so readers disagree); write the keys out', ...startOf(pair.key) });
         }
+      },
+      Node(_k, node, path) {
+        const tag = (node as { tag?: string }).tag;
+        if (tag !== undefined && !SAFE_TAGS.has(tag)) {
+          issues.push({ rule: 'yaml-tag', message: `the YAML tag "${tag.replace('tag:yaml.org,2002:', '!!')}" is not supported (readers disagree on tagged values); write a plain value (quote it for a string)`, ...startOf(node) });
+          return visit.SKIP;
+        }
+        if (isScalar(node) && typeof node.value === 'number' && !Number.isFinite(node.value)) {
+          issues.push({ rule: 'yaml-non-finite', message: `${String(node.source ?? node.value)} is not a finite number (JSON, reports and bundles cannot hold it); write a number or quote it`, ...startOf(node) });
+        }
+        if (isCollection(node) && path.filter((p) => isCollection(p)).length >= MAX_YAML_DEPTH) {
+          issues.push({ rule: 'yaml-too-deep', message: `the YAML nests more than ${MAX_YAML_DEPTH} levels deep; flatten it`, ...startOf(node) });
+          return visit.BREAK;
+        }
+        return undefined;
       },
     });
   }

@@ -19,6 +19,7 @@ import { depsDrift, registryLoader, resolveVersion } from '../registry/resolved.
 import { entryDigest, rolloutDigest, type BundleEntry, type BundleProvider } from './bundle-format.js';
 import { stripJsonFence } from './output.js';
 import { IntegrityError } from './errors.js';
+import { own } from '../core/own.js';
 
 export interface PinnedPrompts {
   env: string;
@@ -54,7 +55,7 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
       throw new CheckFailed(r.message.replace(/^refused: /, 'refusing to build: '), { location: { file: envRel }, hint: r.hint });
     }
   }
-  const envCfg = reg.config.environments[env] ?? {};
+  const envCfg = own(reg.config.environments, env) ?? {};
   const overrides: { model?: Partial<ModelConfig> } = envCfg.overrides?.model ? { model: envCfg.overrides.model } : {};
   const entries: BundleEntry[] = [];
   const files: PromptFile[] = [];
@@ -132,7 +133,7 @@ export function collectPinned(reg: Registry, env: string, opts: { compileCheck?:
     return { entry, file, prompt: p };
   };
   for (const id of Object.keys(envFile.value.prompts).sort()) {
-    const pin = envFile.value.prompts[id]!;
+    const pin = own(envFile.value.prompts, id)!;
     const stable = arm(id, pin.version, pin.sha256, pin.deps, 'pins');
     const entry = stable.entry;
     paths.push(stable.file);
@@ -175,7 +176,7 @@ export function runtimeProviders(reg: Registry, entries: readonly BundleEntry[])
   }
   const out: Record<string, BundleProvider> = {};
   for (const name of [...names].sort()) {
-    const cfg: ProviderConfig | undefined = reg.config.providers[name] ?? (name === 'echo' ? { type: 'echo' } : undefined);
+    const cfg: ProviderConfig | undefined = own(reg.config.providers, name) ?? (name === 'echo' ? { type: 'echo' } : undefined);
     if (!cfg) continue; // validate reports unknown providers; run() names the missing one
     const where = { location: { file: CONFIG_FILE }, hint: 'keys come only from the environment variable named by api_key_env' };
     for (const h of Object.keys(cfg.headers ?? {})) {

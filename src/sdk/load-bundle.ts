@@ -3,12 +3,12 @@
  * Every entry's sha256 (of its source) and digest (of its runtime fields) are checked at load;
  * each entry's source is re-parsed and compared with its runtime fields before first use.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { applyOverrides, messagesOf } from '../core/render.js';
 import type { ModelConfig } from '../core/types.js';
 import { keyOf, resolveDocument, resolvedPrompt, type DocLoader } from '../core/resolve.js';
-import { parse as parseYamlText } from 'yaml';
+import { parseYaml } from '../registry/yaml.js';
 import { canonicalJson, isObject } from '../core/json.js';
 import { contentSha256 } from '../registry/files.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, digestMatches, entryFields, rolloutDigest, runtimeConfigDigest, type ArmFields, type BundleEntry, type BundleProvider, type BundleRollout, type EntryFields } from './bundle-format.js';
@@ -42,10 +42,20 @@ export async function loadBundle(input: string | URL | object, opts: LoadBundleO
   return openBundle(input, opts);
 }
 
+/** A bundle larger than this is refused before it is read (from a file or over HTTP). */
+export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
+
 export async function readBundleFile(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    // bounded: a huge file, a fifo or a device is refused before any read
+    const st = await stat(file);
+    if (!st.isFile()) throw new BundleFormatError('bundle is not a regular file', { file });
+    if (st.size > MAX_BUNDLE_BYTES) throw new BundleFormatError(`bundle is larger than ${MAX_BUNDLE_BYTES} bytes`, { file, hint: 'a bundle holds the pinned prompts of one environment; build it again with "prompts build --env <env> -o <file>"' });
+    const text = await readFile(file, 'utf8');
+    if (Buffer.byteLength(text) > MAX_BUNDLE_BYTES) throw new BundleFormatError(`bundle is larger than ${MAX_BUNDLE_BYTES} bytes`, { file });
+    return text;
   } catch (e) {
+    if (e instanceof BundleFormatError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new BundleFormatError(code === 'ENOENT' ? 'bundle file does not exist' : `cannot read the bundle (${code ?? String(e)})`, {
       file,
@@ -233,7 +243,9 @@ function checkEntryShape(key: string, raw: unknown, file: string | undefined): B
 /** the same options registry/yaml.ts parses version files with (YAML 1.2 core, unique keys, bounded aliases) */
 function parseSource(source: string): Record<string, unknown> | undefined {
   try {
-    const v: unknown = parseYamlText(source, { version: '1.2', strict: true, uniqueKeys: true, merge: false, maxAliasCount: 100 });
+    // the one reading every registry file gets (registry/yaml.ts: YAML 1.2 core, and what readers disagree on refused)
+    const parsed = parseYaml(source);
+    const v: unknown = parsed.issues.length ? undefined : parsed.value;
     return isObject(v) ? v : undefined;
   } catch {
     return undefined;

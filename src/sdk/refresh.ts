@@ -11,11 +11,12 @@ import { stat, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '../registry/files.js';
 import { BundleFormatError, IntegrityError } from './errors.js';
-import { checkBundle, isHttpSource, makeBundleSet, parseBundleText, readBundleFile, type CheckedBundle } from './load-bundle.js';
+import { checkBundle, isHttpSource, makeBundleSet, MAX_BUNDLE_BYTES, parseBundleText, readBundleFile, type CheckedBundle } from './load-bundle.js';
 import type { BundleUpdate, GetOptions, LoadBundleOptions, PromptSet } from './types.js';
+import { own } from '../core/own.js';
 
 /** A bundle larger than this is refused (bounded memory). */
-export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
+export { MAX_BUNDLE_BYTES };
 
 type Poll = { changed: false } | { changed: true; text: string; commit: () => void };
 
@@ -129,7 +130,7 @@ function httpSource(url: string, timeoutMs: number): Source {
 /** A refreshed bundle may not send keys anywhere the start-up bundle did not. */
 function providerChange(start: CheckedBundle, next: CheckedBundle): string | null {
   for (const [name, p] of Object.entries(next.providers)) {
-    const was = start.providers[name];
+    const was = own(start.providers, name);
     if (!was) return `adds provider "${name}"`;
     for (const k of ['type', 'base_url', 'api_key_env'] as const) {
       if ((was[k] ?? null) !== (p[k] ?? null)) return `changes the ${k} of provider "${name}"`;

@@ -5,8 +5,8 @@
  * and one set of metrics per call. Loaded on the first run() only.
  */
 import type { FallbackSpec, Message, ProviderConfig } from '../core/types.js';
-import { redact } from '../providers/http.js';
-import { createProvider } from '../providers/index.js';
+import { displayUrl, redact } from '../providers/http.js';
+import { createProvider, providerSecrets } from '../providers/index.js';
 import { costOf, estimateCost, estimateRequest } from '../providers/cost.js';
 import { providerRuntime, Unavailable } from '../providers/resilience.js';
 import { ProviderError, type Completion, type Provider } from '../providers/types.js';
@@ -15,6 +15,7 @@ import { BudgetExceededError, ProviderRequestError, ProviderUnavailableError } f
 import type { RunContext } from './prompt-set.js';
 import { CallTelemetry } from './telemetry.js';
 import type { FallbackInfo, PromptHandle, RunOptions, RunResult } from './types.js';
+import { own } from '../core/own.js';
 
 /** Providers (wire clients) per context and name; the resilience state behind them is per process. */
 const clients = new WeakMap<RunContext, Map<string, Provider>>();
@@ -28,7 +29,7 @@ function clientFor(ctx: RunContext, name: string, cfg: ProviderConfig): Provider
 }
 
 function providerConfig(ctx: RunContext, name: string, id: string): ProviderConfig {
-  const cfg = ctx.providers[name] ?? (name === 'echo' ? { type: 'echo' as const } : undefined);
+  const cfg = own(ctx.providers, name) ?? (name === 'echo' ? { type: 'echo' as const } : undefined);
   if (!cfg) {
     throw new UsageError(`prompt "${id}" uses provider "${name}", which is not in ${ctx.where}`, { hint: 'add it under providers: in prompts.config.yaml and rebuild the bundle with "prompts build"' });
   }
@@ -36,8 +37,7 @@ function providerConfig(ctx: RunContext, name: string, id: string): ProviderConf
 }
 
 function secretsOf(ctx: RunContext, cfg: ProviderConfig): string[] {
-  const v = cfg.api_key_env ? ctx.processEnv[cfg.api_key_env] : undefined;
-  return v ? [v] : [];
+  return providerSecrets(cfg, ctx.processEnv);
 }
 
 interface Answer {
@@ -111,7 +111,7 @@ export async function runPrompt(h: PromptHandle, ctx: RunContext, vars: Record<s
   const t0 = performance.now();
   const model = h.model;
   const parameters = (model.parameters ?? {}) as Record<string, unknown>;
-  const cfg0 = ctx.providers[model.provider] ?? (model.provider === 'echo' ? { type: 'echo' as const } : undefined);
+  const cfg0 = own(ctx.providers, model.provider) ?? (model.provider === 'echo' ? { type: 'echo' as const } : undefined);
   const tel = new CallTelemetry({
     promptId: h.id,
     version: h.version,
@@ -120,7 +120,7 @@ export async function runPrompt(h: PromptHandle, ctx: RunContext, vars: Record<s
     env: ctx.env,
     providerType: cfg0?.type ?? 'unknown',
     providerName: model.provider,
-    baseUrl: cfg0?.base_url ?? '',
+    baseUrl: cfg0?.base_url ? displayUrl(cfg0.base_url) : '',
     model: model.name,
     parameters,
   });

@@ -21,6 +21,7 @@ import { isObject, type JsonObject } from '../core/json.js';
 import type { EnvironmentFile, HistoryEntry } from '../core/types.js';
 import type { Problem } from './problem.js';
 import { SUITE_FILE } from '../paths.js';
+import { own } from '../core/own.js';
 
 export interface BaseEnvInput {
   root: string;
@@ -91,9 +92,9 @@ export async function checkEnvAgainstBase(o: BaseEnvInput): Promise<Problem[]> {
     const base = b ? await parseEnv(baseBlobs.get(b.oid)) : { environment: env, prompts: {} };
     if (!base) continue; // broken at <rev>: nothing to compare with
     for (const id of new Set([...Object.keys(base.prompts), ...Object.keys(next.prompts)])) {
-      const r = appendedEntries(base.prompts[id], next.prompts[id], limit);
+      const r = appendedEntries(own(base.prompts, id), own(next.prompts, id), limit);
       if (r.problem) {
-        const pos = next.prompts[id] ? at(rel, ptr('prompts', id, 'history')) : { line: 1, column: 1 };
+        const pos = own(next.prompts, id) ? at(rel, ptr('prompts', id, 'history')) : { line: 1, column: 1 };
         out.push({ file: rel, ...pos, rule: 'env-history-rewritten', severity: 'error', message: `${id}: compared with ${o.rev}, ${r.problem}; ${restoreHint(rel)}` });
         continue;
       }

@@ -15,6 +15,70 @@ import type { PromptFile } from '../core/types.js';
 import type { Layout } from './layout.js';
 import { versionRel } from './layout.js';
 import type { Problem } from './problem.js';
+import { readFileAtRev } from '../git/show.js';
+import { CONFIG_FILE } from '../paths.js';
+import { displayUrl } from '../providers/http.js';
+import { ENDPOINT_FIELDS } from '../providers/types.js';
+import { hasOwnKey } from '../core/own.js';
+
+
+type Providers = Record<string, Record<string, unknown>>;
+
+function providersOf(bytes: Buffer | undefined): { value: Providers; parsed: ReturnType<typeof parseYaml> } | null {
+  if (!bytes) return null;
+  const d = decodeRegistryBytes(bytes);
+  if ('rule' in d) return null;
+  const parsed = parseYaml(d.text);
+  const v = parsed.value as { providers?: unknown } | null;
+  if (parsed.issues.length || v === null) return null;
+  const p = v.providers;
+  return { value: p && typeof p === 'object' && !Array.isArray(p) ? (p as Providers) : {}, parsed };
+}
+
+function shown(field: string, v: unknown): string {
+  if (v === undefined) return 'unset';
+  if (field === 'base_url' && typeof v === 'string') return JSON.stringify(displayUrl(v));
+  if (field === 'headers' && v && typeof v === 'object') return `{ ${Object.keys(v).join(', ')} }`;
+  return JSON.stringify(v);
+}
+
+const sends = (p: Record<string, unknown>): boolean => p.type !== 'echo' || ENDPOINT_FIELDS.some((f) => f !== 'type' && p[f] !== undefined);
+
+/**
+ * `provider-changed`: a provider whose type, base_url, api_key_env or headers differ from <rev>'s
+ * config, or that was added or removed since — the change that would send a key somewhere else
+ * (SPEC §11). A registry without a config at <rev> has nothing to compare with.
+ */
+async function providerChanges(o: BaseInput): Promise<Problem[]> {
+  const [baseBytes, now] = await Promise.all([readFileAtRev(o.root, o.commit, CONFIG_FILE), o.read([CONFIG_FILE])]);
+  const base = providersOf(baseBytes ?? undefined);
+  const cur = providersOf(now.get(CONFIG_FILE)?.bytes);
+  if (!base || !cur) return [];
+  const out: Problem[] = [];
+  const fix = `keys go only where the reviewed config sends them: revert it, or land the provider change on its own, reviewed by the keys' owners (eval --base ${o.rev} uses ${o.rev}'s providers)`;
+  const at = (pointer: string, key?: string): { line: number; column: number } => positionOf(cur.parsed, pointer, key);
+  const push = (pos: { line: number; column: number }, message: string): void => {
+    out.push({ file: CONFIG_FILE, ...pos, rule: 'provider-changed', severity: 'error', message: `${message}; ${fix}` });
+  };
+  const esc = (n: string): string => n.replace(/~/g, '~0').replace(/\//g, '~1');
+  for (const name of Object.keys(cur.value)) {
+    const c = cur.value[name] ?? {};
+    if (!hasOwnKey(base.value, name)) {
+      if (sends(c)) push(at('/providers', name), `provider "${name}" was added since ${o.rev} (${shown('type', c.type)}, base_url ${shown('base_url', c.base_url)}, api_key_env ${shown('api_key_env', c.api_key_env)})`);
+      continue;
+    }
+    const b = base.value[name] ?? {};
+    for (const f of ENDPOINT_FIELDS) {
+      if (JSON.stringify(b[f] ?? null) === JSON.stringify(c[f] ?? null)) continue;
+      const pos = c[f] !== undefined ? at(`/providers/${esc(name)}/${f}`) : at('/providers', name);
+      push(pos, `provider "${name}": ${f} changed since ${o.rev} (${shown(f, b[f])} -> ${shown(f, c[f])})`);
+    }
+  }
+  for (const name of Object.keys(base.value)) {
+    if (!hasOwnKey(cur.value, name) && sends(base.value[name] ?? {})) push(at('/providers'), `provider "${name}" was removed since ${o.rev}`);
+  }
+  return out;
+}
 
 export interface BaseInput {
   root: string;
@@ -38,7 +102,8 @@ function versionFileParts(rel: string, promptsDir: string): { id: string; versio
 
 export async function checkAgainstBase(o: BaseInput): Promise<Problem[]> {
   const out: Problem[] = [];
-  const [tree, changes] = await Promise.all([listTree(o.root, o.commit, [o.promptsDir]), changesAgainst(o.root, o.commit, [o.promptsDir], { cached: o.staged })]);
+  const [tree, changes, providers] = await Promise.all([listTree(o.root, o.commit, [o.promptsDir]), changesAgainst(o.root, o.commit, [o.promptsDir], { cached: o.staged }), providerChanges(o)]);
+  out.push(...providers);
   const baseFiles = new Set(tree.map((e) => e.path).filter((p) => versionFileParts(p, o.promptsDir)));
   const where = o.staged ? 'in the index' : 'in the working tree';
   for (const { status, path: rel } of changes) {

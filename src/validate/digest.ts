@@ -45,6 +45,7 @@ export const CHECK_CODE = [
   '../core/plain-schema.js',
   '../core/env-chain.js',
   '../core/env-change.js',
+  '../core/regex.js',
   '../registry/schema-findings.js',
   '../registry/schemas.js',
   '../registry/yaml.js',

@@ -11,6 +11,7 @@ import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { createRequire } from 'node:module';
 import { compiledModule } from './compiled.js';
 import { plainSchema } from '../core/plain-schema.js';
+import { userRegExp, userRegexProblem } from '../core/regex.js';
 
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 const require = createRequire(import.meta.url);
@@ -22,7 +23,7 @@ function instance(): Ajv2020 {
     const { Ajv2020: A } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
     const addFormats = require('ajv-formats') as (a: Ajv2020) => Ajv2020;
     // logger off: ajv would print warnings (unknown formats…) on the console
-    ajv = new A({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: true, logger: false });
+    ajv = new A({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: true, logger: false, code: { regExp: userRegExp } });
     addFormats(ajv);
   }
   return ajv;
@@ -75,19 +76,18 @@ function compileProblems(schema: unknown): string | null | 'compile' {
   walk(schema, (n) => {
     if (problem !== null) return;
     if (typeof n.pattern === 'string') {
-      try {
-        new RegExp(n.pattern, 'u');
-      } catch (e) {
-        problem = `pattern ${JSON.stringify(n.pattern)} is not a valid regular expression (${e instanceof Error ? e.message : String(e)})`;
+      // the engine render, eval and the runtime use (core/regex.ts), so what passes here works there
+      const rp = userRegexProblem(n.pattern, 'u');
+      if (rp !== null) {
+        problem = `pattern ${JSON.stringify(n.pattern)} is not a valid regular expression (${rp})`;
         return;
       }
     }
     if (n.patternProperties && typeof n.patternProperties === 'object') {
       for (const p of Object.keys(n.patternProperties)) {
-        try {
-          new RegExp(p, 'u');
-        } catch {
-          problem = `patternProperties key ${JSON.stringify(p)} is not a valid regular expression`;
+        const rp = userRegexProblem(p, 'u');
+        if (rp !== null) {
+          problem = `patternProperties key ${JSON.stringify(p)} is not a valid regular expression (${rp})`;
           return;
         }
       }

@@ -8,7 +8,7 @@
  * comments, partials, whitespace control, triple braces, escapes, literals, an unbalanced
  * block) returns null and the caller uses the real parser.
  */
-import type { TemplateVariable } from '../core/template.js';
+import { MAX_TEMPLATE_DEPTH, type TemplateVariable } from '../core/template.js';
 
 /**
  * names Handlebars reads as something else than a plain path: literals, this, else, and the
@@ -55,6 +55,7 @@ export function scanTemplate(source: string): TemplateVariable[] | null {
       const [, helper, name] = m as unknown as [string, string, string];
       if (RESERVED.has(name)) return null;
       open.push(helper);
+      if (open.length > MAX_TEMPLATE_DEPTH) return null; // the parser's path reports it (template-too-deep)
       add(name, start + 2 + inner.indexOf(name, helper.length + 1));
     } else if ((m = CLOSE_BLOCK.exec(inner))) {
       if (open.pop()?.replace(/:else$/, '') !== m[1]) return null;

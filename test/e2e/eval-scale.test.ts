@@ -105,7 +105,7 @@ describe('several prompts per run', () => {
     [['--all', 'support/triage'], '--all selects the prompts itself; do not also name references'],
     [['--all', '--changed'], '--all and --changed cannot be used together'],
     [[], 'eval needs what to evaluate: <ref>..., --all or --changed'],
-    [['support/triage', '--base', 'HEAD'], '--base goes with --changed'],
+    [['support/triage', '--base', 'no-such-rev'], 'unknown revision "no-such-rev" for --base (the trusted provider config is read from it)'],
     [['--changed', '--base', 'no-such-rev'], 'unknown revision "no-such-rev" for --base'],
     [['support/triage', '--repeat', '0'], '--repeat must be a whole number from 1 to 100'],
     [['support/triage', '--repeat', '2', '--replay'], '--repeat cannot be combined with --replay'],

@@ -3,7 +3,8 @@ import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { GIT_ENV } from './registry.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/prompts.js', import.meta.url));
+/** PROMPTRAIL_TEST_BIN: another build (e.g. of an older main, to see a test fail there) */
+export const BIN = process.env.PROMPTRAIL_TEST_BIN ?? fileURLToPath(new URL('../../bin/prompts.js', import.meta.url));
 
 export interface CliResult {
   stdout: string;

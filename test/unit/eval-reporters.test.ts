@@ -36,7 +36,7 @@ describe('eval reporters', () => {
     expect(x).toContain('<failure message="contains: expected output to contain &quot;z&quot;, got &quot;x &amp; y&quot; (regression)" type="contains">');
     expect(x).toContain('<error message="HTTP 500: boom" type="error"/>');
     expect(x).toContain('<system-out>x &amp; y</system-out>');
-    expect(xmlEscape('a\u0001b<')).toBe('ab&lt;');
+    expect(xmlEscape('a\u0001b<')).toBe('a\\u0001b&lt;'); // controls shown as escapes (the XML is printed to CI logs too)
   });
   it('markdown: heading with the verdict, failures first, pipes escaped', () => {
     const m = renderEvalMarkdown(report());

@@ -12,6 +12,8 @@ import type {
   ConfigFile,
   EnvironmentConfig,
   EnvironmentFile,
+  Approval,
+  ApprovalsConfig,
   EnvPin,
   EvalCase,
   EvalConfig,
@@ -182,7 +184,9 @@ const assertionTypes = {
 } satisfies Record<AssertionType, true>;
 
 // ---------------------------------------------------------------- environment
-const envKeys = { environment: true, prompts: true } satisfies Keys<EnvironmentFile>;
+const envKeys = { environment: true, prompts: true, approvals: true } satisfies Keys<EnvironmentFile>;
+const approvalKeys = { by: true, at: true, sha256: true, reason: true } satisfies Keys<Approval>;
+const approvalRequired = { by: true, at: true, sha256: true } satisfies Req<Approval>;
 const envRequired = { environment: true, prompts: true } satisfies Req<EnvironmentFile>;
 const pinKeys = {
   version: true,
@@ -236,7 +240,8 @@ const evalSummaryRequired = { pass_rate: true, passed: true, cases: true } satis
 
 // ---------------------------------------------------------------- config
 const configKeys = { prompts_dir: true, environments_dir: true, history_limit: true, budget: true, environments: true, providers: true, eval: true } satisfies Keys<ConfigFile>;
-const envConfigKeys = { requires: true, rollout: true, budget: true, gate: true, overrides: true } satisfies Keys<EnvironmentConfig>;
+const envConfigKeys = { requires: true, rollout: true, budget: true, gate: true, approvals: true, overrides: true } satisfies Keys<EnvironmentConfig>;
+const approvalsConfigKeys = { required: true, signed: true } satisfies Keys<ApprovalsConfig>;
 const gateKeys = { min_pass_rate: true, no_regressions: true, provider: true } satisfies Keys<GateConfig>;
 const overridesKeys = { model: true } satisfies Keys<NonNullable<EnvironmentConfig['overrides']>>;
 const overridesModelKeys = { provider: true, name: true, parameters: true } satisfies Keys<NonNullable<NonNullable<EnvironmentConfig['overrides']>['model']>>;
@@ -285,6 +290,8 @@ const cases: Case[] = [
   { name: 'environment history eval', schema: at(environment, '/$defs/historyEntry/properties/eval'), keys: evalSummaryKeys, required: evalSummaryRequired },
   { name: 'config', schema: config, keys: configKeys, required: configRequired },
   { name: 'config environment', schema: at(config, '/properties/environments/additionalProperties'), keys: envConfigKeys, required: envConfigRequired },
+  { name: 'environment approval', schema: at(environment, '/$defs/approval'), keys: approvalKeys, required: approvalRequired },
+  { name: 'config approvals', schema: at(config, '/properties/environments/additionalProperties/properties/approvals'), keys: approvalsConfigKeys, required: none },
   { name: 'config gate', schema: at(config, '/properties/environments/additionalProperties/properties/gate'), keys: gateKeys, required: gateRequired },
   { name: 'config overrides', schema: at(config, '/properties/environments/additionalProperties/properties/overrides'), keys: overridesKeys, required: none },
   {

@@ -60,7 +60,7 @@ describe('validate reporters', () => {
     expect(xml).toContain('<testsuite name="support/triage" tests="1" failures="1"');
     expect(xml).toContain('a,b:c 100%\nnext &lt;x&gt; &amp; &quot;y&quot;');
     expect(xml).toContain('<system-out>warning prompts/support/triage/1.0.0.yaml:15:14 input-unused');
-    expect(xmlEscape('a\u0001b<')).toBe('ab&lt;');
+    expect(xmlEscape('a\u0001b<')).toBe('a\\u0001b&lt;'); // controls shown as escapes (the XML is printed to CI logs too)
     // well-formed: every opened element is closed
     const opened = (xml.match(/<(testsuite|testcase|failure|system-out)[ >]/g) ?? []).length - (xml.match(/<testcase [^>]*\/>/g) ?? []).length;
     const closed = (xml.match(/<\/(testsuite|testcase|failure|system-out)>/g) ?? []).length;

@@ -13,6 +13,7 @@ import { collectPinned } from '../../sdk/collect.js';
 import { makeBundle, serializeBundle } from '../../sdk/build.js';
 import type { BundleGit } from '../../sdk/bundle-format.js';
 import { worktreeState } from '../../git/repo.js';
+import { own } from '../../core/own.js';
 
 /** HEAD's commit and whether any bundled file differs from it (untracked counts as dirty). */
 export async function gitState(root: string, files: string[]): Promise<BundleGit> {
@@ -45,8 +46,8 @@ export async function run(ctx: CommandContext, _args: string[], opts: BuildOptio
     // run() refuses to call a priced-blind model under a budget: say so now, not in production
     for (const e of pinned.entries.flatMap((x) => (x.rollout ? [x, x.rollout.candidate] : [x]))) {
       for (const [prov, model] of [[e.model.provider, e.model.name], [e.fallback?.provider, e.fallback?.model]] as const) {
-        const p = prov ? pinned.providers[prov] : undefined;
-        if (p && model && p.type !== 'echo' && !p.prices?.[model]) {
+        const p = prov ? own(pinned.providers, prov) : undefined;
+        if (p && model && p.type !== 'echo' && !own(p.prices, model)) {
           ctx.warn(`warning: a budget is set, but provider "${prov}" has no price for model "${model}" (${e.id}): run() will refuse those calls; add it under prices:`);
         }
       }

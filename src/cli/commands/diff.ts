@@ -10,6 +10,7 @@ import { openRegistry } from '../../registry/registry.js';
 import { refPlace, resolveRef, type ResolvedRef } from '../../registry/resolve-ref.js';
 import { diffPrompts } from '../../core/diff.js';
 import { renderDiffMarkdown } from '../reporters/diff/markdown.js';
+import { own } from '../../core/own.js';
 import { diffReporters } from '../reporters/diff/index.js';
 import { pickReporter } from '../formats.js';
 import type { PromptFile } from '../../core/types.js';
@@ -48,7 +49,7 @@ export async function run(ctx: CommandContext, args: string[], opts: DiffOptions
   const asRun = (ref: ResolvedRef): { prompt: PromptFile; library: TemplateLibrary } => {
     const { resolved } = resolveVersion(registry, { id: ref.id, version: ref.version }, loader);
     const p = resolved.prompt;
-    return { prompt: ref.via && p.model ? { ...p, model: applyOverrides(p.model, registry.config.environments[ref.via]) } : p, library: resolved.library };
+    return { prompt: ref.via && p.model ? { ...p, model: applyOverrides(p.model, own(registry.config.environments, ref.via)) } : p, library: resolved.library };
   };
   const a = asRun(from);
   const b = asRun(to);

@@ -13,9 +13,11 @@ import * as path from 'node:path';
 import type { CommandContext } from '../ui.js';
 import { appendStepSummary, interruptible } from '../ui.js';
 import { UsageError } from '../../errors.js';
+import { hasOwnKey, own } from '../../core/own.js';
 import { openRegistry, type Registry } from '../../registry/registry.js';
 import { resolveRef } from '../../registry/resolve-ref.js';
 import { prepareOutput, writeOutput } from '../output-file.js';
+import { trustedRegistry } from '../trusted.js';
 import { loadEvalTarget, PartialTarget, repeatPolicy, SuiteMissing, type EvalTarget } from '../../eval/suite.js';
 import { chooseProvider } from '../../eval/runner.js';
 import type { CacheMode } from '../../eval/cache.js';
@@ -97,7 +99,6 @@ export function parseEvalOptions(o: EvalOptions, args: readonly string[]): Parse
   if (o.all && o.changed) throw new UsageError('--all and --changed cannot be used together');
   if ((o.all || o.changed) && args.length > 0) throw new UsageError(`${o.all ? '--all' : '--changed'} selects the prompts itself; do not also name references (${args.join(' ')})`);
   if (!o.all && !o.changed && args.length === 0) throw new UsageError('eval needs what to evaluate: <ref>..., --all or --changed', { hint: 'e.g. prompts eval support/triage, or prompts eval --changed --base origin/main' });
-  if (o.base !== undefined && !o.changed) throw new UsageError('--base goes with --changed (the revision to compare with)');
   if (o.base !== undefined && o.base.trim() === '') throw new UsageError('--base needs a revision (e.g. --base origin/main)');
   if (format === 'html' && o.output === undefined && o.artifactName !== undefined) throw new UsageError('--artifact-name names the HTML report written with -o <file>');
   return { concurrency, cacheMode, minPassRate, format, repeat, casePassRate, maxCostUsd, shard, providers };
@@ -105,7 +106,7 @@ export function parseEvalOptions(o: EvalOptions, args: readonly string[]): Parse
 
 /** `name` or `name:model`: a name the config has wins over splitting at the colon. */
 export function parseProviderChoice(registry: Registry, text: string): ProviderChoice {
-  if (Object.prototype.hasOwnProperty.call(registry.config.providers, text) || text === 'echo') return { name: text };
+  if (hasOwnKey(registry.config.providers, text) || text === 'echo') return { name: text };
   const colon = text.indexOf(':');
   if (colon > 0 && colon < text.length - 1) return { name: text.slice(0, colon), model: text.slice(colon + 1) };
   return { name: text };
@@ -167,7 +168,7 @@ async function selectPrompts(ctx: CommandContext, registry: Registry, args: read
 
 export async function run(ctx: CommandContext, args: string[], o: EvalOptions): Promise<number> {
   const opts = parseEvalOptions(o, args);
-  const registry = openRegistry(ctx.cwd);
+  const registry = await trustedRegistry(ctx, openRegistry(ctx.cwd), o.base);
   if (o.env !== undefined) registry.assertEnv(o.env);
   const multiSelect = Boolean(o.all || o.changed) || args.length > 1;
   const { selected, skipped, selection } = await selectPrompts(ctx, registry, args, o);
@@ -197,8 +198,8 @@ export async function run(ctx: CommandContext, args: string[], o: EvalOptions): 
     const envName = o.env ?? sel.via;
     const asEnv = (t: EvalTarget): EvalTarget => (envName !== undefined ? inEnvironment(registry, envName, t) : t);
     target = asEnv(target);
-    if (envName !== undefined && registry.config.environments[envName]?.overrides?.model) notes.add(`${envName} overrides applied`);
-    const envGate = o.env !== undefined ? registry.config.environments[o.env]?.gate : undefined;
+    if (envName !== undefined && own(registry.config.environments, envName)?.overrides?.model) notes.add(`${envName} overrides applied`);
+    const envGate = o.env !== undefined ? own(registry.config.environments, o.env)?.gate : undefined;
     let minPassRate = opts.minPassRate;
     if (minPassRate === null && envGate?.min_pass_rate !== undefined) {
       minPassRate = envGate.min_pass_rate;
@@ -207,15 +208,15 @@ export async function run(ctx: CommandContext, args: string[], o: EvalOptions): 
     let baseline: EvalTarget | undefined;
     if (o.baseline !== undefined) {
       if (o.baseline.includes('@')) throw new UsageError(`--baseline takes a version or an environment name, not a reference: "${o.baseline}"`);
-      const isEnv = Object.prototype.hasOwnProperty.call(registry.config.environments, o.baseline);
+      const isEnv = hasOwnKey(registry.config.environments, o.baseline);
       // several prompts against an environment: one it does not pin yet is new, evaluated without a baseline
-      if (multiSelect && isEnv && !Object.prototype.hasOwnProperty.call(registry.loadEnv(o.baseline).value.prompts, sel.id)) {
+      if (multiSelect && isEnv && !hasOwnKey(registry.loadEnv(o.baseline).value.prompts, sel.id)) {
         notes.add(`${sel.id} is not pinned in ${o.baseline}: evaluated without a baseline`);
       } else {
         const b = resolveRef(registry, `${sel.id}@${o.baseline}`);
         baseline = asEnv(loadTarget(registry, b.id, b.version));
         // against an environment, its gate's min_pass_rate applies unless --min-pass-rate (or --env) sets one
-        const gateMin = b.via !== undefined ? registry.config.environments[b.via]?.gate?.min_pass_rate : undefined;
+        const gateMin = b.via !== undefined ? own(registry.config.environments, b.via)?.gate?.min_pass_rate : undefined;
         if (minPassRate === null && gateMin !== undefined) {
           minPassRate = gateMin;
           notes.add(`using environment "${b.via}"'s gate: min_pass_rate ${gateMin}`);

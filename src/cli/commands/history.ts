@@ -8,14 +8,27 @@ import { readEnvSnapshot } from '../../registry/env-store.js';
 import { envFileHistory } from '../../git/log.js';
 import { mergeHistory } from '../../core/history.js';
 import { renderHistoryText } from '../reporters/history-text.js';
+import { own } from '../../core/own.js';
 
 export interface HistoryOptions {
   /** only this environment */
   env?: string;
+  /** --at <date|rev>: every pin of --env as of that moment (history-at.ts) */
+  at?: string;
 }
 
 export async function run(ctx: CommandContext, args: string[], opts: HistoryOptions): Promise<number> {
-  const id = args[0] ?? '';
+  const given = args[0];
+  if (opts.at !== undefined) {
+    if (opts.env === undefined) throw new UsageError('--at needs --env <env>: it shows every pin of one environment as of that moment');
+    if (given !== undefined && idProblem(given)) throw new UsageError(`invalid prompt id "${given}": ${idProblem(given)}`);
+    const registry = openRegistry(ctx.cwd);
+    registry.assertEnv(opts.env);
+    const { runAt } = await import('./history-at.js');
+    return runAt(ctx, registry, opts.env, opts.at, given);
+  }
+  const id = given ?? '';
+  if (given === undefined) throw new UsageError('history needs a prompt id (or --env <env> --at <date|rev> for every pin as of a moment)');
   const p = idProblem(id);
   if (p) throw new UsageError(`invalid prompt id "${id}": ${p}`);
   const registry = openRegistry(ctx.cwd);
@@ -23,7 +36,7 @@ export async function run(ctx: CommandContext, args: string[], opts: HistoryOpti
   if (only !== undefined) registry.assertEnv(only);
   const envNames = only ? [only] : registry.config.environmentOrder;
   const snaps = envNames.map((e) => readEnvSnapshot(registry, e));
-  const envs = snaps.map((s) => ({ env: s.env, entries: s.value.prompts[id]?.history ?? [] }));
+  const envs = snaps.map((s) => ({ env: s.env, entries: own(s.value.prompts, id)?.history ?? [] }));
   const pinnedSomewhere = envs.some((e) => e.entries.length > 0);
 
   const git = await envFileHistory(registry.root, snaps.map((s) => s.file));

@@ -8,6 +8,8 @@ import { writeJson, type CommandContext, type NoOptions } from '../ui.js';
 import { openRegistry } from '../../registry/registry.js';
 import { latestStable } from '../../core/status.js';
 import { latestCell } from '../reporters/status-text.js';
+import { safeText } from '../../core/escape.js';
+import { own } from '../../core/own.js';
 
 export interface ListEntry {
   id: string;
@@ -35,7 +37,7 @@ export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions
     const environments: Record<string, string | null> = {};
     const rollouts: ListEntry['rollouts'] = {};
     for (const env of envs) {
-      const pin = pins.get(env)?.[id];
+      const pin = own(pins.get(env), id);
       environments[env] = pin?.version ?? null;
       if (pin?.rollout) rollouts[env] = { version: pin.rollout.version, weight: pin.rollout.weight };
     }
@@ -50,12 +52,12 @@ export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions
     ctx.info('no prompts yet; create one with "prompts new <id>"');
     return 0;
   }
-  const header = ['ID', 'LATEST', ...envs.map((e) => e.toUpperCase())];
+  const header = ['ID', 'LATEST', ...envs.map((e) => safeText(e.toUpperCase()))];
   const cell = (e: ListEntry, env: string): string => {
     const r = e.rollouts[env];
     return `${e.environments[env] ?? '-'}${r ? ` +${r.version}@${r.weight}%` : ''}`;
   };
-  const rows = entries.map((e) => [e.id, latestCell(e.latest, e.latest_stable), ...envs.map((env) => cell(e, env))]);
+  const rows = entries.map((e) => [e.id, latestCell(e.latest, e.latest_stable), ...envs.map((env) => cell(e, env))].map(safeText));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]): string =>
     cells

@@ -16,6 +16,7 @@ import { realDirProblem, removeDeadTempFiles, writeFailure, writeFileExclusive }
 import { setTopLevelKeys } from '../../registry/yaml-edit.js';
 import { authorEmail, isoDate, modeline, partialSkeleton, promptSkeleton, suiteSkeleton, withModeline } from '../../registry/scaffold.js';
 import type { PromptFile, SuiteFile } from '../../core/types.js';
+import { own } from '../../core/own.js';
 
 export interface NewOptions {
   /** --from <id>@<version>: copy that version */
@@ -81,7 +82,7 @@ export async function run(ctx: CommandContext, args: string[], opts: NewOptions)
     const providers = Object.keys(reg.config.providers);
     const provider = providers[0] ?? 'openai';
     if (providers.length === 0) ctx.warn(`warning: prompts.config.yaml declares no providers; set model.provider in ${reg.rel(file)} to one you add there`);
-    text = promptSkeleton({ id, modeline: line, created, author, provider, providerType: reg.config.providers[provider]?.type });
+    text = promptSkeleton({ id, modeline: line, created, author, provider, providerType: own(reg.config.providers, provider)?.type });
   }
   removeDeadTempFiles(dir);
   let written: boolean;

@@ -17,6 +17,8 @@ export interface PromoteOptions {
   skipEval?: boolean;
   /** --report <file>: an eval report (e.g. merged CI shards) as the gate's evidence */
   report?: string;
+  /** --base <rev>: the gate's provider endpoints and key variables from <rev>'s config */
+  base?: string;
   /** false with --no-commit */
   commit: boolean;
   push?: boolean;
@@ -33,6 +35,7 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
   if (skipEval && !reason) throw new UsageError('--skip-eval needs --reason <text>: skipping the gate is recorded with why', { hint: `e.g. --skip-eval --reason "hotfix, evals run manually"` });
   if (opts.reason !== undefined && !reason) throw new UsageError('--reason must not be empty');
   if (push && !commit) throw new UsageError('--push needs a commit; drop --no-commit or --push');
+  if (opts.base !== undefined && opts.base.trim() === '') throw new UsageError('--base needs a revision (e.g. --base origin/main)');
   const ref = parseRef(raw);
   if ('problem' in ref) throw new UsageError(ref.problem, { hint: 'promote takes <id> or <id>@<version>' });
   if (ref.selector.kind === 'env') {
@@ -59,7 +62,7 @@ export async function run(ctx: CommandContext, args: string[], opts: PromoteOpti
   };
   let plan = decided(ctx, planPromotion(input));
   // a --report is checked even in a dry run (reading it runs nothing); an eval the gate would run is not
-  if (plan.pending === 'gate' && (!opts.dryRun || g.evidence.report !== undefined)) plan = decided(ctx, planPromotion({ ...input, outcome: await gatheredOutcome(ctx, registry, g) }));
+  if (plan.pending === 'gate' && (!opts.dryRun || g.evidence.report !== undefined)) plan = decided(ctx, planPromotion({ ...input, outcome: await gatheredOutcome(ctx, registry, g, opts.base) }));
   if (opts.dryRun) return reportDryRun(ctx, plan, g.git, push);
 
   // apply, report

@@ -16,6 +16,7 @@ import { positionOf } from '../../registry/yaml.js';
 import { applyOverrides, compilePrompt, declaredInputs, InputsInvalid, schemaProblem } from '../../core/render.js';
 import { TemplateError } from '../../core/template.js';
 import type { JsonSchema } from '../../core/types.js';
+import { own } from '../../core/own.js';
 
 const MAX_VARS_BYTES = 16 * 1024 * 1024;
 
@@ -67,7 +68,7 @@ async function readVarsFile(spec: string, cwd: string): Promise<Record<string, u
 /** True when the declared input accepts strings (or is untyped/undeclared): keep --var text as is. */
 function takesString(inputs: JsonSchema | undefined, name: string): boolean {
   const props = inputs?.properties;
-  const schema = props && typeof props === 'object' ? (props as Record<string, unknown>)[name] : undefined;
+  const schema = props && typeof props === 'object' ? own(props as Record<string, unknown>, name) : undefined;
   if (!schema || typeof schema !== 'object') return true;
   const t = (schema as Record<string, unknown>).type;
   if (t === undefined) return true;
@@ -157,7 +158,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RenderOptio
 
   const env = envOpt ?? ref.via;
   // a partial renders alone as one user message, with no model: a preview of its text
-  const model = partial ? null : applyOverrides(prompt.model, env ? reg.config.environments[env] : undefined);
+  const model = partial ? null : applyOverrides(prompt.model, env ? own(reg.config.environments, env) : undefined);
   const deps = rv.resolved.deps;
   if (ctx.json) {
     writeJson(ctx, { id: ref.id, version: ref.version, sha256: digest, ...(Object.keys(deps).length ? { deps } : {}), env: env ?? null, model, messages });

@@ -21,6 +21,8 @@ import { forRegistry, startGitProbe, type GitProbe } from '../../apply/index.js'
 import { decided } from '../env-command.js';
 import { renderCheckText, checkTrailers } from '../reporters/rollout-check.js';
 import { carryOut, commonStepOptions, planStep, type RolloutCommonOptions } from './rollout-step.js';
+import { own } from '../../core/own.js';
+import { safeText } from '../../core/escape.js';
 
 export interface RolloutCheckOptions extends RolloutCommonOptions {
   metrics?: string;
@@ -69,7 +71,7 @@ function metricsSource(ctx: CommandContext, cfg: RolloutConfig, opts: RolloutChe
 function rolloutIds(registry: Registry, env: string, id: string | undefined): string[] {
   if (id !== undefined) return [id];
   const file = readEnvSnapshot(registry, env).value;
-  return Object.keys(file.prompts).filter((k) => file.prompts[k]!.rollout).sort();
+  return Object.keys(file.prompts).filter((k) => own(file.prompts, k)!.rollout).sort();
 }
 
 export async function run(ctx: CommandContext, args: string[], opts: RolloutCheckOptions): Promise<number> {
@@ -83,7 +85,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RolloutChec
   const early = opts.apply ? startGitProbe(ctx.cwd, ctx.env) : null;
   const registry = openRegistry(ctx.cwd);
   registry.assertEnv(env);
-  const cfg = registry.config.environments[env]?.rollout ?? {};
+  const cfg = own(registry.config.environments, env)?.rollout ?? {};
   const window = opts.window ?? cfg.window ?? '1h';
   if (!PROMQL_DURATION.test(window)) throw new UsageError(`--window "${window}" is not a duration (e.g. 30m, 1h, 1h30m)`);
   const source = metricsSource(ctx, cfg, opts);
@@ -93,15 +95,16 @@ export async function run(ctx: CommandContext, args: string[], opts: RolloutChec
   const docs: Record<string, unknown>[] = [];
   let aborted = false;
   const ids = rolloutIds(registry, env, id);
-  if (id === undefined && ids.length === 0 && !ctx.json) ctx.stdout.write(`no rollout running in ${env}; nothing to check\n`);
+  if (id === undefined && ids.length === 0 && !ctx.json) ctx.stdout.write(`no rollout running in ${safeText(env)}; nothing to check\n`);
   for (const pid of ids) {
     const snap = readEnvView(registry, env, pid);
-    const pin = snap.value.prompts[pid];
+    const pin = own(snap.value.prompts, pid);
     const r = pin?.rollout;
     if (!pin || !r) {
       if (id !== undefined && registry.listVersions(pid).length === 0 && !pin) registry.assertPromptExists(pid);
       const message = `no rollout of ${pid} is running in ${env}; nothing to check`;
-      if (!ctx.json) ctx.stdout.write(`${message}\n`);
+      const shown = `no rollout of ${safeText(pid)} is running in ${safeText(env)}; nothing to check`;
+      if (!ctx.json) ctx.stdout.write(`${shown}\n`);
       docs.push({ ok: true, id: pid, env, verdict: null, message });
       continue;
     }

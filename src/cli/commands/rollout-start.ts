@@ -14,6 +14,7 @@ import { planRolloutStart, rolloutCandidate, startShape, type RolloutStartInput 
 import { applyPlan, forRegistry, startGitProbe } from '../../apply/index.js';
 import { decided, gatherPinnable, gatheredOutcome, reportApplied, reportDryRun, selectPin } from '../env-command.js';
 import { commonStepOptions, parseStagesFlag, parseWeightFlag, type RolloutCommonOptions } from './rollout-step.js';
+import { own } from '../../core/own.js';
 
 export interface RolloutStartOptions extends RolloutCommonOptions {
   weight?: string;
@@ -21,6 +22,8 @@ export interface RolloutStartOptions extends RolloutCommonOptions {
   salt?: string;
   skipEval?: boolean;
   report?: string;
+  /** --base <rev>: the gate's provider endpoints and key variables from <rev>'s config */
+  base?: string;
 }
 
 export async function run(ctx: CommandContext, args: string[], opts: RolloutStartOptions): Promise<number> {
@@ -30,6 +33,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RolloutStar
   const report = opts.report;
   if (report !== undefined && skipEval) throw new UsageError('--report and --skip-eval cannot be used together: --report is the evidence for the gate, --skip-eval bypasses it');
   if (skipEval && !reason) throw new UsageError('--skip-eval needs --reason <text>: skipping the gate is recorded with why');
+  if (opts.base !== undefined && opts.base.trim() === '') throw new UsageError('--base needs a revision (e.g. --base origin/main)');
   const weight = opts.weight === undefined ? undefined : parseWeightFlag(opts.weight);
   const stages = opts.stages === undefined ? undefined : parseStagesFlag(opts.stages);
   if (opts.salt !== undefined && (opts.salt.length === 0 || [...opts.salt].length > 256 || [...opts.salt].some((ch) => ch < ' ' || ch === '\x7f'))) {
@@ -45,7 +49,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RolloutStar
   registry.assertEnv(env);
   const probe = forRegistry(early, ctx.cwd, registry.root, ctx.env);
   const versions = registry.assertPromptExists(ref.id);
-  const shape = decided(ctx, startShape({ weight, stages, configStages: registry.config.environments[env]?.rollout?.stages }));
+  const shape = decided(ctx, startShape({ weight, stages, configStages: own(registry.config.environments, env)?.rollout?.stages }));
   const sel = selectPin(registry, { env, id: ref.id, requestedVersion: ref.selector.kind === 'version' ? ref.selector.version : undefined, versions, change: 'another rollout' });
   const choice = decided(ctx, rolloutCandidate(sel.decision, sel.snap.value));
   const g = await gatherPinnable(ctx, registry, sel, choice, { probe, skipEval, report, commit, push });
@@ -65,7 +69,7 @@ export async function run(ctx: CommandContext, args: string[], opts: RolloutStar
   };
   let plan = decided(ctx, planRolloutStart(input));
   // a --report is checked even in a dry run (reading it runs nothing); an eval the gate would run is not
-  if (plan.pending === 'gate' && (!opts.dryRun || g.evidence.report !== undefined)) plan = decided(ctx, planRolloutStart({ ...input, outcome: await gatheredOutcome(ctx, registry, g) }));
+  if (plan.pending === 'gate' && (!opts.dryRun || g.evidence.report !== undefined)) plan = decided(ctx, planRolloutStart({ ...input, outcome: await gatheredOutcome(ctx, registry, g, opts.base) }));
   if (opts.dryRun) return reportDryRun(ctx, plan, g.git, push);
 
   // apply, report

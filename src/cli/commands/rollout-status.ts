@@ -12,6 +12,7 @@ import { readEnvSnapshot } from '../../registry/env-store.js';
 import { contentSha256 } from '../../registry/files.js';
 import { idProblem } from '../../core/ref.js';
 import { rolloutRows, type RolloutRow } from '../../core/rollout-status.js';
+import { safeText as t } from '../../core/escape.js';
 
 export interface RolloutStatusOptions {
   env?: string;
@@ -48,14 +49,14 @@ export async function run(ctx: CommandContext, args: string[], opts: RolloutStat
 const FLAG: Record<RolloutRow['flags'][number], string> = { 'candidate-missing': 'CANDIDATE FILE MISSING', 'candidate-sha-mismatch': 'CANDIDATE SHA256 MISMATCH' };
 
 export function renderRolloutStatus(rows: RolloutRow[], o: { id?: string; env?: string }): string {
-  if (rows.length === 0) return `no rollout running${o.id ? ` of ${o.id}` : ''}${o.env ? ` in ${o.env}` : ''}\n`;
+  if (rows.length === 0) return `no rollout running${o.id ? ` of ${t(o.id)}` : ''}${o.env ? ` in ${t(o.env)}` : ''}\n`;
   const out: string[] = [];
   for (const r of rows) {
-    out.push(`${r.id}  ${r.env}  ${r.stable} -> ${r.candidate}  ${r.weight}% on the candidate${r.flags.length ? `  (${r.flags.map((f) => FLAG[f]).join(', ')})` : ''}`);
+    out.push(`${t(r.id)}  ${t(r.env)}  ${t(r.stable)} -> ${t(r.candidate)}  ${r.weight}% on the candidate${r.flags.length ? `  (${r.flags.map((f) => FLAG[f]).join(', ')})` : ''}`);
     out.push(`    stages: ${r.stages ? r.stages.map((s) => (s === r.weight ? `[${s}%]` : `${s}%`)).join(' -> ') : 'none'}${r.next !== null ? `; next ${r.next}%` : r.stages ? '; at the last stage (complete it)' : ''}`);
-    out.push(`    started ${r.started_at} by ${r.started_by}; weight set ${r.updated_at}`);
-    out.push(`    salt "${r.salt}": buckets ${r.buckets.from < 10000 ? `${r.buckets.from}–${r.buckets.to}` : 'none'} of 0–9999 get ${r.candidate}`);
-    if (r.key) out.push(`    key "${r.key.key}": bucket ${r.key.bucket} -> ${r.key.arm} (${r.key.version})`);
+    out.push(`    started ${t(r.started_at)} by ${t(r.started_by)}; weight set ${t(r.updated_at)}`);
+    out.push(`    salt "${t(r.salt)}": buckets ${r.buckets.from < 10000 ? `${r.buckets.from}–${r.buckets.to}` : 'none'} of 0–9999 get ${t(r.candidate)}`);
+    if (r.key) out.push(`    key "${t(r.key.key)}": bucket ${r.key.bucket} -> ${r.key.arm} (${t(r.key.version)})`);
   }
   return `${out.join('\n')}\n`;
 }

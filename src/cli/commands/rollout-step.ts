@@ -14,9 +14,11 @@ import { idProblem } from '../../core/ref.js';
 import { parseWeight } from '../../core/bucket.js';
 import { isoSeconds, type EnvChangePlan, type NoChange, type Refused } from '../../core/env-change.js';
 import { planRolloutAbort, planRolloutAdvance, planRolloutComplete, planRolloutSet, type RolloutStepInput } from '../../core/rollout.js';
+import { approvalRules } from '../../core/approval.js';
 import { applyPlan, forRegistry, preflight, startGitProbe, type GitProbe } from '../../apply/index.js';
 import { decided, gitChecked, reportApplied, reportDryRun, reportNoChange } from '../env-command.js';
 import { appliedDocument, dryRunDocument, noChangeDocument } from '../reporters/env-change.js';
+import { own } from '../../core/own.js';
 
 export interface RolloutCommonOptions {
   env: string;
@@ -75,7 +77,7 @@ export function planStep(registry: Registry, snap: EnvView, kind: StepKind, base
     case 'abort':
       return planRolloutAbort(input);
     case 'complete': {
-      const candidate = snap.value.prompts[base.id]?.rollout?.version;
+      const candidate = own(snap.value.prompts, base.id)?.rollout?.version;
       const file = candidate ? registry.versionPath(base.id, candidate) : null;
       let digest: string | null = null;
       try {
@@ -83,7 +85,8 @@ export function planStep(registry: Registry, snap: EnvView, kind: StepKind, base
       } catch {
         digest = null;
       }
-      return planRolloutComplete({ ...input, candidateFile: file ? registry.rel(file) : '', candidateSha256: digest });
+      const signed = approvalRules(registry.config.environments[base.env]?.approvals).signed;
+      return planRolloutComplete({ ...input, candidateFile: file ? registry.rel(file) : '', candidateSha256: digest, signed });
     }
   }
 }

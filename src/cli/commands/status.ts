@@ -11,13 +11,14 @@ import { readEnvSnapshot } from '../../registry/env-store.js';
 import { contentSha256, readRegularFile } from '../../registry/files.js';
 import { buildStatus } from '../../core/status.js';
 import { renderStatusText } from '../reporters/status-text.js';
+import { own } from '../../core/own.js';
 
 export async function run(ctx: CommandContext, _args: string[], _opts: NoOptions): Promise<number> {
   const registry = openRegistry(ctx.cwd);
   const prompts = registry.listPromptIds().map((id) => ({ id, versions: registry.listVersions(id) }));
   const environments = registry.config.environmentOrder.map((name) => ({
     name,
-    requires: registry.config.environments[name]?.requires,
+    requires: own(registry.config.environments, name)?.requires,
     file: readEnvSnapshot(registry, name).value,
   }));
   const report = buildStatus({

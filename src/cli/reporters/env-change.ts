@@ -4,6 +4,7 @@
  * (plus what git will do / did). Data in, string or object out.
  */
 import type { EnvChangePlan, NoChange } from '../../core/env-change.js';
+import { safeText as t } from '../../core/escape.js';
 
 /** What the apply step will do with git (dry run) or did (result). */
 export interface GitWill {
@@ -18,8 +19,8 @@ export interface Applied {
   pushed: boolean;
 }
 
-const arrow = (p: EnvChangePlan): string => `${p.id} ${p.from ?? 'none'} -> ${p.to} in ${p.env}`;
-const line = (label: string, value: string): string => `  ${`${label}:`.padEnd(Math.max(8, label.length + 2))}${value}`;
+const arrow = (p: EnvChangePlan): string => (p.words.what !== undefined ? t(p.words.what) : `${t(p.id)} ${t(p.from ?? 'none')} -> ${t(p.to)} in ${t(p.env)}`);
+const line = (label: string, value: string): string => `  ${`${label}:`.padEnd(Math.max(8, label.length + 2))}${t(value)}`;
 
 export function dryRunDocument(p: EnvChangePlan, g: GitWill): Record<string, unknown> {
   return { ok: true, dryRun: true, action: p.action, id: p.id, env: p.env, from: p.from, to: p.to, ...p.json.plan, reason: p.reason, file: p.file, commit: g.commit, push: g.push };

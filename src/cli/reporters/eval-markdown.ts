@@ -9,24 +9,13 @@ import type { EvalReport, ReportResult } from '../../eval/report.js';
 import type { EvalRunDocument } from '../../eval/document.js';
 import { isRunDocument } from '../../eval/document.js';
 import { byVersion, fmtCost, fmtMs, pct } from './eval-text.js';
+import { markdownText } from '../../core/escape.js';
 
 /**
  * Text for a markdown table cell or line: no control characters or line breaks, HTML
  * special characters as entities, and markdown punctuation backslash-escaped.
  */
-export function mdText(s: string): string {
-  return (
-    s
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
-      .replace(/[\\`*_{}[\]()#+!|~$-]/g, '\\$&')
-      // entities last: their own `#` must stay as it is
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/@/g, '&#64;')
-  );
-}
+export const mdText = (s: string): string => markdownText(s);
 
 /** Cut to `max` characters (before escaping, so an escape is never cut in half). */
 function cut(s: string, max: number): string {

@@ -8,11 +8,10 @@ import type { ChalkInstance } from 'chalk';
 import type { EvalReport, ReportResult } from '../../eval/report.js';
 import type { EvalRunDocument } from '../../eval/document.js';
 
-/** Control characters (ANSI escapes, \r, …) shown as \u escapes instead of acting on the terminal. */
-export function termSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+import { safeText } from '../../core/escape.js';
+
+/** Control characters (ANSI escapes, \r, newlines, …) shown as escapes instead of acting on the terminal. */
+export const termSafe = (s: string): string => safeText(s);
 
 export function fmtMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${Math.round(ms)}ms`;
@@ -34,7 +33,7 @@ function pad(s: string, n: number, right = false): string {
 
 /** The one-line summary (also the last line of the table). */
 export function summaryLine(r: EvalReport): string {
-  const parts = [`${r.prompt}@${r.version}${r.shard ? ` (shard ${r.shard.index}/${r.shard.count})` : ''} on ${termSafe(r.provider)}/${termSafe(r.model)}: ${r.passed}/${r.cases} passed (${pct(r.pass_rate)})`];
+  const parts = [`${termSafe(`${r.prompt}@${r.version}`)}${r.shard ? ` (shard ${r.shard.index}/${r.shard.count})` : ''} on ${termSafe(r.provider)}/${termSafe(r.model)}: ${r.passed}/${r.cases} passed (${pct(r.pass_rate)})`];
   if (r.failed) parts.push(`${r.failed} failed`);
   if (r.errors) parts.push(`${r.errors} error${r.errors === 1 ? '' : 's'}`);
   parts.push(fmtMs(r.duration_ms));
@@ -144,7 +143,7 @@ function notes(r: EvalReport, c: ChalkInstance): string[] {
   if (r.interrupted) lines.push(c.yellow(`interrupted: ${r.cases} case(s) finished before Ctrl-C; the report holds only those`));
   if (r.budget_exhausted) lines.push(c.red(`budget exhausted: --max-cost $${r.max_cost_usd}; ${r.cases} case(s) ran, the rest did not start`));
   else if (r.stopped) lines.push(c.red(`stopped: ${termSafe(r.stopped)}`));
-  if (r.cases === 0 && !r.interrupted && !r.stopped && !r.shard) lines.push(c.red(`no case of the suite applies to ${r.prompt}@${r.version} (check the cases' versions: ranges)`));
+  if (r.cases === 0 && !r.interrupted && !r.stopped && !r.shard) lines.push(c.red(`no case of the suite applies to ${termSafe(`${r.prompt}@${r.version}`)} (check the cases' versions: ranges)`));
   if (r.min_pass_rate !== null && r.pass_rate < r.min_pass_rate) lines.push(c.red(`pass rate ${pct(r.pass_rate)} is below the minimum ${pct(r.min_pass_rate)}`));
   return lines;
 }
@@ -226,17 +225,17 @@ export function documentSummaryLine(d: EvalRunDocument): string {
 /** A run document: a section per prompt version (a table, or a matrix of providers), then the summary. */
 export function renderDocumentText(d: EvalRunDocument, c: ChalkInstance, o: { compact?: boolean } = {}): string {
   const out: string[] = [];
-  if (d.selection?.mode === 'changed' && d.selection.base) out.push(c.dim(`changed since ${termSafe(d.selection.base.rev)} (${d.selection.base.commit.slice(0, 12)})`));
+  if (d.selection?.mode === 'changed' && d.selection.base) out.push(c.dim(`changed since ${termSafe(d.selection.base.rev)} (${termSafe(d.selection.base.commit.slice(0, 12))})`));
   for (const g of byVersion(d.reports)) {
     if (o.compact) {
       for (const r of g) out.push(r.ok ? c.green(summaryLine(r)) : c.red(summaryLine(r)));
       continue;
     }
-    out.push(c.bold(`== ${g[0]!.prompt}@${g[0]!.version}${g.length > 1 ? ` on ${g.length} providers` : ''}`));
+    out.push(c.bold(`== ${termSafe(`${g[0]!.prompt}@${g[0]!.version}`)}${g.length > 1 ? ` on ${g.length} providers` : ''}`));
     out.push((g.length > 1 ? renderMatrixText(g, c) : renderEvalText(g[0]!, c)).replace(/\n$/, ''));
     out.push('');
   }
-  for (const s of d.skipped) out.push(c.dim(`skipped ${s.prompt}: ${termSafe(s.reason)}`));
+  for (const s of d.skipped) out.push(c.dim(`skipped ${termSafe(s.prompt)}: ${termSafe(s.reason)}`));
   if (d.reports.length === 0) out.push(d.selection?.mode === 'changed' ? 'no prompt changed: nothing to evaluate' : 'nothing to evaluate');
   const line = documentSummaryLine(d);
   out.push(d.ok ? c.green(line) : c.red(line));

@@ -1,17 +1,18 @@
 /** `rollout check` as text: the verdict, the two arms' numbers side by side, each criterion. Data in, string out. */
 import { ARM_METRICS, num, type CheckResult } from '../../core/rollout-check.js';
+import { safeText as t } from '../../core/escape.js';
 
 export function renderCheckText(r: CheckResult): string {
   const lines: string[] = [];
-  lines.push(`rollout check ${r.id} in ${r.env}: ${r.stable} (stable) vs ${r.candidate} (candidate, ${r.weight}%), last ${r.window}, from ${r.source}`);
+  lines.push(`rollout check ${t(r.id)} in ${t(r.env)}: ${t(r.stable)} (stable) vs ${t(r.candidate)} (candidate, ${r.weight}%), last ${t(r.window)}, from ${t(r.source)}`);
   const rows = [['metric', 'stable', 'candidate', 'delta', 'delta %'], ...ARM_METRICS.map((m) => [m, num(r.arms.stable[m]), num(r.arms.candidate[m]), sign(r.deltas[`${m}_delta`]), pct(r.deltas[`${m}_delta_pct`])])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) lines.push(`  ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`);
   lines.push(`  min_requests ${r.min_requests.required} per arm: ${r.min_requests.met ? 'met' : 'NOT met'}`);
-  lines.push(`  min_stage_duration ${r.min_stage_duration.required ?? 'none'}: ${Math.floor(r.min_stage_duration.elapsed_s / 60)} min at ${r.weight}% since ${r.min_stage_duration.since}${r.min_stage_duration.met ? '' : ' (NOT reached)'}`);
+  lines.push(`  min_stage_duration ${r.min_stage_duration.required ?? 'none'}: ${Math.floor(r.min_stage_duration.elapsed_s / 60)} min at ${r.weight}% since ${t(r.min_stage_duration.since)}${r.min_stage_duration.met ? '' : ' (NOT reached)'}`);
   for (const c of r.criteria) lines.push(`  ${c.kind} ${c.metric} ${c.condition}: ${num(c.actual)} -> ${c.holds === null ? 'cannot be computed' : c.holds ? 'holds' : 'does not hold'}`);
   lines.push(`verdict: ${r.verdict}${r.to !== null && r.verdict !== 'hold' ? ` (${r.weight}% -> ${r.to}%)` : ''}`);
-  for (const why of r.reasons) lines.push(`  ${why}`);
+  for (const why of r.reasons) lines.push(`  ${t(why)}`);
   return `${lines.join('\n')}\n`;
 }
 

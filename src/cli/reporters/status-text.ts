@@ -2,6 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { StatusReport, StatusFlag } from '../../core/status.js';
 import { BROKEN_FLAGS } from '../../core/status.js';
+import { safeText as t } from '../../core/escape.js';
 
 const LABEL: Record<StatusFlag, string> = {
   behind: 'behind',
@@ -23,18 +24,19 @@ export function latestCell(latest: string | null, stable: string | null): string
 
 export function renderStatusText(r: StatusReport, c: ChalkInstance): string {
   if (r.prompts.length === 0) return 'no prompts yet (create one with "prompts new <id>")\n';
-  const header = ['prompt', 'latest', ...r.environments];
+  const header = ['prompt', 'latest', ...r.environments.map(t)];
   const rows: { plain: string; colored: string }[][] = r.prompts.map((p) => [
-    { plain: p.id, colored: p.id },
-    { plain: latestCell(p.latest, p.latest_stable), colored: latestCell(p.latest, p.latest_stable) },
+    { plain: t(p.id), colored: t(p.id) },
+    { plain: t(latestCell(p.latest, p.latest_stable)), colored: t(latestCell(p.latest, p.latest_stable)) },
     ...r.environments.map((e) => {
       const cell = p.environments[e]!;
       if (!cell.version) return { plain: '-', colored: c.dim('-') };
+      const version = t(cell.version);
       const flags = cell.flags.map((f) => LABEL[f]);
-      const canary = cell.rollout ? ` +${cell.rollout.version}@${cell.rollout.weight}%` : '';
-      const plain = `${cell.version}${canary}${flags.length ? ` (${flags.join(', ')})` : ''}`;
+      const canary = cell.rollout ? t(` +${cell.rollout.version}@${cell.rollout.weight}%`) : '';
+      const plain = `${version}${canary}${flags.length ? ` (${flags.join(', ')})` : ''}`;
       const broken = cell.flags.some((f) => BROKEN_FLAGS.includes(f));
-      const colored = `${flags.length ? cell.version : c.green(cell.version)}${canary ? c.cyan(canary) : ''}${flags.length ? ` ${(broken ? c.red : c.yellow)(`(${flags.join(', ')})`)}` : ''}`;
+      const colored = `${flags.length ? version : c.green(version)}${canary ? c.cyan(canary) : ''}${flags.length ? ` ${(broken ? c.red : c.yellow)(`(${flags.join(', ')})`)}` : ''}`;
       return { plain, colored };
     }),
   ]);

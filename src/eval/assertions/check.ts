@@ -1,6 +1,6 @@
 /**
  * What an assertion's own fields say before any output exists: the one reading of its pattern
- * and its JSON path that eval runs (compileRegex, parseJsonPath), its bounds, and fields of the
+ * (RE2, core/regex.ts) and its JSON path that eval runs (compileRegex, parseJsonPath), its bounds, and fields of the
  * wrong type or that its type ignores. `prompts validate` reports these (validate/checks/suite.ts)
  * and eval refuses a suite with any error among them (eval/suite.ts), so a suite validate passes
  * never fails on its own assertions at run time, and one it fails never runs.
@@ -8,22 +8,18 @@
  * Light on purpose (no ajv): validate loads it in a pre-commit hook.
  */
 import { parseJsonPath } from './jsonpath.js';
+import { compileUserRegex, type UserRegex } from '../../core/regex.js';
 
-const regexCache = new Map<string, RegExp | string>();
-/** The regular expression eval matches with (g and y dropped: a test is stateless), or why it cannot be compiled. */
-export function compileRegex(pattern: string, flags: string): RegExp | string {
-  const k = `${flags}/${pattern}`;
-  let r = regexCache.get(k);
-  if (r === undefined) {
-    try {
-      r = new RegExp(pattern, flags.replace(/g|y/g, ''));
-    } catch (e) {
-      const inline = /^\(\?([a-z]+)\)/.exec(pattern);
-      r = `invalid regular expression /${pattern}/${flags}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}${inline ? `; inline flags like (?${inline[1]}) are not supported: drop them and write flags: ${inline[1]}` : ''}`;
-    }
-    if (regexCache.size < 1000) regexCache.set(k, r);
+/**
+ * The regular expression eval matches with, or why it cannot be used: the user's pattern through
+ * the one linear-time engine (core/regex.ts, RE2 syntax, cached there), as schema patterns are.
+ */
+export function compileRegex(pattern: string, flags: string): UserRegex | string {
+  try {
+    return compileUserRegex(pattern, flags);
+  } catch (e) {
+    return (e as Error).message;
   }
-  return r;
 }
 
 export type AssertionRule = 'suite-regex-invalid' | 'suite-json-path' | 'suite-assertion-range' | 'suite-assertion-type' | 'suite-assertion-unused';

@@ -11,7 +11,7 @@ import { canonicalJson } from '../../core/json.js';
 import { parseJsonPath, selectJsonPath } from './jsonpath.js';
 // the one compile of a user's pattern, shared with validate (check.ts)
 import { compileRegex } from './check.js';
-import { similarity } from './similarity.js';
+import { similarityAtLeast } from './similarity.js';
 import type { Grade } from './rubric.js';
 import { stripJsonFence } from '../../sdk/output.js';
 
@@ -175,11 +175,12 @@ function checkSync(a: Assertion, c: AssertionContext): Check {
     case 'similar': {
       const v = str(a.value);
       const threshold = a.threshold ?? 0.8;
-      const s = similarity(out.trim(), v.trim());
-      const r = Math.round(s * 1000) / 1000;
-      return s >= threshold
+      const sim = similarityAtLeast(out.trim(), v.trim(), threshold);
+      if ('tooLong' in sim) return { pass: false, message: `similar: ${sim.tooLong}`, score: null };
+      const r = Math.round(sim.score * 1000) / 1000;
+      return sim.score >= threshold
         ? { pass: true, message: `similarity ${r} ≥ ${threshold}`, score: r }
-        : { pass: false, message: `expected similarity ≥ ${threshold} to ${shown(v)}, got ${r} for ${shown(out)}`, score: r };
+        : { pass: false, message: `expected similarity ≥ ${threshold} to ${shown(v)}, got ${sim.exact ? r : `< ${r}`} for ${shown(out)}`, score: r };
     }
     case 'latency': {
       const max = a.max_ms ?? Infinity;

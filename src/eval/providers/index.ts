@@ -7,8 +7,9 @@ import { UsageError } from '../../errors.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { ProviderConfig } from '../../core/types.js';
 import type { Registry } from '../../registry/registry.js';
-import { createProvider } from '../../providers/index.js';
+import { createProvider, providerSecrets } from '../../providers/index.js';
 import { ProviderError, type Provider, type Usage } from '../../providers/types.js';
+import { own } from '../../core/own.js';
 
 export interface ProviderSetup {
   provider: Provider;
@@ -23,8 +24,10 @@ export interface ProviderSetup {
  * the provider is never called and a call would fail clearly instead.
  */
 export function setupProvider(registry: Registry, name: string, env: NodeJS.ProcessEnv, opts: { timeoutMs: number; requireKey: boolean }): ProviderSetup {
+  const refused = own(registry.trust?.refused, name);
+  if (refused !== undefined) throw new UsageError(refused, { location: { file: 'prompts.config.yaml' } });
   const providers = registry.config.providers;
-  let cfg = providers[name];
+  let cfg = own(providers, name);
   if (!cfg && name === 'echo') cfg = { type: 'echo' };
   if (!cfg) {
     const names = Object.keys(providers);
@@ -35,14 +38,15 @@ export function setupProvider(registry: Registry, name: string, env: NodeJS.Proc
     });
   }
   const provider = createProvider(name, cfg, { env, timeoutMs: opts.timeoutMs });
-  if (cfg.type === 'echo' || !cfg.api_key_env) return { provider, config: cfg, secrets: [] };
+  if (cfg.type === 'echo') return { provider, config: cfg, secrets: [] };
+  if (!cfg.api_key_env) return { provider, config: cfg, secrets: providerSecrets(cfg, env) };
   const key = env[cfg.api_key_env];
   if ((key === undefined || key === '') && opts.requireKey) {
     throw new UsageError(`provider "${name}" needs an API key, but the environment variable ${cfg.api_key_env} is not set`, {
       hint: `export ${cfg.api_key_env}=<your key>, or run with --replay to use recorded responses`,
     });
   }
-  return { provider, config: cfg, secrets: key ? [key] : [] };
+  return { provider, config: cfg, secrets: providerSecrets(cfg, env) };
 }
 
 export { costOf } from '../../providers/cost.js';

@@ -3,6 +3,7 @@
  * % \r \n; property values additionally : and ,.
  */
 import type { Problem, ValidateResult } from '../../../validate/problem.js';
+import { safeLines } from '../../../core/escape.js';
 
 export function escapeData(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -16,7 +17,8 @@ export function annotation(p: Problem, prefix = ''): string {
   const cmd = p.severity === 'error' ? 'error' : 'warning';
   const file = prefix ? `${prefix}/${p.file}` : p.file;
   const props = `file=${escapeProperty(file)},line=${p.line},col=${p.column},title=${escapeProperty(p.rule)}`;
-  return `::${cmd} ${props}::${escapeData(p.message)}`;
+  // no ANSI or other controls in the annotation (newlines stay: the toolkit's %0A), then the toolkit's escaping
+  return `::${cmd} ${props}::${escapeData(safeLines(p.message))}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Human output of validate: problems grouped by file, colored, then one summary line. */
 import type { Problem, ValidateResult } from '../../../validate/problem.js';
+import { safeText as t } from '../../../core/escape.js';
 
 /** the few styles used (a chalk instance fits; `plainColors` when colors are off, without loading chalk) */
 export interface Colors {
@@ -30,12 +31,12 @@ export function renderText(r: ValidateResult, c: Colors): string {
   let out = '';
   for (const file of [...byFile.keys()].sort()) {
     const list = byFile.get(file)!.sort((a, b) => a.line - b.line || a.column - b.column);
-    out += `${c.underline(file)}\n`;
+    out += `${c.underline(t(file))}\n`;
     const w = Math.max(...list.map((p) => `${p.line}:${p.column}`.length));
     for (const p of list) {
       const where = `${p.line}:${p.column}`.padEnd(w);
       const sev = p.severity === 'error' ? c.red('error  ') : c.yellow('warning');
-      out += `  ${c.dim(where)}  ${sev}  ${p.message}  ${c.dim(p.rule)}\n`;
+      out += `  ${c.dim(where)}  ${sev}  ${t(p.message)}  ${c.dim(t(p.rule))}\n`;
     }
     out += '\n';
   }
