@@ -11,7 +11,7 @@ import { ConflictError } from '../errors.js';
 import { assertRealDir } from '../registry/files.js';
 import type { Registry } from '../registry/registry.js';
 import { repoInfo, changedPaths, authorIdent, operationInProgress, type RepoInfo, type PathState } from '../git/repo.js';
-import { lockHeld } from '../registry/lock.js';
+import { lockAbandoned, lockHeld } from '../registry/lock.js';
 import type { PendingCommit, PushTarget } from '../git/push.js';
 
 export interface GitProbe {
@@ -184,7 +184,10 @@ export async function preflight(registry: Registry, opts: PreflightOptions): Pro
   const held = (): boolean => lockHeld(path.join(registry.stateDir, 'locks'), 'environments');
   // (asked a few times: several promptrail processes can each write and commit between two looks)
   for (let look = 0; look < 5 && dirty(envState) && !held() && !opts.pendingOnly; look++) envState = (await changedPaths(repo.top, [envRel])).get(envRel) ?? 'clean';
-  if (dirty(envState) && !opts.pendingOnly) {
+  // a promptrail process killed between its (atomic) write and its commit left the lock behind:
+  // the uncommitted change is its complete write, not a hand edit, and this change commits it
+  const abandoned = dirty(envState) && !held() && lockAbandoned(path.join(registry.stateDir, 'locks'), 'environments');
+  if (dirty(envState) && !opts.pendingOnly && !abandoned) {
     if (!held() && (await changedPaths(repo.top, [envRel])).get(envRel) === envState && !held()) throw dirtyEnvFile(envRel, envState);
     recheckEnv = true;
   }

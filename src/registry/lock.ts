@@ -206,6 +206,12 @@ export async function acquireLock(lockDir: string, name: string, opts: LockOptio
 }
 
 /** Is the lock `name` in `lockDir` held right now by a live process of this host (another promptrail mid-change)? */
+/** A lock left by a promptrail process of this host that died holding it (SIGKILL, power loss). */
+export function lockAbandoned(lockDir: string, name: string): boolean {
+  const { holder, foreign } = readHolder(path.join(lockDir, `${name}.lock`));
+  return !foreign && holder !== null && holder.host === os.hostname() && !pidAlive(holder.pid);
+}
+
 export function lockHeld(lockDir: string, name: string): boolean {
   const { holder, foreign } = readHolder(path.join(lockDir, `${name}.lock`));
   return !foreign && holder !== null && holder.host === os.hostname() && pidAlive(holder.pid);
