@@ -18,34 +18,9 @@ import { openBundle } from '../../src/sdk/load-bundle.js';
 import { InMemoryBudgetStore } from '../../src/sdk/budget.js';
 import { chatPrompt, runtimeFixture, type RuntimeFixture } from '../integration/runtime-fixture.js';
 import { describeWithTool } from '../helpers/tools.js';
+import { freePort, until } from '../helpers/poll.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = http.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-}
 
 describeWithTool(PROMETHEUS, ['--version'], 'run() metrics in a real Prometheus', () => {
   let dir: string;
